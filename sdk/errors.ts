@@ -1,0 +1,73 @@
+/**
+ * Every error Koban throws is a KobanError with a stable `code`, so callers can branch on the
+ * code instead of parsing messages.
+ */
+export class KobanError extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** Bad configuration: worker options, start options, keys. Thrown at definition or start time. */
+export class KobanConfigError extends KobanError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('config', message, options);
+  }
+}
+
+export interface ValidationIssue {
+  /** Where the problem is, for example `args.items[2].sku`. */
+  readonly path: string;
+  /** What was wrong, for example `expected string, got number`. */
+  readonly message: string;
+}
+
+/** Args (or a recorded result) that do not satisfy the worker's contract. Lists every problem. */
+export class KobanValidationError extends KobanError {
+  readonly issues: readonly ValidationIssue[];
+  readonly worker: string | undefined;
+
+  constructor(issues: readonly ValidationIssue[], worker?: string) {
+    const where = worker ? ` (${worker})` : '';
+    const lines = issues.map((issue) => `${issue.path}: ${issue.message}`);
+    super('validation', `${lines.join('; ')}${where}`);
+    this.issues = issues;
+    this.worker = worker;
+  }
+}
+
+/** A database could not be reached or used. */
+export class KobanDatabaseError extends KobanError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('database', message, options);
+  }
+}
+
+/** The database schema is newer than this version of Koban understands. */
+export class KobanMigrationError extends KobanError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('migration', message, options);
+  }
+}
+
+/** A job attempt ran longer than its worker's `timeout`. */
+export class KobanTimeoutError extends KobanError {
+  constructor(worker: string, timeoutMs: number) {
+    super('timeout', `${worker} timed out after ${timeoutMs} ms`);
+  }
+}
+
+/** A stored job names a worker this process does not know. */
+export class KobanUnknownWorkerError extends KobanError {
+  constructor(worker: string, known: readonly string[]) {
+    super(
+      'unknown_worker',
+      `no worker named "${worker}" is registered on this node (known: ${known.join(', ') || 'none'}). ` +
+        'Pass it in Koban.start({ workers }) or keep its old name with @Worker({ name }).',
+    );
+  }
+}

@@ -1,0 +1,54 @@
+import type { Codec } from './codec.js';
+import type { JsonObject } from './job.js';
+import type { ArgsOf, ResultOf, WorkerClass } from './worker.js';
+import type { UniqueOptions } from './worker-options.js';
+
+/** Per-job options, given to a builder's `new(args, options)` or to `insert(job, options)`. */
+export interface JobOptions<Args = any> {
+  queue?: string;
+  priority?: number;
+  maxAttempts?: number;
+  tags?: readonly string[];
+  meta?: JsonObject;
+  /** Run no earlier than this time. */
+  scheduledAt?: Date;
+  /** Run no earlier than this many seconds from now. */
+  scheduleIn?: number;
+  /** Overrides the worker's unique options for this job; `false` turns uniqueness off. */
+  unique?: UniqueOptions<Args> | false;
+}
+
+declare const resultType: unique symbol;
+
+/**
+ * A job ready to insert: which worker, its typed args, and options. Built by the generated
+ * `MyWorker.new(args)` or by `newJob(MyWorker, args)`; carries the result type for typed reads.
+ */
+export interface JobSpec<Args = any, Result = unknown> {
+  readonly worker: WorkerClass;
+  readonly args: Args;
+  readonly options: JobOptions<Args>;
+  /** Validation and encoding for the args, when the builder came from `npx gen`. */
+  readonly codec?: Codec<Args>;
+  readonly [resultType]?: Result;
+}
+
+/** Builds a job spec for a worker class, typed from its `process` signature. */
+export function newJob<W extends WorkerClass>(
+  worker: W,
+  args: ArgsOf<W>,
+  options: JobOptions<ArgsOf<W>> = {},
+  codec?: Codec<ArgsOf<W>>,
+): JobSpec<ArgsOf<W>, ResultOf<W>> {
+  return codec ? { worker, args, options, codec } : { worker, args, options };
+}
+
+export function isJobSpec(value: unknown): value is JobSpec {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as JobSpec).worker === 'function' &&
+    'args' in value &&
+    typeof (value as JobSpec).options === 'object'
+  );
+}

@@ -1,0 +1,145 @@
+import 'reflect-metadata';
+import type { Codec } from './codec.js';
+import { KobanConfigError } from './errors.js';
+import type { WorkerClass } from './worker.js';
+import {
+  checkMaxAttempts,
+  checkPriority,
+  checkQueueName,
+  checkTags,
+  defaultMaxAttempts,
+  defaultQueue,
+  type EncryptedOptions,
+  type RecordedOptions,
+  type StructuredOptions,
+  type UniqueOptions,
+  type WorkerOptions,
+} from './worker-options.js';
+
+/** A worker's options after defaults and checks: what the runtime and codegen work from. */
+export interface WorkerDefinition {
+  readonly name: string;
+  readonly className: string;
+  readonly queue: string;
+  readonly maxAttempts: number;
+  readonly priority: number;
+  readonly tags: readonly string[];
+  readonly timeout: number | undefined;
+  readonly unique: UniqueOptions | undefined;
+  readonly structured: StructuredOptions | undefined;
+  readonly recorded: RecordedOptions | undefined;
+  readonly encrypted: EncryptedOptions | undefined;
+}
+
+/** A worker as given to `Koban.start({ workers })`, with the codecs `npx gen` wrote for it. */
+export interface WorkerEntry<Args = any, Result = any> {
+  readonly worker: WorkerClass<Args, Result>;
+  readonly args?: Codec<Args>;
+  readonly result?: Codec<Result>;
+}
+
+const metadataKey = Symbol.for('koban:worker-options');
+const registry = new Map<string, WorkerClass>();
+
+function ownOptions(target: WorkerClass): WorkerOptions | undefined {
+  return Reflect.getOwnMetadata(metadataKey, target) as WorkerOptions | undefined;
+}
+
+function checkWorkerClass(target: unknown, where: string): asserts target is WorkerClass {
+  if (typeof target !== 'function' || typeof target.prototype?.process !== 'function') {
+    throw new KobanConfigError(`${where}: a worker must be a class with a process(job) method`);
+  }
+}
+
+function checkOptions(options: WorkerOptions, where: string): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new KobanConfigError(`${where}: options must be an object, got ${String(options)}`);
+  }
+  if (options.queue !== undefined) checkQueueName(options.queue, where);
+  if (options.maxAttempts !== undefined) checkMaxAttempts(options.maxAttempts, where);
+  if (options.priority !== undefined) checkPriority(options.priority, where);
+  if (options.tags !== undefined) checkTags(options.tags, where);
+  if (options.timeout !== undefined && !(Number.isFinite(options.timeout) && options.timeout > 0)) {
+    throw new KobanConfigError(
+      `${where}: timeout must be a positive number of milliseconds, got ${options.timeout}`,
+    );
+  }
+  if (options.name !== undefined && (typeof options.name !== 'string' || options.name.trim() === '')) {
+    throw new KobanConfigError(
+      `${where}: name must be a non-empty string, got ${JSON.stringify(options.name)}`,
+    );
+  }
+}
+
+/**
+ * Merges options into a class's worker metadata. `@Worker`, `@Structured`, `@Recorded` and
+ * `@Encrypted` all end here, in whatever order they are applied.
+ */
+function mergeOptions(target: WorkerClass, options: WorkerOptions): void {
+  const merged = { ...ownOptions(target), ...options };
+  Reflect.defineMetadata(metadataKey, merged, target);
+}
+
+/**
+ * Registers a class as a worker: the plain twin of `@Worker`. The stored name defaults to the class
+ * name; set `name` to keep queued jobs running when the class is renamed.
+ */
+export function defineWorker<W extends WorkerClass>(target: W, options: WorkerOptions = {}): W {
+  const where = `worker ${(target as { name?: string })?.name || '(anonymous class)'}`;
+  checkWorkerClass(target, where);
+  checkOptions(options, where);
+  const name = options.name ?? target.name;
+  const existing = registry.get(name);
+  if (existing && existing !== target) {
+    throw new KobanConfigError(
+      `${where}: the worker name "${name}" is already taken by another class; give one of them @Worker({ name })`,
+    );
+  }
+  mergeOptions(target, { ...options, name });
+  registry.set(name, target);
+  return target;
+}
+
+/** Adds a feature option (structured, recorded, encrypted) to a class that is or will be a worker. */
+export function defineWorkerFeature<W extends WorkerClass>(
+  target: W,
+  feature: Pick<WorkerOptions, 'structured' | 'recorded' | 'encrypted'>,
+  decorator: string,
+): W {
+  checkWorkerClass(target, `@${decorator} on ${(target as { name?: string })?.name || '(anonymous class)'}`);
+  mergeOptions(target, feature);
+  return target;
+}
+
+export function isWorkerClass(target: unknown): target is WorkerClass {
+  return typeof target === 'function' && ownOptions(target as WorkerClass)?.name !== undefined;
+}
+
+/** The checked options of a worker class, with defaults filled in. */
+export function getWorkerDefinition(target: WorkerClass): WorkerDefinition {
+  const options = ownOptions(target);
+  if (!options?.name) {
+    throw new KobanConfigError(
+      `${target?.name || 'this class'} is not a worker: decorate it with @Worker() or call defineWorker(Class, options)`,
+    );
+  }
+  const recorded = options.recorded === true ? {} : options.recorded || undefined;
+  return {
+    name: options.name,
+    className: target.name,
+    queue: options.queue ?? defaultQueue,
+    maxAttempts: options.maxAttempts ?? defaultMaxAttempts,
+    priority: options.priority ?? 0,
+    tags: options.tags ?? [],
+    timeout: options.timeout,
+    unique: options.unique,
+    structured: options.structured,
+    recorded,
+    encrypted: options.encrypted,
+  };
+}
+
+/** Every worker class defined in this process so far, by stored name. */
+export function registeredWorkers(): ReadonlyMap<string, WorkerClass> {
+  return registry;
+}

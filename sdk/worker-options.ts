@@ -1,0 +1,108 @@
+import { KobanConfigError } from './errors.js';
+import type { JobState } from './job.js';
+
+/** Which jobs count as duplicates of each other. Periods are in seconds. */
+export interface UniqueOptions<Args = any> {
+  /** How long after its insert a job blocks duplicates; `'infinity'` for as long as it is in `states`. */
+  period?: number | 'infinity';
+  /** The states of an existing job that make a new one a duplicate. */
+  states?: UniqueStates;
+  /** Compare only these args keys; `[]` compares no args at all. */
+  keys?: readonly (keyof Args & string)[];
+  /** The job fields compared; the default is worker, queue and args. */
+  fields?: readonly UniqueField[];
+  /** Meta keys compared, as in `unique: { keys: [], meta: ['userId'] }`. */
+  meta?: readonly string[];
+  /** What a conflicting insert updates on the existing job, by the existing job's state. */
+  replace?: readonly ReplaceField[] | Partial<Record<JobState, readonly ReplaceField[]>>;
+}
+
+export type UniqueStates = 'incomplete' | 'scheduled' | 'successful' | 'all' | readonly JobState[];
+export type UniqueField = 'worker' | 'queue' | 'args' | 'meta';
+export type ReplaceField = 'args' | 'maxAttempts' | 'meta' | 'priority' | 'queue' | 'scheduledAt' | 'tags';
+
+export interface StructuredOptions<Args = any> {
+  /** The only keys args may have; unknown keys are rejected. */
+  keys?: readonly (keyof Args & string)[];
+  /** Keys that must be present. */
+  required?: readonly (keyof Args & string)[];
+  /** Values filled in for missing keys before validation. */
+  defaults?: Partial<Args>;
+}
+
+export interface RecordedOptions {
+  /** Largest stored value in bytes, after compression. Default 64 KiB. */
+  limit?: number;
+  /** Encrypt the recorded value with the worker's encryption keys. */
+  encrypted?: boolean;
+}
+
+/** A 32-byte key as base64 or raw bytes, or a function returning one (sync or async). */
+export type EncryptionKey = string | Uint8Array | (() => string | Uint8Array | Promise<string | Uint8Array>);
+
+export interface EncryptedOptions {
+  /** The current key. Give `key` or `keys`. */
+  key?: EncryptionKey;
+  /** `[current, ...previous]`: encrypts with the first, decrypts with any. */
+  keys?: readonly EncryptionKey[];
+  algorithm?: 'aes-256-gcm' | 'aes-256-ctr';
+}
+
+export interface WorkerOptions<Args = any> {
+  /** The queue jobs go to. Default `default`. */
+  queue?: string;
+  /** Attempts before a failing job is discarded. Default 20. */
+  maxAttempts?: number;
+  /** 0 (first) to 9 (last). Default 0. */
+  priority?: number;
+  tags?: readonly string[];
+  /** Milliseconds an attempt may run before `job.signal` aborts and the attempt fails. */
+  timeout?: number;
+  /** The name stored with each job. Default: the class name. Keep it when renaming the class. */
+  name?: string;
+  unique?: UniqueOptions<Args>;
+  structured?: StructuredOptions<Args>;
+  recorded?: boolean | RecordedOptions;
+  encrypted?: EncryptedOptions;
+}
+
+export const defaultQueue = 'default';
+export const defaultMaxAttempts = 20;
+
+const namePattern = /^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$/;
+
+/** Throws a message naming the owner and the option when `value` is not a usable queue name. */
+export function checkQueueName(value: unknown, where: string): string {
+  if (typeof value !== 'string' || !namePattern.test(value)) {
+    throw new KobanConfigError(
+      `${where}: queue must be a name of letters, digits, '_', '.', ':' or '-' starting with a letter or '_' ` +
+        `(at most 128 characters), got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+export function checkPriority(value: unknown, where: string): number {
+  if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 9) {
+    throw new KobanConfigError(`${where}: priority must be an integer from 0 to 9, got ${String(value)}`);
+  }
+  return value as number;
+}
+
+export function checkMaxAttempts(value: unknown, where: string): number {
+  if (!Number.isInteger(value) || (value as number) < 1) {
+    throw new KobanConfigError(
+      `${where}: maxAttempts must be an integer of at least 1, got ${String(value)}`,
+    );
+  }
+  return value as number;
+}
+
+export function checkTags(value: unknown, where: string): string[] {
+  if (!Array.isArray(value) || value.some((tag) => typeof tag !== 'string' || tag.length === 0)) {
+    throw new KobanConfigError(
+      `${where}: tags must be an array of non-empty strings, got ${JSON.stringify(value)}`,
+    );
+  }
+  return [...value];
+}

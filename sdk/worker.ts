@@ -1,0 +1,40 @@
+import type { Job, JsonObject } from './job.js';
+import type { ControlOutcome } from './results.js';
+
+/** What `process` may return: a value (stored when the worker is recorded) or a control outcome. */
+export type ProcessResult<Result> = Result | ControlOutcome | Promise<Result | ControlOutcome>;
+
+/** The methods Koban calls on a worker instance. Only `process` is required. */
+export interface WorkerInstance<Args = any, Result = unknown> {
+  process(job: Job<Args, any>): ProcessResult<Result>;
+  /** Seconds to wait before the next attempt after an error. Default `15 + 2^attempt` plus jitter. */
+  backoff?(job: Job<Args, any>): number;
+  beforeProcess?(job: Job<Args, any>): void | Promise<void>;
+  afterProcess?(job: Job<Args, any>, outcome: ProcessOutcome): void | Promise<void>;
+}
+
+/** What happened to an attempt, as reported to `afterProcess` hooks and events. */
+export type ProcessOutcome =
+  | { readonly kind: 'completed'; readonly result: unknown }
+  | { readonly kind: 'error'; readonly error: unknown; readonly state: 'retryable' | 'discarded' }
+  | { readonly kind: 'cancelled'; readonly reason: string }
+  | { readonly kind: 'discarded'; readonly reason: string }
+  | { readonly kind: 'snoozed'; readonly seconds: number };
+
+export type WorkerClass<Args = any, Result = any> = (new () => WorkerInstance<Args, Result>) & {
+  readonly name: string;
+};
+
+type ProcessOf<W> = W extends new () => infer I ? (I extends { process: infer P } ? P : never) : never;
+
+/** The args type of a worker class, read from `process(job: Job<Args>)`. */
+export type ArgsOf<W> =
+  ProcessOf<W> extends (job: infer J, ...rest: any[]) => any
+    ? J extends Job<infer Args, any>
+      ? Args
+      : JsonObject
+    : never;
+
+/** The result type of a worker class: what `process` resolves to, less control outcomes. */
+export type ResultOf<W> =
+  ProcessOf<W> extends (...args: any[]) => infer R ? Exclude<Awaited<R>, ControlOutcome> : never;
