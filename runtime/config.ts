@@ -1,0 +1,143 @@
+import type { PGlite } from '@electric-sql/pglite';
+import { KobanConfigError } from '../sdk/errors.js';
+import type { WorkerEntry } from '../sdk/registry.js';
+import type { WorkerClass } from '../sdk/worker.js';
+import { checkQueueName } from '../sdk/worker-options.js';
+import type { DrizzleDatabase } from './database.js';
+
+export interface QueueConfig {
+  /** Jobs of this queue that run at once on this node. */
+  limit: number;
+  /** Start paused. */
+  paused?: boolean;
+}
+
+export interface CronEntry {
+  /** A standard cron expression (5 fields, or 6 with seconds), or a nickname like `@hourly`. */
+  expression: string;
+  /** The worker to run; its default options apply. */
+  worker: WorkerClass;
+  args?: Record<string, unknown>;
+  /** An IANA zone such as `Europe/Paris`. Default UTC. */
+  timezone?: string;
+  /** Distinguishes two entries of the same worker. Default: the worker name and expression. */
+  name?: string;
+}
+
+export interface KobanLogger {
+  info(message: string, details?: Record<string, unknown>): void;
+  warn(message: string, details?: Record<string, unknown>): void;
+  error(message: string, details?: Record<string, unknown>): void;
+}
+
+export interface KobanConfig {
+  /** A postgres:// URL, a Drizzle instance (postgres-js or pglite), a PGlite instance, or nothing for in-memory PGlite. */
+  database?: string | DrizzleDatabase | PGlite;
+  /** With no `database`: a directory where embedded PGlite keeps its data. */
+  dataDir?: string;
+  /** The PostgreSQL schema of Koban's tables. Default `koban`. */
+  schema?: string;
+  /** Queues this node runs, with their concurrency: `{ default: 10, mailers: { limit: 20 } }`. */
+  queues?: Record<string, number | QueueConfig>;
+  /** The workers this node knows: classes, or the `workers` registry from `npx gen`. Default: every defined worker. */
+  workers?: readonly (WorkerClass | WorkerEntry)[];
+  /** Apply migrations at start. Default true. */
+  migrate?: boolean;
+  /** This node's name; default host name and a random suffix. */
+  node?: string;
+  /** Milliseconds between fetches when no NOTIFY arrives. Default 1000. */
+  pollInterval?: number;
+  /** Milliseconds between moves of due scheduled jobs to available. Default 1000. */
+  stageInterval?: number;
+  /** Milliseconds between node heartbeats. Default 5000. */
+  heartbeatInterval?: number;
+  /** Milliseconds without a heartbeat after which a node's executing jobs are rescued. Default 60000. */
+  rescueAfter?: number;
+  /** Milliseconds `stop()` waits for running jobs. Default 15000. */
+  shutdownGrace?: number;
+  /** Delete completed, cancelled and discarded jobs older than `maxAge` seconds. Default 7 days; false keeps them. */
+  prune?: false | { maxAge?: number; interval?: number; limit?: number };
+  cron?: readonly CronEntry[];
+  /** Connections Koban opens for a URL. Default 10. */
+  poolSize?: number;
+  logger?: KobanLogger;
+}
+
+export interface ResolvedConfig {
+  readonly schema: string;
+  readonly queues: ReadonlyMap<string, QueueConfig>;
+  readonly node: string;
+  readonly migrate: boolean;
+  readonly pollInterval: number;
+  readonly stageInterval: number;
+  readonly heartbeatInterval: number;
+  readonly rescueAfter: number;
+  readonly shutdownGrace: number;
+  readonly prune: false | { maxAge: number; interval: number; limit: number };
+  readonly cron: readonly CronEntry[];
+  readonly logger: KobanLogger;
+}
+
+const schemaPattern = /^[a-z_][a-z0-9_]{0,40}$/;
+
+export const consoleLogger: KobanLogger = {
+  info: (message, details) => console.info(`[koban] ${message}`, details ?? ''),
+  warn: (message, details) => console.warn(`[koban] ${message}`, details ?? ''),
+  error: (message, details) => console.error(`[koban] ${message}`, details ?? ''),
+};
+
+export function resolveConfig(config: KobanConfig, defaultNode: string): ResolvedConfig {
+  const schema = config.schema ?? 'koban';
+  if (!schemaPattern.test(schema)) {
+    throw new KobanConfigError(
+      `schema: expected a lower-case identifier of letters, digits and '_' (at most 41 characters), got ${JSON.stringify(schema)}`,
+    );
+  }
+  const queues = new Map<string, QueueConfig>();
+  for (const [name, value] of Object.entries(config.queues ?? {})) {
+    checkQueueName(name, 'Koban.start({ queues })');
+    const queue = typeof value === 'number' ? { limit: value } : value;
+    if (!Number.isInteger(queue?.limit) || queue.limit < 1) {
+      throw new KobanConfigError(
+        `queues.${name}: limit must be a positive integer, got ${JSON.stringify(typeof value === 'number' ? value : value?.limit)}`,
+      );
+    }
+    queues.set(name, { ...queue });
+  }
+  const prune =
+    config.prune === false
+      ? false
+      : {
+          maxAge: positive(config.prune?.maxAge ?? 7 * 24 * 3600, 'prune.maxAge'),
+          interval: positive(config.prune?.interval ?? 30_000, 'prune.interval'),
+          limit: positive(config.prune?.limit ?? 10_000, 'prune.limit'),
+        };
+  return {
+    schema,
+    queues,
+    node: config.node ?? defaultNode,
+    migrate: config.migrate ?? true,
+    pollInterval: positive(config.pollInterval ?? 1000, 'pollInterval'),
+    stageInterval: positive(config.stageInterval ?? 1000, 'stageInterval'),
+    heartbeatInterval: positive(config.heartbeatInterval ?? 5000, 'heartbeatInterval'),
+    rescueAfter: positive(config.rescueAfter ?? 60_000, 'rescueAfter'),
+    shutdownGrace: nonNegative(config.shutdownGrace ?? 15_000, 'shutdownGrace'),
+    prune,
+    cron: config.cron ?? [],
+    logger: config.logger ?? consoleLogger,
+  };
+}
+
+function positive(value: number, name: string): number {
+  if (!(Number.isFinite(value) && value > 0)) {
+    throw new KobanConfigError(`${name}: expected a positive number, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function nonNegative(value: number, name: string): number {
+  if (!(Number.isFinite(value) && value >= 0)) {
+    throw new KobanConfigError(`${name}: expected a number of at least 0, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
