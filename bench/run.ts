@@ -1,0 +1,212 @@
+// Compares Koban with graphile-worker and pg-boss on one PostgreSQL server, in one run.
+// Each library and scenario runs in a fresh child process on a fresh database, dropped afterwards.
+// Usage: npm run bench -- [--only koban,graphile,pgboss] [--jobs 20000] [--big 100000] [--latency-jobs 200]
+//        [--runs 3] [--koban-limits 100,500,1000] [--scenarios insert,process,latency] [--quick]
+import { spawn } from 'node:child_process';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import postgres from 'postgres';
+import type { Report } from './peers/harness.js';
+import { median } from './stats.js';
+import { cell, difference, fmtInt, fmtMs, formatTable, ratio } from './table.js';
+
+const libs = { koban: 'Koban', graphile: 'graphile-worker', pgboss: 'pg-boss' } as const;
+type Lib = keyof typeof libs;
+type Scenario = 'insert' | 'process' | 'latency';
+interface Figure {
+  key: string;
+  title: string;
+  scenario: Scenario;
+  n: number;
+}
+
+const { values: flags } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    jobs: { type: 'string' },
+    big: { type: 'string' },
+    'latency-jobs': { type: 'string' },
+    runs: { type: 'string' },
+    'koban-limits': { type: 'string' },
+    scenarios: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+  },
+});
+const quick = flags.quick;
+const num = (value: string | undefined, fallback: number) => (value === undefined ? fallback : Number(value));
+const jobs = num(flags.jobs, quick ? 5_000 : 20_000);
+const big = num(flags.big, quick ? 0 : 100_000);
+const latencyJobs = num(flags['latency-jobs'], quick ? 50 : 200);
+const runs = num(flags.runs, quick ? 1 : 3);
+const kobanLimits = (flags['koban-limits'] ?? (quick ? '1000' : '100,500,1000')).split(',').map(Number);
+const scenarios = new Set((flags.scenarios ?? 'insert,process,latency').split(','));
+const aliases: Record<string, Lib> = { 'graphile-worker': 'graphile', 'pg-boss': 'pgboss' };
+const only = (flags.only ?? 'koban,graphile,pgboss').split(',').map((name) => aliases[name] ?? (name as Lib));
+for (const lib of only) if (!(lib in libs)) throw new Error(`--only: unknown library ${lib}`);
+
+const figures: Figure[] = [
+  { key: 'insert', title: `bulk insert ${fmtInt(jobs)} (jobs/s)`, scenario: 'insert' as const, n: jobs },
+  { key: 'process', title: `process ${fmtInt(jobs)} (jobs/s)`, scenario: 'process' as const, n: jobs },
+  { key: 'processBig', title: `process ${fmtInt(big)} (jobs/s)`, scenario: 'process' as const, n: big },
+  { key: 'latency', title: `insert→start ${latencyJobs} jobs`, scenario: 'latency' as const, n: latencyJobs },
+].filter((f) => scenarios.has(f.scenario) && f.n > 0);
+
+const baseUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const admin = postgres(baseUrl, { max: 1, onnotice: () => {} });
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const progress = (message: string) => process.stderr.write(`${message}\n`);
+
+let current: { db: string; kill?: () => void } | undefined;
+process.on('SIGINT', async () => {
+  current?.kill?.();
+  if (current) await admin.unsafe(`drop database if exists "${current.db}" with (force)`).catch(() => {});
+  process.exit(130);
+});
+
+/** Runs one scenario of one library in a fresh process on a fresh database. */
+async function runChild(lib: Lib, figure: Figure, option?: string): Promise<Report | undefined> {
+  const db = `koban_bench_${lib}_${figure.key.toLowerCase()}_${process.pid}`;
+  await admin.unsafe(`drop database if exists "${db}" with (force)`);
+  await admin.unsafe(`create database "${db}"`);
+  const url = new URL(baseUrl);
+  url.pathname = `/${db}`;
+  current = { db };
+  try {
+    const args = [
+      '--import',
+      'tsx',
+      join(root, 'bench/peers', `${lib}.ts`),
+      figure.scenario,
+      url.href,
+      String(figure.n),
+    ];
+    const child = spawn(process.execPath, option ? [...args, option] : args, {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    current.kill = () => child.kill('SIGKILL');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10 * 60_000);
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    clearTimeout(timer);
+    const last = out.trim().split('\n').pop();
+    if (code !== 0 || !last) {
+      progress(`  ${libs[lib]} ${figure.key} failed (exit ${code})`);
+      return undefined;
+    }
+    return JSON.parse(last) as Report;
+  } finally {
+    current = undefined;
+    await admin.unsafe(`drop database if exists "${db}" with (force)`);
+  }
+}
+
+// Values are kept per figure, library and metric, one per run: `process/graphile/rate`.
+// Koban's processing is kept per queue limit (`process/koban@500/rate`), then the best is copied to `koban`.
+const values = new Map<string, number[]>();
+const settingsOf = new Map<string, string>();
+const chosenLimit = new Map<string, number>();
+const get = (key: string) => values.get(key) ?? [];
+const push = (key: string, value: number) => values.set(key, [...get(key), value]);
+
+function options(lib: Lib, figure: Figure): (string | undefined)[] {
+  if (lib === 'pgboss') return [figure.scenario === 'latency' ? '100' : '500'];
+  if (lib !== 'koban' || figure.scenario === 'insert') return [undefined];
+  if (figure.scenario === 'process') return kobanLimits.map(String);
+  return [String(chosenLimit.get('process') ?? chosenLimit.get('processBig') ?? kobanLimits.at(-1))];
+}
+
+const describe = (r: Report) =>
+  'rate' in r
+    ? `${fmtInt(r.rate)} jobs/s`
+    : `p50 ${fmtMs(r.p50)} / p95 ${fmtMs(r.p95)} / p99 ${fmtMs(r.p99)} ms`;
+
+for (const figure of figures) {
+  for (let run = 1; run <= runs; run++) {
+    // Rotate the order so that no library always runs first on a cold server.
+    const order = only.map((_, i) => only[(i + run - 1) % only.length]!);
+    for (const lib of order) {
+      for (const option of options(lib, figure)) {
+        const perLimit = lib === 'koban' && figure.scenario === 'process';
+        const id = perLimit ? `koban@${option}` : lib;
+        const label = `${libs[lib]}${lib === 'koban' && option ? ` limit ${option}` : ''}`;
+        progress(`[${figure.key} run ${run}/${runs}] ${label}: ${figure.scenario} ${fmtInt(figure.n)} jobs…`);
+        const report = await runChild(lib, figure, option);
+        if (!report) continue;
+        progress(`[${figure.key} run ${run}/${runs}] ${label}: ${describe(report)}`);
+        for (const [metric, value] of Object.entries(report)) {
+          if (typeof value === 'number') push(`${figure.key}/${id}/${metric}`, value);
+        }
+        settingsOf.set(`${figure.key}/${id}`, report.settings);
+      }
+    }
+  }
+  if (figure.scenario === 'process' && only.includes('koban')) {
+    const tried = kobanLimits.map((limit) => ({ limit, rates: get(`${figure.key}/koban@${limit}/rate`) }));
+    const [best] = tried.filter((t) => t.rates.length > 0).sort((a, b) => median(b.rates) - median(a.rates));
+    if (best) {
+      chosenLimit.set(figure.key, best.limit);
+      values.set(`${figure.key}/koban/rate`, best.rates);
+      settingsOf.set(`${figure.key}/koban`, settingsOf.get(`${figure.key}/koban@${best.limit}`)!);
+      const list = tried.map((t) => `${t.limit}: ${t.rates.length ? fmtInt(median(t.rates)) : 'failed'}`);
+      progress(`Koban queue limits for ${figure.title}: ${list.join(', ')} jobs/s; best ${best.limit}`);
+    }
+  }
+}
+
+// The table.
+const shown = (Object.keys(libs) as Lib[]).filter((lib) => only.includes(lib));
+const peers = shown.filter((lib) => lib !== 'koban');
+const header = ['figure', ...shown.map((lib) => libs[lib]), ...peers.map((lib) => `Koban ÷ ${libs[lib]}`)];
+const rows: string[][] = [];
+for (const figure of figures) {
+  const metrics = figure.scenario === 'latency' ? ['p50', 'p95', 'p99'] : ['rate'];
+  for (const metric of metrics) {
+    const of = (lib: Lib) => get(`${figure.key}/${lib}/${metric}`);
+    const isRate = metric === 'rate';
+    let title = isRate ? figure.title : `${figure.title}, ${metric} (ms)`;
+    if (isRate && chosenLimit.has(figure.key)) title += ` [Koban limit ${chosenLimit.get(figure.key)}]`;
+    rows.push([
+      title,
+      ...shown.map((lib) => cell(of(lib), isRate ? fmtInt : fmtMs)),
+      ...(shown.includes('koban')
+        ? peers.map((lib) => (isRate ? ratio : difference)(of('koban'), of(lib)))
+        : peers.map(() => '—')),
+    ]);
+  }
+}
+
+const [{ version }] = (await admin`select current_setting('server_version') as version`) as unknown as [
+  { version: string },
+];
+await admin.end();
+const lines = [
+  '',
+  `Koban benchmark: PostgreSQL ${version}, Node ${process.version}, ${os.cpus().length} cores; ` +
+    `median of ${runs} run${runs === 1 ? '' : 's'} (range in parentheses), each in a fresh process on a fresh database.`,
+  '',
+  formatTable(header, rows),
+  '',
+  'Throughput columns Koban ÷ peer: above 1× means Koban is faster. Latency columns: Koban − peer in ms (negative: Koban is faster).',
+  'Processing is timed from worker start until every job is completed in the database; latency from just before the',
+  'insert call to the start of the handler, with workers idle before the first insert, jobs 20 ms apart.',
+  'Koban and pg-boss keep completed rows (state completed); graphile-worker deletes a job when it completes.',
+  '',
+  'Settings (the peers run with their best settings, not their defaults):',
+  ...shown.flatMap((lib) => {
+    const uses = new Map<string, string[]>();
+    for (const figure of figures.filter((f) => f.scenario !== 'insert')) {
+      const text = settingsOf.get(`${figure.key}/${lib}`);
+      if (text) uses.set(text, [...(uses.get(text) ?? []), figure.title.replace(/ \(.*\)$/, '')]);
+    }
+    return [...uses].map(([text, titles]) => `- ${libs[lib]}, ${titles.join(' and ')}: ${text}`);
+  }),
+];
+if (chosenLimit.size > 0)
+  lines.push(`- Koban queue limits tried for processing: ${kobanLimits.join(', ')}; the best is shown.`);
+process.stdout.write(`${lines.join('\n')}\n`);

@@ -1,0 +1,21 @@
+/** Percentile by linear interpolation between closest ranks; `p` in 0..100. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = (p / 100) * (sorted.length - 1);
+  const low = Math.floor(rank);
+  const high = Math.ceil(rank);
+  return sorted[low]! + (sorted[high]! - sorted[low]!) * (rank - low);
+}
+
+export function median(values: readonly number[]): number {
+  return percentile(values, 50);
+}
+
+export function min(values: readonly number[]): number {
+  return values.length === 0 ? Number.NaN : Math.min(...values);
+}
+
+export function max(values: readonly number[]): number {
+  return values.length === 0 ? Number.NaN : Math.max(...values);
+}

@@ -1,0 +1,256 @@
+import type { JobOptions, JobSpec } from '../sdk/job-spec.js';
+import type { JobRecord } from '../sdk/job.js';
+import { Acker } from './acker.js';
+import { type KobanConfig, type ResolvedConfig, resolveConfig } from './config.js';
+import { Database, type DrizzleDatabase, type Executor } from './database.js';
+import { type KobanEvents, KobanEventEmitter } from './events.js';
+import type { RunningJob } from './executor.js';
+import { type InsertedJob, insertRows } from './insert.js';
+import { type InsertAllOptions, type JobSource, insertAll } from './insert-all.js';
+import { cancelJobs, deleteJobs, retryJobs } from './job-commands.js';
+import { getJob, type JobFilter, type JobId, type JobSelection, listJobs } from './job-queries.js';
+import { type MigrationResult, migrate, verifySchema } from './migrator.js';
+import { defaultNodeName } from './node-name.js';
+import { NodeServices } from './node-services.js';
+import { prepareJob } from './prepare-job.js';
+import { Producer } from './producer.js';
+import { readQueueStates, type Signal, signal, storeQueueState } from './queue-state.js';
+import { type KobanTables, kobanTables } from './schema.js';
+import { WorkerCatalog } from './worker-catalog.js';
+
+export interface InsertOptions<Args = any> extends JobOptions<Args> {
+  /** An application transaction (Drizzle) to insert in: the job exists only if it commits. */
+  tx?: Executor;
+}
+
+export interface QueueStatus {
+  readonly queue: string;
+  readonly limit: number;
+  readonly running: number;
+  readonly paused: boolean;
+}
+
+/**
+ * A Koban node: it inserts jobs and, for the queues it is given, runs them. Start one per process
+ * with `Koban.start`, and `stop()` it on shutdown.
+ */
+export class Koban {
+  /** The Drizzle tables of this instance's schema, for custom queries. */
+  readonly tables: KobanTables;
+  private readonly events = new KobanEventEmitter();
+  private readonly producers = new Map<string, Producer>();
+  private readonly running = new Map<string, RunningJob>();
+  private readonly acker: Acker;
+  private readonly services: NodeServices;
+  private unlisteners: (() => Promise<void>)[] = [];
+  private stopping: Promise<void> | undefined;
+
+  private constructor(
+    private readonly database: Database,
+    private readonly config: ResolvedConfig,
+    readonly catalog: WorkerCatalog,
+  ) {
+    this.tables = kobanTables(config.schema);
+    this.acker = new Acker(database, config.schema, this.events);
+    this.services = new NodeServices(database, config, catalog, this.events);
+  }
+
+  /** Connects, migrates (unless `migrate: false`), and starts the configured queues. */
+  static async start(options: KobanConfig = {}): Promise<Koban> {
+    const config = resolveConfig(options, defaultNodeName());
+    const catalog = new WorkerCatalog(options.workers);
+    const database = await Database.open(options.database, { dataDir: options.dataDir, poolSize: options.poolSize });
+    try {
+      if (config.migrate) await migrate(database, config.schema);
+      else await verifySchema(database, config.schema);
+      const koban = new Koban(database, config, catalog);
+      await koban.boot();
+      return koban;
+    } catch (error) {
+      await database.close();
+      throw error;
+    }
+  }
+
+  /** This node's name, as recorded in each job's `attemptedBy`. */
+  get node(): string {
+    return this.config.node;
+  }
+
+  get schema(): string {
+    return this.config.schema;
+  }
+
+  /** The Drizzle database Koban uses: query `koban.tables` with it, or open transactions for `{ tx }`. */
+  get db(): DrizzleDatabase {
+    return this.database.drizzle;
+  }
+
+  on<E extends keyof KobanEvents>(event: E, listener: (...args: KobanEvents[E]) => void): () => void {
+    return this.events.on(event, listener);
+  }
+
+  async insert<Args, Result>(spec: JobSpec<Args, Result>, options: InsertOptions<Args> = {}): Promise<InsertedJob<Args>> {
+    const { tx, ...jobOptions } = options;
+    const row = prepareJob(spec, jobOptions, this.catalog);
+    const [job] = await insertRows(this.database, this.config.schema, [row], tx);
+    return job as InsertedJob<Args>;
+  }
+
+  /** Inserts many jobs in chunked multi-row statements; see InsertAllOptions. */
+  insertAll(specs: JobSource, options: InsertAllOptions = {}): Promise<InsertedJob[]> {
+    return insertAll(this.database, this.config.schema, this.catalog, specs, options);
+  }
+
+  getJob(id: JobId): Promise<JobRecord | null> {
+    return getJob(this.database, this.config.schema, id);
+  }
+
+  listJobs(filter: JobFilter = {}): Promise<JobRecord[]> {
+    return listJobs(this.database, this.config.schema, filter);
+  }
+
+  /** Cancels a job that has not finished; a running one is aborted through `job.signal`. */
+  async cancelJob(id: JobId): Promise<boolean> {
+    return (await this.cancelJobs([id])) === 1;
+  }
+
+  async cancelJobs(selection: JobSelection): Promise<number> {
+    const { count, executing } = await cancelJobs(this.database, this.config.schema, selection);
+    if (executing.length > 0) await this.signal({ action: 'abort', ids: executing });
+    return count;
+  }
+
+  /** Runs a finished, retryable or scheduled job again now. */
+  async retryJob(id: JobId): Promise<boolean> {
+    return (await this.retryJobs([id])) === 1;
+  }
+
+  retryJobs(selection: JobSelection): Promise<number> {
+    return retryJobs(this.database, this.config.schema, selection);
+  }
+
+  async deleteJob(id: JobId): Promise<boolean> {
+    return (await this.deleteJobs([id])) === 1;
+  }
+
+  async deleteJobs(selection: JobSelection): Promise<number> {
+    const { count, executing } = await deleteJobs(this.database, this.config.schema, selection);
+    if (executing.length > 0) await this.signal({ action: 'abort', ids: executing });
+    return count;
+  }
+
+  /** Stops fetching from a queue on every node; running jobs finish. Stored, so new nodes start paused. */
+  async pauseQueue(queue: string): Promise<void> {
+    await storeQueueState(this.database, this.config.schema, queue, { paused: true });
+    await this.signal({ action: 'pause', queue });
+  }
+
+  async resumeQueue(queue: string): Promise<void> {
+    await storeQueueState(this.database, this.config.schema, queue, { paused: false });
+    await this.signal({ action: 'resume', queue });
+  }
+
+  /** Changes a queue's concurrency on every node that runs it. */
+  async scaleQueue(queue: string, limit: number): Promise<void> {
+    if (!Number.isInteger(limit) || limit < 1) {
+      throw new RangeError(`scaleQueue(${JSON.stringify(queue)}): limit must be a positive integer, got ${limit}`);
+    }
+    await storeQueueState(this.database, this.config.schema, queue, { limit });
+    await this.signal({ action: 'scale', queue, limit });
+  }
+
+  /** The queues this node runs, with their limits and running counts. */
+  queues(): QueueStatus[] {
+    return [...this.producers.values()].map((producer) => ({
+      queue: producer.queue,
+      limit: producer.limit,
+      running: producer.running,
+      paused: producer.paused,
+    }));
+  }
+
+  /** Applies pending migrations; safe to call from many processes at once. */
+  migrate(): Promise<MigrationResult> {
+    return migrate(this.database, this.config.schema);
+  }
+
+  /**
+   * Stops fetching, waits up to `shutdownGrace` for running jobs, and writes their outcomes.
+   * Jobs still running after that are aborted and left executing under this node's name: the
+   * lifeline of another node rescues them once this node's heartbeat has lapsed, so they are
+   * never lost and never run twice at once.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    await this.services.stopScheduling();
+    const finished = await Promise.all(
+      [...this.producers.values()].map((producer) => producer.stop(this.config.shutdownGrace)),
+    );
+    for (const job of this.running.values()) job.controller.abort(new Error('the node is shutting down'));
+    await this.acker.flush();
+    const clean = finished.every(Boolean) && this.running.size === 0;
+    await this.services.stop({ leaveNode: !clean });
+    await Promise.allSettled(this.unlisteners.map((unlisten) => unlisten()));
+    await this.database.close();
+  }
+
+  private async boot(): Promise<void> {
+    const { schema } = this.config;
+    this.events.on('error', ({ source, error }) => this.config.logger.error(`${source} failed`, { error }));
+    await this.services.start([...this.config.queues.keys()]);
+    this.unlisteners.push(
+      await this.database.listen(`${schema}_insert`, (queue) => this.producers.get(queue)?.wake()),
+      await this.database.listen(`${schema}_signal`, (payload) => this.onSignal(payload)),
+    );
+    const stored = await readQueueStates(this.database, schema);
+    for (const [queue, { limit, paused }] of this.config.queues) {
+      const state = stored.get(queue);
+      const producer = new Producer(queue, state?.limit ?? limit, state?.paused ?? paused ?? false, {
+        database: this.database,
+        schema,
+        node: this.config.node,
+        acker: this.acker,
+        running: this.running,
+        pollInterval: this.config.pollInterval,
+        catalog: this.catalog,
+        events: this.events,
+        logger: this.config.logger,
+      });
+      this.producers.set(queue, producer);
+      producer.start();
+    }
+    await this.services.reportUnrunQueues();
+  }
+
+  private async signal(message: Signal): Promise<void> {
+    await signal(this.database, this.config.schema, message);
+  }
+
+  private onSignal(payload: string): void {
+    let message: Signal;
+    try {
+      message = JSON.parse(payload) as Signal;
+    } catch {
+      return;
+    }
+    if (message.action === 'abort') {
+      for (const id of message.ids) this.running.get(id)?.controller.abort(new Error(`job ${id} was cancelled`));
+      return;
+    }
+    const producer = this.producers.get(message.queue);
+    if (!producer) return;
+    if (message.action === 'pause') producer.pause();
+    else if (message.action === 'resume') producer.resume();
+    else if (message.action === 'scale') producer.scale(message.limit);
+  }
+
+  /** @internal For koban/testing: the pieces that run jobs inline. */
+  get internals() {
+    return { database: this.database, config: this.config, catalog: this.catalog, events: this.events, acker: this.acker, running: this.running, services: this.services };
+  }
+}

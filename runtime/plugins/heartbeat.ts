@@ -1,0 +1,21 @@
+import { sql } from 'drizzle-orm';
+import type { Database } from '../database.js';
+
+/** Records that this node is alive, and which queues it runs. */
+export async function beat(database: Database, schema: string, node: string, queues: readonly string[]) {
+  await database.query(sql`
+    INSERT INTO ${sql.raw(schema)}.nodes (name, queues) VALUES (${node}, ${sql.param([...queues])}::text[])
+    ON CONFLICT (name) DO UPDATE SET heartbeat_at = now(), queues = excluded.queues`);
+}
+
+export async function removeNode(database: Database, schema: string, node: string) {
+  await database.query(sql`DELETE FROM ${sql.raw(schema)}.nodes WHERE name = ${node}`);
+}
+
+/** Queues that some live node runs. */
+export async function liveQueues(database: Database, schema: string, staleAfterMs: number): Promise<Set<string>> {
+  const rows = await database.query<{ queue: string }>(sql`
+    SELECT DISTINCT unnest(queues) AS queue FROM ${sql.raw(schema)}.nodes
+    WHERE heartbeat_at > now() - ${staleAfterMs} * interval '1 millisecond'`);
+  return new Set(rows.map((row) => row.queue));
+}

@@ -1,0 +1,20 @@
+import { sql } from 'drizzle-orm';
+import type { Database } from '../database.js';
+
+/** Makes due scheduled and retryable jobs available, and wakes the producers of their queues. */
+export async function stageDueJobs(database: Database, schema: string, limit = 5000): Promise<number> {
+  const s = sql.raw(schema);
+  const rows = await database.query<{ staged: number }>(sql`
+    WITH due AS MATERIALIZED (
+      SELECT id FROM ${s}.jobs
+      WHERE state IN ('scheduled', 'retryable') AND scheduled_at <= now()
+      ORDER BY scheduled_at LIMIT ${limit}
+      FOR UPDATE SKIP LOCKED
+    ), staged AS (
+      UPDATE ${s}.jobs j SET state = 'available' FROM due WHERE j.id = due.id RETURNING j.queue
+    ), woken AS (
+      SELECT pg_notify(${`${schema}_insert`}, queue) FROM (SELECT DISTINCT queue FROM staged) q
+    )
+    SELECT (SELECT count(*) FROM staged)::int AS staged, (SELECT count(*) FROM woken)::int AS woken`);
+  return rows[0]?.staged ?? 0;
+}

@@ -1,0 +1,225 @@
+import { execFile } from 'node:child_process';
+import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// The package as a newcomer gets it: `npm pack` (which builds dist/ through prepack), installed
+// into an empty project next to the newest TypeScript, compiled with that project's own tsc, run
+// with plain node. Catches broken exports, files missing from the tarball, declarations that do
+// not compile outside the repo, and a bin that only works inside it.
+
+const execFileAsync = promisify(execFile);
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The environment without the npm_* variables of the `npm test` that may be running us. */
+const env: NodeJS.ProcessEnv = Object.fromEntries(
+  Object.entries(process.env).filter(
+    ([key]) => !key.toLowerCase().startsWith('npm_') && key !== 'DATABASE_URL',
+  ),
+);
+
+interface Ran {
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+async function run(command: string, args: readonly string[], cwd: string, timeout = 200_000): Promise<Ran> {
+  try {
+    const { stdout, stderr } = await execFileAsync(command, args, {
+      cwd,
+      env,
+      timeout,
+      killSignal: 'SIGKILL',
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return { stdout, stderr };
+  } catch (error) {
+    const { stdout, stderr, killed } = error as { stdout?: string; stderr?: string; killed?: boolean };
+    const why = killed ? `did not finish within ${timeout / 1000} s` : 'failed';
+    throw new Error(`\`${command} ${args.join(' ')}\` in ${cwd} ${why}:\n${stdout ?? ''}\n${stderr ?? ''}`);
+  }
+}
+
+/** What `tsc --init` writes, with its "For nodejs" lines and a target that Node can run. */
+const consumerTsconfig = {
+  compilerOptions: {
+    rootDir: './src',
+    outDir: './dist',
+    module: 'nodenext',
+    // `tsc --init` says esnext, which leaves decorators in the output as they are written: no
+    // Node release runs them yet. Any target up to es2024 makes tsc compile them.
+    target: 'es2022',
+    lib: ['esnext'],
+    types: ['node'],
+    sourceMap: true,
+    declaration: true,
+    declarationMap: true,
+    noUncheckedIndexedAccess: true,
+    exactOptionalPropertyTypes: true,
+    strict: true,
+    verbatimModuleSyntax: true,
+    isolatedModules: true,
+    noUncheckedSideEffectImports: true,
+    moduleDetection: 'force',
+    skipLibCheck: true,
+  },
+};
+
+const workersSource = `import { type Job, Worker } from 'koban';
+
+export const greeted: string[] = [];
+
+@Worker({ queue: 'default' })
+export class Hello {
+  async process(job: Job<{ name: string }>): Promise<{ greeting: string }> {
+    greeted.push(job.args.name);
+    return { greeting: \`hello \${job.args.name}\` };
+  }
+}
+`;
+
+const mainSource = `import { Koban, newJob } from 'koban';
+import { greeted, Hello } from './workers.js';
+
+const koban = await Koban.start({ queues: { default: 5 }, workers: [Hello] });
+try {
+  const inserted = await koban.insert(newJob(Hello, { name: 'newcomer' }));
+  // A deadline only so that a broken build fails instead of hanging; nothing here measures time.
+  const deadline = Date.now() + 60_000;
+  let job = await koban.getJob(inserted.id);
+  while (job !== null && job.state !== 'completed' && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    job = await koban.getJob(inserted.id);
+  }
+  console.log(
+    JSON.stringify({
+      inserted: { worker: inserted.worker, queue: inserted.queue, state: inserted.state, args: inserted.args },
+      final: job && { state: job.state, attempt: job.attempt, errors: job.errors },
+      greeted,
+    }),
+  );
+} finally {
+  await koban.stop();
+}
+`;
+
+// Loaded with \`node --import\`: fails any import of codegen's heavy dependencies, which only the
+// gen bin may load.
+const guardSource = `import { register } from 'node:module';
+register('./no-codegen-hooks.mjs', import.meta.url);
+`;
+const hooksSource = `export async function resolve(specifier, context, next) {
+  const resolved = await next(specifier, context);
+  if (/\\/node_modules\\/(ts-morph|typescript)\\//.test(resolved.url)) {
+    throw new Error(\`importing koban loaded \${resolved.url} (from \${context.parentURL}); only the gen bin may\`);
+  }
+  return resolved;
+}
+`;
+
+let work = '';
+let project = '';
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'koban-consumer-'));
+  project = join(work, 'app');
+  await mkdir(join(project, 'src'), { recursive: true });
+
+  // npm pack runs prepack (the build): dist/ comes from this run, not from whatever is lying around.
+  const packed = await run('npm', ['pack', '--json', '--pack-destination', work], repo);
+  const listing = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('[\n'))) as { filename: string }[];
+  const tarball = join(work, listing[0]!.filename);
+
+  await writeFile(
+    join(project, 'package.json'),
+    `${JSON.stringify({ name: 'koban-consumer', version: '1.0.0', private: true, type: 'module' }, null, 2)}\n`,
+  );
+  await run(
+    'npm',
+    [
+      'install',
+      tarball,
+      'typescript@latest',
+      '@types/node@20',
+      '--no-audit',
+      '--no-fund',
+      '--prefer-offline',
+    ],
+    project,
+  );
+  await writeFile(join(project, 'tsconfig.json'), JSON.stringify(consumerTsconfig, null, 2));
+  await writeFile(join(project, 'src/workers.ts'), workersSource);
+  await writeFile(join(project, 'src/main.ts'), mainSource);
+  await writeFile(join(project, 'guard.mjs'), guardSource);
+  await writeFile(join(project, 'no-codegen-hooks.mjs'), hooksSource);
+}, 300_000);
+
+afterAll(async () => {
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe('the packed package in a fresh project', () => {
+  it('ships a manifest whose exports and bin point at files in the tarball', async () => {
+    const installed = join(project, 'node_modules/koban');
+    const manifest = JSON.parse(await readFile(join(installed, 'package.json'), 'utf8')) as {
+      exports: Record<string, { types: string; default: string } | string>;
+      bin: Record<string, string>;
+    };
+    const targets = Object.values(manifest.exports).flatMap((entry) =>
+      typeof entry === 'string' ? [entry] : [entry.types, entry.default],
+    );
+    const missing: string[] = [];
+    for (const target of [...targets, ...Object.values(manifest.bin)]) {
+      await access(join(installed, target)).catch(() => missing.push(target));
+    }
+    expect(missing, 'files named in package.json but missing from the tarball').toEqual([]);
+  });
+
+  it('compiles a decorated worker with the project tsc and runs a job on embedded PGlite', async () => {
+    await run(join(project, 'node_modules/.bin/tsc'), ['-p', '.'], project);
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', './guard.mjs', 'dist/main.js'],
+      project,
+      120_000,
+    );
+    const report = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as {
+      inserted: { worker: string; queue: string; state: string; args: unknown };
+      final: { state: string; attempt: number; errors: unknown[] } | null;
+      greeted: string[];
+    };
+    expect(report.inserted).toEqual({
+      worker: 'Hello',
+      queue: 'default',
+      state: 'available',
+      args: { name: 'newcomer' },
+    });
+    expect(report.final).toEqual({ state: 'completed', attempt: 1, errors: [] });
+    expect(report.greeted).toEqual(['newcomer']);
+  });
+
+  it('exposes koban/testing', async () => {
+    const { stdout } = await run(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        "console.log(Object.keys(await import('koban/testing')).sort().join(','))",
+      ],
+      project,
+    );
+    expect(stdout.trim().split(',')).toEqual(
+      expect.arrayContaining(['assertEnqueued', 'drainJobs', 'performJob']),
+    );
+  });
+
+  it('runs `npx gen --help` from the installed bin', async () => {
+    // --no-install: never fetch some other package named gen from the registry.
+    const { stdout } = await run('npx', ['--no-install', 'gen', '--help'], project, 60_000);
+    expect(stdout).toMatch(/usage/i);
+    expect(stdout).toContain('gen');
+  });
+});
