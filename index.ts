@@ -1,4 +1,3 @@
-export * from './sdk/index.js';
 export type { CronEntry, KobanConfig, KobanLogger, QueueConfig } from './runtime/config.js';
 export type { DatabaseInput, DrizzleDatabase, Executor } from './runtime/database.js';
 export type { JobExceptionEvent, JobStartEvent, JobStopEvent, KobanEvents } from './runtime/events.js';
@@ -7,4 +6,13 @@ export type { InsertAllOptions, JobSource } from './runtime/insert-all.js';
 export type { JobFilter, JobId, JobSelection } from './runtime/job-queries.js';
 export { type InsertOptions, Koban, type QueueStatus } from './runtime/koban.js';
 export type { MigrationResult } from './runtime/migrator.js';
-export { jobs, type KobanTables, kobanTables, leaders, nodes, queues, schemaVersions } from './runtime/schema.js';
+export {
+  jobs,
+  type KobanTables,
+  kobanTables,
+  leaders,
+  nodes,
+  queues,
+  schemaVersions,
+} from './runtime/schema.js';
+export * from './sdk/index.js';

@@ -8,8 +8,15 @@ const startHint =
 export function explainConnectionError(error: unknown, target: string): KobanDatabaseError {
   const code = (error as { code?: string })?.code;
   const message = (error as Error)?.message ?? String(error);
-  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'CONNECT_TIMEOUT') {
-    return new KobanDatabaseError(`cannot reach PostgreSQL at ${target} (${code}). ${startHint}`, { cause: error });
+  if (
+    code === 'ECONNREFUSED' ||
+    code === 'ENOTFOUND' ||
+    code === 'EHOSTUNREACH' ||
+    code === 'CONNECT_TIMEOUT'
+  ) {
+    return new KobanDatabaseError(`cannot reach PostgreSQL at ${target} (${code}). ${startHint}`, {
+      cause: error,
+    });
   }
   if (code === '3D000') {
     const name = /database "([^"]+)"/.exec(message)?.[1] ?? 'the database';

@@ -35,7 +35,10 @@ export class Database {
     readonly description: string,
   ) {}
 
-  static async open(input: DatabaseInput, options: { dataDir?: string; poolSize?: number } = {}): Promise<Database> {
+  static async open(
+    input: DatabaseInput,
+    options: { dataDir?: string; poolSize?: number } = {},
+  ): Promise<Database> {
     if (input === undefined) {
       const client = new PGlite(options.dataDir);
       await client.waitReady;
@@ -49,22 +52,50 @@ export class Database {
         );
       }
       const client = postgres(input, { max: options.poolSize ?? 10, onnotice: () => {} });
-      const database = new Database('postgres', drizzlePostgres({ client }), client, undefined, true, redact(input));
+      const database = new Database(
+        'postgres',
+        drizzlePostgres({ client }),
+        client,
+        undefined,
+        true,
+        redact(input),
+      );
       await database.ping();
       return database;
     }
     if (input instanceof PGlite || isPgliteLike(input)) {
       const client = input as PGlite;
       await client.waitReady;
-      return new Database('pglite', drizzlePglite({ client }), undefined, client, false, 'the given PGlite instance');
+      return new Database(
+        'pglite',
+        drizzlePglite({ client }),
+        undefined,
+        client,
+        false,
+        'the given PGlite instance',
+      );
     }
     if (isDrizzle(input)) {
       const client = (input as { $client?: unknown }).$client;
       if (isPgliteLike(client)) {
-        return new Database('pglite', input, undefined, client as PGlite, false, 'the given Drizzle (PGlite) database');
+        return new Database(
+          'pglite',
+          input,
+          undefined,
+          client as PGlite,
+          false,
+          'the given Drizzle (PGlite) database',
+        );
       }
       if (typeof client === 'function' && typeof (client as PostgresClient).listen === 'function') {
-        const database = new Database('postgres', input, client as PostgresClient, undefined, false, 'the given Drizzle database');
+        const database = new Database(
+          'postgres',
+          input,
+          client as PostgresClient,
+          undefined,
+          false,
+          'the given Drizzle database',
+        );
         await database.ping();
         return database;
       }
@@ -86,7 +117,9 @@ export class Database {
     if (executor) return rowsOf<Row>(await executor.execute(query));
     if (this.postgresClient) {
       const compiled = dialect.sqlToQuery(query);
-      return (await this.postgresClient.unsafe(compiled.sql, compiled.params as never[], { prepare: true })) as Row[];
+      return (await this.postgresClient.unsafe(compiled.sql, compiled.params as never[], {
+        prepare: true,
+      })) as Row[];
     }
     return rowsOf<Row>(await this.drizzle.execute(query));
   }

@@ -3,9 +3,9 @@ import type { Job, JobError } from '../sdk/job.js';
 import { isControlOutcome } from '../sdk/results.js';
 import type { ProcessOutcome } from '../sdk/worker.js';
 import { defaultBackoff } from './backoff.js';
+import type { KobanLogger } from './config.js';
 import type { KobanEventEmitter } from './events.js';
 import { type JobRow, toJobRecord } from './job-row.js';
-import type { KobanLogger } from './config.js';
 import type { Ack } from './outcome.js';
 import type { CatalogWorker, WorkerCatalog } from './worker-catalog.js';
 
@@ -25,7 +25,11 @@ export interface RunningJob {
  * Runs one claimed job: decodes its args, calls the worker with a timeout, and turns whatever
  * happened into an Ack. It never throws: every failure becomes an outcome on the job.
  */
-export async function executeJob(row: JobRow, deps: ExecutorDeps, running: Map<string, RunningJob>): Promise<Ack> {
+export async function executeJob(
+  row: JobRow,
+  deps: ExecutorDeps,
+  running: Map<string, RunningJob>,
+): Promise<Ack> {
   const id = String(row.id);
   const entry = deps.catalog.get(row.worker);
   if (!entry) {
@@ -159,7 +163,12 @@ async function runBeforeHook(entry: CatalogWorker, job: Job<unknown>, deps: Exec
   }
 }
 
-async function runAfterHook(entry: CatalogWorker, job: Job<unknown>, outcome: ProcessOutcome, deps: ExecutorDeps) {
+async function runAfterHook(
+  entry: CatalogWorker,
+  job: Job<unknown>,
+  outcome: ProcessOutcome,
+  deps: ExecutorDeps,
+) {
   if (!entry.instance.afterProcess) return;
   try {
     await entry.instance.afterProcess(job, outcome);
@@ -169,7 +178,13 @@ async function runAfterHook(entry: CatalogWorker, job: Job<unknown>, outcome: Pr
 }
 
 /** Hooks are for observation: their failures are reported, never charged to the job. */
-function reportHookError(entry: CatalogWorker, job: Job<unknown>, hook: string, error: unknown, deps: ExecutorDeps) {
+function reportHookError(
+  entry: CatalogWorker,
+  job: Job<unknown>,
+  hook: string,
+  error: unknown,
+  deps: ExecutorDeps,
+) {
   deps.logger.error(`${entry.definition.name}.${hook} threw for job ${job.id}`, { error });
   deps.events.emit('error', { source: `${entry.definition.name}.${hook}`, error });
 }
@@ -177,7 +192,9 @@ function reportHookError(entry: CatalogWorker, job: Job<unknown>, hook: string, 
 export function errorEntry(attempt: number, error: unknown): JobError {
   const message = error instanceof Error ? `${error.name}: ${error.message}` : `thrown: ${safeString(error)}`;
   const stack = error instanceof Error ? error.stack : undefined;
-  return stack ? { attempt, at: new Date().toISOString(), error: message, stack } : { attempt, at: new Date().toISOString(), error: message };
+  return stack
+    ? { attempt, at: new Date().toISOString(), error: message, stack }
+    : { attempt, at: new Date().toISOString(), error: message };
 }
 
 function reasonEntry(attempt: number, kind: string, reason: string): JobError {
@@ -186,7 +203,7 @@ function reasonEntry(attempt: number, kind: string, reason: string): JobError {
 
 function safeString(value: unknown): string {
   try {
-    return typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+    return typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   } catch {
     return String(value);
   }

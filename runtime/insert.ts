@@ -23,13 +23,20 @@ export async function insertRows(
     if (rows[index]!.uniqueKey === null) plain.push(index);
   }
   if (plain.length > 0) {
-    const inserted = await database.query<JobRow>(bulkInsert(schema, plain.map((index) => rows[index]!)), executor);
+    const inserted = await database.query<JobRow>(
+      bulkInsert(
+        schema,
+        plain.map((index) => rows[index]!),
+      ),
+      executor,
+    );
     plain.forEach((rowIndex, position) => {
       results[rowIndex] = { ...toJobRecord(inserted[position]!), conflict: false };
     });
   }
   for (let index = 0; index < rows.length; index++) {
-    if (results[index] === undefined) results[index] = await insertUnique(database, schema, rows[index]!, executor);
+    if (results[index] === undefined)
+      results[index] = await insertUnique(database, schema, rows[index]!, executor);
   }
   return results;
 }

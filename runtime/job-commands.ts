@@ -27,7 +27,11 @@ export async function cancelJobs(database: Database, schema: string, selection: 
  * Makes the selected finished, retryable or scheduled jobs available now, granting one more
  * attempt where none is left. Executing and available jobs are left alone.
  */
-export async function retryJobs(database: Database, schema: string, selection: JobSelection): Promise<number> {
+export async function retryJobs(
+  database: Database,
+  schema: string,
+  selection: JobSelection,
+): Promise<number> {
   const s = sql.raw(schema);
   const rows = await database.query<{ retried: number }>(sql`
     WITH retried AS (

@@ -24,10 +24,16 @@ export async function getJob(database: Database, schema: string, id: JobId): Pro
   return rows[0] ? toJobRecord(rows[0]) : null;
 }
 
-export async function listJobs(database: Database, schema: string, filter: JobFilter = {}): Promise<JobRecord[]> {
+export async function listJobs(
+  database: Database,
+  schema: string,
+  filter: JobFilter = {},
+): Promise<JobRecord[]> {
   const limit = filter.limit ?? 100;
   if (!Number.isInteger(limit) || limit < 1) {
-    throw new KobanValidationError([{ path: 'listJobs.limit', message: `expected a positive integer, got ${limit}` }]);
+    throw new KobanValidationError([
+      { path: 'listJobs.limit', message: `expected a positive integer, got ${limit}` },
+    ]);
   }
   const rows = await database.query<JobRow>(sql`
     SELECT ${sql.raw(jobColumns)} FROM ${sql.raw(schema)}.jobs
@@ -52,7 +58,10 @@ function whereFilter(filter: JobFilter): SQL {
     const unknown = states.filter((state) => !(jobStates as readonly string[]).includes(state));
     if (unknown.length > 0) {
       throw new KobanValidationError([
-        { path: 'filter.state', message: `unknown state ${unknown.join(', ')}; expected one of ${jobStates.join(', ')}` },
+        {
+          path: 'filter.state',
+          message: `unknown state ${unknown.join(', ')}; expected one of ${jobStates.join(', ')}`,
+        },
       ]);
     }
     conditions.push(sql`state = ANY(${sql.param(states)}::text[])`);
@@ -63,7 +72,9 @@ function whereFilter(filter: JobFilter): SQL {
 export function toId(id: JobId): string {
   const text = String(id);
   if (!/^[1-9][0-9]{0,18}$/.test(text)) {
-    throw new KobanValidationError([{ path: 'id', message: `expected a job id (a positive integer), got ${JSON.stringify(text)}` }]);
+    throw new KobanValidationError([
+      { path: 'id', message: `expected a job id (a positive integer), got ${JSON.stringify(text)}` },
+    ]);
   }
   return text;
 }

@@ -36,7 +36,9 @@ export function toJobRecord<Args = JsonObject>(row: JobRow, args: Args = row.arg
     args,
     meta: row.meta ?? {},
     tags: row.tags ?? [],
-    errors: (row.errors ?? []).map((error) => (typeof error === 'string' ? (JSON.parse(error) as JobError) : error)),
+    errors: (row.errors ?? []).map((error) =>
+      typeof error === 'string' ? (JSON.parse(error) as JobError) : error,
+    ),
     attempt: row.attempt,
     maxAttempts: row.max_attempts,
     priority: row.priority,

@@ -10,9 +10,13 @@ export function jsonIssues(value: unknown, path: string, seen = new Set<object>(
     case 'boolean':
       return [];
     case 'number':
-      return Number.isFinite(value) ? [] : [{ path, message: `${value} is not valid JSON; use a finite number` }];
+      return Number.isFinite(value)
+        ? []
+        : [{ path, message: `${value} is not valid JSON; use a finite number` }];
     case 'bigint':
-      return [{ path, message: 'bigint is not JSON; pass a string, or run `npx gen` to get bigint args decoded' }];
+      return [
+        { path, message: 'bigint is not JSON; pass a string, or run `npx gen` to get bigint args decoded' },
+      ];
     case 'undefined':
       return [{ path, message: 'undefined is not JSON; leave the key out or use null' }];
     case 'function':
@@ -38,7 +42,13 @@ export function jsonIssues(value: unknown, path: string, seen = new Set<object>(
   const issues: ValidationIssue[] = [];
   for (const [key, item] of Object.entries(object)) {
     if (item === undefined) continue;
-    issues.push(...jsonIssues(item, /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`, seen));
+    issues.push(
+      ...jsonIssues(
+        item,
+        /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`,
+        seen,
+      ),
+    );
   }
   seen.delete(object);
   return issues;

@@ -1,12 +1,12 @@
-import type { JobOptions, JobSpec } from '../sdk/job-spec.js';
 import type { JobRecord } from '../sdk/job.js';
+import type { JobOptions, JobSpec } from '../sdk/job-spec.js';
 import { Acker } from './acker.js';
 import { type KobanConfig, type ResolvedConfig, resolveConfig } from './config.js';
 import { Database, type DrizzleDatabase, type Executor } from './database.js';
-import { type KobanEvents, KobanEventEmitter } from './events.js';
+import { KobanEventEmitter, type KobanEvents } from './events.js';
 import type { RunningJob } from './executor.js';
 import { type InsertedJob, insertRows } from './insert.js';
-import { type InsertAllOptions, type JobSource, insertAll } from './insert-all.js';
+import { type InsertAllOptions, insertAll, type JobSource } from './insert-all.js';
 import { cancelJobs, deleteJobs, retryJobs } from './job-commands.js';
 import { getJob, type JobFilter, type JobId, type JobSelection, listJobs } from './job-queries.js';
 import { type MigrationResult, migrate, verifySchema } from './migrator.js';
@@ -59,7 +59,10 @@ export class Koban {
   static async start(options: KobanConfig = {}): Promise<Koban> {
     const config = resolveConfig(options, defaultNodeName());
     const catalog = new WorkerCatalog(options.workers);
-    const database = await Database.open(options.database, { dataDir: options.dataDir, poolSize: options.poolSize });
+    const database = await Database.open(options.database, {
+      dataDir: options.dataDir,
+      poolSize: options.poolSize,
+    });
     try {
       if (config.migrate) await migrate(database, config.schema);
       else await verifySchema(database, config.schema);
@@ -90,7 +93,10 @@ export class Koban {
     return this.events.on(event, listener);
   }
 
-  async insert<Args, Result>(spec: JobSpec<Args, Result>, options: InsertOptions<Args> = {}): Promise<InsertedJob<Args>> {
+  async insert<Args, Result>(
+    spec: JobSpec<Args, Result>,
+    options: InsertOptions<Args> = {},
+  ): Promise<InsertedJob<Args>> {
     const { tx, ...jobOptions } = options;
     const row = prepareJob(spec, jobOptions, this.catalog);
     const [job] = await insertRows(this.database, this.config.schema, [row], tx);
@@ -154,7 +160,9 @@ export class Koban {
   /** Changes a queue's concurrency on every node that runs it. */
   async scaleQueue(queue: string, limit: number): Promise<void> {
     if (!Number.isInteger(limit) || limit < 1) {
-      throw new RangeError(`scaleQueue(${JSON.stringify(queue)}): limit must be a positive integer, got ${limit}`);
+      throw new RangeError(
+        `scaleQueue(${JSON.stringify(queue)}): limit must be a positive integer, got ${limit}`,
+      );
     }
     await storeQueueState(this.database, this.config.schema, queue, { limit });
     await this.signal({ action: 'scale', queue, limit });
@@ -239,7 +247,8 @@ export class Koban {
       return;
     }
     if (message.action === 'abort') {
-      for (const id of message.ids) this.running.get(id)?.controller.abort(new Error(`job ${id} was cancelled`));
+      for (const id of message.ids)
+        this.running.get(id)?.controller.abort(new Error(`job ${id} was cancelled`));
       return;
     }
     const producer = this.producers.get(message.queue);
@@ -251,6 +260,14 @@ export class Koban {
 
   /** @internal For koban/testing: the pieces that run jobs inline. */
   get internals() {
-    return { database: this.database, config: this.config, catalog: this.catalog, events: this.events, acker: this.acker, running: this.running, services: this.services };
+    return {
+      database: this.database,
+      config: this.config,
+      catalog: this.catalog,
+      events: this.events,
+      acker: this.acker,
+      running: this.running,
+      services: this.services,
+    };
   }
 }

@@ -29,7 +29,10 @@ export async function migrate(database: Database, schema: string): Promise<Migra
       for (const statement of migrations[version - 1]!(schema)) {
         await database.query(sql.raw(statement), tx);
       }
-      await database.query(sql.raw(`INSERT INTO ${schema}.schema_versions (version) VALUES (${version})`), tx);
+      await database.query(
+        sql.raw(`INSERT INTO ${schema}.schema_versions (version) VALUES (${version})`),
+        tx,
+      );
     }
     return { from, to: Math.max(from, latestVersion) };
   });

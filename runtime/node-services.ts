@@ -30,14 +30,24 @@ export class NodeServices {
   ) {
     const { schema } = config;
     this.heartbeat = new Periodic('heartbeat', config.heartbeatInterval, () => this.beat(), events);
-    this.stager = new Periodic('stager', config.stageInterval, async () => {
-      await stageDueJobs(database, schema);
-    }, events);
+    this.stager = new Periodic(
+      'stager',
+      config.stageInterval,
+      async () => {
+        await stageDueJobs(database, schema);
+      },
+      events,
+    );
     const prune = config.prune;
     if (prune) {
-      this.pruner = new Periodic('pruner', prune.interval, async () => {
-        if (this.leader) await pruneJobs(database, schema, prune.maxAge, prune.limit);
-      }, events);
+      this.pruner = new Periodic(
+        'pruner',
+        prune.interval,
+        async () => {
+          if (this.leader) await pruneJobs(database, schema, prune.maxAge, prune.limit);
+        },
+        events,
+      );
     }
     this.cron = new CronScheduler(config.cron, { database, schema, catalog, events });
   }

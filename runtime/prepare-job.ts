@@ -1,7 +1,7 @@
 import type { Codec } from '../sdk/codec.js';
 import { KobanValidationError } from '../sdk/errors.js';
-import type { JobOptions, JobSpec } from '../sdk/job-spec.js';
 import type { JsonObject } from '../sdk/job.js';
+import type { JobOptions, JobSpec } from '../sdk/job-spec.js';
 import { checkMaxAttempts, checkPriority, checkQueueName, checkTags } from '../sdk/worker-options.js';
 import { jsonIssues } from './json-args.js';
 import type { CatalogWorker, WorkerCatalog } from './worker-catalog.js';
@@ -36,7 +36,9 @@ export function prepareJob(spec: JobSpec, insertOptions: JobOptions, catalog: Wo
     meta,
     tags: options.tags === undefined ? definition.tags : checkTags(options.tags, where),
     maxAttempts:
-      options.maxAttempts === undefined ? definition.maxAttempts : checkMaxAttempts(options.maxAttempts, where),
+      options.maxAttempts === undefined
+        ? definition.maxAttempts
+        : checkMaxAttempts(options.maxAttempts, where),
     priority: options.priority === undefined ? definition.priority : checkPriority(options.priority, where),
     scheduledAt: scheduledAt(options, where),
     uniqueKey: null,
@@ -50,7 +52,12 @@ function encodeArgs(spec: JobSpec, entry: CatalogWorker): unknown {
   const issues =
     typeof spec.args === 'object' && spec.args !== null && !Array.isArray(spec.args)
       ? jsonIssues(spec.args, 'args')
-      : [{ path: 'args', message: `expected an object, got ${spec.args === null ? 'null' : typeof spec.args}` }];
+      : [
+          {
+            path: 'args',
+            message: `expected an object, got ${spec.args === null ? 'null' : typeof spec.args}`,
+          },
+        ];
   if (issues.length > 0) throw new KobanValidationError(issues, entry.definition.name);
   return spec.args;
 }
@@ -64,7 +71,10 @@ function scheduledAt(options: JobOptions, where: string): Date | null {
   if (options.scheduledAt !== undefined) {
     if (!(options.scheduledAt instanceof Date) || Number.isNaN(options.scheduledAt.getTime())) {
       throw new KobanValidationError([
-        { path: 'options.scheduledAt', message: `expected a valid Date, got ${String(options.scheduledAt)} (${where})` },
+        {
+          path: 'options.scheduledAt',
+          message: `expected a valid Date, got ${String(options.scheduledAt)} (${where})`,
+        },
       ]);
     }
     return options.scheduledAt;
@@ -72,7 +82,10 @@ function scheduledAt(options: JobOptions, where: string): Date | null {
   if (options.scheduleIn !== undefined) {
     if (!Number.isFinite(options.scheduleIn) || options.scheduleIn < 0) {
       throw new KobanValidationError([
-        { path: 'options.scheduleIn', message: `expected seconds of at least 0, got ${options.scheduleIn} (${where})` },
+        {
+          path: 'options.scheduleIn',
+          message: `expected seconds of at least 0, got ${options.scheduleIn} (${where})`,
+        },
       ]);
     }
     return new Date(Date.now() + options.scheduleIn * 1000);

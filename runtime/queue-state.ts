@@ -7,7 +7,10 @@ export interface StoredQueueState {
 }
 
 /** Pause and scale are stored, so a node that starts later picks them up. */
-export async function readQueueStates(database: Database, schema: string): Promise<Map<string, StoredQueueState>> {
+export async function readQueueStates(
+  database: Database,
+  schema: string,
+): Promise<Map<string, StoredQueueState>> {
   const rows = await database.query<{ name: string; paused: boolean; limit: number | null }>(
     sql`SELECT name, paused, "limit" FROM ${sql.raw(schema)}.queues`,
   );

@@ -1,16 +1,7 @@
 import { sql } from 'drizzle-orm';
-import {
-  bigserial,
-  boolean,
-  integer,
-  jsonb,
-  pgSchema,
-  smallint,
-  text,
-  timestamp,
-} from 'drizzle-orm/pg-core';
-import { uniqueActiveExpression } from './migrations/v001.js';
+import { bigserial, boolean, integer, jsonb, pgSchema, smallint, text, timestamp } from 'drizzle-orm/pg-core';
 import type { JobError, JobState, JsonObject } from '../sdk/job.js';
+import { uniqueActiveExpression } from './migrations/v001.js';
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 

@@ -1,6 +1,11 @@
 import type { Codec } from '../sdk/codec.js';
 import { KobanConfigError } from '../sdk/errors.js';
-import { getWorkerDefinition, registeredWorkers, type WorkerDefinition, type WorkerEntry } from '../sdk/registry.js';
+import {
+  getWorkerDefinition,
+  registeredWorkers,
+  type WorkerDefinition,
+  type WorkerEntry,
+} from '../sdk/registry.js';
 import type { WorkerClass, WorkerInstance } from '../sdk/worker.js';
 
 /** A worker this node knows: its class, checked options, codecs and one instance to run jobs on. */

@@ -49,7 +49,12 @@ export class CronScheduler {
         );
       }
       const worker = deps.catalog.forClass(entry.worker);
-      return { entry, name: entry.name ?? `${worker.definition.name}@${entry.expression}`, schedule, next: null };
+      return {
+        entry,
+        name: entry.name ?? `${worker.definition.name}@${entry.expression}`,
+        schedule,
+        next: null,
+      };
     });
   }
 
@@ -81,7 +86,12 @@ export class CronScheduler {
     const { entry } = scheduled;
     const row = prepareJob(newJob(entry.worker, entry.args ?? {}), {}, this.deps.catalog);
     const [job] = await insertRows(this.deps.database, this.deps.schema, [
-      { ...row, meta: { ...row.meta, cron: scheduled.name, cronTick: tick.toISOString() }, uniqueKey: `cron:${scheduled.name}:${tick.toISOString()}`, uniqueStates: allStates },
+      {
+        ...row,
+        meta: { ...row.meta, cron: scheduled.name, cronTick: tick.toISOString() },
+        uniqueKey: `cron:${scheduled.name}:${tick.toISOString()}`,
+        uniqueStates: allStates,
+      },
     ]);
     return job && !job.conflict ? 1 : 0;
   }

@@ -13,7 +13,11 @@ export async function removeNode(database: Database, schema: string, node: strin
 }
 
 /** Queues that some live node runs. */
-export async function liveQueues(database: Database, schema: string, staleAfterMs: number): Promise<Set<string>> {
+export async function liveQueues(
+  database: Database,
+  schema: string,
+  staleAfterMs: number,
+): Promise<Set<string>> {
   const rows = await database.query<{ queue: string }>(sql`
     SELECT DISTINCT unnest(queues) AS queue FROM ${sql.raw(schema)}.nodes
     WHERE heartbeat_at > now() - ${staleAfterMs} * interval '1 millisecond'`);

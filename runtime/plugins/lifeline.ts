@@ -5,7 +5,11 @@ import type { Database } from '../database.js';
  * Rescues the executing jobs of nodes that stopped heartbeating: back to available, or discarded
  * when no attempt is left. Each rescued job records why. Returns how many were rescued.
  */
-export async function rescueOrphans(database: Database, schema: string, deadAfterMs: number): Promise<number> {
+export async function rescueOrphans(
+  database: Database,
+  schema: string,
+  deadAfterMs: number,
+): Promise<number> {
   const s = sql.raw(schema);
   const rows = await database.query<{ queue: string }>(sql`
     WITH orphaned AS MATERIALIZED (
@@ -30,7 +34,9 @@ export async function rescueOrphans(database: Database, schema: string, deadAfte
     DELETE FROM ${s}.nodes WHERE heartbeat_at < now() - ${deadAfterMs * 2} * interval '1 millisecond'`);
   const queues = [...new Set(rows.map((row) => row.queue))];
   if (queues.length > 0) {
-    await database.query(sql`SELECT pg_notify(${`${schema}_insert`}, q) FROM unnest(${sql.param(queues)}::text[]) q`);
+    await database.query(
+      sql`SELECT pg_notify(${`${schema}_insert`}, q) FROM unnest(${sql.param(queues)}::text[]) q`,
+    );
   }
   return rows.length;
 }
