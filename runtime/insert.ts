@@ -23,7 +23,7 @@ export async function insertRows(
     if (rows[index]!.uniqueKey === null) plain.push(index);
   }
   if (plain.length > 0) {
-    const inserted = await database.query<JobRow>(
+    const inserted = await database.query<InsertedColumns>(
       bulkInsert(
         schema,
         plain.map((index) => rows[index]!),
@@ -31,7 +31,7 @@ export async function insertRows(
       executor,
     );
     plain.forEach((rowIndex, position) => {
-      results[rowIndex] = { ...toJobRecord(inserted[position]!), conflict: false };
+      results[rowIndex] = insertedRecord(rows[rowIndex]!, inserted[position]!);
     });
   }
   for (let index = 0; index < rows.length; index++) {
@@ -54,7 +54,34 @@ function bulkInsert(schema: string, rows: readonly InsertRow[]): SQL {
       ${column((row) => arrayLiteral(row.tags))}::text[], ${column((row) => row.maxAttempts)}::int[],
       ${column((row) => row.priority)}::smallint[], ${column((row) => row.scheduledAt?.toISOString() ?? null)}::text[]
     ) AS t(worker, queue, args, meta, tags, max_attempts, priority, scheduled_at)
-    RETURNING ${sql.raw(jobColumns)}`;
+    RETURNING id, state, inserted_at, scheduled_at`;
+}
+
+type InsertedColumns = Pick<JobRow, 'id' | 'state' | 'inserted_at' | 'scheduled_at'>;
+
+/**
+ * The record of a freshly inserted job, built from what was sent: only the columns the database
+ * decides come back, which keeps bulk inserts from echoing every job's args.
+ */
+function insertedRecord(row: InsertRow, inserted: InsertedColumns): InsertedJob {
+  const record = toJobRecord({
+    ...inserted,
+    queue: row.queue,
+    worker: row.worker,
+    args: row.args,
+    meta: row.meta,
+    tags: [...row.tags],
+    errors: [],
+    attempt: 0,
+    max_attempts: row.maxAttempts,
+    priority: row.priority,
+    attempted_at: null,
+    completed_at: null,
+    cancelled_at: null,
+    discarded_at: null,
+    attempted_by: [],
+  });
+  return { ...record, conflict: false };
 }
 // Timestamps travel as ISO text: drizzle's postgres-js setup replaces the timestamptz serializer,
 // which leaves postgres.js unable to serialize a timestamptz[] parameter.

@@ -1,7 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 
-export const templateDatabase = 'koban_test_template';
+/**
+ * Each test run has its own prefix, so concurrent runs on one server never drop each other's
+ * databases. The global setup picks it and hands it to the test workers through the environment.
+ */
+export function runPrefix(): string {
+  process.env.KOBAN_TEST_RUN ??= `koban_test_${randomBytes(3).toString('hex')}`;
+  return process.env.KOBAN_TEST_RUN;
+}
+
+export function templateDatabase(): string {
+  return `${runPrefix()}_template`;
+}
 
 /** The server the suite runs against; its `test` database is used only to create others. */
 export function adminUrl(): string {
@@ -16,10 +27,10 @@ export function databaseUrl(name: string): string {
 
 /** A new database cloned from the migrated template: one per test file or test. */
 export async function freshDatabase(options: { migrated?: boolean } = {}): Promise<string> {
-  const name = `koban_test_${randomBytes(6).toString('hex')}`;
+  const name = `${runPrefix()}_${randomBytes(6).toString('hex')}`;
   const admin = postgres(adminUrl(), { max: 1, onnotice: () => {} });
   try {
-    const template = options.migrated === false ? 'template0' : templateDatabase;
+    const template = options.migrated === false ? 'template0' : templateDatabase();
     // Cloning needs the template to have no other connections; retry briefly if a clone races another.
     for (let attempt = 0; ; attempt++) {
       try {
