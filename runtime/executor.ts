@@ -1,4 +1,4 @@
-import { KobanTimeoutError, KobanUnknownWorkerError } from '../sdk/errors.js';
+import { KobanShutdownError, KobanTimeoutError, KobanUnknownWorkerError } from '../sdk/errors.js';
 import type { Job, JobError } from '../sdk/job.js';
 import { isControlOutcome } from '../sdk/results.js';
 import type { ProcessOutcome } from '../sdk/worker.js';
@@ -128,6 +128,13 @@ function failed(
   deps: ExecutorDeps,
 ): { outcome: ProcessOutcome; ack: Ack } {
   const attempt = job.attempt;
+  if (job.signal.reason instanceof KobanShutdownError) {
+    // Interrupted by this node's shutdown, not by a fault of the job: run it again soon.
+    return {
+      outcome: { kind: 'snoozed', seconds: 0 },
+      ack: { id, attempt, state: 'scheduled', delayMs: 0, refund: true },
+    };
+  }
   const entryError = errorEntry(attempt, error);
   if (attempt >= job.maxAttempts) {
     return {

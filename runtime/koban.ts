@@ -1,3 +1,4 @@
+import { KobanShutdownError } from '../sdk/errors.js';
 import type { JobRecord } from '../sdk/job.js';
 import type { JobOptions, JobSpec } from '../sdk/job-spec.js';
 import { Acker } from './acker.js';
@@ -17,6 +18,9 @@ import { Producer } from './producer.js';
 import { readQueueStates, type Signal, signal, storeQueueState } from './queue-state.js';
 import { type KobanTables, kobanTables } from './schema.js';
 import { WorkerCatalog } from './worker-catalog.js';
+
+/** How long stop() waits for aborted jobs to settle after the grace period. */
+const abortSettleMs = 1000;
 
 export interface InsertOptions<Args = any> extends JobOptions<Args> {
   /** An application transaction (Drizzle) to insert in: the job exists only if it commits. */
@@ -185,8 +189,9 @@ export class Koban {
 
   /**
    * Stops fetching, waits up to `shutdownGrace` for running jobs, and writes their outcomes.
-   * Jobs still running after that are aborted and left executing under this node's name: the
-   * lifeline of another node rescues them once this node's heartbeat has lapsed, so they are
+   * Jobs still running then are aborted through `job.signal`: those that stop go back to the
+   * queue with the attempt refunded. Any that ignore the abort stay executing under this node's
+   * name; another node's lifeline rescues them once this node's heartbeat has lapsed, so they are
    * never lost and never run twice at once.
    */
   stop(): Promise<void> {
@@ -196,13 +201,15 @@ export class Koban {
 
   private async shutdown(): Promise<void> {
     await this.services.stopScheduling();
-    const finished = await Promise.all(
-      [...this.producers.values()].map((producer) => producer.stop(this.config.shutdownGrace)),
-    );
-    for (const job of this.running.values()) job.controller.abort(new Error('the node is shutting down'));
+    const producers = [...this.producers.values()];
+    await Promise.all(producers.map((producer) => producer.stop(this.config.shutdownGrace)));
+    if (this.running.size > 0) {
+      for (const job of this.running.values()) job.controller.abort(new KobanShutdownError(this.config.node));
+      // Jobs that honour the abort settle quickly and go back to the queue with their attempt refunded.
+      await Promise.all(producers.map((producer) => producer.settled(abortSettleMs)));
+    }
     await this.acker.flush();
-    const clean = finished.every(Boolean) && this.running.size === 0;
-    await this.services.stop({ leaveNode: !clean });
+    await this.services.stop({ leaveNode: this.running.size > 0 });
     await Promise.allSettled(this.unlisteners.map((unlisten) => unlisten()));
     await this.database.close();
   }

@@ -82,10 +82,15 @@ export class Producer {
     clearInterval(this.pollTimer);
     // A claim already sent may still return rows; they run like the others.
     await this.fetchDone;
+    return this.settled(graceMs);
+  }
+
+  /** Resolves true once no job of this producer runs, or false after `ms`. */
+  async settled(ms: number): Promise<boolean> {
     if (this.inFlight.size === 0) return true;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), graceMs);
+      timer = setTimeout(() => resolve(false), ms);
     });
     const drained = Promise.allSettled([...this.inFlight]).then(() => true);
     const finished = await Promise.race([drained, timedOut]);

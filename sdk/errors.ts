@@ -71,3 +71,10 @@ export class KobanUnknownWorkerError extends KobanError {
     );
   }
 }
+
+/** The reason given to `job.signal` when the node stops before the job finished. */
+export class KobanShutdownError extends KobanError {
+  constructor(node: string) {
+    super('shutdown', `node ${node} is shutting down; the job goes back to the queue`);
+  }
+}

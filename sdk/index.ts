@@ -5,6 +5,7 @@ export {
   KobanDatabaseError,
   KobanError,
   KobanMigrationError,
+  KobanShutdownError,
   KobanTimeoutError,
   KobanUnknownWorkerError,
   KobanValidationError,
