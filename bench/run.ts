@@ -161,7 +161,7 @@ for (const figure of figures) {
 
 // The table.
 const shown = (Object.keys(libs) as Lib[]).filter((lib) => only.includes(lib));
-const peers = shown.filter((lib) => lib !== 'koban');
+const peers = shown.includes('koban') ? shown.filter((lib) => lib !== 'koban') : []; // ratio columns
 const header = ['figure', ...shown.map((lib) => libs[lib]), ...peers.map((lib) => `Koban ÷ ${libs[lib]}`)];
 const rows: string[][] = [];
 for (const figure of figures) {
@@ -174,9 +174,7 @@ for (const figure of figures) {
     rows.push([
       title,
       ...shown.map((lib) => cell(of(lib), isRate ? fmtInt : fmtMs)),
-      ...(shown.includes('koban')
-        ? peers.map((lib) => (isRate ? ratio : difference)(of('koban'), of(lib)))
-        : peers.map(() => '—')),
+      ...peers.map((lib) => (isRate ? ratio : difference)(of('koban'), of(lib))),
     ]);
   }
 }
@@ -193,8 +191,9 @@ const lines = [
   formatTable(header, rows),
   '',
   'Throughput columns Koban ÷ peer: above 1× means Koban is faster. Latency columns: Koban − peer in ms (negative: Koban is faster).',
-  'Processing is timed from worker start until every job is completed in the database; latency from just before the',
-  'insert call to the start of the handler, with workers idle before the first insert, jobs 20 ms apart.',
+  'Processing: jobs inserted and ANALYZEd first (untimed), then timed from worker start until every job is completed',
+  'in the database. Latency: from just before the insert call to the start of the handler, in the same process, with',
+  'workers idle before the first insert, jobs 20 ms apart.',
   'Koban and pg-boss keep completed rows (state completed); graphile-worker deletes a job when it completes.',
   '',
   'Settings (the peers run with their best settings, not their defaults):',
@@ -204,7 +203,7 @@ const lines = [
       const text = settingsOf.get(`${figure.key}/${lib}`);
       if (text) uses.set(text, [...(uses.get(text) ?? []), figure.title.replace(/ \(.*\)$/, '')]);
     }
-    return [...uses].map(([text, titles]) => `- ${libs[lib]}, ${titles.join(' and ')}: ${text}`);
+    return [...uses].map(([text, titles]) => `- ${libs[lib]} (${titles.join(' / ')}): ${text}`);
   }),
 ];
 if (chosenLimit.size > 0)

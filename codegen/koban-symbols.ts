@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { type Decorator, Node, type SourceFile, type Symbol as MorphSymbol } from 'ts-morph';
+import { type Decorator, type Symbol as MorphSymbol, Node, type SourceFile } from 'ts-morph';
 
 export const kobanDecorators = ['Worker', 'Structured', 'Recorded', 'Encrypted'] as const;
 export type KobanDecorator = (typeof kobanDecorators)[number];
@@ -24,11 +24,16 @@ function packageNameAbove(directory: string): string | undefined {
   return name;
 }
 
+/** True when a directory belongs to the koban package (its nearest package.json is koban's). */
+export function isKobanPackageDirectory(directory: string): boolean {
+  return packageNameAbove(directory) === kobanModule;
+}
+
 /** True for koban's own `sdk/decorators` or `sdk/results` file, from source or from dist. */
 export function isKobanSdkFile(file: SourceFile, module: 'decorators' | 'results'): boolean {
   const path = file.getFilePath();
   const match = sdkFilePattern.exec(path);
-  return match?.[1] === module && packageNameAbove(dirname(path)) === kobanModule;
+  return match?.[1] === module && isKobanPackageDirectory(dirname(path));
 }
 
 function isKobanName(name: string): name is KobanDecorator {

@@ -78,7 +78,11 @@ function evaluateObject(
   for (const property of node.getProperties()) {
     if (Node.isPropertyAssignment(property)) {
       const nameNode = property.getNameNode();
-      if (!Node.isIdentifier(nameNode) && !Node.isStringLiteral(nameNode) && !Node.isNumericLiteral(nameNode)) {
+      if (
+        !Node.isIdentifier(nameNode) &&
+        !Node.isStringLiteral(nameNode) &&
+        !Node.isNumericLiteral(nameNode)
+      ) {
         throw new NotStatic(nameNode, `${path}[computed]`);
       }
       const name = Node.isIdentifier(nameNode) ? nameNode.getText() : String(nameNode.getLiteralValue());
@@ -117,6 +121,10 @@ function evaluateReference(
       visiting.add(declaration);
       try {
         return evaluateStatic(initializer, path, isOpaque, visiting);
+      } catch (error) {
+        // Point at the option that uses the name, which is where the user looks.
+        if (error instanceof NotStatic) throw new NotStatic(node, path);
+        throw error;
       } finally {
         visiting.delete(declaration);
       }

@@ -106,7 +106,39 @@ function checkUnique(
     if (group.length < 2) continue;
     const places = group.map((worker) => `${worker.className} (${worker.file}:${worker.line})`).join(' and ');
     for (const worker of group) {
-      problems.add({ file: worker.file, line: worker.line, message: `${places} have the same ${what} "${name}"`, fix });
+      problems.add({
+        file: worker.file,
+        line: worker.line,
+        message: `${places} have the same ${what} "${name}"`,
+        fix,
+      });
+    }
+  }
+}
+
+/** A class whose name makes a generated declaration clash with another (`Foo` beside `FooClass`). */
+function checkDeclaredNames(
+  workers: readonly WorkerModel[],
+  declaredNames: (className: string) => readonly string[],
+  reserved: readonly string[],
+  problems: ProblemList,
+): void {
+  // A reserved name has no owning worker.
+  const owners = new Map<string, WorkerModel | undefined>(reserved.map((name) => [name, undefined]));
+  for (const worker of workers) {
+    for (const name of declaredNames(worker.className)) {
+      if (!owners.has(name)) {
+        owners.set(name, worker);
+        continue;
+      }
+      const other = owners.get(name);
+      if (other?.className === worker.className) continue;
+      problems.add({
+        file: worker.file,
+        line: worker.line,
+        message: `${worker.className}: the generated module would declare ${name} twice (${other ? `once for ${other.className}` : 'it is a name the generated module uses itself'})`,
+        fix: 'Rename the class',
+      });
     }
   }
 }
@@ -115,6 +147,7 @@ function checkUnique(
 export function buildModel(
   workers: readonly WorkerModel[],
   settings: { importExtension: '.js' | ''; outFile: string },
+  naming: { declaredNames: (className: string) => readonly string[]; reserved: readonly string[] },
   problems: ProblemList,
 ): GenModel {
   const sorted = [...workers].sort(
@@ -134,6 +167,8 @@ export function buildModel(
     'Rename one class: the generated builders are exported under class names',
     problems,
   );
+  const distinctClasses = sorted.filter((worker, index) => sorted[index - 1]?.className !== worker.className);
+  checkDeclaredNames(distinctClasses, naming.declaredNames, naming.reserved, problems);
   for (const worker of sorted) checkWorkerKeys(worker, problems);
   return { workers: sorted, ...settings };
 }

@@ -50,15 +50,24 @@ function exampleFor(path: string): string {
 }
 
 /** Evaluates one decorator's argument; `@Encrypted` keys stay unread, as they are functions or secrets. */
-export function readDecoratorArgument(decorator: Decorator, kind: KobanDecorator, report: ReportAt): StaticObject {
+export function readDecoratorArgument(
+  decorator: Decorator,
+  kind: KobanDecorator,
+  report: ReportAt,
+): StaticObject {
   const [argument, ...extra] = decorator.getArguments();
-  if (extra.length > 0) report(extra[0]!, `@${kind} takes one options object`, 'Pass a single object literal');
+  if (extra.length > 0)
+    report(extra[0]!, `@${kind} takes one options object`, 'Pass a single object literal');
   if (!argument) return {};
   const isOpaque = (path: string) => kind === 'Encrypted' && /^options\.keys?(\.|\[|$)/.test(path);
   try {
     const value = evaluateStatic(argument as Parameters<typeof evaluateStatic>[0], 'options', isOpaque);
     if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as StaticObject;
-    report(argument, `@${kind} options must be an object literal`, `Write @${kind}({ ... }) with the options in place`);
+    report(
+      argument,
+      `@${kind} options must be an object literal`,
+      `Write @${kind}({ ... }) with the options in place`,
+    );
   } catch (error) {
     if (!(error instanceof NotStatic)) throw error;
     const option = error.path.replace(/^options\.?/, '') || 'the options';
@@ -99,20 +108,28 @@ export function readOptions(
     return decorator ? readDecoratorArgument(decorator, kind, report) : undefined;
   };
   const worker = read('Worker') ?? {};
-  const structuredOptions = read('Structured');
+  // `@Worker({ structured: { … } })` is the same option as `@Structured({ … })`.
+  const inline = worker.structured;
+  const inlineStructured =
+    inline && typeof inline === 'object' && !Array.isArray(inline) ? (inline as StaticObject) : undefined;
+  const structuredOptions = read('Structured') ?? inlineStructured;
   const recorded = read('Recorded');
   const encrypted = read('Encrypted');
   const workerDecorator = decorators.get('Worker')!;
   checkWorkerValues(worker, workerDecorator, report);
   const unique = worker.unique as StaticObject | undefined;
   const uniqueKeys = stringList(unique?.keys);
-  if (uniqueKeys === null) report(workerDecorator, '@Worker unique.keys must be a list of args keys', `Write ${examples.keys}`);
-  const structured = structuredOptions && readStructured(structuredOptions, decorators.get('Structured')!, report);
+  if (uniqueKeys === null)
+    report(workerDecorator, '@Worker unique.keys must be a list of args keys', `Write ${examples.keys}`);
+  const structuredDecorator = decorators.get('Structured') ?? workerDecorator;
+  const structured = structuredOptions && readStructured(structuredOptions, structuredDecorator, report);
   const lines: Record<string, number> = { worker: workerDecorator.getStartLineNumber() };
   if (uniqueKeys) lines['unique.keys'] = lineOf(workerDecorator, 'unique.keys');
-  const structuredDecorator = decorators.get('Structured');
-  if (structuredDecorator) {
-    for (const part of ['keys', 'required', 'defaults']) lines[`structured.${part}`] = lineOf(structuredDecorator, part);
+  if (structuredOptions) {
+    const prefix = decorators.has('Structured') ? '' : 'structured.';
+    for (const part of ['keys', 'required', 'defaults']) {
+      lines[`structured.${part}`] = lineOf(structuredDecorator, `${prefix}${part}`);
+    }
   }
   return {
     name: typeof worker.name === 'string' ? worker.name : className,
@@ -128,11 +145,14 @@ export function readOptions(
 function readStructured(options: StaticObject, decorator: Decorator, report: ReportAt): StructuredModel {
   const keys = stringList(options.keys);
   const required = stringList(options.required);
-  if (keys === null) report(decorator, '@Structured keys must be a list of args keys', `Write ${examples.keys}`);
-  if (required === null) report(decorator, '@Structured required must be a list of args keys', `Write ${examples.required}`);
+  if (keys === null)
+    report(decorator, '@Structured keys must be a list of args keys', `Write ${examples.keys}`);
+  if (required === null)
+    report(decorator, '@Structured required must be a list of args keys', `Write ${examples.required}`);
   const defaults = options.defaults ?? {};
   const isObject = typeof defaults === 'object' && defaults !== null && !Array.isArray(defaults);
-  if (!isObject) report(decorator, '@Structured defaults must be an object of args values', `Write ${examples.defaults}`);
+  if (!isObject)
+    report(decorator, '@Structured defaults must be an object of args values', `Write ${examples.defaults}`);
   return {
     keys: keys ?? undefined,
     required: required ?? [],

@@ -1,17 +1,29 @@
 import { relative, sep } from 'node:path';
-import { type ClassDeclaration, type Decorator, Node, type Project, type SourceFile, SyntaxKind } from 'ts-morph';
+import {
+  type ClassDeclaration,
+  type Decorator,
+  Node,
+  type Project,
+  type SourceFile,
+  SyntaxKind,
+} from 'ts-morph';
 import type { ProblemList } from './errors.js';
 import { type KobanDecorator, kobanDecoratorOf } from './koban-symbols.js';
 import type { WorkerModel } from './model.js';
 import { readOptions } from './options.js';
-import { resultTypeMembers, TypeReader } from './type-reader.js';
 import { resolve, type TypeModel, unionOf, unknownModel } from './type-model.js';
+import { resultTypeMembers, TypeReader } from './type-reader.js';
 
 /** `Job` without a type argument: args are any JSON object, as `ArgsOf` says. */
 const jsonObjectModel: TypeModel = { kind: 'object', properties: [], rest: unknownModel };
 
 /** Reads every koban worker class in the project into plain WorkerModels, adding problems as found. */
-export function scanProject(project: Project, root: string, outFile: string, problems: ProblemList): WorkerModel[] {
+export function scanProject(
+  project: Project,
+  root: string,
+  outFile: string,
+  problems: ProblemList,
+): WorkerModel[] {
   const workers: WorkerModel[] = [];
   for (const file of project.getSourceFiles()) {
     if (file.isDeclarationFile() || file.isInNodeModules() || file.getFilePath() === outFile) continue;
@@ -85,30 +97,54 @@ function readWorker(
   const workerDecorator = decorators.get('Worker');
   if (!workerDecorator) {
     const [kind, decorator] = [...decorators][0]!;
-    report(decorator, `@${kind} is on a class without @Worker`, 'Add @Worker() to the class, or remove the decorator');
+    report(
+      decorator,
+      `@${kind} is on a class without @Worker`,
+      'Add @Worker() to the class, or remove the decorator',
+    );
     return undefined;
   }
   const before = problems.size;
   if (!declaration.getName()) report(declaration, '@Worker needs a named class', 'Give the class a name');
   const exportName = exportNameOf(declaration);
   if (!exportName) {
-    report(declaration, 'the class is not exported, so the generated module cannot import it', 'Add export to the class');
+    report(
+      declaration,
+      'the class is not exported, so the generated module cannot import it',
+      'Add export to the class',
+    );
   }
-  for (const constructor of declaration.getConstructors()) {
-    if (constructor.getParameters().some((parameter) => !parameter.isOptional() && !parameter.hasInitializer())) {
-      report(constructor, 'the constructor takes arguments, but Koban builds workers with new Class()', 'Give every constructor parameter a default');
+  for (const constructorDeclaration of declaration.getConstructors()) {
+    if (
+      constructorDeclaration
+        .getParameters()
+        .some((parameter) => !parameter.isOptional() && !parameter.hasInitializer())
+    ) {
+      report(
+        constructorDeclaration,
+        'the constructor takes arguments, but Koban builds workers with new Class()',
+        'Give every constructor parameter a default',
+      );
     }
   }
   const options = readOptions(className, decorators, report);
   const process = declaration.getType().getProperty('process');
   if (!process) {
-    report(workerDecorator, '@Worker is on a class without a process method', 'Add async process(job: Job<Args>) { ... }');
+    report(
+      workerDecorator,
+      '@Worker is on a class without a process method',
+      'Add async process(job: Job<Args>) { ... }',
+    );
     return undefined;
   }
   const processNode = process.getValueDeclaration() ?? declaration;
   const signature = process.getTypeAtLocation(declaration).getCallSignatures()[0];
   if (!signature) {
-    report(processNode, 'process is not a method', 'Write process as a method: async process(job: Job<Args>) { ... }');
+    report(
+      processNode,
+      'process is not a method',
+      'Write process as a method: async process(job: Job<Args>) { ... }',
+    );
     return undefined;
   }
   const reader = new TypeReader(declaration, report);
@@ -119,9 +155,17 @@ function readWorker(
     ? reader.read(argsSymbol.getTypeAtLocation(declaration), 'args', parameter ?? processNode)
     : jsonObjectModel;
   const resolvedArgs = resolve(args, reader.definitions);
-  const objectLike = (model: TypeModel) => ['object', 'unknown'].includes(resolve(model, reader.definitions).kind);
-  if (!objectLike(resolvedArgs) && !(resolvedArgs.kind === 'union' && resolvedArgs.members.every(objectLike))) {
-    report(parameter ?? processNode, `args must be an object type, got ${resolvedArgs.kind}`, 'Wrap the value: Job<{ value: T }>');
+  const objectLike = (model: TypeModel) =>
+    ['object', 'unknown'].includes(resolve(model, reader.definitions).kind);
+  if (
+    !objectLike(resolvedArgs) &&
+    !(resolvedArgs.kind === 'union' && resolvedArgs.members.every(objectLike))
+  ) {
+    report(
+      parameter ?? processNode,
+      `args must be an object type, got ${resolvedArgs.kind}`,
+      'Wrap the value: Job<{ value: T }>',
+    );
   }
   let result: TypeModel | undefined;
   if (options.recorded) {

@@ -151,30 +151,3 @@ function findDiscriminant(members: readonly TypeModel[], definitions: Definition
   }
   return undefined;
 }
-
-/** True when a model, or anything inside it, converts between a typed value and JSON. */
-export function needsConversion(model: TypeModel, definitions: Definitions, seen = new Set<string>()): boolean {
-  switch (model.kind) {
-    case 'date':
-    case 'bigint':
-      return true;
-    case 'array':
-      return needsConversion(model.element, definitions, seen);
-    case 'tuple':
-      return model.elements.some((element) => needsConversion(element, definitions, seen));
-    case 'object':
-      return (
-        model.properties.some((property) => needsConversion(property.type, definitions, seen)) ||
-        (model.rest !== undefined && needsConversion(model.rest, definitions, seen))
-      );
-    case 'union':
-      return model.members.some((member) => needsConversion(member, definitions, seen));
-    case 'ref': {
-      if (seen.has(model.name)) return false;
-      seen.add(model.name);
-      return needsConversion(resolve(model, definitions), definitions, seen);
-    }
-    default:
-      return false;
-  }
-}

@@ -1,11 +1,12 @@
-import { Node, type Symbol as MorphSymbol, type Type, ts } from 'ts-morph';
+import { type Symbol as MorphSymbol, Node, type Type, ts } from 'ts-morph';
 import { isControlOutcomeSymbol } from './koban-symbols.js';
 import { type PropertyModel, type TypeModel, unionOf, unknownModel } from './type-model.js';
 
 /** Reports a type that can't become JSON: the node to point at, what is wrong, and what to write. */
 export type ReportType = (node: Node, message: string, fix: string) => void;
 
-const jsonHint = 'Store plain JSON data (strings, numbers, booleans, arrays, objects); Date and bigint are converted for you';
+const jsonHint =
+  'Store plain JSON data (strings, numbers, booleans, arrays, objects); Date and bigint are converted for you';
 
 /** What to write instead of a library type that JSON can't hold, by type name. */
 const libraryHints: Record<string, string> = {
@@ -41,7 +42,8 @@ export class TypeReader {
   read(type: Type, path: string, node: Node): TypeModel {
     const flags = type.getFlags();
     if (type.isAny() || type.isUnknown()) return unknownModel;
-    if (type.isNever()) return this.fail(node, `${path} has type never, so no value is valid`, 'Give it a type');
+    if (type.isNever())
+      return this.fail(node, `${path} has type never, so no value is valid`, 'Give it a type');
     if (flags & (ts.TypeFlags.String | ts.TypeFlags.TemplateLiteral | ts.TypeFlags.StringMapping)) {
       return { kind: 'string' };
     }
@@ -81,7 +83,9 @@ export class TypeReader {
       return { kind: 'array', element: element ? this.read(element, `${path}[]`, node) : unknownModel };
     }
     if (type.isTuple()) {
-      const elements = type.getTupleElements().map((element, index) => this.read(element, `${path}[${index}]`, node));
+      const elements = type
+        .getTupleElements()
+        .map((element, index) => this.read(element, `${path}[${index}]`, node));
       return { kind: 'tuple', elements };
     }
     if (name === 'Date' && symbol?.getDeclarations().some(isDefaultLibrary)) return { kind: 'date' };
@@ -93,12 +97,16 @@ export class TypeReader {
       );
     }
     const unsupported = this.unsupportedObject(type, symbol);
-    if (unsupported) return this.fail(node, `${path} is ${unsupported.what}, which JSON can't store`, unsupported.fix);
+    if (unsupported)
+      return this.fail(node, `${path} is ${unsupported.what}, which JSON can't store`, unsupported.fix);
     return this.readObject(type, path, node);
   }
 
   /** Class instances and library objects (Map, Set, Buffer …) are not plain data. */
-  private unsupportedObject(type: Type, symbol: MorphSymbol | undefined): { what: string; fix: string } | undefined {
+  private unsupportedObject(
+    type: Type,
+    symbol: MorphSymbol | undefined,
+  ): { what: string; fix: string } | undefined {
     const name = symbol?.getName() ?? '';
     const declarations = symbol?.getDeclarations() ?? [];
     if (declarations.some((declaration) => Node.isClassDeclaration(declaration))) {
@@ -107,12 +115,18 @@ export class TypeReader {
         fix: `Use a plain interface with ${name}'s data fields, and rebuild the instance inside process`,
       };
     }
-    if (name !== 'Object' && declarations.length > 0 && declarations.every(isDefaultLibrary)) {
+    // Anonymous and mapped types (`Record<K, V>`, `Partial<T>`) are declared in the library too, as `__type`.
+    const named = name !== 'Object' && !name.startsWith('__');
+    if (named && declarations.length > 0 && declarations.every(isDefaultLibrary)) {
       return { what: `a ${name}`, fix: libraryHints[name] ?? jsonHint };
     }
     for (const base of type.getBaseTypes()) {
       const found = this.unsupportedObject(base, base.getSymbol());
-      if (found) return { what: `a ${name} (a ${found.what.replace(/^an? /, '')})`, fix: libraryHints[name] ?? found.fix };
+      if (found)
+        return {
+          what: `a ${name} (a ${found.what.replace(/^an? /, '')})`,
+          fix: libraryHints[name] ?? found.fix,
+        };
     }
     return undefined;
   }
@@ -132,16 +146,22 @@ export class TypeReader {
       if (model) properties.push(model);
     }
     const index = type.getStringIndexType() ?? type.getNumberIndexType();
-    const rest = index ? this.read(index, `${path}[key]`, node) : undefined;
+    const rest = this.readRest(index, properties.length, path, node);
     this.inProgress.delete(key);
-    const model: TypeModel = {
-      kind: 'object',
-      properties,
-      rest: properties.length === 0 && rest === undefined ? unknownModel : rest,
-    };
+    const model: TypeModel = { kind: 'object', properties, rest };
     if (!entry.used) return model;
     this.definitions.set(entry.name, model);
     return { kind: 'ref', name: entry.name };
+  }
+
+  /**
+   * Keys beyond the listed properties: typed by an index signature; none for `Record<string, never>`;
+   * any for `{}` and `object`, which list nothing and accept any object.
+   */
+  private readRest(index: Type | undefined, listed: number, path: string, node: Node): TypeModel | undefined {
+    if (index?.isNever()) return undefined;
+    if (index) return this.read(index, `${path}[key]`, node);
+    return listed === 0 ? unknownModel : undefined;
   }
 
   private readProperty(property: MorphSymbol, path: string, node: Node): PropertyModel | undefined {
@@ -166,7 +186,10 @@ export class TypeReader {
   private definitionName(type: Type): string {
     const base = (type.getAliasSymbol() ?? type.getSymbol())?.getName() ?? 'Shape';
     const clean = /^[A-Za-z_$][\w$]*$/.test(base) && !base.startsWith('__') ? base : 'Shape';
-    const taken = new Set([...this.definitions.keys(), ...[...this.inProgress.values()].map((item) => item.name)]);
+    const taken = new Set([
+      ...this.definitions.keys(),
+      ...[...this.inProgress.values()].map((item) => item.name),
+    ]);
     let name = clean;
     for (let suffix = 2; taken.has(name); suffix += 1) name = `${clean}${suffix}`;
     return name;

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Database } from './database.js';
 import type { KobanEventEmitter } from './events.js';
 import type { Ack } from './outcome.js';
+import { completeRecordedStatement } from './recorded.js';
 
 /**
  * Writes attempt outcomes back in batches: everything that finished while the previous write was
@@ -12,6 +13,7 @@ export class Acker {
   private pending: Ack[] = [];
   private flushing: Promise<void> | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  private closed = false;
 
   constructor(
     private readonly database: Database,
@@ -20,6 +22,8 @@ export class Acker {
   ) {}
 
   add(ack: Ack): void {
+    // After stop() the connection is gone; the job stays executing and the lifeline rescues it.
+    if (this.closed) return;
     this.pending.push(ack);
     if (!this.flushing && !this.retryTimer) this.flushing = this.flushLoop();
   }
@@ -37,6 +41,13 @@ export class Acker {
     }
   }
 
+  /** Stops writing: called by stop() after the last flush, before the connection closes. */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+  }
+
   get size(): number {
     return this.pending.length;
   }
@@ -52,6 +63,7 @@ export class Acker {
         } catch (error) {
           this.pending = batch.concat(this.pending);
           this.events.emit('error', { source: 'ack', error });
+          if (this.closed) return;
           this.retryTimer = setTimeout(() => {
             this.retryTimer = undefined;
             if (!this.flushing) this.flushing = this.flushLoop();
@@ -66,9 +78,11 @@ export class Acker {
   }
 
   private async write(batch: readonly Ack[]): Promise<void> {
-    const completed = batch.filter((ack) => ack.state === 'completed');
+    const completed = batch.filter((ack) => ack.state === 'completed' && ack.recorded === undefined);
+    const recorded = batch.filter((ack) => ack.recorded !== undefined);
     const others = batch.filter((ack) => ack.state !== 'completed');
     if (completed.length > 0) await this.database.query(this.completeStatement(completed));
+    if (recorded.length > 0) await this.database.query(completeRecordedStatement(this.schema, recorded));
     if (others.length > 0) await this.database.query(this.finishStatement(others));
   }
 

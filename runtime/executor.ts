@@ -5,14 +5,19 @@ import type { ProcessOutcome } from '../sdk/worker.js';
 import { defaultBackoff } from './backoff.js';
 import type { KobanLogger } from './config.js';
 import type { KobanEventEmitter } from './events.js';
+import type { ProcessHooks } from './hooks.js';
 import { type JobRow, toJobRecord } from './job-row.js';
 import type { Ack } from './outcome.js';
+import { recordValue } from './recorded.js';
+import { decodeStoredArgs } from './stored-args.js';
 import type { CatalogWorker, WorkerCatalog } from './worker-catalog.js';
 
 export interface ExecutorDeps {
   readonly catalog: WorkerCatalog;
   readonly events: KobanEventEmitter;
   readonly logger: KobanLogger;
+  /** `koban.hooks`: run around every attempt. */
+  readonly hooks?: ProcessHooks;
 }
 
 /** A job while it runs on this node; `abort` is how cancel and shutdown reach it. */
@@ -38,9 +43,9 @@ export async function executeJob(
   }
   let args: unknown;
   try {
-    args = entry.args ? entry.args.decode(row.args) : row.args;
+    args = decodeStoredArgs(entry, row.args, id);
   } catch (error) {
-    // Args that no longer fit the worker's contract would fail the same way on every retry.
+    // Args that no longer fit the worker's contract (or fail decryption) would fail the same way on every retry.
     return { id, attempt: row.attempt, state: 'cancelled', error: errorEntry(row.attempt, error) };
   }
   const controller = new AbortController();
@@ -53,7 +58,10 @@ export async function executeJob(
   let ack: Ack;
   try {
     const result = await runWithTimeout(entry, job, controller, deps);
-    ({ outcome, ack } = settle(id, job, result));
+    // A value over the @Recorded limit, or not encodable, fails the attempt like a throw.
+    const recorded =
+      entry.definition.recorded && !isControlOutcome(result) ? await recordValue(entry, result) : undefined;
+    ({ outcome, ack } = settle(id, job, result, recorded));
   } catch (error) {
     ({ outcome, ack } = failed(id, job, entry, error, deps));
   } finally {
@@ -96,10 +104,19 @@ async function runWithTimeout(
   }
 }
 
-function settle(id: string, job: Job<unknown>, result: unknown): { outcome: ProcessOutcome; ack: Ack } {
+function settle(
+  id: string,
+  job: Job<unknown>,
+  result: unknown,
+  recorded: Buffer | undefined,
+): { outcome: ProcessOutcome; ack: Ack } {
   const attempt = job.attempt;
   if (!isControlOutcome(result)) {
-    return { outcome: { kind: 'completed', result }, ack: { id, attempt, state: 'completed' } };
+    const ack: Ack =
+      recorded === undefined
+        ? { id, attempt, state: 'completed' }
+        : { id, attempt, state: 'completed', recorded };
+    return { outcome: { kind: 'completed', result }, ack };
   }
   switch (result.kind) {
     case 'cancel':
@@ -162,11 +179,13 @@ function backoffMs(entry: CatalogWorker, job: Job<unknown>, deps: ExecutorDeps):
 }
 
 async function runBeforeHook(entry: CatalogWorker, job: Job<unknown>, deps: ExecutorDeps) {
+  if (deps.hooks?.hasBefore)
+    await deps.hooks.runBefore(job, (hook, error) => reportHookError(hook, job, error, deps));
   if (!entry.instance.beforeProcess) return;
   try {
     await entry.instance.beforeProcess(job);
   } catch (error) {
-    reportHookError(entry, job, 'beforeProcess', error, deps);
+    reportHookError(`${entry.definition.name}.beforeProcess`, job, error, deps);
   }
 }
 
@@ -176,24 +195,21 @@ async function runAfterHook(
   outcome: ProcessOutcome,
   deps: ExecutorDeps,
 ) {
-  if (!entry.instance.afterProcess) return;
-  try {
-    await entry.instance.afterProcess(job, outcome);
-  } catch (error) {
-    reportHookError(entry, job, 'afterProcess', error, deps);
+  if (entry.instance.afterProcess) {
+    try {
+      await entry.instance.afterProcess(job, outcome);
+    } catch (error) {
+      reportHookError(`${entry.definition.name}.afterProcess`, job, error, deps);
+    }
   }
+  if (deps.hooks?.hasAfter)
+    await deps.hooks.runAfter(job, outcome, (hook, error) => reportHookError(hook, job, error, deps));
 }
 
 /** Hooks are for observation: their failures are reported, never charged to the job. */
-function reportHookError(
-  entry: CatalogWorker,
-  job: Job<unknown>,
-  hook: string,
-  error: unknown,
-  deps: ExecutorDeps,
-) {
-  deps.logger.error(`${entry.definition.name}.${hook} threw for job ${job.id}`, { error });
-  deps.events.emit('error', { source: `${entry.definition.name}.${hook}`, error });
+function reportHookError(source: string, job: Job<unknown>, error: unknown, deps: ExecutorDeps) {
+  deps.logger.error(`${source} threw for job ${job.id} (${job.worker})`, { error });
+  deps.events.emit('error', { source, error });
 }
 
 export function errorEntry(attempt: number, error: unknown): JobError {

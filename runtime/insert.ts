@@ -1,15 +1,22 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { JobRecord } from '../sdk/job.js';
+import type { CarriesResult } from '../sdk/recorded.js';
 import type { Database, Executor } from './database.js';
-import { type JobRow, jobColumns, toJobRecord } from './job-row.js';
+import { type JobRow, toJobRecord } from './job-row.js';
 import type { InsertRow } from './prepare-job.js';
-
-/** An inserted job; `conflict` is true when a unique job already existed and was returned instead. */
-export type InsertedJob<Args = unknown> = JobRecord<Args> & { readonly conflict: boolean };
+import { insertUniqueRows, type UniqueRow } from './unique-insert.js';
 
 /**
- * Inserts rows with one statement for all non-unique rows (arrays unnested server-side) and one
- * statement per unique row. Results come back in the order of `rows`.
+ * An inserted job; `conflict` is true when a unique job already existed and was returned instead.
+ * It carries its worker's result type, so `koban.fetchRecorded(job)` is typed.
+ */
+export type InsertedJob<Args = unknown, Result = unknown> = JobRecord<Args> & {
+  readonly conflict: boolean;
+} & CarriesResult<Result>;
+
+/**
+ * Inserts rows with one statement for all non-unique rows (arrays unnested server-side); unique
+ * rows go through runtime/unique-insert.ts. Results come back in the order of `rows`.
  */
 export async function insertRows(
   database: Database,
@@ -34,9 +41,17 @@ export async function insertRows(
       results[rowIndex] = insertedRecord(rows[rowIndex]!, inserted[position]!);
     });
   }
-  for (let index = 0; index < rows.length; index++) {
-    if (results[index] === undefined)
-      results[index] = await insertUnique(database, schema, rows[index]!, executor);
+  if (plain.length < rows.length) {
+    const unique = rows.flatMap((row, index) => (row.uniqueKey === null ? [] : [index]));
+    const inserted = await insertUniqueRows(
+      database,
+      schema,
+      unique.map((index) => rows[index] as UniqueRow),
+      executor,
+    );
+    unique.forEach((rowIndex, position) => {
+      results[rowIndex] = inserted[position]!;
+    });
   }
   return results;
 }
@@ -85,35 +100,6 @@ function insertedRecord(row: InsertRow, inserted: InsertedColumns): InsertedJob 
 }
 // Timestamps travel as ISO text: drizzle's postgres-js setup replaces the timestamptz serializer,
 // which leaves postgres.js unable to serialize a timestamptz[] parameter.
-
-/**
- * Inserts a unique row, or returns the job that holds its key. `DO UPDATE` (rather than
- * `DO NOTHING`) makes the conflicting row come back in the same statement, so a racing insert can
- * never report a conflict without a job to show for it.
- */
-async function insertUnique(
-  database: Database,
-  schema: string,
-  row: InsertRow,
-  executor?: Executor,
-): Promise<InsertedJob> {
-  const [inserted] = await database.query<JobRow & { conflict: boolean }>(
-    sql`
-      INSERT INTO ${sql.raw(schema)}.jobs AS j
-        (state, worker, queue, args, meta, tags, max_attempts, priority, scheduled_at, unique_key, unique_states)
-      VALUES (
-        CASE WHEN ${row.scheduledAt?.toISOString() ?? null}::timestamptz > now() THEN 'scheduled' ELSE 'available' END,
-        ${row.worker}, ${row.queue}, ${JSON.stringify(row.args)}::jsonb, ${JSON.stringify(row.meta)}::jsonb,
-        ${arrayLiteral(row.tags)}::text[], ${row.maxAttempts}, ${row.priority},
-        coalesce(${row.scheduledAt?.toISOString() ?? null}::timestamptz, now()), ${row.uniqueKey}, ${row.uniqueStates}
-      )
-      ON CONFLICT (unique_active) WHERE unique_active IS NOT NULL
-      DO UPDATE SET unique_key = j.unique_key
-      RETURNING ${sql.raw(jobColumns)}, (xmax <> 0) AS conflict`,
-    executor,
-  );
-  return { ...toJobRecord(inserted!), conflict: Boolean(inserted!.conflict) };
-}
 
 /** A PostgreSQL array literal, so that a list of text arrays can travel as one text[] parameter. */
 export function arrayLiteral(values: readonly string[]): string {

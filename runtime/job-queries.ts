@@ -43,6 +43,14 @@ export async function listJobs(
 
 /** The SQL condition for a selection of jobs. */
 export function whereSelection(selection: JobSelection): SQL {
+  if (!Array.isArray(selection) && Object.values(selection).every((value) => value === undefined)) {
+    throw new KobanValidationError([
+      {
+        path: 'selection',
+        message: 'an empty filter would select every job; pass ids, or a filter with queue, state or worker',
+      },
+    ]);
+  }
   if (Array.isArray(selection)) {
     return sql`id = ANY(${sql.param(selection.map(toId))}::bigint[])`;
   }
@@ -69,9 +77,11 @@ function whereFilter(filter: JobFilter): SQL {
   return sql.join(conditions, sql` AND `);
 }
 
+const maxBigint = 9223372036854775807n;
+
 export function toId(id: JobId): string {
   const text = String(id);
-  if (!/^[1-9][0-9]{0,18}$/.test(text)) {
+  if (!/^[1-9][0-9]{0,18}$/.test(text) || BigInt(text) > maxBigint) {
     throw new KobanValidationError([
       { path: 'id', message: `expected a job id (a positive integer), got ${JSON.stringify(text)}` },
     ]);

@@ -7,6 +7,7 @@ import type { ValidationIssue } from '../sdk/errors.js';
 export function jsonIssues(value: unknown, path: string, seen = new Set<object>()): ValidationIssue[] {
   switch (typeof value) {
     case 'string':
+      return storableString(value) ? [] : [{ path, message: unstorable }];
     case 'boolean':
       return [];
     case 'number':
@@ -41,6 +42,8 @@ export function jsonIssues(value: unknown, path: string, seen = new Set<object>(
   seen.add(object);
   const issues: ValidationIssue[] = [];
   for (const [key, item] of Object.entries(object)) {
+    if (!storableString(key))
+      issues.push({ path: `${path}[${JSON.stringify(key)}]`, message: `key: ${unstorable}` });
     if (item === undefined) continue;
     issues.push(
       ...jsonIssues(
@@ -52,4 +55,13 @@ export function jsonIssues(value: unknown, path: string, seen = new Set<object>(
   }
   seen.delete(object);
   return issues;
+}
+
+const unstorable = 'a string with a NUL character or a lone surrogate cannot be stored in jsonb';
+
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** PostgreSQL's jsonb rejects U+0000 and text that is not well-formed UTF-16. */
+function storableString(value: string): boolean {
+  return !value.includes('\u0000') && !loneSurrogate.test(value);
 }

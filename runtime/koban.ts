@@ -1,11 +1,14 @@
 import { KobanShutdownError } from '../sdk/errors.js';
 import type { JobRecord } from '../sdk/job.js';
 import type { JobOptions, JobSpec } from '../sdk/job-spec.js';
+import type { FetchRecordedOptions, RecordedJobRef, RecordedReader, RecordedValue } from '../sdk/recorded.js';
+import { checkQueueName } from '../sdk/worker-options.js';
 import { Acker } from './acker.js';
 import { type KobanConfig, type ResolvedConfig, resolveConfig } from './config.js';
 import { Database, type DrizzleDatabase, type Executor } from './database.js';
 import { KobanEventEmitter, type KobanEvents } from './events.js';
 import type { RunningJob } from './executor.js';
+import { type KobanHooks, ProcessHooks } from './hooks.js';
 import { type InsertedJob, insertRows } from './insert.js';
 import { type InsertAllOptions, insertAll, type JobSource } from './insert-all.js';
 import { cancelJobs, deleteJobs, retryJobs } from './job-commands.js';
@@ -16,8 +19,10 @@ import { NodeServices } from './node-services.js';
 import { prepareJob } from './prepare-job.js';
 import { Producer } from './producer.js';
 import { readQueueStates, type Signal, signal, storeQueueState } from './queue-state.js';
+import { fetchRecorded } from './recorded.js';
 import { type KobanTables, kobanTables } from './schema.js';
 import { WorkerCatalog } from './worker-catalog.js';
+import { prepareCatalog, prepareSpecs } from './worker-features.js';
 
 /** How long stop() waits for aborted jobs to settle after the grace period. */
 const abortSettleMs = 1000;
@@ -38,9 +43,10 @@ export interface QueueStatus {
  * A Koban node: it inserts jobs and, for the queues it is given, runs them. Start one per process
  * with `Koban.start`, and `stop()` it on shutdown.
  */
-export class Koban {
+export class Koban implements RecordedReader {
   /** The Drizzle tables of this instance's schema, for custom queries. */
   readonly tables: KobanTables;
+  private readonly processHooks = new ProcessHooks();
   private readonly events = new KobanEventEmitter();
   private readonly producers = new Map<string, Producer>();
   private readonly running = new Map<string, RunningJob>();
@@ -63,18 +69,24 @@ export class Koban {
   static async start(options: KobanConfig = {}): Promise<Koban> {
     const config = resolveConfig(options, defaultNodeName());
     const catalog = new WorkerCatalog(options.workers);
+    // Bad keys and Pro options fail here, before anything connects.
+    await prepareCatalog(catalog);
     const database = await Database.open(options.database, {
       dataDir: options.dataDir,
       poolSize: options.poolSize,
     });
+    let koban: Koban | undefined;
     try {
       if (config.migrate) await migrate(database, config.schema);
       else await verifySchema(database, config.schema);
-      const koban = new Koban(database, config, catalog);
+      koban = new Koban(database, config, catalog);
+      await prepareCatalog(catalog); // workers that only cron entries name
       await koban.boot();
       return koban;
     } catch (error) {
-      await database.close();
+      // A half-started node stops its timers and listeners too, not just the connection.
+      if (koban) await koban.stop().catch(() => undefined);
+      else await database.close();
       throw error;
     }
   }
@@ -97,14 +109,31 @@ export class Koban {
     return this.events.on(event, listener);
   }
 
+  /** Functions run around every attempt on this node; see KobanHooks. */
+  get hooks(): KobanHooks {
+    return this.processHooks;
+  }
+
   async insert<Args, Result>(
     spec: JobSpec<Args, Result>,
     options: InsertOptions<Args> = {},
-  ): Promise<InsertedJob<Args>> {
+  ): Promise<InsertedJob<Args, Result>> {
     const { tx, ...jobOptions } = options;
+    await prepareSpecs(this.catalog, [spec]);
     const row = prepareJob(spec, jobOptions, this.catalog);
     const [job] = await insertRows(this.database, this.config.schema, [row], tx);
-    return job as InsertedJob<Args>;
+    return job as InsertedJob<Args, Result>;
+  }
+
+  /**
+   * The value a `@Recorded` job's `process` returned: `{ status: 'ok', value }`, or
+   * `{ status: 'missing', reason, message }` while there is none. Typed from an inserted job.
+   */
+  fetchRecorded<Result = unknown>(
+    job: RecordedJobRef<Result>,
+    options?: FetchRecordedOptions<Result>,
+  ): Promise<RecordedValue<Result>> {
+    return fetchRecorded(this.database, this.config.schema, this.catalog, job, options);
   }
 
   /** Inserts many jobs in chunked multi-row statements; see InsertAllOptions. */
@@ -152,23 +181,29 @@ export class Koban {
 
   /** Stops fetching from a queue on every node; running jobs finish. Stored, so new nodes start paused. */
   async pauseQueue(queue: string): Promise<void> {
+    checkQueueName(queue, 'pauseQueue');
     await storeQueueState(this.database, this.config.schema, queue, { paused: true });
+    this.apply({ action: 'pause', queue });
     await this.signal({ action: 'pause', queue });
   }
 
   async resumeQueue(queue: string): Promise<void> {
+    checkQueueName(queue, 'resumeQueue');
     await storeQueueState(this.database, this.config.schema, queue, { paused: false });
+    this.apply({ action: 'resume', queue });
     await this.signal({ action: 'resume', queue });
   }
 
   /** Changes a queue's concurrency on every node that runs it. */
   async scaleQueue(queue: string, limit: number): Promise<void> {
+    checkQueueName(queue, 'scaleQueue');
     if (!Number.isInteger(limit) || limit < 1) {
       throw new RangeError(
         `scaleQueue(${JSON.stringify(queue)}): limit must be a positive integer, got ${limit}`,
       );
     }
     await storeQueueState(this.database, this.config.schema, queue, { limit });
+    this.apply({ action: 'scale', queue, limit });
     await this.signal({ action: 'scale', queue, limit });
   }
 
@@ -209,6 +244,7 @@ export class Koban {
       await Promise.all(producers.map((producer) => producer.settled(abortSettleMs)));
     }
     await this.acker.flush();
+    this.acker.close();
     await this.services.stop({ leaveNode: this.running.size > 0 });
     await Promise.allSettled(this.unlisteners.map((unlisten) => unlisten()));
     await this.database.close();
@@ -235,6 +271,7 @@ export class Koban {
         catalog: this.catalog,
         events: this.events,
         logger: this.config.logger,
+        hooks: this.processHooks,
       });
       this.producers.set(queue, producer);
       producer.start();
@@ -253,6 +290,11 @@ export class Koban {
     } catch {
       return;
     }
+    this.apply(message);
+  }
+
+  /** Applies a signal to this node; pause, resume and scale apply at once on the node that asked too. */
+  private apply(message: Signal): void {
     if (message.action === 'abort') {
       for (const id of message.ids)
         this.running.get(id)?.controller.abort(new Error(`job ${id} was cancelled`));
@@ -275,6 +317,7 @@ export class Koban {
       acker: this.acker,
       running: this.running,
       services: this.services,
+      hooks: this.processHooks,
     };
   }
 }

@@ -16,6 +16,7 @@ import type { WorkerCatalog } from './worker-catalog.js';
  */
 export class NodeServices {
   private leader = false;
+  private beaten = false;
   private queues: readonly string[] = [];
   private readonly heartbeat: Periodic;
   private readonly stager: Periodic;
@@ -102,7 +103,8 @@ export class NodeServices {
 
   private async beat(): Promise<void> {
     const { schema, node, heartbeatInterval } = this.config;
-    await beat(this.database, schema, node, this.queues);
+    await beat(this.database, schema, node, this.queues, !this.beaten);
+    this.beaten = true;
     this.leader = await claimLeadership(this.database, schema, node, heartbeatInterval * 3);
     if (this.leader) await rescueOrphans(this.database, schema, this.config.rescueAfter);
   }

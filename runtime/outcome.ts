@@ -11,4 +11,6 @@ export interface Ack {
   readonly error?: JobError;
   /** A snooze gives the attempt back. */
   readonly refund?: boolean;
+  /** A completed `@Recorded` job's value, as stored (see runtime/recorded-value.ts). */
+  readonly recorded?: Buffer;
 }

@@ -1,10 +1,12 @@
-import type { Codec } from '../sdk/codec.js';
 import { KobanValidationError } from '../sdk/errors.js';
 import type { JsonObject } from '../sdk/job.js';
-import type { JobOptions, JobSpec } from '../sdk/job-spec.js';
+import { isJobSpec, type JobOptions, type JobSpec } from '../sdk/job-spec.js';
 import { checkMaxAttempts, checkPriority, checkQueueName, checkTags } from '../sdk/worker-options.js';
 import { jsonIssues } from './json-args.js';
-import type { CatalogWorker, WorkerCatalog } from './worker-catalog.js';
+import { encodeArgs, storedArgs } from './stored-args.js';
+import { type ReplacePlan, uniqueColumns, uniquePlanFor } from './unique.js';
+import type { WorkerCatalog } from './worker-catalog.js';
+import { keyRingOf } from './worker-features.js';
 
 /** One job as it goes into the table. */
 export interface InsertRow {
@@ -18,21 +20,51 @@ export interface InsertRow {
   readonly scheduledAt: Date | null;
   readonly uniqueKey: string | null;
   readonly uniqueStates: number | null;
+  /** Seconds after which a holder of the key gives it up to a new insert; null or absent: never. */
+  readonly uniquePeriod?: number | null;
+  /** What a conflicting insert overwrites on the holder. */
+  readonly uniqueReplace?: ReplacePlan;
 }
 
 /** Checks a spec and its insert options, and turns them into a row. Throws before anything is written. */
 export function prepareJob(spec: JobSpec, insertOptions: JobOptions, catalog: WorkerCatalog): InsertRow {
+  if (!isJobSpec(spec)) {
+    throw new KobanValidationError([
+      {
+        path: 'job',
+        message: `expected a job built by MyWorker.new(args) or newJob(MyWorker, args), got ${JSON.stringify(spec)}`,
+      },
+    ]);
+  }
   const entry = catalog.forClass(spec.worker);
   const { definition } = entry;
   const where = `insert ${definition.name}`;
   const options = { ...spec.options, ...withoutUndefined(insertOptions) };
   const meta = options.meta ?? {};
-  const metaIssues = jsonIssues(meta, 'meta');
+  const metaIssues =
+    typeof meta === 'object' && meta !== null && !Array.isArray(meta)
+      ? jsonIssues(meta, 'meta')
+      : [
+          {
+            path: 'meta',
+            message: `expected an object, got ${Array.isArray(meta) ? 'an array' : JSON.stringify(meta)}`,
+          },
+        ];
   if (metaIssues.length > 0) throw new KobanValidationError(metaIssues, definition.name);
+  const queue = options.queue === undefined ? definition.queue : checkQueueName(options.queue, where);
+  const args = encodeArgs(spec, entry);
+  const plan = uniquePlanFor(definition.unique, options.unique, where);
+  const unique =
+    plan &&
+    uniqueColumns(
+      plan,
+      { worker: definition.name, queue, args, meta },
+      definition.encrypted ? keyRingOf(entry).fingerprintKey : undefined,
+    );
   return {
     worker: definition.name,
-    queue: options.queue === undefined ? definition.queue : checkQueueName(options.queue, where),
-    args: encodeArgs(spec, entry),
+    queue,
+    args: storedArgs(entry, args),
     meta,
     tags: options.tags === undefined ? definition.tags : checkTags(options.tags, where),
     maxAttempts:
@@ -41,28 +73,28 @@ export function prepareJob(spec: JobSpec, insertOptions: JobOptions, catalog: Wo
         : checkMaxAttempts(options.maxAttempts, where),
     priority: options.priority === undefined ? definition.priority : checkPriority(options.priority, where),
     scheduledAt: scheduledAt(options, where),
-    uniqueKey: null,
-    uniqueStates: null,
+    uniqueKey: unique ? unique.uniqueKey : null,
+    uniqueStates: unique ? unique.uniqueStates : null,
+    uniquePeriod: unique?.uniquePeriod,
+    uniqueReplace: unique?.uniqueReplace,
   };
 }
 
-function encodeArgs(spec: JobSpec, entry: CatalogWorker): unknown {
-  const codec = (spec.codec ?? entry.args) as Codec<unknown> | undefined;
-  if (codec) return codec.encode(spec.args);
-  const issues =
-    typeof spec.args === 'object' && spec.args !== null && !Array.isArray(spec.args)
-      ? jsonIssues(spec.args, 'args')
-      : [
-          {
-            path: 'args',
-            message: `expected an object, got ${spec.args === null ? 'null' : typeof spec.args}`,
-          },
-        ];
-  if (issues.length > 0) throw new KobanValidationError(issues, entry.definition.name);
-  return spec.args;
-}
+/** PostgreSQL's timestamptz ends in the year 294276; anything past 9999 is a mistake. */
+const latestTime = Date.UTC(9999, 11, 31, 23, 59, 59);
 
 function scheduledAt(options: JobOptions, where: string): Date | null {
+  const at = requestedTime(options, where);
+  if (at !== null && !(at.getTime() <= latestTime)) {
+    const option = options.scheduledAt !== undefined ? 'scheduledAt' : 'scheduleIn';
+    throw new KobanValidationError([
+      { path: `options.${option}`, message: `the time is past the year 9999 (${where})` },
+    ]);
+  }
+  return at;
+}
+
+function requestedTime(options: JobOptions, where: string): Date | null {
   if (options.scheduledAt !== undefined && options.scheduleIn !== undefined) {
     throw new KobanValidationError([
       { path: 'options', message: `give scheduledAt or scheduleIn, not both (${where})` },

@@ -1,9 +1,20 @@
 import { sql } from 'drizzle-orm';
-import { bigserial, boolean, integer, jsonb, pgSchema, smallint, text, timestamp } from 'drizzle-orm/pg-core';
+import {
+  bigserial,
+  boolean,
+  customType,
+  integer,
+  jsonb,
+  pgSchema,
+  smallint,
+  text,
+  timestamp,
+} from 'drizzle-orm/pg-core';
 import type { JobError, JobState, JsonObject } from '../sdk/job.js';
 import { uniqueActiveExpression } from './migrations/v001.js';
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({ dataType: () => 'bytea' });
 
 /**
  * The Drizzle tables of one Koban schema, for custom queries in application code. The default
@@ -33,6 +44,8 @@ export function kobanTables(schemaName: string) {
     uniqueKey: text('unique_key'),
     uniqueStates: smallint('unique_states'),
     uniqueActive: text('unique_active').generatedAlwaysAs(sql.raw(uniqueActiveExpression)),
+    /** A @Recorded job's value in Koban's stored format: read it with `koban.fetchRecorded`. */
+    recorded: bytea('recorded'),
   });
   const nodes = schema.table('nodes', {
     name: text('name').primaryKey(),

@@ -2,7 +2,6 @@ import { isDeepStrictEqual } from 'node:util';
 import { sql } from 'drizzle-orm';
 import type { Codec } from '../sdk/codec.js';
 import type { Job, JobRecord, JobState, JsonObject } from '../sdk/job.js';
-import type { JobSpec } from '../sdk/job-spec.js';
 import { getWorkerDefinition } from '../sdk/registry.js';
 import { isControlOutcome } from '../sdk/results.js';
 import type { ArgsOf, ProcessOutcome, WorkerClass } from '../sdk/worker.js';
@@ -10,6 +9,7 @@ import { claimJobs } from './claim.js';
 import { executeJob } from './executor.js';
 import { type JobRow, jobColumns, toJobRecord } from './job-row.js';
 import type { Koban } from './koban.js';
+import { readableArgs, roundTripArgs } from './stored-args.js';
 
 /** A worker class, or a builder from `npx gen` (which carries its class and codec). */
 export type WorkerRef<W extends WorkerClass = WorkerClass> =
@@ -34,7 +34,7 @@ export async function performJob<W extends WorkerClass>(
 ): Promise<ProcessOutcome> {
   const { worker, codec } = resolve(ref);
   const definition = getWorkerDefinition(worker);
-  const decoded = codec ? codec.decode(codec.encode(args)) : JSON.parse(JSON.stringify(args));
+  const decoded = await roundTripArgs(definition, codec as Codec<unknown> | undefined, args);
   const now = new Date();
   const job: Job<unknown> = {
     id: '0',
@@ -84,33 +84,39 @@ export type DrainResult = Record<'completed' | 'cancelled' | 'discarded' | 'retr
  * counts the outcomes. Use it with `Koban.start({ queues: {} })` so no producer competes.
  */
 export async function drainJobs(koban: Koban, options: DrainOptions = {}): Promise<DrainResult> {
-  const { database, config, catalog, events, acker, running } = koban.internals;
+  const { database, config, catalog, events, acker, running, hooks } = koban.internals;
   const counts: DrainResult = { completed: 0, cancelled: 0, discarded: 0, retryable: 0, snoozed: 0 };
   const s = sql.raw(config.schema);
   const queueFilter = options.queue === undefined ? sql`true` : sql`queue = ${options.queue}`;
+  const snoozed = new Set<string>();
   for (;;) {
     if (options.withScheduled) {
       await database.query(sql`
         UPDATE ${s}.jobs SET state = 'available', scheduled_at = now()
-        WHERE state IN ('scheduled', 'retryable') AND ${queueFilter}`);
+        WHERE state IN ('scheduled', 'retryable') AND ${queueFilter}
+          AND NOT (id = ANY(${sql.param([...snoozed])}::bigint[]))`);
     } else {
       await koban.internals.services.stage();
     }
     const queues = await database.query<{ queue: string }>(
       sql`SELECT DISTINCT queue FROM ${s}.jobs WHERE state = 'available' AND ${queueFilter}`,
     );
-    let ran = 0;
+    // A job that snoozes runs once per drain: snoozing again would keep the drain going forever.
+    let progress = 0;
     for (const { queue } of queues) {
       const rows = await claimJobs(database, config.schema, queue, 100, config.node);
       for (const row of rows) {
-        const ack = await executeJob(row, { catalog, events, logger: config.logger }, running);
+        const ack = await executeJob(row, { catalog, events, logger: config.logger, hooks }, running);
         acker.add(ack);
         await acker.flush();
+        const id = String(row.id);
+        if (ack.state === 'scheduled' && snoozed.has(id)) continue;
         counts[ack.state === 'scheduled' ? 'snoozed' : ack.state]++;
-        ran++;
+        progress++;
+        if (ack.state === 'scheduled') snoozed.add(id);
       }
     }
-    if (ran === 0 || options.withRecursion === false) return counts;
+    if (progress === 0 || options.withRecursion === false) return counts;
   }
 }
 
@@ -129,7 +135,7 @@ export async function allEnqueued<W extends WorkerClass>(
   koban: Koban,
   filter: EnqueuedFilter<W> = {},
 ): Promise<JobRecord[]> {
-  const { database, config } = koban.internals;
+  const { database, config, catalog } = koban.internals;
   const states = filter.state === undefined ? ['available', 'scheduled'] : [filter.state].flat();
   const worker = filter.worker === undefined ? undefined : workerName(filter.worker);
   const rows = await database.query<JobRow>(sql`
@@ -140,7 +146,9 @@ export async function allEnqueued<W extends WorkerClass>(
     ORDER BY id`);
   const encodedArgs = filter.args && encodePartial(filter);
   return rows
-    .map((row) => toJobRecord(row))
+    .map((row) =>
+      toJobRecord(row, readableArgs(catalog.get(row.worker), row.args, String(row.id)) as JsonObject),
+    )
     .filter((job) => contains(job.args, encodedArgs) && contains(job.meta, filter.meta));
 }
 

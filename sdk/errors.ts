@@ -78,3 +78,30 @@ export class KobanShutdownError extends KobanError {
     super('shutdown', `node ${node} is shutting down; the job goes back to the queue`);
   }
 }
+
+/**
+ * Encrypted data could not be opened: altered ciphertext, a key that is not among the worker's
+ * keys, an algorithm other than the worker's, or args stored in clear for an encrypted worker.
+ * Retrying cannot help, so a job whose args fail this way is cancelled.
+ */
+export class KobanEncryptionError extends KobanError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('encryption', message, options);
+  }
+}
+
+/** A `@Recorded` worker returned a value larger than its limit, measured after compression. */
+export class KobanRecordedLimitError extends KobanError {
+  readonly bytes: number;
+  readonly limit: number;
+
+  constructor(worker: string, bytes: number, limit: number) {
+    super(
+      'recorded_too_large',
+      `${worker} returned a value of ${bytes} bytes after compression, over its @Recorded limit of ${limit} bytes: ` +
+        'return less (store big data elsewhere and record a reference), or raise @Recorded({ limit })',
+    );
+    this.bytes = bytes;
+    this.limit = limit;
+  }
+}

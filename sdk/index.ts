@@ -3,8 +3,10 @@ export { Encrypted, Recorded, Structured, Worker, type WorkerDecorator } from '.
 export {
   KobanConfigError,
   KobanDatabaseError,
+  KobanEncryptionError,
   KobanError,
   KobanMigrationError,
+  KobanRecordedLimitError,
   KobanShutdownError,
   KobanTimeoutError,
   KobanUnknownWorkerError,
@@ -20,7 +22,17 @@ export {
   type JsonObject,
   jobStates,
 } from './job.js';
+export type { JobBuilder } from './job-builder.js';
 export { isJobSpec, type JobOptions, type JobSpec, newJob } from './job-spec.js';
+export type {
+  CarriesResult,
+  FetchRecordedOptions,
+  RecordedFetcher,
+  RecordedJobRef,
+  RecordedMissingReason,
+  RecordedReader,
+  RecordedValue,
+} from './recorded.js';
 export {
   defineWorker,
   getWorkerDefinition,
@@ -49,3 +61,13 @@ export type {
   UniqueStates,
   WorkerOptions,
 } from './worker-options.js';
+export {
+  isWorkflow,
+  type StepNameTaken,
+  type StepOptions,
+  type Workflow,
+  type WorkflowOptions,
+  type WorkflowStep,
+  type WorkflowSteps,
+  workflow,
+} from './workflow.js';

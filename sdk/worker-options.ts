@@ -7,7 +7,11 @@ export interface UniqueOptions<Args = any> {
   period?: number | 'infinity';
   /** The states of an existing job that make a new one a duplicate. */
   states?: UniqueStates;
-  /** Compare only these args keys; `[]` compares no args at all. */
+  /**
+   * Compare only these args keys; `[]` compares no args at all. On an `@Encrypted` worker the
+   * compared values are fingerprinted with an HMAC under a key derived from the current
+   * encryption key: the database can tell which jobs have equal values, never what they are.
+   */
   keys?: readonly (keyof Args & string)[];
   /** The job fields compared; the default is worker, queue and args. */
   fields?: readonly UniqueField[];

@@ -166,8 +166,9 @@ function checkBigint(input: unknown, path: string, issues: ValidationIssue[], mo
   },
   firstMatch: {
     uses: ['expected', 'types'],
-    code: `// The first union member that accepts the value wins. When none does, a member whose issues are
-// all inside the value had the right outer shape, so its issues explain the most.
+    code: `// The first union member that accepts the value wins. When none does, the issues of the member
+// that fits best are reported: one whose issues are all inside the value (it had the right outer
+// shape), with the fewest missing keys (the value's keys are its keys), then the fewest issues.
 function firstMatch(
   input: unknown,
   path: string,
@@ -176,15 +177,20 @@ function firstMatch(
   description: string,
   checks: readonly Check[],
 ): unknown {
-  let closest: ValidationIssue[] | undefined;
+  let closest: { issues: ValidationIssue[]; missing: number } | undefined;
   for (const check of checks) {
     const attempt: ValidationIssue[] = [];
     const output = check(input, path, attempt, mode);
     if (attempt.length === 0) return output;
-    const nested = attempt.every((issue) => issue.path !== path);
-    if (nested && (closest === undefined || attempt.length < closest.length)) closest = attempt;
+    if (attempt.some((issue) => issue.path === path)) continue;
+    const missing = attempt.filter((issue) => issue.message.endsWith(', got undefined')).length;
+    const better =
+      closest === undefined ||
+      missing < closest.missing ||
+      (missing === closest.missing && attempt.length < closest.issues.length);
+    if (better) closest = { issues: attempt, missing };
   }
-  if (closest) issues.push(...closest);
+  if (closest) issues.push(...closest.issues);
   else expected(issues, path, description, input);
   return input;
 }`,

@@ -42,6 +42,8 @@ export class CronScheduler {
       let schedule: Cron;
       try {
         schedule = new Cron(entry.expression, { timezone: entry.timezone, paused: true });
+        // A paused schedule checks its time zone only when asked for a run: ask now.
+        schedule.nextRun();
       } catch (error) {
         throw new KobanConfigError(
           `${where}: invalid cron expression ${JSON.stringify(entry.expression)}${entry.timezone ? ` or timezone ${JSON.stringify(entry.timezone)}` : ''}: ${(error as Error).message}`,
@@ -91,6 +93,9 @@ export class CronScheduler {
         meta: { ...row.meta, cron: scheduled.name, cronTick: tick.toISOString() },
         uniqueKey: `cron:${scheduled.name}:${tick.toISOString()}`,
         uniqueStates: allStates,
+        // The tick's key is held for good, whatever unique options the worker has.
+        uniquePeriod: null,
+        uniqueReplace: undefined,
       },
     ]);
     return job && !job.conflict ? 1 : 0;

@@ -1,11 +1,21 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../database.js';
 
-/** Records that this node is alive, and which queues it runs. */
-export async function beat(database: Database, schema: string, node: string, queues: readonly string[]) {
+/**
+ * Records that this node is alive, and which queues it runs. The first beat of a process restarts
+ * the node's clock: jobs attempted under the same name before it belong to a dead process.
+ */
+export async function beat(
+  database: Database,
+  schema: string,
+  node: string,
+  queues: readonly string[],
+  first: boolean,
+) {
   await database.query(sql`
-    INSERT INTO ${sql.raw(schema)}.nodes (name, queues) VALUES (${node}, ${sql.param([...queues])}::text[])
-    ON CONFLICT (name) DO UPDATE SET heartbeat_at = now(), queues = excluded.queues`);
+    INSERT INTO ${sql.raw(schema)}.nodes AS n (name, queues) VALUES (${node}, ${sql.param([...queues])}::text[])
+    ON CONFLICT (name) DO UPDATE SET heartbeat_at = now(), queues = excluded.queues,
+      started_at = CASE WHEN ${first}::boolean THEN now() ELSE n.started_at END`);
 }
 
 export async function removeNode(database: Database, schema: string, node: string) {

@@ -2,7 +2,8 @@ import { sql } from 'drizzle-orm';
 import type { Database } from '../database.js';
 
 /**
- * Rescues the executing jobs of nodes that stopped heartbeating: back to available, or discarded
+ * Rescues the executing jobs of nodes that stopped heartbeating, or that restarted under the same
+ * name since the attempt began: back to available, or discarded
  * when no attempt is left. Each rescued job records why. Returns how many were rescued.
  */
 export async function rescueOrphans(
@@ -18,6 +19,7 @@ export async function rescueOrphans(
         SELECT 1 FROM ${s}.nodes n
         WHERE n.name = j.attempted_by[cardinality(j.attempted_by)]
           AND n.heartbeat_at > now() - ${deadAfterMs} * interval '1 millisecond'
+          AND n.started_at <= j.attempted_at
       )
       FOR UPDATE OF j SKIP LOCKED
     )
@@ -27,7 +29,7 @@ export async function rescueOrphans(
       scheduled_at = CASE WHEN j.attempt >= j.max_attempts THEN j.scheduled_at ELSE now() END,
       errors = array_append(j.errors, jsonb_build_object(
         'attempt', j.attempt, 'at', now(),
-        'error', 'rescued: node ' || coalesce(j.attempted_by[cardinality(j.attempted_by)], '?') || ' stopped heartbeating'))
+        'error', 'rescued: node ' || coalesce(j.attempted_by[cardinality(j.attempted_by)], '?') || ' stopped heartbeating or restarted'))
     FROM orphaned WHERE j.id = orphaned.id
     RETURNING j.queue`);
   await database.query(sql`

@@ -16,3 +16,11 @@ it('npm run demo runs the example application on embedded PostgreSQL', async () 
   expect(stdout).toMatch(/done: 6 completed, 1 cancelled, plus \d+ cron heartbeat/);
   expect(stdout).toContain('stopped');
 }, 150_000);
+
+it('the example application keeps its generated module fresh (npx gen --check)', async () => {
+  const { stdout } = await run('npx', ['tsx', '../../codegen/bin.ts', '--check'], {
+    cwd: `${process.cwd()}/examples/app`,
+    timeout: 120_000,
+  });
+  expect(stdout).toMatch(/up to date/i);
+}, 150_000);

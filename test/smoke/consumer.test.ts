@@ -81,19 +81,28 @@ export class Hello {
 }
 `;
 
+// A deadline only so that a broken build fails instead of hanging; nothing measures time.
+const waitSource = `import type { Koban, JobRecord } from 'koban';
+
+export async function waitForCompletion(koban: Koban, id: string): Promise<JobRecord | null> {
+  const deadline = Date.now() + 60_000;
+  let job = await koban.getJob(id);
+  while (job !== null && job.state !== 'completed' && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    job = await koban.getJob(id);
+  }
+  return job;
+}
+`;
+
 const mainSource = `import { Koban, newJob } from 'koban';
+import { waitForCompletion } from './wait.js';
 import { greeted, Hello } from './workers.js';
 
 const koban = await Koban.start({ queues: { default: 5 }, workers: [Hello] });
 try {
   const inserted = await koban.insert(newJob(Hello, { name: 'newcomer' }));
-  // A deadline only so that a broken build fails instead of hanging; nothing here measures time.
-  const deadline = Date.now() + 60_000;
-  let job = await koban.getJob(inserted.id);
-  while (job !== null && job.state !== 'completed' && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    job = await koban.getJob(inserted.id);
-  }
+  const job = await waitForCompletion(koban, inserted.id);
   console.log(
     JSON.stringify({
       inserted: { worker: inserted.worker, queue: inserted.queue, state: inserted.state, args: inserted.args },
@@ -101,6 +110,29 @@ try {
       greeted,
     }),
   );
+} finally {
+  await koban.stop();
+}
+`;
+
+/** Written after \`npx gen\` has made src/koban.gen.ts: the documented path, through the builders. */
+const generatedMainSource = `import { Koban, KobanValidationError } from 'koban';
+import { Hello, workers } from './koban.gen.js';
+import { waitForCompletion } from './wait.js';
+import { greeted } from './workers.js';
+
+let rejected = '';
+try {
+  Hello.new({ name: 42 } as unknown as { name: string });
+} catch (error) {
+  if (error instanceof KobanValidationError) rejected = error.message;
+}
+
+const koban = await Koban.start({ queues: { default: 5 }, workers });
+try {
+  const inserted = await koban.insert(Hello.new({ name: 'builder' }));
+  const job = await waitForCompletion(koban, inserted.id);
+  console.log(JSON.stringify({ rejected, final: job?.state, greeted }));
 } finally {
   await koban.stop();
 }
@@ -152,6 +184,7 @@ beforeAll(async () => {
   );
   await writeFile(join(project, 'tsconfig.json'), JSON.stringify(consumerTsconfig, null, 2));
   await writeFile(join(project, 'src/workers.ts'), workersSource);
+  await writeFile(join(project, 'src/wait.ts'), waitSource);
   await writeFile(join(project, 'src/main.ts'), mainSource);
   await writeFile(join(project, 'guard.mjs'), guardSource);
   await writeFile(join(project, 'no-codegen-hooks.mjs'), hooksSource);
@@ -199,7 +232,7 @@ describe('the packed package in a fresh project', () => {
     });
     expect(report.final).toEqual({ state: 'completed', attempt: 1, errors: [] });
     expect(report.greeted).toEqual(['newcomer']);
-  });
+  }, 240_000);
 
   it('exposes koban/testing', async () => {
     const { stdout } = await run(
@@ -220,6 +253,26 @@ describe('the packed package in a fresh project', () => {
     // --no-install: never fetch some other package named gen from the registry.
     const { stdout } = await run('npx', ['--no-install', 'gen', '--help'], project, 60_000);
     expect(stdout).toMatch(/usage/i);
-    expect(stdout).toContain('gen');
-  });
+    expect(stdout).toContain('--check');
+  }, 120_000);
+
+  it('generates builders with `npx gen` that compile in the project and run its jobs', async () => {
+    const generated = await run('npx', ['--no-install', 'gen'], project, 120_000);
+    expect(generated.stdout).toContain('src/koban.gen.ts');
+    await run('npx', ['--no-install', 'gen', '--check'], project, 120_000);
+
+    await writeFile(join(project, 'src/generated.ts'), generatedMainSource);
+    await run(join(project, 'node_modules/.bin/tsc'), ['-p', '.'], project);
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', './guard.mjs', 'dist/generated.js'],
+      project,
+      120_000,
+    );
+    expect(JSON.parse(stdout.trim().split('\n').at(-1) ?? '')).toEqual({
+      rejected: 'args.name: expected string, got number (Hello)',
+      final: 'completed',
+      greeted: ['builder'],
+    });
+  }, 240_000);
 });

@@ -1,19 +1,20 @@
-import { Koban, newJob } from 'koban';
+import { Koban } from 'koban';
 import {
   FlakyImportWorker,
   HeartbeatWorker,
   ObsoleteTaskWorker,
   ReportWorker,
   WelcomeEmailWorker,
-} from './workers.js';
+  workers,
+} from './koban.gen.js';
 
 // No database given: Koban runs on embedded PostgreSQL (PGlite) in memory.
 const log = (message: string) => console.log(`${new Date().toISOString().slice(11, 23)}  ${message}`);
 log('starting Koban on embedded PostgreSQL (no server needed)...');
 const koban = await Koban.start({
   queues: { default: 5, mailers: 2 },
-  workers: [WelcomeEmailWorker, FlakyImportWorker, ReportWorker, ObsoleteTaskWorker, HeartbeatWorker],
-  cron: [{ expression: '*/2 * * * * *', worker: HeartbeatWorker }],
+  workers,
+  cron: [{ expression: '*/2 * * * * *', worker: HeartbeatWorker.worker }],
   stageInterval: 200,
   logger: { info: log, warn: log, error: log },
 });
@@ -30,13 +31,11 @@ const people = [
   { email: 'grace@example.com', name: 'Grace' },
   { email: 'linus@example.com', name: 'Linus' },
 ];
-await koban.insertAll(people.map((person) => newJob(WelcomeEmailWorker, person)));
-await koban.insert(newJob(FlakyImportWorker, { importId: 7 }));
-await koban.insert(newJob(ReportWorker, { reportId: 3 }));
-await koban.insert(newJob(ObsoleteTaskWorker, { taskId: 9 }));
-await koban.insert(
-  newJob(WelcomeEmailWorker, { email: 'late@example.com', name: 'Late' }, { scheduleIn: 2 }),
-);
+await koban.insertAll(people.map((person) => WelcomeEmailWorker.new(person)));
+await koban.insert(FlakyImportWorker.new({ importId: 7 }));
+await koban.insert(ReportWorker.new({ reportId: 3 }));
+await koban.insert(ObsoleteTaskWorker.new({ taskId: 9 }));
+await koban.insert(WelcomeEmailWorker.new({ email: 'late@example.com', name: 'Late' }, { scheduleIn: 2 }));
 log('inserted 7 jobs; one is scheduled 2 s from now, and cron inserts a heartbeat every 2 s');
 
 const deadline = Date.now() + 20_000;

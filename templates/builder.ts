@@ -1,0 +1,51 @@
+/** Names of one worker's generated pieces. */
+export interface BuilderNames {
+  readonly className: string;
+  readonly classAlias: string;
+  readonly argsType: string;
+  readonly resultType: string;
+  readonly argsCodec: string;
+  readonly argsCheck: string;
+  readonly resultCodec: string | undefined;
+  readonly resultCheck: string | undefined;
+  readonly storedName: string;
+}
+
+export function codecSource(
+  codec: string,
+  check: string,
+  type: string,
+  root: string,
+  storedName: string,
+): string {
+  const name = JSON.stringify(storedName).replace(/^"|"$/g, "'");
+  return `const ${codec}: Codec<${type}> = {
+  encode: (value) => runCheck(${check}, value, '${root}', 'encode', ${name}),
+  decode: (data) => runCheck(${check}, data, '${root}', 'decode', ${name}) as ${type},
+};`;
+}
+
+export function builderSource(names: BuilderNames, summary: string): string {
+  return `/** ${summary} */
+export const ${names.className}: JobBuilder<typeof ${names.classAlias}> = {
+  get worker() {
+    return ${names.classAlias};
+  },
+  codec: ${names.argsCodec},
+  new(args, options = {}) {
+    ${names.argsCodec}.encode(args);
+    return newJob(${names.classAlias}, args, options, ${names.argsCodec});
+  },
+};`;
+}
+
+export function typesSource(names: BuilderNames): string {
+  return `export type ${names.argsType} = ArgsOf<typeof ${names.classAlias}>;
+export type ${names.resultType} = ResultOf<typeof ${names.classAlias}>;`;
+}
+
+export const invalidArgsSource = `/** Args a worker's validator must reject, and the issue it reports (\`path: message\`). */
+export interface InvalidArgs {
+  readonly args: unknown;
+  readonly error: string;
+}`;

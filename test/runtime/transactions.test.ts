@@ -1,0 +1,185 @@
+import { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DrizzleDatabase, defineWorker, type Job, type Koban, newJob } from '../../index.js';
+import { freshDatabase } from '../support/databases.js';
+import { startKoban } from '../support/koban.js';
+import { waitFor } from '../support/wait.js';
+
+const processed = new Set<string>();
+
+class TxWorker {
+  async process(job: Job<{ label: string }>) {
+    processed.add(job.args.label);
+  }
+}
+defineWorker(TxWorker, { queue: 'tx' });
+
+class Rollback extends Error {}
+
+let url: string;
+let client: postgres.Sql;
+const pglites: PGlite[] = [];
+
+beforeAll(async () => {
+  url = await freshDatabase();
+  client = postgres(url, { max: 4, onnotice: () => {} });
+});
+
+afterAll(async () => {
+  await client?.end();
+  for (const pglite of pglites) await pglite.close();
+});
+
+async function appTable(db: DrizzleDatabase) {
+  await db.execute(
+    sql`CREATE TABLE IF NOT EXISTS public.orders (id serial PRIMARY KEY, label text NOT NULL)`,
+  );
+}
+
+/** Rows of a drizzle `execute`: an array on postgres-js, `{ rows }` on PGlite. */
+function rowsOf(result: unknown): Record<string, unknown>[] {
+  return Array.isArray(result) ? result : (result as { rows: Record<string, unknown>[] }).rows;
+}
+
+async function orderCount(db: Pick<DrizzleDatabase, 'execute'>, label: string): Promise<number> {
+  const result = await db.execute(sql`SELECT count(*)::int AS n FROM public.orders WHERE label = ${label}`);
+  return Number(rowsOf(result)[0]!.n);
+}
+
+/** The same checks for every way of getting a Drizzle database to Koban. */
+function transactionSuite(setup: () => Promise<{ koban: Koban; db: DrizzleDatabase }>) {
+  it('insert in a committed transaction: the job exists with the app row and runs', async () => {
+    const { koban, db } = await setup();
+    const label = `commit-${Math.random()}`;
+    const job = await db.transaction(async (tx) => {
+      await tx.execute(sql`INSERT INTO public.orders (label) VALUES (${label})`);
+      return koban.insert(newJob(TxWorker, { label }), { tx });
+    });
+    expect(await orderCount(db, label)).toBe(1);
+    await waitFor(
+      `job ${job.id} to complete`,
+      async () => (await koban.getJob(job.id))?.state === 'completed',
+    );
+    expect(processed.has(label)).toBe(true);
+  });
+
+  it('insert in a rolled-back transaction: no job, no app row', async () => {
+    const { koban, db } = await setup();
+    const label = `rollback-${Math.random()}`;
+    let id: string | undefined;
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.execute(sql`INSERT INTO public.orders (label) VALUES (${label})`);
+        const job = await koban.insert(newJob(TxWorker, { label }), { tx });
+        id = job.id;
+        // The job is there inside the transaction, beside the application's row.
+        expect(rowsOf(await tx.execute(sql`SELECT id FROM koban.jobs WHERE id = ${job.id}`))).toHaveLength(1);
+        expect(await orderCount(tx, label)).toBe(1);
+        throw new Rollback('changed my mind');
+      }),
+    ).rejects.toThrow(Rollback);
+    expect(id).toBeDefined();
+    expect(await koban.getJob(id!)).toBeNull();
+    expect(await orderCount(db, label)).toBe(0);
+    const all = await koban.listJobs({ worker: 'TxWorker', limit: 1000 });
+    expect(all.filter((job) => (job.args as { label?: string }).label === label)).toEqual([]);
+    expect(processed.has(label)).toBe(false);
+  });
+
+  it('insertAll in a committed transaction: every job exists and runs', async () => {
+    const { koban, db } = await setup();
+    const labels = [1, 2, 3].map((n) => `all-commit-${n}-${Math.random()}`);
+    const jobs = await db.transaction((tx) =>
+      koban.insertAll(
+        labels.map((label) => newJob(TxWorker, { label })),
+        { tx, chunkSize: 2 },
+      ),
+    );
+    expect(jobs).toHaveLength(3);
+    for (const job of jobs) {
+      await waitFor(
+        `job ${job.id} to complete`,
+        async () => (await koban.getJob(job.id))?.state === 'completed',
+      );
+    }
+    expect(labels.every((label) => processed.has(label))).toBe(true);
+  });
+
+  it('insertAll in a rolled-back transaction: no jobs', async () => {
+    const { koban, db } = await setup();
+    const labels = [1, 2, 3].map((n) => `all-rollback-${n}-${Math.random()}`);
+    let ids: string[] = [];
+    await expect(
+      db.transaction(async (tx) => {
+        const jobs = await koban.insertAll(
+          labels.map((label) => newJob(TxWorker, { label })),
+          { tx, chunkSize: 2 },
+        );
+        ids = jobs.map((job) => job.id);
+        throw new Rollback('no');
+      }),
+    ).rejects.toThrow(Rollback);
+    expect(ids).toHaveLength(3);
+    for (const id of ids) expect(await koban.getJob(id)).toBeNull();
+    expect(labels.some((label) => processed.has(label))).toBe(false);
+  });
+}
+
+describe('on PostgreSQL, through koban.db', () => {
+  transactionSuite(async () => {
+    const koban = await startKoban({ database: url, queues: { tx: 2 } });
+    await appTable(koban.db);
+    return { koban, db: koban.db };
+  });
+
+  it('does not run a job before the transaction that inserted it commits', async () => {
+    const koban = await startKoban({ database: url, queues: { tx: 2 } });
+    const label = `slow-commit-${Math.random()}`;
+    const job = await koban.db.transaction(async (tx) => {
+      const inserted = await koban.insert(newJob(TxWorker, { label }), { tx });
+      // Several poll intervals pass while the transaction is open.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(processed.has(label)).toBe(false);
+      return inserted;
+    });
+    await waitFor(
+      `job ${job.id} to complete`,
+      async () => (await koban.getJob(job.id))?.state === 'completed',
+    );
+  });
+});
+
+describe('on PostgreSQL, through an application-owned drizzle postgres-js instance', () => {
+  transactionSuite(async () => {
+    const db = drizzlePostgres({ client });
+    const koban = await startKoban({ database: db, queues: { tx: 2 } });
+    await appTable(db);
+    return { koban, db };
+  });
+
+  it('leaves the application client open when Koban stops', async () => {
+    const db = drizzlePostgres({ client });
+    const koban = await startKoban({ database: db, queues: { tx: 2 } });
+    await koban.stop();
+    const rows = await client`SELECT 1 AS one`;
+    expect(rows[0]?.one).toBe(1);
+  });
+});
+
+describe('on PGlite, through a drizzle pglite instance', { timeout: 180_000 }, () => {
+  let db: DrizzleDatabase | undefined;
+  transactionSuite(async () => {
+    if (!db) {
+      const pglite = new PGlite();
+      pglites.push(pglite);
+      db = drizzlePglite({ client: pglite });
+      await appTable(db);
+    }
+    const koban = await startKoban({ database: db, queues: { tx: 2 } });
+    return { koban, db };
+  });
+});
