@@ -14,8 +14,28 @@ import { resolve } from './type-model.js';
 import { ValidatorEmitter } from './validators.js';
 import { CodeWriter, camelCase, quote } from './writer.js';
 
-/** Names every generated module declares whatever the workers; a worker class must not take one. */
+/** What the generated module may import from koban (`type ` for type-only imports). */
+const kobanImports = {
+  always: ['type WorkerEntry'],
+  withWorkers: [
+    'type ArgsOf',
+    'type Codec',
+    'type JobBuilder',
+    'KobanValidationError',
+    'newJob',
+    'type ResultOf',
+    'type ValidationIssue',
+  ],
+  withRecorded: ['type RecordedFetcher'],
+} as const;
+
+/**
+ * Names every generated module may declare or import whatever the workers; a worker class must
+ * not take one. Koban's imports are reserved even when not imported, so that adding a worker
+ * never turns a valid class name into a clash.
+ */
 export const reservedNames: readonly string[] = [
+  ...Object.values(kobanImports).flatMap((names) => names.map((name) => name.replace('type ', ''))),
   'workers',
   'fixtures',
   'InvalidArgs',
@@ -129,7 +149,11 @@ function emitWorker(worker: WorkerModel, helpers: Set<HelperName>, taken: Set<st
       codecSource(names.resultCodec, names.resultCheck, names.resultType, 'result', names.storedName),
     );
   }
-  const validators = [emitter.source(), ...codecs, builderSource(names, summaryOf(worker))].join('\n\n');
+  const validators = [
+    emitter.source(),
+    ...codecs,
+    builderSource(names, summaryOf(worker), worker.options.recorded),
+  ].join('\n\n');
   return { names, validators, fixture: emitFixture(worker, names, helpers) };
 }
 
@@ -195,16 +219,14 @@ export function emitModule(model: GenModel): string {
     for (const name of declaredNames(worker.className)) taken.add(name);
   }
   const sources = model.workers.map((worker) => emitWorker(worker, helpers, taken));
-  const kobanImports = ['type WorkerEntry'];
-  if (sources.length > 0) {
-    kobanImports.push('type ArgsOf', 'type Codec', 'type JobBuilder', 'KobanValidationError', 'newJob');
-    kobanImports.push('type ResultOf', 'type ValidationIssue');
-  }
+  const imports: string[] = [...kobanImports.always];
+  if (sources.length > 0) imports.push(...kobanImports.withWorkers);
+  if (model.workers.some((worker) => worker.options.recorded)) imports.push(...kobanImports.withRecorded);
   const bare = (name: string) => name.replace('type ', '').toLowerCase();
-  kobanImports.sort((a, b) => (bare(a) < bare(b) ? -1 : 1));
+  imports.sort((a, b) => (bare(a) < bare(b) ? -1 : 1));
   const writer = new CodeWriter();
   writer.line(generatedHeader);
-  writer.text(importStatement(`{ ${kobanImports.join(', ')} }`, 'koban'));
+  writer.text(importStatement(`{ ${imports.join(', ')} }`, 'koban'));
   for (const statement of workerImports(model)) writer.text(statement);
   writer.line();
   for (const source of sources) writer.text(typesSource(source.names));

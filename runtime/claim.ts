@@ -4,7 +4,9 @@ import { type JobRow, jobColumns } from './job-row.js';
 
 /**
  * Claims up to `limit` available jobs of a queue for this node in one statement. The CTE fences
- * the `FOR UPDATE SKIP LOCKED` subquery so the planner locks exactly the rows it will update.
+ * the `FOR UPDATE SKIP LOCKED` subquery so the planner locks exactly the rows it will update, and
+ * `= ANY(ARRAY(...))` makes it update them through the primary key: a join lets it hash the whole
+ * table, completed history included.
  */
 export async function claimJobs(
   database: Database,
@@ -24,7 +26,7 @@ export async function claimJobs(
     UPDATE ${sql.raw(schema)}.jobs j
     SET state = 'executing', attempt = j.attempt + 1, attempted_at = now(),
         attempted_by = array_append(j.attempted_by, ${node}::text)
-    FROM claimable WHERE j.id = claimable.id
+    WHERE j.id = ANY(ARRAY(SELECT id FROM claimable))
     RETURNING ${sql.raw(prefixed('j', jobColumns))}`);
   return rows.sort(byRunOrder);
 }

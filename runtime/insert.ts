@@ -2,7 +2,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { JobRecord } from '../sdk/job.js';
 import type { CarriesResult } from '../sdk/recorded.js';
 import type { Database, Executor } from './database.js';
-import { type JobRow, toJobRecord } from './job-row.js';
+import { type JobRow, toDate } from './job-row.js';
 import type { InsertRow } from './prepare-job.js';
 import { insertUniqueRows, type UniqueRow } from './unique-insert.js';
 
@@ -71,6 +71,8 @@ function bulkInsert(schema: string, rows: readonly InsertRow[]): SQL {
     ) AS t(worker, queue, args, meta, tags, max_attempts, priority, scheduled_at)
     RETURNING id, state, inserted_at, scheduled_at`;
 }
+// Timestamps travel as ISO text: drizzle's postgres-js setup replaces the timestamptz serializer,
+// which leaves postgres.js unable to serialize a timestamptz[] parameter.
 
 type InsertedColumns = Pick<JobRow, 'id' | 'state' | 'inserted_at' | 'scheduled_at'>;
 
@@ -79,27 +81,29 @@ type InsertedColumns = Pick<JobRow, 'id' | 'state' | 'inserted_at' | 'scheduled_
  * decides come back, which keeps bulk inserts from echoing every job's args.
  */
 function insertedRecord(row: InsertRow, inserted: InsertedColumns): InsertedJob {
-  const record = toJobRecord({
-    ...inserted,
+  // Built field by field: spreading driver rows here cost more than the INSERT itself.
+  return {
+    id: String(inserted.id),
+    state: inserted.state,
     queue: row.queue,
     worker: row.worker,
     args: row.args,
     meta: row.meta,
-    tags: [...row.tags],
+    tags: row.tags,
     errors: [],
     attempt: 0,
-    max_attempts: row.maxAttempts,
+    maxAttempts: row.maxAttempts,
     priority: row.priority,
-    attempted_at: null,
-    completed_at: null,
-    cancelled_at: null,
-    discarded_at: null,
-    attempted_by: [],
-  });
-  return { ...record, conflict: false };
+    insertedAt: toDate(inserted.inserted_at),
+    scheduledAt: toDate(inserted.scheduled_at),
+    attemptedAt: null,
+    completedAt: null,
+    cancelledAt: null,
+    discardedAt: null,
+    attemptedBy: [],
+    conflict: false,
+  };
 }
-// Timestamps travel as ISO text: drizzle's postgres-js setup replaces the timestamptz serializer,
-// which leaves postgres.js unable to serialize a timestamptz[] parameter.
 
 /** A PostgreSQL array literal, so that a list of text arrays can travel as one text[] parameter. */
 export function arrayLiteral(values: readonly string[]): string {

@@ -52,7 +52,7 @@ export function toJobRecord<Args = JsonObject>(row: JobRow, args: Args = row.arg
   };
 }
 
-function toDate(value: Date | string): Date {
+export function toDate(value: Date | string): Date {
   return value instanceof Date ? value : new Date(value);
 }
 

@@ -25,9 +25,22 @@ export function codecSource(
 };`;
 }
 
-export function builderSource(names: BuilderNames, summary: string): string {
+/**
+ * The builder of one worker. A `@Recorded` worker's builder is also a `RecordedFetcher`: its
+ * `fetchRecorded(koban, job)` is typed by the worker's result and decoded with its result codec.
+ */
+export function builderSource(names: BuilderNames, summary: string, recorded: boolean): string {
+  const fetcherType = recorded ? ` & RecordedFetcher<${names.resultType}>` : '';
+  const codecOption = names.resultCodec ? `, { codec: ${names.resultCodec} }` : '';
+  const fetcher = recorded
+    ? `
+  /** The value process returned: { status: 'ok', value } or { status: 'missing', reason, message }. */
+  fetchRecorded(koban, job) {
+    return koban.fetchRecorded<${names.resultType}>(job${codecOption});
+  },`
+    : '';
   return `/** ${summary} */
-export const ${names.className}: JobBuilder<typeof ${names.classAlias}> = {
+export const ${names.className}: JobBuilder<typeof ${names.classAlias}>${fetcherType} = {
   get worker() {
     return ${names.classAlias};
   },
@@ -35,7 +48,7 @@ export const ${names.className}: JobBuilder<typeof ${names.classAlias}> = {
   new(args, options = {}) {
     ${names.argsCodec}.encode(args);
     return newJob(${names.classAlias}, args, options, ${names.argsCodec});
-  },
+  },${fetcher}
 };`;
 }
 

@@ -30,7 +30,7 @@ export async function rescueOrphans(
       errors = array_append(j.errors, jsonb_build_object(
         'attempt', j.attempt, 'at', now(),
         'error', 'rescued: node ' || coalesce(j.attempted_by[cardinality(j.attempted_by)], '?') || ' stopped heartbeating or restarted'))
-    FROM orphaned WHERE j.id = orphaned.id
+    WHERE j.id = ANY(ARRAY(SELECT id FROM orphaned))
     RETURNING j.queue`);
   await database.query(sql`
     DELETE FROM ${s}.nodes WHERE heartbeat_at < now() - ${deadAfterMs * 2} * interval '1 millisecond'`);

@@ -11,7 +11,7 @@ export async function pruneJobs(database: Database, schema: string, maxAgeSecond
         AND coalesce(completed_at, cancelled_at, discarded_at) < now() - ${maxAgeSeconds} * interval '1 second'
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED
-    ), pruned AS (DELETE FROM ${s}.jobs j USING old WHERE j.id = old.id RETURNING 1)
+    ), pruned AS (DELETE FROM ${s}.jobs WHERE id = ANY(ARRAY(SELECT id FROM old)) RETURNING 1)
     SELECT count(*)::int AS pruned FROM pruned`);
   return rows[0]?.pruned ?? 0;
 }

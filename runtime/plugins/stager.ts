@@ -11,7 +11,7 @@ export async function stageDueJobs(database: Database, schema: string, limit = 5
       ORDER BY scheduled_at LIMIT ${limit}
       FOR UPDATE SKIP LOCKED
     ), staged AS (
-      UPDATE ${s}.jobs j SET state = 'available' FROM due WHERE j.id = due.id RETURNING j.queue
+      UPDATE ${s}.jobs SET state = 'available' WHERE id = ANY(ARRAY(SELECT id FROM due)) RETURNING queue
     ), woken AS (
       SELECT pg_notify(${`${schema}_insert`}, queue) FROM (SELECT DISTINCT queue FROM staged) q
     )

@@ -85,6 +85,14 @@ export class JsonWorker {
   async process(_job: Job<Args>) {}
 }
 `,
+    'src/clash.ts': `import { type Job, Recorded, Worker } from 'koban';
+
+@Worker()
+@Recorded()
+export class RecordedFetcher {
+  async process(_job: Job<{ id: number }>) {}
+}
+`,
     'src/literals.ts': `import { type Job, Worker } from 'koban';
 
 const queueFromEnv = process.env.QUEUE ?? 'default';
@@ -140,6 +148,12 @@ export class BadQueueWorker {
     );
   });
 
+  it('a class named like something the generated module imports from koban', () => {
+    expect(problems).toContain(
+      'src/clash.ts:3: RecordedFetcher: the generated module would declare RecordedFetcher twice (it is a name the generated module uses itself)',
+    );
+  });
+
   it('args that do not survive JSON, each at the line of its property', () => {
     expect(problems).toEqual(
       expect.arrayContaining([
@@ -163,13 +177,13 @@ export class BadQueueWorker {
   });
 
   it('reports nothing else', () => {
-    expect(problems).toHaveLength(17);
+    expect(problems).toHaveLength(18);
   });
 
   it('prints every problem with a fix and exits 1 from the command', async () => {
     const { code, stderr } = await runGen(project.root);
     expect(code).toBe(1);
-    expect(stderr).toContain('npx gen found 17 problems:');
+    expect(stderr).toContain('npx gen found 18 problems:');
     expect(stderr).toContain(
       "src/literals.ts:5: DynamicWorker: @Worker option queue is not a literal, so npx gen can't read it without running your code. Write the value in place, for example queue: 'imports'",
     );

@@ -5,6 +5,7 @@ import {
   type JobBuilder,
   KobanValidationError,
   newJob,
+  type RecordedFetcher,
   type ResultOf,
   type ValidationIssue,
   type WorkerEntry,
@@ -351,7 +352,7 @@ const extractWorkerResultCodec: Codec<ExtractWorkerResult> = {
 };
 
 /** ExtractWorker (src/workers/pipeline.ts): queue "pipelines", recorded. */
-export const ExtractWorker: JobBuilder<typeof ExtractWorkerClass> = {
+export const ExtractWorker: JobBuilder<typeof ExtractWorkerClass> & RecordedFetcher<ExtractWorkerResult> = {
   get worker() {
     return ExtractWorkerClass;
   },
@@ -359,6 +360,10 @@ export const ExtractWorker: JobBuilder<typeof ExtractWorkerClass> = {
   new(args, options = {}) {
     extractWorkerArgsCodec.encode(args);
     return newJob(ExtractWorkerClass, args, options, extractWorkerArgsCodec);
+  },
+  /** The value process returned: { status: 'ok', value } or { status: 'missing', reason, message }. */
+  fetchRecorded(koban, job) {
+    return koban.fetchRecorded<ExtractWorkerResult>(job, { codec: extractWorkerResultCodec });
   },
 };
 
@@ -509,7 +514,7 @@ const reportWorkerResultCodec: Codec<ReportWorkerResult> = {
 };
 
 /** ReportWorker (src/workers/report.ts): queue "reports", recorded. */
-export const ReportWorker: JobBuilder<typeof ReportWorkerClass> = {
+export const ReportWorker: JobBuilder<typeof ReportWorkerClass> & RecordedFetcher<ReportWorkerResult> = {
   get worker() {
     return ReportWorkerClass;
   },
@@ -517,6 +522,10 @@ export const ReportWorker: JobBuilder<typeof ReportWorkerClass> = {
   new(args, options = {}) {
     reportWorkerArgsCodec.encode(args);
     return newJob(ReportWorkerClass, args, options, reportWorkerArgsCodec);
+  },
+  /** The value process returned: { status: 'ok', value } or { status: 'missing', reason, message }. */
+  fetchRecorded(koban, job) {
+    return koban.fetchRecorded<ReportWorkerResult>(job, { codec: reportWorkerResultCodec });
   },
 };
 
@@ -695,7 +704,7 @@ const transformWorkerResultCodec: Codec<TransformWorkerResult> = {
 };
 
 /** TransformWorker (src/workers/pipeline.ts): queue "pipelines", recorded. */
-export const TransformWorker: JobBuilder<typeof TransformWorkerClass> = {
+export const TransformWorker: JobBuilder<typeof TransformWorkerClass> & RecordedFetcher<TransformWorkerResult> = {
   get worker() {
     return TransformWorkerClass;
   },
@@ -703,6 +712,10 @@ export const TransformWorker: JobBuilder<typeof TransformWorkerClass> = {
   new(args, options = {}) {
     transformWorkerArgsCodec.encode(args);
     return newJob(TransformWorkerClass, args, options, transformWorkerArgsCodec);
+  },
+  /** The value process returned: { status: 'ok', value } or { status: 'missing', reason, message }. */
+  fetchRecorded(koban, job) {
+    return koban.fetchRecorded<TransformWorkerResult>(job, { codec: transformWorkerResultCodec });
   },
 };
 

@@ -5,6 +5,7 @@ import {
   type JobBuilder,
   KobanValidationError,
   newJob,
+  type RecordedFetcher,
   type ResultOf,
   type ValidationIssue,
   type WorkerEntry,
@@ -481,7 +482,7 @@ const orderWorkerResultCodec: Codec<OrderWorkerResult> = {
 };
 
 /** OrderWorker (src/workers/order.ts): queue "orders", recorded. */
-export const OrderWorker: JobBuilder<typeof OrderWorkerClass> = {
+export const OrderWorker: JobBuilder<typeof OrderWorkerClass> & RecordedFetcher<OrderWorkerResult> = {
   get worker() {
     return OrderWorkerClass;
   },
@@ -489,6 +490,10 @@ export const OrderWorker: JobBuilder<typeof OrderWorkerClass> = {
   new(args, options = {}) {
     orderWorkerArgsCodec.encode(args);
     return newJob(OrderWorkerClass, args, options, orderWorkerArgsCodec);
+  },
+  /** The value process returned: { status: 'ok', value } or { status: 'missing', reason, message }. */
+  fetchRecorded(koban, job) {
+    return koban.fetchRecorded<OrderWorkerResult>(job, { codec: orderWorkerResultCodec });
   },
 };
 
@@ -521,7 +526,7 @@ const probeWorkerResultCodec: Codec<ProbeWorkerResult> = {
 };
 
 /** ProbeWorker (src/workers/probe.ts): queue "probes", recorded. */
-export const ProbeWorker: JobBuilder<typeof ProbeWorkerClass> = {
+export const ProbeWorker: JobBuilder<typeof ProbeWorkerClass> & RecordedFetcher<ProbeWorkerResult> = {
   get worker() {
     return ProbeWorkerClass;
   },
@@ -529,6 +534,10 @@ export const ProbeWorker: JobBuilder<typeof ProbeWorkerClass> = {
   new(args, options = {}) {
     probeWorkerArgsCodec.encode(args);
     return newJob(ProbeWorkerClass, args, options, probeWorkerArgsCodec);
+  },
+  /** The value process returned: { status: 'ok', value } or { status: 'missing', reason, message }. */
+  fetchRecorded(koban, job) {
+    return koban.fetchRecorded<ProbeWorkerResult>(job, { codec: probeWorkerResultCodec });
   },
 };
 
