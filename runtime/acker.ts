@@ -4,13 +4,31 @@ import type { KobanEventEmitter } from './events.js';
 import type { Ack } from './outcome.js';
 import { completeRecordedStatement } from './recorded.js';
 
+/** Rows per statement for acks that carry per-row values (errors, delays, recorded results). */
+const rowsPerStatement = 500;
+
+interface Batch {
+  readonly acks: Ack[];
+  readonly written: Promise<void>;
+  readonly resolve: () => void;
+}
+
+function newBatch(): Batch {
+  let resolve!: () => void;
+  const written = new Promise<void>((done) => {
+    resolve = done;
+  });
+  return { acks: [], written, resolve };
+}
+
 /**
  * Writes attempt outcomes back in batches: everything that finished while the previous write was
- * in flight goes out in one statement per kind. A failed write is kept and tried again, so an
- * outcome is never dropped while the node lives.
+ * in flight goes out together. A failed write is kept and tried again, so an outcome is never
+ * dropped while the node lives. `add` resolves once the ack is written, which is when a producer
+ * frees the job's slot: a slow database slows fetching instead of piling up executing jobs.
  */
 export class Acker {
-  private pending: Ack[] = [];
+  private pending = newBatch();
   private flushing: Promise<void> | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -21,16 +39,17 @@ export class Acker {
     private readonly events: KobanEventEmitter,
   ) {}
 
-  add(ack: Ack): void {
+  add(ack: Ack): Promise<void> {
     // After stop() the connection is gone; the job stays executing and the lifeline rescues it.
-    if (this.closed) return;
-    this.pending.push(ack);
+    if (this.closed) return Promise.resolve();
+    this.pending.acks.push(ack);
     if (!this.flushing && !this.retryTimer) this.flushing = this.flushLoop();
+    return this.pending.written;
   }
 
   /** Resolves once everything added so far is written (or has failed to write once). */
   async flush(): Promise<void> {
-    while (this.pending.length > 0 || this.flushing) {
+    while (this.pending.acks.length > 0 || this.flushing) {
       if (this.retryTimer) {
         clearTimeout(this.retryTimer);
         this.retryTimer = undefined;
@@ -48,20 +67,19 @@ export class Acker {
     this.retryTimer = undefined;
   }
 
-  get size(): number {
-    return this.pending.length;
-  }
-
   private async flushLoop(): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
     try {
-      while (this.pending.length > 0) {
+      while (this.pending.acks.length > 0) {
         const batch = this.pending;
-        this.pending = [];
+        this.pending = newBatch();
         try {
-          await this.write(batch);
+          await this.write(batch.acks);
+          batch.resolve();
         } catch (error) {
-          this.pending = batch.concat(this.pending);
+          const retry = this.pending;
+          retry.acks.unshift(...batch.acks);
+          void retry.written.then(batch.resolve);
           this.events.emit('error', { source: 'ack', error });
           if (this.closed) return;
           this.retryTimer = setTimeout(() => {
@@ -78,21 +96,33 @@ export class Acker {
   }
 
   private async write(batch: readonly Ack[]): Promise<void> {
-    const completed = batch.filter((ack) => ack.state === 'completed' && ack.recorded === undefined);
-    const recorded = batch.filter((ack) => ack.recorded !== undefined);
-    const others = batch.filter((ack) => ack.state !== 'completed');
-    if (completed.length > 0) await this.database.query(this.completeStatement(completed));
-    if (recorded.length > 0) await this.database.query(completeRecordedStatement(this.schema, recorded));
-    if (others.length > 0) await this.database.query(this.finishStatement(others));
+    const completedByAttempt = new Map<number, string[]>();
+    const recorded: Ack[] = [];
+    const others: Ack[] = [];
+    for (const ack of batch) {
+      if (ack.recorded !== undefined) recorded.push(ack);
+      else if (ack.state !== 'completed') others.push(ack);
+      else {
+        const ids = completedByAttempt.get(ack.attempt);
+        if (ids) ids.push(ack.id);
+        else completedByAttempt.set(ack.attempt, [ack.id]);
+      }
+    }
+    for (const [attempt, ids] of completedByAttempt)
+      await this.database.query(this.completeStatement(ids, attempt));
+    for (const chunk of chunks(recorded))
+      await this.database.query(completeRecordedStatement(this.schema, chunk));
+    for (const chunk of chunks(others)) await this.database.query(this.finishStatement(chunk));
   }
 
-  /** The hot path: most attempts complete, and completing needs only ids and attempts. */
-  private completeStatement(acks: readonly Ack[]) {
+  /**
+   * The hot path. Completions are grouped by attempt so the statement needs no join: ids go in
+   * one `= ANY(...)` that the primary key serves, and the attempt guard is a single value.
+   */
+  private completeStatement(ids: readonly string[], attempt: number) {
     return sql`
-      UPDATE ${sql.raw(this.schema)}.jobs j SET state = 'completed', completed_at = now()
-      FROM unnest(${sql.param(acks.map((ack) => ack.id))}::bigint[], ${sql.param(acks.map((ack) => ack.attempt))}::int[])
-        AS a(id, attempt)
-      WHERE j.id = a.id AND j.attempt = a.attempt AND j.state = 'executing'`;
+      UPDATE ${sql.raw(this.schema)}.jobs SET state = 'completed', completed_at = now()
+      WHERE id = ANY(${sql.param(ids)}::bigint[]) AND attempt = ${attempt} AND state = 'executing'`;
   }
 
   private finishStatement(acks: readonly Ack[]) {
@@ -110,6 +140,19 @@ export class Acker {
         ${column((ack) => ack.delayMs ?? null)}::bigint[], ${column((ack) => (ack.error ? JSON.stringify(ack.error) : null))}::text[],
         ${column((ack) => (ack.refund ? 1 : 0))}::int[]
       ) AS a(id, attempt, state, delay_ms, error, refund)
-      WHERE j.id = a.id AND j.attempt = a.attempt AND j.state = 'executing'`;
+      WHERE j.id = ANY(${column((ack) => ack.id)}::bigint[])
+        AND j.id = a.id AND j.attempt = a.attempt AND j.state = 'executing'`;
   }
+}
+
+/**
+ * Splits per-row acks into statements of a bounded size. The planner cannot see how long an
+ * unnested array parameter is and may join it in a nested loop; a bounded size keeps that cheap.
+ */
+function chunks(acks: readonly Ack[]): Ack[][] {
+  const result: Ack[][] = [];
+  for (let index = 0; index < acks.length; index += rowsPerStatement) {
+    result.push(acks.slice(index, index + rowsPerStatement));
+  }
+  return result;
 }

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from './database.js';
-import { type JobRow, jobColumns } from './job-row.js';
+import { type JobRow, jobColumns, toDate } from './job-row.js';
 
 /**
  * Claims up to `limit` available jobs of a queue for this node in one statement. The CTE fences
@@ -28,15 +28,20 @@ export async function claimJobs(
         attempted_by = array_append(j.attempted_by, ${node}::text)
     WHERE j.id = ANY(ARRAY(SELECT id FROM claimable))
     RETURNING ${sql.raw(prefixed('j', jobColumns))}`);
-  return rows.sort(byRunOrder);
+  return inRunOrder(rows);
 }
 
-function byRunOrder(a: JobRow, b: JobRow): number {
-  return (
-    a.priority - b.priority ||
-    new Date(a.scheduled_at).getTime() - new Date(b.scheduled_at).getTime() ||
-    Number(BigInt(a.id) - BigInt(b.id))
+/**
+ * Orders claimed rows as the queue does (priority, due time, id). The update returns them in no
+ * particular order; the keys are computed once per row, not once per comparison.
+ */
+function inRunOrder(rows: JobRow[]): JobRow[] {
+  if (rows.length < 2) return rows;
+  const keyed = rows.map((row) => ({ row, due: toDate(row.scheduled_at).getTime(), id: BigInt(row.id) }));
+  keyed.sort(
+    (a, b) => a.row.priority - b.row.priority || a.due - b.due || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
   );
+  return keyed.map((entry) => entry.row);
 }
 
 export function prefixed(alias: string, columns: string): string {

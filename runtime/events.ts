@@ -44,6 +44,16 @@ export class KobanEventEmitter {
     return () => this.emitter.off(event, safe as (...args: unknown[]) => void);
   }
 
+  /** Whether anyone listens to job events: without listeners, the executor skips building them. */
+  get observesJobs(): boolean {
+    return (
+      this.emitter.listenerCount('job:start') +
+        this.emitter.listenerCount('job:stop') +
+        this.emitter.listenerCount('job:exception') >
+      0
+    );
+  }
+
   emit<E extends keyof KobanEvents>(event: E, ...args: KobanEvents[E]): void {
     if (this.emitter.listenerCount(event) > 0) this.emitter.emit(event, ...args);
   }

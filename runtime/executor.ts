@@ -6,7 +6,8 @@ import { defaultBackoff } from './backoff.js';
 import type { KobanLogger } from './config.js';
 import type { KobanEventEmitter } from './events.js';
 import type { ProcessHooks } from './hooks.js';
-import { type JobRow, toJobRecord } from './job-row.js';
+import { JobAbort } from './job-abort.js';
+import { type JobRow, toJob } from './job-row.js';
 import type { Ack } from './outcome.js';
 import { recordValue } from './recorded.js';
 import { decodeStoredArgs } from './stored-args.js';
@@ -23,7 +24,7 @@ export interface ExecutorDeps {
 /** A job while it runs on this node; `abort` is how cancel and shutdown reach it. */
 export interface RunningJob {
   readonly id: string;
-  readonly controller: AbortController;
+  readonly abort: JobAbort;
 }
 
 /**
@@ -48,26 +49,30 @@ export async function executeJob(
     // Args that no longer fit the worker's contract (or fail decryption) would fail the same way on every retry.
     return { id, attempt: row.attempt, state: 'cancelled', error: errorEntry(row.attempt, error) };
   }
-  const controller = new AbortController();
-  const job: Job<unknown> = { ...toJobRecord(row, args), signal: controller.signal };
-  running.set(id, { id, controller });
-  const queueTime = Math.max(0, (job.attemptedAt?.getTime() ?? Date.now()) - job.scheduledAt.getTime());
-  deps.events.emit('job:start', { job, queueTime });
+  const abort = new JobAbort();
+  const job = toJob(row, args, abort);
+  running.set(id, { id, abort });
+  const observed = deps.events.observesJobs;
+  const queueTime = observed
+    ? Math.max(0, (job.attemptedAt?.getTime() ?? Date.now()) - job.scheduledAt.getTime())
+    : 0;
+  if (observed) deps.events.emit('job:start', { job, queueTime });
   const started = performance.now();
   let outcome: ProcessOutcome;
   let ack: Ack;
   try {
-    const result = await runWithTimeout(entry, job, controller, deps);
+    const result = await runWithTimeout(entry, job, abort, deps);
     // A value over the @Recorded limit, or not encodable, fails the attempt like a throw.
     const recorded =
       entry.definition.recorded && !isControlOutcome(result) ? await recordValue(entry, result) : undefined;
     ({ outcome, ack } = settle(id, job, result, recorded));
   } catch (error) {
-    ({ outcome, ack } = failed(id, job, entry, error, deps));
+    ({ outcome, ack } = failed(id, job, entry, error, abort, deps));
   } finally {
     running.delete(id);
   }
-  await runAfterHook(entry, job, outcome, deps);
+  if (entry.instance.afterProcess || deps.hooks?.hasAfter) await runAfterHook(entry, job, outcome, deps);
+  if (!observed) return ack;
   const runTime = performance.now() - started;
   if (outcome.kind === 'error') {
     deps.events.emit('job:exception', { job, queueTime, runTime, outcome, error: outcome.error });
@@ -80,20 +85,20 @@ export async function executeJob(
 async function runWithTimeout(
   entry: CatalogWorker,
   job: Job<unknown>,
-  controller: AbortController,
+  abort: JobAbort,
   deps: ExecutorDeps,
 ): Promise<unknown> {
   const { timeout } = entry.definition;
-  const work = (async () => {
-    await runBeforeHook(entry, job, deps);
-    return entry.instance.process(job);
-  })();
+  const work =
+    entry.instance.beforeProcess || deps.hooks?.hasBefore
+      ? runBeforeHook(entry, job, deps).then(() => entry.instance.process(job))
+      : entry.instance.process(job);
   if (timeout === undefined) return work;
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       const error = new KobanTimeoutError(entry.definition.name, timeout);
-      controller.abort(error);
+      abort.abort(error);
       reject(error);
     }, timeout);
   });
@@ -142,10 +147,11 @@ function failed(
   job: Job<unknown>,
   entry: CatalogWorker,
   error: unknown,
+  abort: JobAbort,
   deps: ExecutorDeps,
 ): { outcome: ProcessOutcome; ack: Ack } {
   const attempt = job.attempt;
-  if (job.signal.reason instanceof KobanShutdownError) {
+  if (abort.reason instanceof KobanShutdownError) {
     // Interrupted by this node's shutdown, not by a fault of the job: run it again soon.
     return {
       outcome: { kind: 'snoozed', seconds: 0 },

@@ -239,7 +239,7 @@ export class Koban implements RecordedReader {
     const producers = [...this.producers.values()];
     await Promise.all(producers.map((producer) => producer.stop(this.config.shutdownGrace)));
     if (this.running.size > 0) {
-      for (const job of this.running.values()) job.controller.abort(new KobanShutdownError(this.config.node));
+      for (const job of this.running.values()) job.abort.abort(new KobanShutdownError(this.config.node));
       // Jobs that honour the abort settle quickly and go back to the queue with their attempt refunded.
       await Promise.all(producers.map((producer) => producer.settled(abortSettleMs)));
     }
@@ -296,8 +296,7 @@ export class Koban implements RecordedReader {
   /** Applies a signal to this node; pause, resume and scale apply at once on the node that asked too. */
   private apply(message: Signal): void {
     if (message.action === 'abort') {
-      for (const id of message.ids)
-        this.running.get(id)?.controller.abort(new Error(`job ${id} was cancelled`));
+      for (const id of message.ids) this.running.get(id)?.abort.abort(new Error(`job ${id} was cancelled`));
       return;
     }
     const producer = this.producers.get(message.queue);

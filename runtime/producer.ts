@@ -19,6 +19,7 @@ export interface ProducerDeps extends ExecutorDeps {
  */
 export class Producer {
   private active = 0;
+  private unacked = 0;
   private fetching = false;
   private fetchDone: Promise<void> = Promise.resolve();
   private wakeRequested = false;
@@ -99,7 +100,9 @@ export class Producer {
   }
 
   private async dispatch(): Promise<void> {
-    const demand = this.limitValue - this.active;
+    // Up to `limit` jobs run, and the next claim may overlap the writing of the last outcomes,
+    // but no more than `limit` outcomes may wait to be written: lagging acks slow fetching down.
+    const demand = Math.min(this.limitValue - this.active, 2 * this.limitValue - this.active - this.unacked);
     if (demand <= 0) return;
     this.fetching = true;
     this.wakeRequested = false;
@@ -117,11 +120,15 @@ export class Producer {
 
   private run(row: Parameters<typeof executeJob>[0]): void {
     this.active++;
-    const task = executeJob(row, this.deps, this.deps.running).then((ack) => {
-      this.deps.acker.add(ack);
+    const task = executeJob(row, this.deps, this.deps.running).then(async (ack) => {
       this.active--;
-      this.inFlight.delete(task);
+      this.unacked++;
       // Only a queue known to hold more work is worth a fetch per finished job.
+      if (this.queueHasMore) this.wakeSoon();
+      await this.deps.acker.add(ack);
+      this.unacked--;
+      this.inFlight.delete(task);
+      // A written outcome may lift the throttle on claims.
       if (this.queueHasMore) this.wakeSoon();
     });
     this.inFlight.add(task);

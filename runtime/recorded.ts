@@ -31,7 +31,8 @@ export function completeRecordedStatement(schema: string, acks: readonly Ack[]):
       ${sql.param(acks.map((ack) => ack.id))}::bigint[], ${sql.param(acks.map((ack) => ack.attempt))}::int[],
       ${sql.param(acks.map((ack) => ack.recorded!.toString('base64')))}::text[]
     ) AS a(id, attempt, recorded)
-    WHERE j.id = a.id AND j.attempt = a.attempt AND j.state = 'executing'`;
+    WHERE j.id = ANY(${sql.param(acks.map((ack) => ack.id))}::bigint[])
+        AND j.id = a.id AND j.attempt = a.attempt AND j.state = 'executing'`;
 }
 
 /**
