@@ -1,9 +1,10 @@
 /**
  * A job guards its unique key only while its state is one of unique_states (a bitmask in
  * jobStates order). Deriving this in a generated column keeps every state change, including ones
- * made by hand in SQL, consistent with the unique index, at no cost to jobs without a key.
+ * made by hand in SQL, consistent with the unique index. Its first test ends the work for jobs
+ * without a key, which most jobs are.
  */
-export const uniqueActiveExpression = `CASE WHEN unique_states & (CASE state
+export const uniqueActiveExpression = `CASE WHEN unique_key IS NULL THEN NULL WHEN unique_states & (CASE state
   WHEN 'available' THEN 1 WHEN 'scheduled' THEN 2 WHEN 'executing' THEN 4 WHEN 'retryable' THEN 8
   WHEN 'completed' THEN 16 WHEN 'discarded' THEN 32 WHEN 'cancelled' THEN 64 WHEN 'held' THEN 128
 END) <> 0 THEN unique_key END`;
