@@ -44,7 +44,9 @@ export async function insertUniqueRows(
     for (const index of round) {
       const row = rows[index]!;
       const group = `${row.uniqueReplace?.signature ?? ''}|${holdsAtInsert(row)}`;
-      groups.set(group, [...(groups.get(group) ?? []), index]);
+      const members = groups.get(group);
+      if (members) members.push(index);
+      else groups.set(group, [index]);
     }
     for (const indexes of groups.values()) {
       const group = indexes.map((index) => rows[index]!);
