@@ -15,8 +15,8 @@ export interface QueueConfig {
 export interface CronEntry {
   /** A standard cron expression (5 fields, or 6 with seconds), or a nickname like `@hourly`. */
   expression: string;
-  /** The worker to run; its default options apply. */
-  worker: WorkerClass;
+  /** The worker to run, as a class or a builder from `npx gen`; its default options apply. */
+  worker: WorkerClass | { readonly worker: WorkerClass };
   args?: Record<string, unknown>;
   /** An IANA zone such as `Europe/Paris`. Default UTC. */
   timezone?: string;

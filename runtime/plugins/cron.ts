@@ -1,6 +1,7 @@
 import { Cron } from 'croner';
 import { KobanConfigError } from '../../sdk/errors.js';
 import { newJob } from '../../sdk/job-spec.js';
+import type { WorkerClass } from '../../sdk/worker.js';
 import type { CronEntry } from '../config.js';
 import type { Database } from '../database.js';
 import type { KobanEventEmitter } from '../events.js';
@@ -50,7 +51,7 @@ export class CronScheduler {
           { cause: error },
         );
       }
-      const worker = deps.catalog.forClass(entry.worker);
+      const worker = deps.catalog.forClass(workerClassOf(entry));
       return {
         entry,
         name: entry.name ?? `${worker.definition.name}@${entry.expression}`,
@@ -86,7 +87,7 @@ export class CronScheduler {
 
   async insertTick(scheduled: ScheduledEntry, tick: Date): Promise<number> {
     const { entry } = scheduled;
-    const row = prepareJob(newJob(entry.worker, entry.args ?? {}), {}, this.deps.catalog);
+    const row = prepareJob(newJob(workerClassOf(entry), entry.args ?? {}), {}, this.deps.catalog);
     const [job] = await insertRows(this.deps.database, this.deps.schema, [
       {
         ...row,
@@ -120,4 +121,8 @@ export class CronScheduler {
   private now(): Date {
     return this.deps.now?.() ?? new Date();
   }
+}
+
+function workerClassOf(entry: CronEntry): WorkerClass {
+  return typeof entry.worker === 'function' ? entry.worker : entry.worker.worker;
 }

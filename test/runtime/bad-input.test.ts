@@ -195,6 +195,27 @@ describe('bad node configuration', () => {
   });
 });
 
+describe('bad calls on a running node', () => {
+  it('refuses to insert something that is not a job, saying what to pass, and writes nothing', async () => {
+    const url = await freshDatabase();
+    const koban = await startKoban({ database: url, queues: {} });
+    const error = (await koban.insert({} as never).catch((caught: unknown) => caught)) as Error;
+    expect(error).toBeInstanceOf(KobanValidationError);
+    expect(error.message).toMatch(
+      /^job: expected a job built by MyWorker\.new\(args\) or newJob\(MyWorker, args\)/,
+    );
+    const rows = await withSql(url, (sql) => sql`SELECT count(*)::int AS n FROM koban.jobs`);
+    expect(rows[0]!.n).toBe(0);
+  });
+
+  it('refuses malformed queue names in pause, resume and scale', async () => {
+    const koban = await startKoban({ database: await freshDatabase(), queues: {} });
+    await expect(koban.pauseQueue('bad name!')).rejects.toThrow(/pauseQueue: queue must be a name/);
+    await expect(koban.resumeQueue('')).rejects.toThrow(/resumeQueue: queue must be a name/);
+    await expect(koban.scaleQueue('bad name!', 2)).rejects.toThrow(/scaleQueue: queue must be a name/);
+  });
+});
+
 describe('workers whose queue no node runs', () => {
   function capturingLogger() {
     const warnings: string[] = [];

@@ -14,7 +14,7 @@ log('starting Koban on embedded PostgreSQL (no server needed)...');
 const koban = await Koban.start({
   queues: { default: 5, mailers: 2 },
   workers,
-  cron: [{ expression: '*/2 * * * * *', worker: HeartbeatWorker.worker }],
+  cron: [{ expression: '*/2 * * * * *', worker: HeartbeatWorker }],
   stageInterval: 200,
   logger: { info: log, warn: log, error: log },
 });
