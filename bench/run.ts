@@ -1,7 +1,7 @@
 // Compares Koban with graphile-worker and pg-boss on one PostgreSQL server, in one run.
 // Each library and scenario runs in a fresh child process on a fresh database, dropped afterwards.
 // Usage: npm run bench -- [--only koban,graphile,pgboss] [--jobs 20000] [--big 100000] [--latency-jobs 200]
-//        [--runs 3] [--koban-limits 100,500,1000] [--scenarios insert,process,latency] [--quick]
+//        [--runs 3] [--koban-limits 1000,2000,5000] [--scenarios insert,process,latency] [--quick] [--no-pro]
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
@@ -23,6 +23,7 @@ interface Figure {
 }
 
 const { values: flags } = parseArgs({
+  allowNegative: true,
   options: {
     only: { type: 'string' },
     jobs: { type: 'string' },
@@ -32,6 +33,7 @@ const { values: flags } = parseArgs({
     'koban-limits': { type: 'string' },
     scenarios: { type: 'string' },
     quick: { type: 'boolean', default: false },
+    pro: { type: 'boolean', default: true },
   },
 });
 const quick = flags.quick;
@@ -40,7 +42,7 @@ const jobs = num(flags.jobs, quick ? 5_000 : 20_000);
 const big = num(flags.big, quick ? 0 : 100_000);
 const latencyJobs = num(flags['latency-jobs'], quick ? 50 : 200);
 const runs = num(flags.runs, quick ? 1 : 3);
-const kobanLimits = (flags['koban-limits'] ?? (quick ? '1000' : '100,500,1000')).split(',').map(Number);
+const kobanLimits = (flags['koban-limits'] ?? (quick ? '1000' : '1000,2000,5000')).split(',').map(Number);
 const scenarios = new Set((flags.scenarios ?? 'insert,process,latency').split(','));
 const aliases: Record<string, Lib> = { 'graphile-worker': 'graphile', 'pg-boss': 'pgboss' };
 const only = (flags.only ?? 'koban,graphile,pgboss').split(',').map((name) => aliases[name] ?? (name as Lib));
@@ -209,3 +211,25 @@ const lines = [
 if (chosenLimit.size > 0)
   lines.push(`- Koban queue limits tried for processing: ${kobanLimits.join(', ')}; the best is shown.`);
 process.stdout.write(`${lines.join('\n')}\n`);
+
+// The Pro rows: what unique inserts and encrypted jobs cost, each as a ratio to plain jobs.
+if (flags.pro && only.includes('koban')) {
+  progress('Pro features: unique inserts and encrypted jobs against plain jobs...');
+  process.stdout.write('\n');
+  const proArgs = [
+    '--import',
+    'tsx',
+    join(root, 'bench/pro.ts'),
+    '--jobs',
+    String(jobs),
+    '--runs',
+    String(runs),
+  ];
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, proArgs, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`bench/pro.ts exited with ${code}`)),
+    );
+  });
+}
