@@ -24,6 +24,9 @@ import { type KobanTables, kobanTables } from './schema.js';
 import { WorkerCatalog } from './worker-catalog.js';
 import { prepareCatalog, prepareSpecs } from './worker-features.js';
 
+/** The key of the pieces koban/testing needs; not part of the public API. */
+export const kobanInternals = Symbol('koban.internals');
+
 /** How long stop() waits for aborted jobs to settle after the grace period. */
 const abortSettleMs = 1000;
 
@@ -306,8 +309,8 @@ export class Koban implements RecordedReader {
     else if (message.action === 'scale') producer.scale(message.limit);
   }
 
-  /** @internal For koban/testing: the pieces that run jobs inline. */
-  get internals() {
+  /** For koban/testing: the pieces that run jobs inline. Keyed by a symbol the package does not export. */
+  [kobanInternals]() {
     return {
       database: this.database,
       config: this.config,

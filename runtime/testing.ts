@@ -8,7 +8,7 @@ import type { ArgsOf, ProcessOutcome, WorkerClass } from '../sdk/worker.js';
 import { claimJobs } from './claim.js';
 import { executeJob } from './executor.js';
 import { type JobRow, jobColumns, toJobRecord } from './job-row.js';
-import type { Koban } from './koban.js';
+import { type Koban, kobanInternals } from './koban.js';
 import { readableArgs, roundTripArgs } from './stored-args.js';
 
 /** A worker class, or a builder from `npx gen` (which carries its class and codec). */
@@ -84,7 +84,7 @@ export type DrainResult = Record<'completed' | 'cancelled' | 'discarded' | 'retr
  * counts the outcomes. Use it with `Koban.start({ queues: {} })` so no producer competes.
  */
 export async function drainJobs(koban: Koban, options: DrainOptions = {}): Promise<DrainResult> {
-  const { database, config, catalog, events, acker, running, hooks } = koban.internals;
+  const { database, config, catalog, events, acker, running, hooks } = koban[kobanInternals]();
   const counts: DrainResult = { completed: 0, cancelled: 0, discarded: 0, retryable: 0, snoozed: 0 };
   const s = sql.raw(config.schema);
   const queueFilter = options.queue === undefined ? sql`true` : sql`queue = ${options.queue}`;
@@ -96,7 +96,7 @@ export async function drainJobs(koban: Koban, options: DrainOptions = {}): Promi
         WHERE state IN ('scheduled', 'retryable') AND ${queueFilter}
           AND NOT (id = ANY(${sql.param([...snoozed])}::bigint[]))`);
     } else {
-      await koban.internals.services.stage();
+      await koban[kobanInternals]().services.stage();
     }
     const queues = await database.query<{ queue: string }>(
       sql`SELECT DISTINCT queue FROM ${s}.jobs WHERE state = 'available' AND ${queueFilter}`,
@@ -135,7 +135,7 @@ export async function allEnqueued<W extends WorkerClass>(
   koban: Koban,
   filter: EnqueuedFilter<W> = {},
 ): Promise<JobRecord[]> {
-  const { database, config, catalog } = koban.internals;
+  const { database, config, catalog } = koban[kobanInternals]();
   const states = filter.state === undefined ? ['available', 'scheduled'] : [filter.state].flat();
   const worker = filter.worker === undefined ? undefined : workerName(filter.worker);
   const rows = await database.query<JobRow>(sql`
