@@ -19,10 +19,20 @@ export interface ArgsEnvelope {
 }
 
 const aad = (worker: string) => `koban:args:v1:${worker}`;
+const aadBuffers = new WeakMap<KeyRing, Buffer>();
+/** The authenticated data of a worker's args as bytes, encoded once per key ring, not per job. */
+function argsAad(ring: KeyRing): Buffer {
+  let bytes = aadBuffers.get(ring);
+  if (bytes === undefined) {
+    bytes = Buffer.from(aad(ring.worker));
+    aadBuffers.set(ring, bytes);
+  }
+  return bytes;
+}
 
 /** Encrypts encoded (JSON-safe) args into the stored envelope. */
 export function sealArgs(ring: KeyRing, args: unknown): { readonly [envelopeKey]: ArgsEnvelope } {
-  const sealed = seal(ring, Buffer.from(JSON.stringify(args)), aad(ring.worker));
+  const sealed = seal(ring, Buffer.from(JSON.stringify(args)), argsAad(ring));
   const envelope: ArgsEnvelope = {
     v: 1,
     alg: sealed.algorithm,
@@ -60,7 +70,7 @@ export function openArgs(ring: KeyRing, stored: unknown, jobId: string): unknown
       tag: envelope.tag === undefined ? undefined : fromBase64(envelope.tag, `${what}: tag`),
       data: fromBase64(envelope.data, `${what}: data`),
     },
-    aad(ring.worker),
+    argsAad(ring),
     what,
   );
   try {

@@ -122,13 +122,13 @@ function keyId(key: Buffer): string {
  * Encrypts with the current key. `aad` binds the ciphertext to its place (for example the worker
  * name): GCM refuses to open it anywhere else.
  */
-export function seal(ring: KeyRing, plaintext: Buffer, aad: string): Sealed {
+export function seal(ring: KeyRing, plaintext: Buffer, aad: string | Buffer): Sealed {
   const { algorithm, current } = ring;
   const iv = randomBytes(algorithm === 'aes-256-gcm' ? 12 : 16);
   if (algorithm === 'aes-256-gcm') {
     const cipher = createCipheriv(algorithm, current.secret, iv);
-    cipher.setAAD(Buffer.from(aad));
-    const data = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+    cipher.setAAD(aadBytes(aad));
+    const data = joined(cipher.update(plaintext), cipher.final());
     return { algorithm, kid: current.id, iv, tag: cipher.getAuthTag(), data };
   }
   const cipher = createCipheriv(algorithm, current.secret, iv);
@@ -137,7 +137,7 @@ export function seal(ring: KeyRing, plaintext: Buffer, aad: string): Sealed {
     kid: current.id,
     iv,
     tag: undefined,
-    data: Buffer.concat([cipher.update(plaintext), cipher.final()]),
+    data: joined(cipher.update(plaintext), cipher.final()),
   };
 }
 
@@ -145,31 +145,37 @@ export function seal(ring: KeyRing, plaintext: Buffer, aad: string): Sealed {
  * Decrypts with whichever of the ring's keys wrote the data. Only the worker's own algorithm is
  * accepted: taking CTR for a GCM worker would let altered data through unauthenticated.
  */
-export function open(ring: KeyRing, sealed: Sealed, aad: string, what: string): Buffer {
+export function open(ring: KeyRing, sealed: Sealed, aad: string | Buffer, what: string): Buffer {
   if (sealed.algorithm !== ring.algorithm) {
     throw new KobanEncryptionError(
       `${what} is encrypted with ${sealed.algorithm}, but ${ring.worker} uses ${ring.algorithm}; ` +
         'data is only opened with the algorithm the worker is configured for',
     );
   }
-  const candidates = ring.keys.filter((entry) => entry.id === sealed.kid);
-  if (candidates.length === 0) {
+  // Usually one key, the first: looked up without building a list for every job.
+  const { keys } = ring;
+  let first = 0;
+  while (first < keys.length && keys[first]!.id !== sealed.kid) first++;
+  if (first === keys.length) {
     throw new KobanEncryptionError(
       `${what} was encrypted with key ${sealed.kid}, which is not among ${ring.worker}'s keys ` +
-        `(${ring.keys.map((entry) => entry.id).join(', ')}); add the key it was written with to ` +
+        `(${keys.map((entry) => entry.id).join(', ')}); add the key it was written with to ` +
         '@Encrypted({ keys: [current, ...previous] })',
     );
   }
   if (ring.algorithm === 'aes-256-ctr') {
-    const decipher = createDecipheriv(ring.algorithm, candidates[0]!.secret, sealed.iv);
-    return Buffer.concat([decipher.update(sealed.data), decipher.final()]);
+    const decipher = createDecipheriv(ring.algorithm, keys[first]!.secret, sealed.iv);
+    return joined(decipher.update(sealed.data), decipher.final());
   }
-  for (const candidate of candidates) {
+  const aadBuffer = aadBytes(aad);
+  for (let index = first; index < keys.length; index++) {
+    const candidate = keys[index]!;
+    if (candidate.id !== sealed.kid) continue;
     try {
       const decipher = createDecipheriv(ring.algorithm, candidate.secret, sealed.iv);
-      decipher.setAAD(Buffer.from(aad));
+      decipher.setAAD(aadBuffer);
       if (sealed.tag) decipher.setAuthTag(sealed.tag);
-      return Buffer.concat([decipher.update(sealed.data), decipher.final()]);
+      return joined(decipher.update(sealed.data), decipher.final());
     } catch {
       // An eight-character id can collide: try the next key that has it.
     }
@@ -178,6 +184,16 @@ export function open(ring: KeyRing, sealed: Sealed, aad: string, what: string): 
     `${what} failed authentication under ${ring.worker}'s key ${sealed.kid}: the stored ciphertext was altered ` +
       '(or belongs to another worker). It cannot be trusted, so it is not used.',
   );
+}
+
+/** GCM and CTR are stream modes: `final()` adds nothing, so the update's output is used as is. */
+function joined(head: Buffer, tail: Buffer): Buffer {
+  return tail.length === 0 ? head : Buffer.concat([head, tail]);
+}
+
+/** Authenticated data as bytes: callers that open many values pass a Buffer they keep. */
+function aadBytes(aad: string | Buffer): Buffer {
+  return typeof aad === 'string' ? Buffer.from(aad) : aad;
 }
 
 /** Base64 that round-trips, so that a malformed envelope is reported rather than half-read. */

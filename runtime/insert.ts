@@ -74,13 +74,13 @@ function bulkInsert(schema: string, rows: readonly InsertRow[]): SQL {
 // Timestamps travel as ISO text: drizzle's postgres-js setup replaces the timestamptz serializer,
 // which leaves postgres.js unable to serialize a timestamptz[] parameter.
 
-type InsertedColumns = Pick<JobRow, 'id' | 'state' | 'inserted_at' | 'scheduled_at'>;
+export type InsertedColumns = Pick<JobRow, 'id' | 'state' | 'inserted_at' | 'scheduled_at'>;
 
 /**
  * The record of a freshly inserted job, built from what was sent: only the columns the database
  * decides come back, which keeps bulk inserts from echoing every job's args.
  */
-function insertedRecord(row: InsertRow, inserted: InsertedColumns): InsertedJob {
+export function insertedRecord(row: InsertRow, inserted: InsertedColumns): InsertedJob {
   // Built field by field: spreading driver rows here cost more than the INSERT itself.
   return {
     id: String(inserted.id),

@@ -1,9 +1,8 @@
 import { type SQL, sql } from 'drizzle-orm';
-import { type JobState, jobStates } from '../sdk/job.js';
+import { type JobRecord, type JobState, jobStates } from '../sdk/job.js';
 import type { ReplaceField } from '../sdk/worker-options.js';
-import { prefixed } from './claim.js';
 import type { Database, Executor } from './database.js';
-import { arrayLiteral, type InsertedJob } from './insert.js';
+import { arrayLiteral, type InsertedJob, insertedRecord } from './insert.js';
 import { type JobRow, jobColumns, toJobRecord } from './job-row.js';
 import type { InsertRow } from './prepare-job.js';
 import { type ReplacePlan, stateBit } from './unique.js';
@@ -16,11 +15,18 @@ export type UniqueRow = InsertRow & { readonly uniqueKey: string; readonly uniqu
  * `conflict: true`. The database decides: the generated `unique_active` column and its unique
  * index admit one holder per key, so any number of racing inserts leave exactly one job.
  *
- * 1. Holders older than their period give their key up (`unique_key = NULL`), in one statement.
- * 2. `INSERT … ON CONFLICT (unique_active) DO UPDATE` inserts or updates the holder, and
- *    RETURNING gives back whichever row it was in the same statement, so a conflict always comes
- *    with its job (no `DO NOTHING` gap where the holder vanishes between two statements). The
- *    update is a no-op unless `replace` names columns for the holder's state.
+ * `INSERT … ON CONFLICT (unique_active) DO UPDATE` inserts or updates the holder, and RETURNING
+ * gives back whichever row it was in the same statement, so a conflict always comes with its job
+ * (no `DO NOTHING` gap where the holder vanishes between two statements). The update is a no-op
+ * unless `replace` names columns for the holder's state. New jobs come back as the columns the
+ * database decides (their record is built from what was sent, as for plain inserts); holders
+ * come back whole.
+ *
+ * A holder older than its period gives its key up to a new insert. Rows share a period within a
+ * statement, and the conflict update applies only to holders within it: a row whose holder has
+ * expired comes back missing, its holder gives up the key (`unique_key = NULL`, found through
+ * the unique index), and the row goes again. Only keys that meet an expired holder cost a second
+ * statement; the common case, no holder at all, costs one.
  *
  * A job whose first state (available or scheduled) is not among its unique states does not take
  * the key itself, so it cannot meet a holder in the index: it looks the holder up in the same
@@ -36,35 +42,64 @@ export async function insertUniqueRows(
   rows: readonly UniqueRow[],
   executor?: Executor,
 ): Promise<InsertedJob[]> {
-  const expiring = rows.filter((row) => row.uniquePeriod != null);
-  if (expiring.length > 0) await database.query(expireStatement(schema, expiring), executor);
   const results: InsertedJob[] = new Array(rows.length);
   for (const round of rounds(rows)) {
     const groups = new Map<string, number[]>();
     for (const index of round) {
       const row = rows[index]!;
-      const group = `${row.uniqueReplace?.signature ?? ''}|${holdsAtInsert(row)}`;
+      const group = `${row.uniqueReplace?.signature ?? ''}|${holdsAtInsert(row)}|${row.uniquePeriod ?? ''}`;
       const members = groups.get(group);
       if (members) members.push(index);
       else groups.set(group, [index]);
     }
     for (const indexes of groups.values()) {
-      const group = indexes.map((index) => rows[index]!);
-      const { uniqueReplace } = group[0]!;
-      const returned = await database.query<JobRow & { unique_key: string; conflict: boolean }>(
-        holdsAtInsert(group[0]!)
-          ? insertStatement(schema, group, uniqueReplace)
-          : lookupInsertStatement(schema, group, uniqueReplace),
-        executor,
-      );
-      const byKey = new Map(returned.map((row) => [row.unique_key, row]));
-      for (const index of indexes) {
-        const row = byKey.get(rows[index]!.uniqueKey)!;
-        results[index] = { ...toJobRecord(row), conflict: Boolean(row.conflict) };
+      const { uniqueReplace, uniquePeriod } = rows[indexes[0]!]!;
+      const period = uniquePeriod ?? null;
+      const holds = holdsAtInsert(rows[indexes[0]!]!);
+      let pending = indexes;
+      while (pending.length > 0) {
+        const group = pending.map((index) => rows[index]!);
+        const returned = await database.query<ReturnedRow>(
+          holds
+            ? insertStatement(schema, group, uniqueReplace, period)
+            : lookupInsertStatement(schema, group, uniqueReplace, period),
+          executor,
+        );
+        const byKey = new Map<string, ReturnedRow>();
+        for (const row of returned) byKey.set(row.unique_key, row);
+        const expired: number[] = [];
+        for (const index of pending) {
+          const row = rows[index]!;
+          const found = byKey.get(row.uniqueKey);
+          if (found === undefined) expired.push(index);
+          else results[index] = found.conflict ? conflictRecord(found) : insertedRecord(row, found);
+        }
+        if (expired.length > 0) {
+          // Only a holder past its period is left out, and without a period none is.
+          if (period === null) throw new Error('koban: a unique insert returned no job for a key');
+          await database.query(
+            expireStatement(
+              schema,
+              expired.map((index) => rows[index]!.uniqueKey),
+              period,
+            ),
+            executor,
+          );
+        }
+        pending = expired;
       }
     }
   }
   return results;
+}
+
+/** What a unique insert returns: the columns of `insertedRecord`, and the whole row of a holder. */
+type ReturnedRow = JobRow & { unique_key: string; conflict: boolean };
+
+function conflictRecord(row: ReturnedRow): InsertedJob {
+  const record = toJobRecord(row) as JobRecord & { conflict: boolean };
+  record.conflict = true;
+  return record as InsertedJob;
 }
 
 /** Whether a row holds its key from the start, whichever of available or scheduled it begins in. */
@@ -86,12 +121,29 @@ function rounds(rows: readonly UniqueRow[]): number[][] {
   return result;
 }
 
-function expireStatement(schema: string, rows: readonly UniqueRow[]): SQL {
+/**
+ * Holders of these keys older than the period give their keys up. Each key is looked up through
+ * the unique index, and the holders are updated by primary key: the plan stays on the indexes
+ * however large the table and however many keys (an `= ANY(keys)` or join on `unique_active`
+ * turns into a sequential scan once the keys are a few percent of the table). A holder that
+ * changed meanwhile is rechecked: it gives its key up only if it still holds one.
+ */
+function expireStatement(schema: string, keys: readonly string[], period: number): SQL {
+  const s = sql.raw(schema);
   return sql`
-    UPDATE ${sql.raw(schema)}.jobs j SET unique_key = NULL
-    FROM unnest(${sql.param(rows.map((row) => row.uniqueKey))}::text[], ${sql.param(rows.map((row) => row.uniquePeriod))}::float8[])
-      AS e(key, period)
-    WHERE j.unique_active = e.key AND j.inserted_at < now() - e.period * interval '1 second'`;
+    UPDATE ${s}.jobs j SET unique_key = NULL
+    WHERE j.id = ANY(ARRAY(
+        SELECT (SELECT h.id FROM ${s}.jobs h WHERE h.unique_active = k.key LIMIT 1)
+        FROM unnest(${sql.param(keys)}::text[]) AS k(key)))
+      AND j.unique_active IS NOT NULL
+      AND j.inserted_at < now() - ${period}::float8 * interval '1 second'`;
+}
+
+/** Whether the holder `alias` is past the period (SQL). */
+function expiredHolder(alias: string, period: number | null): SQL {
+  return period === null
+    ? sql`false`
+    : sql`${sql.raw(alias)}.inserted_at < now() - ${period}::float8 * interval '1 second'`;
 }
 
 function unnestRows(rows: readonly UniqueRow[]): SQL {
@@ -111,32 +163,72 @@ const insertValues = `CASE WHEN t.scheduled_at::timestamptz > now() THEN 'schedu
   t.worker, t.queue, t.args::jsonb, t.meta::jsonb, t.tags::text[], t.max_attempts, t.priority,
   coalesce(t.scheduled_at::timestamptz, now()), t.unique_key, t.unique_states`;
 
-function insertStatement(schema: string, rows: readonly UniqueRow[], replace: ReplacePlan | undefined): SQL {
+/** The conflict update applies only to holders within the period: an expired one is left out. */
+function conflictWhere(period: number | null): SQL {
+  return period === null ? sql`` : sql`WHERE NOT (${expiredHolder('j', period)})`;
+}
+
+function insertStatement(
+  schema: string,
+  rows: readonly UniqueRow[],
+  replace: ReplacePlan | undefined,
+  period: number | null,
+): SQL {
   return sql`
     INSERT INTO ${sql.raw(schema)}.jobs AS j (${sql.raw(insertColumns)})
     SELECT ${sql.raw(insertValues)}
     FROM ${unnestRows(rows)}
     ORDER BY t.unique_key
     ON CONFLICT (unique_active) WHERE unique_active IS NOT NULL
-    DO UPDATE SET ${replaceSet(replace)}
-    RETURNING ${sql.raw(jobColumns)}, j.unique_key, (j.xmax <> 0) AS conflict`;
+    DO UPDATE SET ${replaceSet(replace)} ${conflictWhere(period)}
+    RETURNING ${sql.raw(returnedColumns)}`;
 }
+
+/**
+ * Columns returned by an insert: those the database decides for a new job, every column for a
+ * holder (`xmax <> 0`: the row was updated, not inserted). Null columns cost next to nothing.
+ */
+const decidedColumns = ['id', 'state', 'inserted_at', 'scheduled_at'];
+const returnedColumns = [
+  ...decidedColumns.map((column) => `j.${column}`),
+  'j.unique_key',
+  '(j.xmax <> 0) AS conflict',
+  ...jobColumns
+    .split(', ')
+    .filter((column) => !decidedColumns.includes(column))
+    .map((column) => `CASE WHEN j.xmax <> 0 THEN j.${column} END AS ${column}`),
+].join(', ');
+/** The same columns, in the same order, for a holder `h` found by lookup. */
+const holderColumns = (key: string) =>
+  [
+    ...decidedColumns.map((column) => `h.${column}`),
+    key,
+    'true',
+    ...jobColumns
+      .split(', ')
+      .filter((column) => !decidedColumns.includes(column))
+      .map((column) => `h.${column}`),
+  ].join(', ');
 
 /**
  * For rows that may start outside their unique states: `found` are the holders of the keys of
  * rows that will not hold theirs, read in the statement's snapshot, so a holder returned as a
- * conflict is a job that exists. Every other row goes through ON CONFLICT as usual.
+ * conflict is a job that exists. Every other row goes through ON CONFLICT as usual. A row whose
+ * found holder is past the period is neither inserted nor returned: it goes again once the
+ * holder has given its key up.
  */
 function lookupInsertStatement(
   schema: string,
   rows: readonly UniqueRow[],
   replace: ReplacePlan | undefined,
+  period: number | null,
 ): SQL {
   const s = sql.raw(schema);
   return sql`
     WITH t AS MATERIALIZED (SELECT * FROM ${unnestRows(rows)}),
     found AS MATERIALIZED (
-      SELECT h.id, t.unique_key FROM t JOIN ${s}.jobs h ON h.unique_active = t.unique_key
+      SELECT h.id, t.unique_key, ${expiredHolder('h', period)} AS expired
+      FROM t JOIN ${s}.jobs h ON h.unique_active = t.unique_key
       WHERE t.unique_states & (CASE WHEN t.scheduled_at::timestamptz > now() THEN 2 ELSE 1 END) = 0
     ),
     inserted AS (
@@ -145,12 +237,14 @@ function lookupInsertStatement(
       WHERE NOT EXISTS (SELECT 1 FROM found WHERE found.unique_key = t.unique_key)
       ORDER BY t.unique_key
       ON CONFLICT (unique_active) WHERE unique_active IS NOT NULL
-      DO UPDATE SET ${replaceSet(replace)}
-      RETURNING ${sql.raw(jobColumns)}, j.unique_key, (j.xmax <> 0) AS conflict
+      DO UPDATE SET ${replaceSet(replace)} ${conflictWhere(period)}
+      RETURNING ${sql.raw(returnedColumns)}
     )
     SELECT * FROM inserted
     UNION ALL
-    SELECT ${sql.raw(prefixed('h', jobColumns))}, found.unique_key, true FROM found JOIN ${s}.jobs h ON h.id = found.id`;
+    SELECT ${sql.raw(holderColumns('found.unique_key'))}
+    FROM found JOIN ${s}.jobs h ON h.id = found.id
+    WHERE NOT found.expired`;
 }
 
 const replaceColumns: Record<ReplaceField, string> = {
