@@ -25,7 +25,8 @@ export async function cancelJobs(database: Database, schema: string, selection: 
 
 /**
  * Makes the selected finished, retryable or scheduled jobs available now, granting one more
- * attempt where none is left. Executing and available jobs are left alone.
+ * attempt where none is left. Executing and available jobs are left alone, and so is a unique
+ * job whose key another job holds now: running it again would make it a duplicate.
  */
 export async function retryJobs(
   database: Database,
@@ -40,6 +41,8 @@ export async function retryJobs(
         completed_at = NULL, cancelled_at = NULL, discarded_at = NULL
       WHERE ${whereSelection(selection)}
         AND state IN ('completed', 'discarded', 'cancelled', 'retryable', 'scheduled')
+        AND (unique_key IS NULL OR NOT EXISTS (
+          SELECT 1 FROM ${s}.jobs holder WHERE holder.unique_active = jobs.unique_key AND holder.id <> jobs.id))
       RETURNING queue
     ), woken AS (
       SELECT pg_notify(${`${schema}_insert`}, queue) FROM (SELECT DISTINCT queue FROM retried) q

@@ -383,3 +383,21 @@ describe('unique jobs: option errors', () => {
     );
   });
 });
+
+describe('retrying unique jobs', () => {
+  it('leaves a job whose key another job holds now, and retries it once the key is free', async () => {
+    const importId = fresh();
+    const first = await koban.insert(newJob(ImportWorker, { importId }));
+    await setState(first.id, 'discarded');
+    const second = await koban.insert(newJob(ImportWorker, { importId }));
+    expect(second.conflict).toBe(false);
+
+    // The discarded job would become a duplicate of the available one: it stays discarded.
+    expect(await koban.retryJob(first.id)).toBe(false);
+    expect((await koban.getJob(first.id))?.state).toBe('discarded');
+
+    await setState(second.id, 'completed');
+    expect(await koban.retryJob(first.id)).toBe(true);
+    expect((await koban.getJob(first.id))?.state).toBe('available');
+  });
+});
