@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newJob } from '../../index.js';
-import { freshDatabase, withSql } from '../support/databases.js';
+import { withSql } from '../support/databases.js';
 import { startKoban } from '../support/koban.js';
 import { waitFor } from '../support/wait.js';
 import { spawnNode } from './support/processes.js';
-import { closeRecorder, createRunsTable, HangWorker, openRecorder } from './support/workers.js';
+import { recordingDatabase } from './support/recording-database.js';
+import { closeRecorder, HangWorker } from './support/workers.js';
 
 // A node killed with SIGKILL mid-job never writes an outcome: its jobs stay `executing` under its
 // name until its heartbeat lapses, then the leader's lifeline rescues them.
@@ -13,9 +14,7 @@ import { closeRecorder, createRunsTable, HangWorker, openRecorder } from './supp
 const timers = { heartbeatInterval: 200, rescueAfter: 2000 };
 let url: string;
 beforeAll(async () => {
-  url = await freshDatabase();
-  await withSql(url, (sql) => sql.unsafe(createRunsTable));
-  openRecorder(url);
+  url = await recordingDatabase();
 });
 afterAll(closeRecorder);
 

@@ -1,9 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newJob } from '../../index.js';
-import { freshDatabase, withSql } from '../support/databases.js';
+import { withSql } from '../support/databases.js';
 import { startKoban } from '../support/koban.js';
 import { waitFor } from '../support/wait.js';
-import { closeRecorder, createRunsTable, HangWorker, openRecorder } from './support/workers.js';
+import { recordingDatabase } from './support/recording-database.js';
+import { closeRecorder, HangWorker } from './support/workers.js';
 
 // stop() stops fetching, waits up to shutdownGrace for running jobs and writes their outcomes,
 // then aborts what still runs. A job that ignores the abort stays executing under the stopped
@@ -12,9 +13,7 @@ import { closeRecorder, createRunsTable, HangWorker, openRecorder } from './supp
 const timers = { heartbeatInterval: 200, rescueAfter: 3000 };
 let url: string;
 beforeEach(async () => {
-  url = await freshDatabase();
-  await withSql(url, (sql) => sql.unsafe(createRunsTable));
-  openRecorder(url);
+  url = await recordingDatabase();
 });
 afterEach(closeRecorder);
 

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newJob } from '../../index.js';
-import { freshDatabase, withSql } from '../support/databases.js';
+import { withSql } from '../support/databases.js';
 import { startKoban } from '../support/koban.js';
-import { waitFor } from '../support/wait.js';
 import { spawnNode } from './support/processes.js';
-import { closeRecorder, createRunsTable, openRecorder, RecordRunWorker } from './support/workers.js';
+import { recordingDatabase, waitForCompleted } from './support/recording-database.js';
+import { closeRecorder, RecordRunWorker } from './support/workers.js';
 
 // Two nodes in separate processes, each with its own pool, drain one queue. Each run is written
 // to a side table with no unique constraint, so a job run twice would show as two rows.
@@ -12,9 +12,7 @@ import { closeRecorder, createRunsTable, openRecorder, RecordRunWorker } from '.
 const total = 5000;
 let url: string;
 beforeAll(async () => {
-  url = await freshDatabase();
-  await withSql(url, (sql) => sql.unsafe(createRunsTable));
-  openRecorder(url);
+  url = await recordingDatabase();
 });
 afterAll(closeRecorder);
 
@@ -28,16 +26,7 @@ describe('two processes on one queue', () => {
     const inserter = await startKoban({ database: url, workers: [RecordRunWorker], poolSize: 2 });
     await inserter.insertAll(Array.from({ length: total }, () => newJob(RecordRunWorker, {})));
 
-    await waitFor(
-      `${total} jobs completed`,
-      () =>
-        withSql(url, async (sql) => {
-          const [row] = await sql<{ done: number }[]>`
-            SELECT count(*)::int AS done FROM koban.jobs WHERE state = 'completed'`;
-          return row!.done === total;
-        }),
-      60_000,
-    );
+    await waitForCompleted(url, total);
     await Promise.all([a.stop(), b.stop()]);
 
     const { runs, perNode, jobs } = await withSql(url, async (sql) => {

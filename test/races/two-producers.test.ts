@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { defineWorker, type Job, newJob } from '../../index.js';
 import { freshDatabase, withSql } from '../support/databases.js';
 import { startKoban } from '../support/koban.js';
-import { waitFor } from '../support/wait.js';
+import { waitForCompleted } from './support/recording-database.js';
 import { nodeOf } from './support/workers.js';
 
 // Two Koban instances in one process, on one database, each running `q` with 20 slots: the
@@ -39,16 +39,7 @@ describe('two producers on one queue', () => {
     );
     expect(inserted).toHaveLength(total);
 
-    await waitFor(
-      `${total} jobs completed`,
-      () =>
-        withSql(url, async (sql) => {
-          const [row] = await sql<{ done: number }[]>`
-            SELECT count(*)::int AS done FROM koban.jobs WHERE state = 'completed'`;
-          return row!.done === total;
-        }),
-      60_000,
-    );
+    await waitForCompleted(url, total);
 
     // In the workers: every inserted job ran, once.
     expect(runs.size).toBe(total);
