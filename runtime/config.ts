@@ -4,6 +4,7 @@ import type { WorkerEntry } from '../sdk/registry.js';
 import type { WorkerClass } from '../sdk/worker.js';
 import { checkQueueName } from '../sdk/worker-options.js';
 import type { DrizzleDatabase } from './database.js';
+import type { KobanPlugin } from './plugin.js';
 
 export interface QueueConfig {
   /** Jobs of this queue that run at once on this node. */
@@ -58,6 +59,10 @@ export interface KobanConfig {
   /** Delete completed, cancelled and discarded jobs older than `maxAge` seconds. Default 7 days; false keeps them. */
   prune?: false | { maxAge?: number; interval?: number; limit?: number };
   cron?: readonly CronEntry[];
+  /** More plugins to run beside Koban's own; see KobanPlugin. */
+  plugins?: readonly KobanPlugin[];
+  /** Milliseconds between sweeps of held workflow steps whose release was lost (leader only). Default 1000. */
+  workflowSweepInterval?: number;
   /** Connections Koban opens for a URL. Default 10. */
   poolSize?: number;
   logger?: KobanLogger;
@@ -75,6 +80,8 @@ export interface ResolvedConfig {
   readonly shutdownGrace: number;
   readonly prune: false | { maxAge: number; interval: number; limit: number };
   readonly cron: readonly CronEntry[];
+  readonly plugins: readonly KobanPlugin[];
+  readonly workflowSweepInterval: number;
   readonly logger: KobanLogger;
 }
 
@@ -124,6 +131,8 @@ export function resolveConfig(config: KobanConfig, defaultNode: string): Resolve
     shutdownGrace: nonNegative(config.shutdownGrace ?? 15_000, 'shutdownGrace'),
     prune,
     cron: config.cron ?? [],
+    plugins: config.plugins ?? [],
+    workflowSweepInterval: positive(config.workflowSweepInterval ?? 1000, 'workflowSweepInterval'),
     logger: config.logger ?? consoleLogger,
   };
 }

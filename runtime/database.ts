@@ -124,8 +124,14 @@ export class Database {
     return rowsOf<Row>(await this.drizzle.execute(query));
   }
 
-  /** Runs `work` in a transaction on Koban's own connection. */
+  /**
+   * Runs `work` in a transaction on Koban's own connection. On postgres.js its statements are
+   * prepared, as those of `query` are: the engine's acks of workflow and batch jobs run here.
+   */
   transaction<T>(work: (tx: Executor) => Promise<T>): Promise<T> {
+    if (this.postgresClient) {
+      return this.postgresClient.begin((client) => work(preparedExecutor(client))) as Promise<T>;
+    }
     return this.drizzle.transaction((tx) => work(tx));
   }
 
@@ -153,6 +159,15 @@ export class Database {
       throw explainConnectionError(error, this.description);
     }
   }
+}
+
+function preparedExecutor(client: postgres.TransactionSql): Executor {
+  return {
+    execute(query: SQL) {
+      const compiled = dialect.sqlToQuery(query);
+      return client.unsafe(compiled.sql, compiled.params as never[], { prepare: true });
+    },
+  };
 }
 
 function rowsOf<Row>(result: unknown): Row[] {

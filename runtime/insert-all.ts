@@ -1,31 +1,48 @@
+import { type Batch, isBatch } from '../sdk/batch.js';
 import { KobanValidationError } from '../sdk/errors.js';
 import type { JobSpec } from '../sdk/job-spec.js';
-import type { Database, Executor } from './database.js';
-import { type InsertedJob, insertRows } from './insert.js';
-import { prepareJob } from './prepare-job.js';
-import type { WorkerCatalog } from './worker-catalog.js';
-import { prepareSpecs } from './worker-features.js';
+import { isWorkflow, type Workflow } from '../sdk/workflow.js';
+import { batchPlan, plannedBatches } from './batches/plan.js';
+import type { Executor } from './database.js';
+import type { Engine } from './engine/engine.js';
+import type { InsertedJob } from './engine/insert.js';
+import { prepareJobs } from './workers/prepare-job.js';
+import type { WorkerCatalog } from './workers/worker-catalog.js';
+import { workflowPlan } from './workflows/plan.js';
 
 export interface InsertAllOptions {
   /** An application transaction (Drizzle) to insert in: the jobs exist only if it commits. */
   tx?: Executor;
-  /** Jobs per statement. Default 5000. */
+  /** Jobs per statement when inserting a list of jobs. Default 5000. */
   chunkSize?: number;
 }
 
 export type JobSource = Iterable<JobSpec> | AsyncIterable<JobSpec>;
 
+/** What `insertAll` takes: jobs (any iterable, sync or async), a workflow, or a batch. */
+export type InsertSource = JobSource | Workflow<any, any> | Batch;
+
 /**
- * Inserts any number of jobs in chunks, so no statement carries them all. Without an application
- * transaction, a source larger than one chunk is inserted in a transaction of its own: all or none.
+ * Inserts jobs, a workflow or a batch, all or nothing. A list of jobs goes in chunks, so no
+ * statement carries them all; without an application transaction, anything that takes more than
+ * one statement runs in a transaction of its own.
  */
 export async function insertAll(
-  database: Database,
-  schema: string,
+  engine: Engine,
   catalog: WorkerCatalog,
-  source: JobSource,
+  source: InsertSource,
   options: InsertAllOptions = {},
 ): Promise<InsertedJob[]> {
+  if (isWorkflow(source)) return engine.insert(await workflowPlan(catalog, source), options.tx);
+  if (isBatch(source)) return engine.insert(await batchPlan(catalog, source), options.tx);
+  if (!isIterable(source)) {
+    throw new KobanValidationError([
+      {
+        path: 'insertAll',
+        message: `expected jobs (an array or iterable of MyWorker.new(args)), a workflow() or a batch(), got ${describe(source)}`,
+      },
+    ]);
+  }
   const chunkSize = options.chunkSize ?? 5000;
   if (!Number.isInteger(chunkSize) || chunkSize < 1) {
     throw new KobanValidationError([
@@ -35,10 +52,11 @@ export async function insertAll(
   const run = async (executor: Executor | undefined, specs: JobSource = source) => {
     const inserted: InsertedJob[] = [];
     for await (const chunk of chunks(specs, chunkSize)) {
-      await prepareSpecs(catalog, chunk);
-      const rows = chunk.map((spec) => prepareJob(spec, {}, catalog));
-      const jobs = await insertRows(database, schema, rows, executor);
-      for (const job of jobs) inserted.push(job);
+      const rows = await prepareJobs(catalog, chunk);
+      const batches = rows.some((row) => row.batchId != null)
+        ? await plannedBatches(catalog, chunk, rows)
+        : [];
+      for (const job of await engine.insert({ rows, batches }, executor)) inserted.push(job);
     }
     return inserted;
   };
@@ -46,8 +64,20 @@ export async function insertAll(
   if (Array.isArray(source) && source.length <= chunkSize) return run(undefined);
   // PGlite has one connection: a source that queries it would wait forever on our transaction,
   // so on PGlite the source is read in full before the transaction opens.
-  const settled = database.kind === 'pglite' && !Array.isArray(source) ? await collect(source) : source;
-  return database.transaction((tx) => run(tx, settled));
+  const settled =
+    engine.database.kind === 'pglite' && !Array.isArray(source) ? await collect(source) : source;
+  return engine.database.transaction((tx) => run(tx, settled));
+}
+
+function isIterable(value: unknown): value is JobSource {
+  return (
+    typeof value === 'object' && value !== null && (Symbol.iterator in value || Symbol.asyncIterator in value)
+  );
+}
+
+function describe(value: unknown): string {
+  if (value === null || typeof value !== 'object') return String(value);
+  return `an object with keys [${Object.keys(value).slice(0, 5).join(', ')}]`;
 }
 
 async function* chunks(source: JobSource, size: number): AsyncGenerator<JobSpec[]> {

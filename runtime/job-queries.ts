@@ -1,8 +1,12 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { KobanValidationError } from '../sdk/errors.js';
-import { type JobRecord, type JobState, jobStates } from '../sdk/job.js';
+import { checkUuid } from '../sdk/ids.js';
+import type { JobRecord, JsonObject } from '../sdk/job.js';
+import { isJobState, type JobState, jobStates } from '../sdk/states.js';
 import type { Database } from './database.js';
-import { type JobRow, jobColumns, toJobRecord } from './job-row.js';
+import { type JobRow, jobRowColumns, toJob } from './engine/job-row.js';
+import { readableArgs } from './workers/stored-args.js';
+import type { WorkerCatalog } from './workers/worker-catalog.js';
 
 export type JobId = string | number | bigint;
 
@@ -10,6 +14,10 @@ export interface JobFilter {
   queue?: string;
   state?: JobState | readonly JobState[];
   worker?: string;
+  /** The steps of one workflow. */
+  workflowId?: string;
+  /** The jobs of one batch, callback jobs included. */
+  batchId?: string;
   /** At most this many jobs, newest first. Default 100. */
   limit?: number;
 }
@@ -19,9 +27,9 @@ export type JobSelection = readonly JobId[] | Omit<JobFilter, 'limit'>;
 
 export async function getJob(database: Database, schema: string, id: JobId): Promise<JobRecord | null> {
   const rows = await database.query<JobRow>(
-    sql`SELECT ${sql.raw(jobColumns)} FROM ${sql.raw(schema)}.jobs WHERE id = ${toId(id)}::bigint`,
+    sql`SELECT ${jobRowColumns('j')} FROM ${sql.raw(schema)}.jobs j WHERE j.id = ${toId(id)}::bigint`,
   );
-  return rows[0] ? toJobRecord(rows[0]) : null;
+  return rows[0] ? toJob(rows[0], rows[0].args as JsonObject) : null;
 }
 
 export async function listJobs(
@@ -36,9 +44,9 @@ export async function listJobs(
     ]);
   }
   const rows = await database.query<JobRow>(sql`
-    SELECT ${sql.raw(jobColumns)} FROM ${sql.raw(schema)}.jobs
+    SELECT ${jobRowColumns('jobs')} FROM ${sql.raw(schema)}.jobs
     WHERE ${whereFilter(filter)} ORDER BY id DESC LIMIT ${limit}`);
-  return rows.map((row) => toJobRecord(row));
+  return rows.map((row) => toJob(row, row.args as JsonObject));
 }
 
 /** The SQL condition for a selection of jobs. */
@@ -61,9 +69,15 @@ function whereFilter(filter: JobFilter): SQL {
   const conditions: SQL[] = [sql`true`];
   if (filter.queue !== undefined) conditions.push(sql`queue = ${filter.queue}`);
   if (filter.worker !== undefined) conditions.push(sql`worker = ${filter.worker}`);
+  if (filter.workflowId !== undefined) {
+    conditions.push(sql`workflow_id = ${checkUuid(filter.workflowId, 'workflowId', 'filter')}::uuid`);
+  }
+  if (filter.batchId !== undefined) {
+    conditions.push(sql`batch_id = ${checkUuid(filter.batchId, 'batchId', 'filter')}::uuid`);
+  }
   if (filter.state !== undefined) {
     const states = typeof filter.state === 'string' ? [filter.state] : [...filter.state];
-    const unknown = states.filter((state) => !(jobStates as readonly string[]).includes(state));
+    const unknown = states.filter((state) => !isJobState(state));
     if (unknown.length > 0) {
       throw new KobanValidationError([
         {
@@ -87,4 +101,34 @@ export function toId(id: JobId): string {
     ]);
   }
   return text;
+}
+
+/** The queues that have available jobs (or just `queue`, if it has any). */
+export async function availableQueues(database: Database, schema: string, queue?: string): Promise<string[]> {
+  const rows = await database.query<{ queue: string }>(sql`
+    SELECT DISTINCT queue FROM ${sql.raw(schema)}.jobs
+    WHERE state = 'available' AND ${queue === undefined ? sql`true` : sql`queue = ${queue}`}`);
+  return rows.map((row) => row.queue);
+}
+
+/** Every job matching a filter, oldest first, with args opened where this node has the keys. */
+export async function allJobs(
+  database: Database,
+  schema: string,
+  catalog: WorkerCatalog,
+  filter: Omit<JobFilter, 'limit'>,
+): Promise<JobRecord[]> {
+  const rows = await database.query<JobRow>(sql`
+    SELECT ${jobRowColumns('jobs')} FROM ${sql.raw(schema)}.jobs WHERE ${whereFilter(filter)} ORDER BY id`);
+  return readableJobs(catalog, rows);
+}
+
+/** Jobs as records, with args opened where this node has the worker's keys. */
+export async function readableJobs(catalog: WorkerCatalog, rows: readonly JobRow[]): Promise<JobRecord[]> {
+  const jobs: JobRecord[] = [];
+  for (const row of rows) {
+    const entry = await catalog.entryForName(row.worker);
+    jobs.push(toJob(row, readableArgs(entry, row.args, String(row.id)) as JsonObject));
+  }
+  return jobs;
 }

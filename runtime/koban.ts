@@ -1,31 +1,41 @@
-import { KobanShutdownError } from '../sdk/errors.js';
+import type { BatchStatus } from '../sdk/batch-context.js';
+import { KobanJobCancelledError, KobanShutdownError, KobanValidationError } from '../sdk/errors.js';
+import { checkUuid } from '../sdk/ids.js';
 import type { JobRecord } from '../sdk/job.js';
 import type { JobOptions, JobSpec } from '../sdk/job-spec.js';
 import type { FetchRecordedOptions, RecordedJobRef, RecordedReader, RecordedValue } from '../sdk/recorded.js';
 import { checkQueueName } from '../sdk/worker-options.js';
-import { Acker } from './acker.js';
+import { appendingWorkflow } from '../sdk/workflow.js';
+import type { WorkflowAppender, WorkflowStatus } from '../sdk/workflow-context.js';
+import { jobBatch } from './batches/job-batch.js';
+import { appendedBatchPlan, plannedBatches } from './batches/plan.js';
+import { batchStatus } from './batches/status.js';
 import { type KobanConfig, type ResolvedConfig, resolveConfig } from './config.js';
 import { Database, type DrizzleDatabase, type Executor } from './database.js';
-import { KobanEventEmitter, type KobanEvents } from './events.js';
-import type { RunningJob } from './executor.js';
-import { type KobanHooks, ProcessHooks } from './hooks.js';
-import { type InsertedJob, insertRows } from './insert.js';
-import { type InsertAllOptions, insertAll, type JobSource } from './insert-all.js';
-import { cancelJobs, deleteJobs, retryJobs } from './job-commands.js';
+import { Engine } from './engine/engine.js';
+import type { InsertedJob } from './engine/insert.js';
+import type { Signal } from './engine/queue-meta.js';
+import { type InsertAllOptions, type InsertSource, insertAll } from './insert-all.js';
 import { getJob, type JobFilter, type JobId, type JobSelection, listJobs } from './job-queries.js';
 import { type MigrationResult, migrate, verifySchema } from './migrator.js';
-import { defaultNodeName } from './node-name.js';
-import { NodeServices } from './node-services.js';
-import { prepareJob } from './prepare-job.js';
-import { Producer } from './producer.js';
-import { readQueueStates, type Signal, signal, storeQueueState } from './queue-state.js';
-import { fetchRecorded } from './recorded.js';
+import { Acker } from './node/acker.js';
+import { KobanEventEmitter, type KobanEvents } from './node/events.js';
+import type { RunningJob } from './node/executor.js';
+import { type KobanHooks, ProcessHooks } from './node/hooks.js';
+import { defaultNodeName } from './node/node-name.js';
+import { NodePlugins } from './node/node-plugins.js';
+import { Producer } from './node/producer.js';
 import { type KobanTables, kobanTables } from './schema.js';
-import { WorkerCatalog } from './worker-catalog.js';
-import { prepareCatalog, prepareSpecs } from './worker-features.js';
+import { TestingHarness } from './testing/harness.js';
+import { prepareJobs } from './workers/prepare-job.js';
+import { fetchRecorded } from './workers/recorded.js';
+import { WorkerCatalog } from './workers/worker-catalog.js';
+import { jobWorkflow } from './workflows/job-workflow.js';
+import { appendedSteps } from './workflows/plan.js';
+import { workflowStatus } from './workflows/status.js';
 
-/** The key of the pieces koban/testing needs; not part of the public API. */
-export const kobanInternals = Symbol('koban.internals');
+/** The key of the harness koban/testing runs jobs through; not part of the public API. */
+export const testingHarness = Symbol('koban.testing');
 
 /** How long stop() waits for aborted jobs to settle after the grace period. */
 const abortSettleMs = 1000;
@@ -53,27 +63,28 @@ export class Koban implements RecordedReader {
   private readonly events = new KobanEventEmitter();
   private readonly producers = new Map<string, Producer>();
   private readonly running = new Map<string, RunningJob>();
+  private readonly engine: Engine;
   private readonly acker: Acker;
-  private readonly services: NodeServices;
+  private readonly plugins: NodePlugins;
   private unlisteners: (() => Promise<void>)[] = [];
   private stopping: Promise<void> | undefined;
 
   private constructor(
     private readonly database: Database,
     private readonly config: ResolvedConfig,
-    readonly catalog: WorkerCatalog,
+    private readonly catalog: WorkerCatalog,
   ) {
     this.tables = kobanTables(config.schema);
-    this.acker = new Acker(database, config.schema, this.events);
-    this.services = new NodeServices(database, config, catalog, this.events);
+    this.engine = new Engine(database, config.schema);
+    this.acker = new Acker(this.engine, this.events);
+    this.plugins = new NodePlugins(this.engine, config, catalog, this.events);
   }
 
-  /** Connects, migrates (unless `migrate: false`), and starts the configured queues. */
+  /** Connects, migrates (unless `migrate: false`), and starts the configured queues and plugins. */
   static async start(options: KobanConfig = {}): Promise<Koban> {
     const config = resolveConfig(options, defaultNodeName());
-    const catalog = new WorkerCatalog(options.workers);
-    // Bad keys and Pro options fail here, before anything connects.
-    await prepareCatalog(catalog);
+    // Bad worker options and keys fail here, before anything connects.
+    const catalog = await WorkerCatalog.create(options.workers);
     const database = await Database.open(options.database, {
       dataDir: options.dataDir,
       poolSize: options.poolSize,
@@ -83,7 +94,6 @@ export class Koban implements RecordedReader {
       if (config.migrate) await migrate(database, config.schema);
       else await verifySchema(database, config.schema);
       koban = new Koban(database, config, catalog);
-      await prepareCatalog(catalog); // workers that only cron entries name
       await koban.boot();
       return koban;
     } catch (error) {
@@ -122,10 +132,62 @@ export class Koban implements RecordedReader {
     options: InsertOptions<Args> = {},
   ): Promise<InsertedJob<Args, Result>> {
     const { tx, ...jobOptions } = options;
-    await prepareSpecs(this.catalog, [spec]);
-    const row = prepareJob(spec, jobOptions, this.catalog);
-    const [job] = await insertRows(this.database, this.config.schema, [row], tx);
+    const rows = await prepareJobs(this.catalog, [spec], jobOptions);
+    const batches = rows[0]!.batchId == null ? [] : await plannedBatches(this.catalog, [spec], rows);
+    const [job] = await this.engine.insert({ rows, batches }, tx);
     return job as InsertedJob<Args, Result>;
+  }
+
+  /**
+   * Inserts, all or nothing: a list of jobs (in chunked multi-row statements), a `workflow()`
+   * (every step, held until its deps finish), or a `batch()` (its jobs, tracked for callbacks).
+   */
+  insertAll(source: InsertSource, options: InsertAllOptions = {}): Promise<InsertedJob[]> {
+    return insertAll(this.engine, this.catalog, source, options);
+  }
+
+  /**
+   * Adds steps to a running workflow: `appendWorkflow(id, (wf) => wf.add('extra', Extra.new({}),
+   * { deps: ['transform'] }))`. Deps may name the workflow's existing steps: one that completed
+   * counts as done, one that failed cancels the new step at once (unless it ignores that).
+   */
+  async appendWorkflow(
+    workflowId: string,
+    build: WorkflowAppender,
+    options: { tx?: Executor } = {},
+  ): Promise<InsertedJob[]> {
+    const id = checkUuid(workflowId, 'workflowId', 'appendWorkflow');
+    const workflow = build(appendingWorkflow());
+    return this.engine.appendWorkflow(id, await appendedSteps(this.catalog, workflow, id), options.tx);
+  }
+
+  /** Adds jobs to a batch that has not finished; its callbacks then wait for them too. */
+  async appendBatch(
+    batchId: string,
+    jobs: readonly JobSpec[],
+    options: { tx?: Executor } = {},
+  ): Promise<InsertedJob[]> {
+    const id = checkUuid(batchId, 'batchId', 'appendBatch');
+    return this.engine.appendBatch(id, await appendedBatchPlan(this.catalog, id, jobs), options.tx);
+  }
+
+  /** A workflow's steps with their states and deps, and counts per state; null for an unknown id. */
+  workflowStatus(workflowId: string): Promise<WorkflowStatus | null> {
+    return workflowStatus(
+      this.database,
+      this.config.schema,
+      checkUuid(workflowId, 'workflowId', 'workflowStatus'),
+    );
+  }
+
+  /** Cancels the steps of a workflow that have not finished; running ones are aborted. */
+  cancelWorkflow(workflowId: string): Promise<number> {
+    return this.engine.cancel({ workflowId: checkUuid(workflowId, 'workflowId', 'cancelWorkflow') });
+  }
+
+  /** A batch's counts per state and which callbacks have fired; null for an unknown id. */
+  batchStatus(batchId: string): Promise<BatchStatus | null> {
+    return batchStatus(this.database, this.config.schema, checkUuid(batchId, 'batchId', 'batchStatus'));
   }
 
   /**
@@ -137,11 +199,6 @@ export class Koban implements RecordedReader {
     options?: FetchRecordedOptions<Result>,
   ): Promise<RecordedValue<Result>> {
     return fetchRecorded(this.database, this.config.schema, this.catalog, job, options);
-  }
-
-  /** Inserts many jobs in chunked multi-row statements; see InsertAllOptions. */
-  insertAll(specs: JobSource, options: InsertAllOptions = {}): Promise<InsertedJob[]> {
-    return insertAll(this.database, this.config.schema, this.catalog, specs, options);
   }
 
   getJob(id: JobId): Promise<JobRecord | null> {
@@ -157,10 +214,8 @@ export class Koban implements RecordedReader {
     return (await this.cancelJobs([id])) === 1;
   }
 
-  async cancelJobs(selection: JobSelection): Promise<number> {
-    const { count, executing } = await cancelJobs(this.database, this.config.schema, selection);
-    if (executing.length > 0) await this.signal({ action: 'abort', ids: executing });
-    return count;
+  cancelJobs(selection: JobSelection): Promise<number> {
+    return this.engine.cancel(selection);
   }
 
   /** Runs a finished, retryable or scheduled job again now. */
@@ -169,45 +224,48 @@ export class Koban implements RecordedReader {
   }
 
   retryJobs(selection: JobSelection): Promise<number> {
-    return retryJobs(this.database, this.config.schema, selection);
+    return this.engine.retry(selection);
   }
 
   async deleteJob(id: JobId): Promise<boolean> {
     return (await this.deleteJobs([id])) === 1;
   }
 
-  async deleteJobs(selection: JobSelection): Promise<number> {
-    const { count, executing } = await deleteJobs(this.database, this.config.schema, selection);
-    if (executing.length > 0) await this.signal({ action: 'abort', ids: executing });
-    return count;
+  deleteJobs(selection: JobSelection): Promise<number> {
+    return this.engine.delete(selection);
   }
 
   /** Stops fetching from a queue on every node; running jobs finish. Stored, so new nodes start paused. */
   async pauseQueue(queue: string): Promise<void> {
-    checkQueueName(queue, 'pauseQueue');
-    await storeQueueState(this.database, this.config.schema, queue, { paused: true });
-    this.apply({ action: 'pause', queue });
-    await this.signal({ action: 'pause', queue });
+    await this.changeQueue({ action: 'pause', queue: checkQueueName(queue, 'pauseQueue') }, { paused: true });
   }
 
   async resumeQueue(queue: string): Promise<void> {
-    checkQueueName(queue, 'resumeQueue');
-    await storeQueueState(this.database, this.config.schema, queue, { paused: false });
-    this.apply({ action: 'resume', queue });
-    await this.signal({ action: 'resume', queue });
+    await this.changeQueue(
+      { action: 'resume', queue: checkQueueName(queue, 'resumeQueue') },
+      { paused: false },
+    );
   }
 
   /** Changes a queue's concurrency on every node that runs it. */
   async scaleQueue(queue: string, limit: number): Promise<void> {
     checkQueueName(queue, 'scaleQueue');
+    const where = `scaleQueue(${JSON.stringify(queue)})`;
     if (!Number.isInteger(limit) || limit < 1) {
-      throw new RangeError(
-        `scaleQueue(${JSON.stringify(queue)}): limit must be a positive integer, got ${limit}`,
-      );
+      throw new KobanValidationError([
+        { path: where, message: `limit must be a positive integer, got ${limit}` },
+      ]);
     }
-    await storeQueueState(this.database, this.config.schema, queue, { limit });
-    this.apply({ action: 'scale', queue, limit });
-    await this.signal({ action: 'scale', queue, limit });
+    await this.changeQueue({ action: 'scale', queue, limit }, { limit });
+  }
+
+  private async changeQueue(
+    message: Signal & { queue: string },
+    change: { paused?: boolean; limit?: number },
+  ) {
+    await this.engine.storeQueueState(message.queue, change);
+    this.apply(message);
+    await this.engine.signal(message);
   }
 
   /** The queues this node runs, with their limits and running counts. */
@@ -238,7 +296,7 @@ export class Koban implements RecordedReader {
   }
 
   private async shutdown(): Promise<void> {
-    await this.services.stopScheduling();
+    await this.plugins.stopScheduling();
     const producers = [...this.producers.values()];
     await Promise.all(producers.map((producer) => producer.stop(this.config.shutdownGrace)));
     if (this.running.size > 0) {
@@ -248,7 +306,7 @@ export class Koban implements RecordedReader {
     }
     await this.acker.flush();
     this.acker.close();
-    await this.services.stop({ leaveNode: this.running.size > 0 });
+    await this.plugins.stop({ keepNode: this.running.size > 0 });
     await Promise.allSettled(this.unlisteners.map((unlisten) => unlisten()));
     await this.database.close();
   }
@@ -256,17 +314,15 @@ export class Koban implements RecordedReader {
   private async boot(): Promise<void> {
     const { schema } = this.config;
     this.events.on('error', ({ source, error }) => this.config.logger.error(`${source} failed`, { error }));
-    await this.services.start([...this.config.queues.keys()]);
     this.unlisteners.push(
       await this.database.listen(`${schema}_insert`, (queue) => this.producers.get(queue)?.wake()),
       await this.database.listen(`${schema}_signal`, (payload) => this.onSignal(payload)),
     );
-    const stored = await readQueueStates(this.database, schema);
+    const stored = await this.engine.readQueueStates();
     for (const [queue, { limit, paused }] of this.config.queues) {
       const state = stored.get(queue);
       const producer = new Producer(queue, state?.limit ?? limit, state?.paused ?? paused ?? false, {
-        database: this.database,
-        schema,
+        engine: this.engine,
         node: this.config.node,
         acker: this.acker,
         running: this.running,
@@ -275,15 +331,28 @@ export class Koban implements RecordedReader {
         events: this.events,
         logger: this.config.logger,
         hooks: this.processHooks,
+        contexts: this.contexts(),
       });
       this.producers.set(queue, producer);
-      producer.start();
     }
-    await this.services.reportUnrunQueues();
+    // The heartbeat's first beat comes before the first claim: see runtime/plugins/heartbeat.ts.
+    await this.plugins.start([...this.config.queues.keys()]);
+    for (const producer of this.producers.values()) producer.start();
   }
 
-  private async signal(message: Signal): Promise<void> {
-    await signal(this.database, this.config.schema, message);
+  /** How jobs reach their workflow and batch while they run. */
+  private contexts() {
+    const access = {
+      database: this.database,
+      schema: this.config.schema,
+      catalog: this.catalog,
+      reader: this as RecordedReader,
+      append: (id: string, build: WorkflowAppender) => this.appendWorkflow(id, build),
+    };
+    return {
+      workflow: (row: Parameters<typeof jobWorkflow>[1]) => jobWorkflow(access, row),
+      batch: (row: Parameters<typeof jobBatch>[1]) => jobBatch(access, row),
+    };
   }
 
   private onSignal(payload: string): void {
@@ -299,7 +368,7 @@ export class Koban implements RecordedReader {
   /** Applies a signal to this node; pause, resume and scale apply at once on the node that asked too. */
   private apply(message: Signal): void {
     if (message.action === 'abort') {
-      for (const id of message.ids) this.running.get(id)?.abort.abort(new Error(`job ${id} was cancelled`));
+      for (const id of message.ids) this.running.get(id)?.abort.abort(new KobanJobCancelledError(id));
       return;
     }
     const producer = this.producers.get(message.queue);
@@ -309,17 +378,15 @@ export class Koban implements RecordedReader {
     else if (message.action === 'scale') producer.scale(message.limit);
   }
 
-  /** For koban/testing: the pieces that run jobs inline. Keyed by a symbol the package does not export. */
-  [kobanInternals]() {
-    return {
-      database: this.database,
-      config: this.config,
+  /** For koban/testing: runs jobs on this node's executor. Keyed by a symbol the package does not export. */
+  [testingHarness](): TestingHarness {
+    return new TestingHarness(this.engine, this.catalog, {
       catalog: this.catalog,
       events: this.events,
-      acker: this.acker,
-      running: this.running,
-      services: this.services,
+      logger: this.config.logger,
+      node: this.config.node,
       hooks: this.processHooks,
-    };
+      contexts: this.contexts(),
+    });
   }
 }

@@ -1,11 +1,29 @@
+/** The stable codes of Koban's errors, one per error class. */
+export type KobanErrorCode =
+  | 'config'
+  | 'validation'
+  | 'database'
+  | 'migration'
+  | 'timeout'
+  | 'unknown_worker'
+  | 'shutdown'
+  | 'cancelled'
+  | 'encryption'
+  | 'recorded_too_large'
+  | 'workflow'
+  | 'batch'
+  | 'assertion'
+  | 'codegen'
+  | 'codegen_setup';
+
 /**
  * Every error Koban throws is a KobanError with a stable `code`, so callers can branch on the
  * code instead of parsing messages.
  */
 export class KobanError extends Error {
-  readonly code: string;
+  readonly code: KobanErrorCode;
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: KobanErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
@@ -63,11 +81,12 @@ export class KobanTimeoutError extends KobanError {
 
 /** A stored job names a worker this process does not know. */
 export class KobanUnknownWorkerError extends KobanError {
-  constructor(worker: string, known: readonly string[]) {
+  constructor(worker: string, known: readonly string[], node?: string) {
     super(
       'unknown_worker',
-      `no worker named "${worker}" is registered on this node (known: ${known.join(', ') || 'none'}). ` +
-        'Pass it in Koban.start({ workers }) or keep its old name with @Worker({ name }).',
+      `no worker named "${worker}" runs on ${node ? `node ${node}` : 'this node'} (it runs: ${known.join(', ') || 'none'}). ` +
+        'The job went back to the queue with its attempt given back, for a node that runs the worker. ' +
+        'Pass the worker in Koban.start({ workers }), or keep its old name with @Worker({ name }).',
     );
   }
 }
@@ -76,6 +95,13 @@ export class KobanUnknownWorkerError extends KobanError {
 export class KobanShutdownError extends KobanError {
   constructor(node: string) {
     super('shutdown', `node ${node} is shutting down; the job goes back to the queue`);
+  }
+}
+
+/** The reason given to `job.signal` when the job is cancelled (or deleted) while it runs. */
+export class KobanJobCancelledError extends KobanError {
+  constructor(id: string) {
+    super('cancelled', `job ${id} was cancelled while it ran`);
   }
 }
 
@@ -103,5 +129,26 @@ export class KobanRecordedLimitError extends KobanError {
     );
     this.bytes = bytes;
     this.limit = limit;
+  }
+}
+
+/** A workflow could not be built, inserted or appended to: an unknown id or dep, a cycle, a taken id. */
+export class KobanWorkflowError extends KobanError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('workflow', message, options);
+  }
+}
+
+/** A batch could not be inserted or appended to: an unknown or finished batch, a bad callback worker. */
+export class KobanBatchError extends KobanError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('batch', message, options);
+  }
+}
+
+/** A `koban/testing` assertion failed: the message says what was expected and what was found. */
+export class KobanAssertionError extends KobanError {
+  constructor(message: string) {
+    super('assertion', message);
   }
 }

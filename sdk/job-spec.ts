@@ -16,6 +16,8 @@ export interface JobOptions<Args = any> {
   scheduleIn?: number;
   /** Overrides the worker's unique options for this job; `false` turns uniqueness off. */
   unique?: UniqueOptions<Args> | false;
+  /** Makes the job part of this batch (a UUID): jobs inserted with the same id form one batch. */
+  batchId?: string;
 }
 
 declare const resultType: unique symbol;

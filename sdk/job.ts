@@ -1,18 +1,8 @@
-export const jobStates = [
-  'available',
-  'scheduled',
-  'executing',
-  'retryable',
-  'completed',
-  'discarded',
-  'cancelled',
-  'held',
-] as const;
+import type { JobBatch } from './batch-context.js';
+import type { JobState } from './states.js';
+import type { JobWorkflow } from './workflow-context.js';
 
-export type JobState = (typeof jobStates)[number];
-
-/** States a job never leaves on its own. */
-export const finalStates: readonly JobState[] = ['completed', 'discarded', 'cancelled'];
+export { finalStates, type JobState, jobStates } from './states.js';
 
 /** One failed attempt, kept on the job in order. */
 export interface JobError {
@@ -44,10 +34,20 @@ export interface JobRecord<Args = JsonObject, Meta extends JsonObject = JsonObje
   readonly cancelledAt: Date | null;
   readonly discardedAt: Date | null;
   readonly attemptedBy: readonly string[];
+  /** The workflow this job is a step of, or null. */
+  readonly workflowId: string | null;
+  /** The job's step name in its workflow, or null. */
+  readonly workflowStep: string | null;
+  /** The batch this job belongs to (or whose callback it runs), or null. */
+  readonly batchId: string | null;
 }
 
 /** The job handed to `process`: the stored job plus an abort signal for timeouts and shutdown. */
 export interface Job<Args = JsonObject, Meta extends JsonObject = JsonObject> extends JobRecord<Args, Meta> {
   /** Aborted when the attempt times out, the job is cancelled, or the node shuts down. */
   readonly signal: AbortSignal;
+  /** The job's workflow: its deps' recorded values, its steps, appending. Undefined outside a workflow. */
+  readonly workflow: JobWorkflow | undefined;
+  /** The job's batch: its jobs and counts. Undefined outside a batch. */
+  readonly batch: JobBatch | undefined;
 }

@@ -1,3 +1,5 @@
+import { KobanValidationError } from './errors.js';
+
 const outcomeBrand = Symbol.for('koban.outcome');
 
 /** A non-default result returned from `process`: cancel, snooze or discard. */
@@ -19,7 +21,9 @@ export function discard(reason: string): ControlOutcome {
 /** Run the job again in `seconds`; the attempt is not spent. */
 export function snooze(seconds: number): ControlOutcome {
   if (!Number.isFinite(seconds) || seconds < 0) {
-    throw new RangeError(`snooze(seconds): expected a non-negative number of seconds, got ${seconds}`);
+    throw new KobanValidationError([
+      { path: 'snooze(seconds)', message: `expected a non-negative number of seconds, got ${seconds}` },
+    ]);
   }
   return { [outcomeBrand]: true, kind: 'snooze', seconds };
 }

@@ -1,81 +1,133 @@
 import { KobanConfigError } from './errors.js';
+import { checkUuid } from './ids.js';
 import { isJobSpec, type JobSpec } from './job-spec.js';
 
-/** One job of a workflow: its step name, the job, and the steps it waits for. */
+/** How a step treats deps that did not complete, and how the sweeper treats it. */
+export interface StepFlags {
+  /** Run the step when a dep was cancelled, as if it had completed. Default false: the step is cancelled. */
+  readonly ignoreCancelled?: boolean;
+  /** Run the step when a dep was discarded (out of attempts). Default false: the step is cancelled. */
+  readonly ignoreDiscarded?: boolean;
+  /** Run the step when a dep was deleted before it finished. Default false: the step is cancelled. */
+  readonly ignoreDeleted?: boolean;
+  /**
+   * Milliseconds the sweeper waits, once all of a held step's deps have finished, before it
+   * releases or cancels the step itself. Koban releases steps in the transaction that finishes
+   * their last dep, so this only tunes the safety net. Default 1000.
+   */
+  readonly waitingDelay?: number;
+  /** Sweeps that may find a step unresolvable (a dep deleted) before the step is cancelled. Default 10. */
+  readonly waitingLimit?: number;
+}
+
+export interface WorkflowOptions extends StepFlags {
+  /** The workflow's id: a UUID. Default a new UUIDv7. */
+  readonly workflowId?: string;
+  /** A name for people: shown by `workflowStatus` and `job.workflow.name`. */
+  readonly workflowName?: string;
+}
+
+export interface StepOptions<Known extends string> extends StepFlags {
+  /** Steps (or sub-workflows) that must finish before this one runs. */
+  readonly deps?: readonly Known[];
+}
+
+/** One job of a workflow: its step name, the job, the steps it waits for, and its own flags. */
 export interface WorkflowStep<Spec extends JobSpec = JobSpec> {
   readonly name: string;
   readonly spec: Spec;
+  /** Step names; a dep on a sub-workflow is a dep on each of its steps. */
   readonly deps: readonly string[];
-}
-
-export interface WorkflowOptions {
-  /** Run a step whose dep was cancelled. Default false: the step is cancelled too. */
-  readonly ignoreCancelled?: boolean;
-  /** Run a step whose dep was discarded. Default false: the step is cancelled. */
-  readonly ignoreDiscarded?: boolean;
-}
-
-export interface StepOptions<Known extends string> {
-  /** Steps added earlier that must complete before this one runs. */
-  readonly deps?: readonly Known[];
+  readonly options: StepFlags;
 }
 
 /** What the compiler says when a step name is used twice. */
 export type StepNameTaken<Name extends string> =
   `step "${Name}" is already in this workflow; give each step its own name`;
 
+type Qualified<Name extends string, Sub> = {
+  readonly [Key in keyof Sub & string as `${Name}.${Key}`]: Sub[Key];
+};
+
 /**
  * An immutable workflow under construction. Each `add` returns a new workflow whose type knows
  * the steps so far, so the compiler rejects a repeated step name and a dep on a step not added
- * before. Insert it with `koban.insertAll(workflow)`; it gets an id only then.
+ * before. `External` names steps that exist outside the builder: the steps of a running
+ * workflow, when appending. Insert it with `koban.insertAll(workflow)`.
  */
-export interface Workflow<Steps extends Record<string, JobSpec> = {}> {
+export interface Workflow<Steps extends Record<string, unknown> = {}, External extends string = never> {
   readonly kind: 'workflow';
   readonly options: WorkflowOptions;
-  /** The steps in the order they were added; deps always name earlier steps. */
+  /** The steps in the order they were added; deps always name earlier steps (or external ones). */
   readonly steps: readonly WorkflowStep[];
+  /** Each sub-workflow's name, with the names of its steps. */
+  readonly groups: Readonly<Record<string, readonly string[]>>;
+  /** Whether deps may name steps outside this builder (a workflow being appended to). */
+  readonly external: boolean;
   add<Name extends string, Spec extends JobSpec>(
     name: Name extends keyof Steps ? StepNameTaken<Name> : Name,
     spec: Spec,
-    options?: StepOptions<keyof Steps & string>,
-  ): Workflow<Steps & { readonly [Key in Name]: Spec }>;
+    options?: StepOptions<(keyof Steps & string) | External>,
+  ): Workflow<Steps & { readonly [Key in Name]: Spec }, External>;
+  /**
+   * Adds a whole workflow as one part of this one. Its steps are named `name.step`, its own
+   * deps stay inside it, and its first steps wait for `deps`. Later steps may depend on `name`,
+   * which means every step of the sub-workflow.
+   */
+  addWorkflow<Name extends string, Sub extends Record<string, unknown>>(
+    name: Name extends keyof Steps ? StepNameTaken<Name> : Name,
+    workflow: Workflow<Sub>,
+    options?: StepOptions<(keyof Steps & string) | External>,
+  ): Workflow<Steps & { readonly [Key in Name]: Workflow<Sub> } & Qualified<Name, Sub>, External>;
 }
 
 /** The steps of a workflow type by name, with each step's job spec (and so its args and result types). */
-export type WorkflowSteps<W> = W extends Workflow<infer Steps> ? Steps : never;
+export type WorkflowSteps<W> = W extends Workflow<infer Steps, any> ? Steps : never;
 
-function checkStep(
-  steps: readonly WorkflowStep[],
-  name: unknown,
-  spec: unknown,
-  deps: unknown,
-): readonly string[] {
-  if (typeof name !== 'string' || name.trim() === '') {
+const flagNames = ['ignoreCancelled', 'ignoreDiscarded', 'ignoreDeleted'] as const;
+const countNames = ['waitingDelay', 'waitingLimit'] as const;
+
+/** Checks the flags a workflow or a step sets, and returns only those set. */
+export function checkStepFlags(value: StepFlags | undefined, where: string): StepFlags {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null) {
+    throw new KobanConfigError(`${where}: options must be an object, got ${JSON.stringify(value)}`);
+  }
+  const flags: Record<string, unknown> = {};
+  for (const name of flagNames) {
+    const flag = value[name];
+    if (flag === undefined) continue;
+    if (typeof flag !== 'boolean') {
+      throw new KobanConfigError(`${where}: ${name} must be true or false, got ${JSON.stringify(flag)}`);
+    }
+    flags[name] = flag;
+  }
+  for (const name of countNames) {
+    const count = value[name];
+    if (count === undefined) continue;
+    if (!Number.isInteger(count) || count < 0 || count > 2_147_483_647) {
+      throw new KobanConfigError(
+        `${where}: ${name} must be a whole number of at least 0${name === 'waitingDelay' ? ' (milliseconds)' : ''}, got ${JSON.stringify(count)}`,
+      );
+    }
+    flags[name] = count;
+  }
+  return flags as StepFlags;
+}
+
+function checkOptions(options: WorkflowOptions): WorkflowOptions {
+  const flags = checkStepFlags(options, 'workflow()');
+  const { workflowId, workflowName } = options;
+  if (workflowName !== undefined && (typeof workflowName !== 'string' || workflowName.trim() === '')) {
     throw new KobanConfigError(
-      `workflow.add: the step name must be a non-empty string, got ${JSON.stringify(name)}`,
+      `workflow(): workflowName must be a non-empty string, got ${JSON.stringify(workflowName)}`,
     );
   }
-  const where = `workflow.add('${name}')`;
-  if (steps.some((step) => step.name === name)) {
-    throw new KobanConfigError(
-      `${where}: a step named "${name}" was already added; give each step its own name`,
-    );
-  }
-  if (!isJobSpec(spec)) {
-    throw new KobanConfigError(`${where}: expected a job from MyWorker.new(args), got ${String(spec)}`);
-  }
-  if (deps === undefined) return [];
-  if (!Array.isArray(deps) || deps.some((dep) => typeof dep !== 'string')) {
-    throw new KobanConfigError(`${where}: deps must be a list of step names, got ${JSON.stringify(deps)}`);
-  }
-  const unknown = deps.filter((dep) => !steps.some((step) => step.name === dep));
-  if (unknown.length > 0) {
-    const known = steps.map((step) => step.name).join(', ') || 'none yet';
-    throw new KobanConfigError(
-      `${where}: deps name steps not added before it: ${unknown.join(', ')} (added: ${known}). Add those steps first`,
-    );
-  }
-  return [...new Set(deps as string[])];
+  return Object.freeze({
+    ...flags,
+    ...(workflowId === undefined ? {} : { workflowId: checkUuid(workflowId, 'workflowId', 'workflow()') }),
+    ...(workflowName === undefined ? {} : { workflowName }),
+  });
 }
 
 /** The run-time side of Workflow: the same data, without the compile-time step types. */
@@ -83,29 +135,138 @@ interface WorkflowData {
   readonly kind: 'workflow';
   readonly options: WorkflowOptions;
   readonly steps: readonly WorkflowStep[];
+  readonly groups: Readonly<Record<string, readonly string[]>>;
+  readonly external: boolean;
   add(name: string, spec: JobSpec, options?: StepOptions<string>): WorkflowData;
+  addWorkflow(name: string, workflow: WorkflowData, options?: StepOptions<string>): WorkflowData;
 }
 
-function build(options: WorkflowOptions, steps: readonly WorkflowStep[]): WorkflowData {
-  return Object.freeze({
+/** Checks a new step or sub-workflow name against those already taken. */
+export function checkStepName(
+  data: Pick<WorkflowData, 'steps' | 'groups'>,
+  name: unknown,
+  where: string,
+): string {
+  if (typeof name !== 'string' || name.trim() === '') {
+    throw new KobanConfigError(
+      `${where}: the step name must be a non-empty string, got ${JSON.stringify(name)}`,
+    );
+  }
+  if (name.includes('.') || name.length > 200) {
+    throw new KobanConfigError(
+      `${where}: step names may not contain '.' (it joins sub-workflow and step names) and have at most 200 characters`,
+    );
+  }
+  if (data.steps.some((step) => step.name === name) || name in data.groups) {
+    throw new KobanConfigError(
+      `${where}: a step named "${name}" was already added; give each step its own name`,
+    );
+  }
+  return name;
+}
+
+/** The step names a list of deps means: a sub-workflow's name stands for all of its steps. */
+function resolveDeps(data: WorkflowData, deps: unknown, where: string): string[] {
+  if (deps === undefined) return [];
+  if (!Array.isArray(deps) || deps.some((dep) => typeof dep !== 'string')) {
+    throw new KobanConfigError(`${where}: deps must be a list of step names, got ${JSON.stringify(deps)}`);
+  }
+  const resolved = new Set<string>();
+  const unknown: string[] = [];
+  for (const dep of deps as string[]) {
+    const group = data.groups[dep];
+    if (group) for (const step of group) resolved.add(step);
+    else if (data.steps.some((step) => step.name === dep) || data.external) resolved.add(dep);
+    else unknown.push(dep);
+  }
+  if (unknown.length > 0) {
+    const known =
+      [...data.steps.map((step) => step.name), ...Object.keys(data.groups)].join(', ') || 'none yet';
+    throw new KobanConfigError(
+      `${where}: deps name steps not added before it: ${unknown.join(', ')} (added: ${known}). Add those steps first`,
+    );
+  }
+  return [...resolved];
+}
+
+function build(
+  options: WorkflowOptions,
+  steps: readonly WorkflowStep[],
+  groups: Readonly<Record<string, readonly string[]>>,
+  external: boolean,
+): WorkflowData {
+  const data: WorkflowData = Object.freeze({
     kind: 'workflow' as const,
     options,
     steps,
+    groups,
+    external,
     add(name: string, spec: JobSpec, stepOptions?: StepOptions<string>) {
-      const deps = checkStep(steps, name, spec, stepOptions?.deps);
-      const step: WorkflowStep = Object.freeze({ name, spec, deps: Object.freeze(deps) });
-      return build(options, Object.freeze([...steps, step]));
+      const where = `workflow.add(${JSON.stringify(name)})`;
+      checkStepName(data, name, where);
+      if (!isJobSpec(spec)) {
+        throw new KobanConfigError(`${where}: expected a job from MyWorker.new(args), got ${String(spec)}`);
+      }
+      const deps = resolveDeps(data, stepOptions?.deps, where);
+      const step: WorkflowStep = Object.freeze({
+        name,
+        spec,
+        deps: Object.freeze(deps),
+        options: checkStepFlags(stepOptions, where),
+      });
+      return build(options, Object.freeze([...steps, step]), groups, external);
+    },
+    addWorkflow(name: string, sub: WorkflowData, stepOptions?: StepOptions<string>) {
+      const where = `workflow.addWorkflow(${JSON.stringify(name)})`;
+      checkStepName(data, name, where);
+      if (!isWorkflow(sub) || sub.steps.length === 0) {
+        throw new KobanConfigError(`${where}: expected a workflow() with at least one step`);
+      }
+      const deps = resolveDeps(data, stepOptions?.deps, where);
+      const flags = { ...checkStepFlags(sub.options, where), ...checkStepFlags(stepOptions, where) };
+      const prefixed = (step: string) => `${name}.${step}`;
+      const added = sub.steps.map((step) =>
+        Object.freeze({
+          name: prefixed(step.name),
+          spec: step.spec,
+          deps: Object.freeze(step.deps.length === 0 ? deps : step.deps.map(prefixed)),
+          options: Object.freeze({ ...flags, ...step.options }),
+        }),
+      );
+      const nested = Object.entries(sub.groups).map(([group, members]) => [
+        prefixed(group),
+        Object.freeze(members.map(prefixed)),
+      ]);
+      return build(
+        options,
+        Object.freeze([...steps, ...added]),
+        Object.freeze({
+          ...groups,
+          ...Object.fromEntries(nested),
+          [name]: Object.freeze(added.map((step) => step.name)),
+        }),
+        external,
+      );
     },
   });
+  return data;
 }
 
 /** Starts an empty workflow: `workflow().add('extract', ExtractWorker.new({ dataId: 1 }))`. */
 export function workflow(options: WorkflowOptions = {}): Workflow {
   // Step names and specs are tracked in the type only; the data is the same at every step.
-  return build(Object.freeze({ ...options }), Object.freeze([])) as unknown as Workflow;
+  return build(checkOptions(options), Object.freeze([]), Object.freeze({}), false) as unknown as Workflow;
 }
 
-export function isWorkflow(value: unknown): value is Workflow<Record<string, JobSpec>> {
+/** The builder `appendWorkflow` hands out: deps may name the running workflow's steps. */
+export function appendingWorkflow(): Workflow<{}, string> {
+  return build(Object.freeze({}), Object.freeze([]), Object.freeze({}), true) as unknown as Workflow<
+    {},
+    string
+  >;
+}
+
+export function isWorkflow(value: unknown): value is Workflow<Record<string, unknown>, any> {
   return (
     typeof value === 'object' &&
     value !== null &&

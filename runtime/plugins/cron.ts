@@ -1,15 +1,16 @@
 import { Cron } from 'croner';
 import { KobanConfigError } from '../../sdk/errors.js';
 import { newJob } from '../../sdk/job-spec.js';
+import { getWorkerDefinition } from '../../sdk/registry.js';
+import { jobStates, stateMask } from '../../sdk/states.js';
 import type { WorkerClass } from '../../sdk/worker.js';
 import type { CronEntry } from '../config.js';
-import type { Database } from '../database.js';
-import type { KobanEventEmitter } from '../events.js';
-import { insertRows } from '../insert.js';
-import { prepareJob } from '../prepare-job.js';
-import type { WorkerCatalog } from '../worker-catalog.js';
+import type { Engine } from '../engine/engine.js';
+import type { KobanPlugin, PluginContext } from '../plugin.js';
+import { prepareJobs } from '../workers/prepare-job.js';
+import type { WorkerCatalog } from '../workers/worker-catalog.js';
 
-const allStates = 0xff;
+const allStates = stateMask(jobStates);
 
 interface ScheduledEntry {
   readonly entry: CronEntry;
@@ -22,19 +23,19 @@ interface ScheduledEntry {
  * Inserts cron jobs on every node, each tick keyed `cron:<name>:<tick>` in the unique index, so
  * that the job of a tick exists once however many nodes fire it and whoever is leader.
  */
-export class CronScheduler {
+export class CronScheduler implements KobanPlugin {
+  readonly name = 'cron';
   private readonly entries: ScheduledEntry[];
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private firing: Promise<void> = Promise.resolve();
+  private report: (error: unknown) => void = () => {};
 
   constructor(
     entries: readonly CronEntry[],
     private readonly deps: {
-      database: Database;
-      schema: string;
+      engine: Engine;
       catalog: WorkerCatalog;
-      events: KobanEventEmitter;
       now?: () => Date;
     },
   ) {
@@ -51,17 +52,19 @@ export class CronScheduler {
           { cause: error },
         );
       }
-      const worker = deps.catalog.forClass(workerClassOf(entry));
+      const worker = getWorkerDefinition(workerClassOf(entry));
       return {
         entry,
-        name: entry.name ?? `${worker.definition.name}@${entry.expression}`,
+        name: entry.name ?? `${worker.name}@${entry.expression}`,
         schedule,
         next: null,
       };
     });
   }
 
-  start(): void {
+  start(context: PluginContext): void {
+    this.report = (error) => context.reportError(error);
+    this.stopped = false;
     const now = this.now();
     for (const scheduled of this.entries) scheduled.next = scheduled.schedule.nextRun(now);
     this.arm();
@@ -87,18 +90,20 @@ export class CronScheduler {
 
   async insertTick(scheduled: ScheduledEntry, tick: Date): Promise<number> {
     const { entry } = scheduled;
-    const row = prepareJob(newJob(workerClassOf(entry), entry.args ?? {}), {}, this.deps.catalog);
-    const [job] = await insertRows(this.deps.database, this.deps.schema, [
-      {
-        ...row,
-        meta: { ...row.meta, cron: scheduled.name, cronTick: tick.toISOString() },
-        uniqueKey: `cron:${scheduled.name}:${tick.toISOString()}`,
-        uniqueStates: allStates,
-        // The tick's key is held for good, whatever unique options the worker has.
-        uniquePeriod: null,
-        uniqueReplace: undefined,
-      },
-    ]);
+    const [row] = await prepareJobs(this.deps.catalog, [newJob(workerClassOf(entry), entry.args ?? {})]);
+    const [job] = await this.deps.engine.insert({
+      rows: [
+        {
+          ...row!,
+          meta: { ...row!.meta, cron: scheduled.name, cronTick: tick.toISOString() },
+          uniqueKey: `cron:${scheduled.name}:${tick.toISOString()}`,
+          uniqueStates: allStates,
+          // The tick's key is held for good, whatever unique options the worker has.
+          uniquePeriod: null,
+          uniqueReplace: undefined,
+        },
+      ],
+    });
     return job && !job.conflict ? 1 : 0;
   }
 
@@ -112,7 +117,7 @@ export class CronScheduler {
     this.timer = setTimeout(() => {
       this.firing = this.fire(this.now())
         .then(() => undefined)
-        .catch((error) => this.deps.events.emit('error', { source: 'cron', error }))
+        .catch((error) => this.report(error))
         .finally(() => this.arm());
     }, delay);
     this.timer.unref();

@@ -1,11 +1,80 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../database.js';
+import { Periodic } from '../node/periodic.js';
+import type { KobanPlugin, PluginContext } from '../plugin.js';
+import { claimLeadership, resignLeadership } from './leader.js';
+
+export interface HeartbeatOptions {
+  readonly schema: string;
+  readonly node: string;
+  readonly queues: readonly string[];
+  readonly interval: number;
+  /** Called when this node becomes the leader or stops being it. */
+  readonly onLeadership: (leader: boolean) => Promise<void>;
+}
 
 /**
- * Records that this node is alive, and which queues it runs. The first beat of a process restarts
- * the node's clock: jobs attempted under the same name before it belong to a dead process.
+ * Records that this node is alive and which queues it runs, and holds or claims leadership for
+ * the leader-only plugins. It starts with a first beat before the node claims any job: the
+ * lifeline takes a job attempted by a node it has no record of for an orphan.
  */
-export async function beat(
+export class Heartbeat implements KobanPlugin {
+  readonly name = 'heartbeat';
+  private periodic: Periodic | undefined;
+  private beaten = false;
+  private leader = false;
+
+  constructor(
+    private readonly database: Database,
+    private readonly options: HeartbeatOptions,
+  ) {}
+
+  async start(context: PluginContext): Promise<void> {
+    await this.beat();
+    this.periodic = new Periodic(
+      this.options.interval,
+      () => this.beat(),
+      (error) => context.reportError(error),
+    );
+    this.periodic.start(this.options.interval);
+  }
+
+  async stop(): Promise<void> {
+    await this.periodic?.stop();
+    this.periodic = undefined;
+  }
+
+  /**
+   * Leaves: gives up leadership, and forgets the node unless `keepNode`, which leaves its row so
+   * that the jobs it still holds are rescued once its heartbeat has lapsed.
+   */
+  async depart({ keepNode }: { keepNode: boolean }): Promise<void> {
+    const { schema, node } = this.options;
+    if (this.leader) {
+      this.leader = false;
+      await this.options.onLeadership(false);
+      await resignLeadership(this.database, schema, node).catch(() => undefined);
+    }
+    if (!keepNode) await removeNode(this.database, schema, node).catch(() => undefined);
+  }
+
+  private async beat(): Promise<void> {
+    const { schema, node, queues, interval } = this.options;
+    await beat(this.database, schema, node, queues, !this.beaten);
+    this.beaten = true;
+    const leader = await claimLeadership(this.database, schema, node, interval * 3);
+    if (leader !== this.leader) {
+      this.leader = leader;
+      await this.options.onLeadership(leader);
+    }
+  }
+}
+
+/**
+ * The first beat of a process restarts the node's clock: jobs attempted under the same name
+ * before it belong to a dead process.
+ */
+async function beat(
   database: Database,
   schema: string,
   node: string,
@@ -18,7 +87,7 @@ export async function beat(
       started_at = CASE WHEN ${first}::boolean THEN now() ELSE n.started_at END`);
 }
 
-export async function removeNode(database: Database, schema: string, node: string) {
+async function removeNode(database: Database, schema: string, node: string) {
   await database.query(sql`DELETE FROM ${sql.raw(schema)}.nodes WHERE name = ${node}`);
 }
 

@@ -1,44 +1,13 @@
-import { sql } from 'drizzle-orm';
-import type { Database } from '../database.js';
+import type { Engine } from '../engine/engine.js';
+import type { KobanPlugin } from '../plugin.js';
+import { periodicPlugin } from './periodic-plugin.js';
 
 /**
- * Rescues the executing jobs of nodes that stopped heartbeating, or that restarted under the same
- * name since the attempt began: back to available, or discarded
- * when no attempt is left. Each rescued job records why. Returns how many were rescued.
+ * Rescues the executing jobs of nodes that stopped heartbeating (or restarted), on the leader
+ * only, every heartbeat interval.
  */
-export async function rescueOrphans(
-  database: Database,
-  schema: string,
-  deadAfterMs: number,
-): Promise<number> {
-  const s = sql.raw(schema);
-  const rows = await database.query<{ queue: string }>(sql`
-    WITH orphaned AS MATERIALIZED (
-      SELECT j.id FROM ${s}.jobs j
-      WHERE j.state = 'executing' AND NOT EXISTS (
-        SELECT 1 FROM ${s}.nodes n
-        WHERE n.name = j.attempted_by[cardinality(j.attempted_by)]
-          AND n.heartbeat_at > now() - ${deadAfterMs} * interval '1 millisecond'
-          AND n.started_at <= j.attempted_at
-      )
-      FOR UPDATE OF j SKIP LOCKED
-    )
-    UPDATE ${s}.jobs j SET
-      state = CASE WHEN j.attempt >= j.max_attempts THEN 'discarded' ELSE 'available' END,
-      discarded_at = CASE WHEN j.attempt >= j.max_attempts THEN now() ELSE j.discarded_at END,
-      scheduled_at = CASE WHEN j.attempt >= j.max_attempts THEN j.scheduled_at ELSE now() END,
-      errors = array_append(j.errors, jsonb_build_object(
-        'attempt', j.attempt, 'at', now(),
-        'error', 'rescued: node ' || coalesce(j.attempted_by[cardinality(j.attempted_by)], '?') || ' stopped heartbeating or restarted'))
-    WHERE j.id = ANY(ARRAY(SELECT id FROM orphaned))
-    RETURNING j.queue`);
-  await database.query(sql`
-    DELETE FROM ${s}.nodes WHERE heartbeat_at < now() - ${deadAfterMs * 2} * interval '1 millisecond'`);
-  const queues = [...new Set(rows.map((row) => row.queue))];
-  if (queues.length > 0) {
-    await database.query(
-      sql`SELECT pg_notify(${`${schema}_insert`}, q) FROM unnest(${sql.param(queues)}::text[]) q`,
-    );
-  }
-  return rows.length;
+export function lifeline(engine: Engine, options: { rescueAfter: number; interval: number }): KobanPlugin {
+  return periodicPlugin('lifeline', options.interval, () => engine.rescue(options.rescueAfter), {
+    leaderOnly: true,
+  });
 }

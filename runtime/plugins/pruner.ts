@@ -1,17 +1,19 @@
-import { sql } from 'drizzle-orm';
-import type { Database } from '../database.js';
+import type { Engine } from '../engine/engine.js';
+import type { KobanPlugin } from '../plugin.js';
+import { periodicPlugin } from './periodic-plugin.js';
 
-/** Deletes finished jobs older than `maxAgeSeconds`, at most `limit` per run. */
-export async function pruneJobs(database: Database, schema: string, maxAgeSeconds: number, limit: number) {
-  const s = sql.raw(schema);
-  const rows = await database.query<{ pruned: number }>(sql`
-    WITH old AS MATERIALIZED (
-      SELECT id FROM ${s}.jobs
-      WHERE state IN ('completed', 'cancelled', 'discarded')
-        AND coalesce(completed_at, cancelled_at, discarded_at) < now() - ${maxAgeSeconds} * interval '1 second'
-      LIMIT ${limit}
-      FOR UPDATE SKIP LOCKED
-    ), pruned AS (DELETE FROM ${s}.jobs WHERE id = ANY(ARRAY(SELECT id FROM old)) RETURNING 1)
-    SELECT count(*)::int AS pruned FROM pruned`);
-  return rows[0]?.pruned ?? 0;
+export interface PrunerOptions {
+  /** Seconds a finished job is kept. */
+  readonly maxAge: number;
+  /** Milliseconds between runs. */
+  readonly interval: number;
+  /** Jobs deleted per run at most. */
+  readonly limit: number;
+}
+
+/** Deletes old finished jobs, on the leader only. */
+export function pruner(engine: Engine, options: PrunerOptions): KobanPlugin {
+  return periodicPlugin('pruner', options.interval, () => engine.prune(options.maxAge, options.limit), {
+    leaderOnly: true,
+  });
 }

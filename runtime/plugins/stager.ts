@@ -1,20 +1,8 @@
-import { sql } from 'drizzle-orm';
-import type { Database } from '../database.js';
+import type { Engine } from '../engine/engine.js';
+import type { KobanPlugin } from '../plugin.js';
+import { periodicPlugin } from './periodic-plugin.js';
 
-/** Makes due scheduled and retryable jobs available, and wakes the producers of their queues. */
-export async function stageDueJobs(database: Database, schema: string, limit = 5000): Promise<number> {
-  const s = sql.raw(schema);
-  const rows = await database.query<{ staged: number }>(sql`
-    WITH due AS MATERIALIZED (
-      SELECT id FROM ${s}.jobs
-      WHERE state IN ('scheduled', 'retryable') AND scheduled_at <= now()
-      ORDER BY scheduled_at LIMIT ${limit}
-      FOR UPDATE SKIP LOCKED
-    ), staged AS (
-      UPDATE ${s}.jobs SET state = 'available' WHERE id = ANY(ARRAY(SELECT id FROM due)) RETURNING queue
-    ), woken AS (
-      SELECT pg_notify(${`${schema}_insert`}, queue) FROM (SELECT DISTINCT queue FROM staged) q
-    )
-    SELECT (SELECT count(*) FROM staged)::int AS staged, (SELECT count(*) FROM woken)::int AS woken`);
-  return rows[0]?.staged ?? 0;
+/** Makes due scheduled and retryable jobs available, on every node (claims skip locked rows). */
+export function stager(engine: Engine, intervalMs: number): KobanPlugin {
+  return periodicPlugin('stager', intervalMs, () => engine.stage());
 }

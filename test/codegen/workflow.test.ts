@@ -82,8 +82,8 @@ describe('workflow() data', () => {
     const second = first.add('transform', transform, { deps: ['extract'] });
     expect(first.steps.map((step) => step.name)).toEqual(['extract']);
     expect(second.steps).toEqual([
-      { name: 'extract', spec: extract, deps: [] },
-      { name: 'transform', spec: transform, deps: ['extract'] },
+      { name: 'extract', spec: extract, deps: [], options: {} },
+      { name: 'transform', spec: transform, deps: ['extract'], options: {} },
     ]);
     expect(Object.isFrozen(second.steps)).toBe(true);
     expect(Object.isFrozen(second.steps[1]!.deps)).toBe(true);
@@ -106,7 +106,7 @@ describe('workflow() data', () => {
     expect(() => untyped.add('x', { args: {} })).toThrow(/expected a job from MyWorker\.new/);
     expect(() => untyped.add('x', extract, { deps: 'extract' })).toThrow(/deps must be a list/);
     expect(() => untyped.add('x', extract, { deps: ['nope'] })).toThrow(
-      "workflow.add('x'): deps name steps not added before it: nope (added: none yet). Add those steps first",
+      'workflow.add("x"): deps name steps not added before it: nope (added: none yet). Add those steps first',
     );
   });
 });

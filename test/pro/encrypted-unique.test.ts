@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defineWorker, type Job, newJob } from '../../index.js';
-import { canonicalJson } from '../../runtime/unique.js';
+import { canonicalJson } from '../../runtime/workers/unique.js';
 import { freshDatabase } from '../support/databases.js';
 import { startKoban } from '../support/koban.js';
 import { rawJob } from './support.js';

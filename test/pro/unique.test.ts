@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineWorker, type Job, Koban, KobanConfigError, newJob } from '../../index.js';
-import { canonicalJson } from '../../runtime/unique.js';
+import { canonicalJson } from '../../runtime/workers/unique.js';
 import { freshDatabase } from '../support/databases.js';
 import { startKoban } from '../support/koban.js';
 import { quietLogger } from '../support/wait.js';

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { defineWorker, type Job, newJob } from '../../index.js';
+import { defineWorker, type Job, KobanValidationError, newJob } from '../../index.js';
 import { freshDatabase, withSql } from '../support/databases.js';
 import { startKoban } from '../support/koban.js';
 import { waitFor } from '../support/wait.js';
@@ -98,6 +98,6 @@ describe('queue control across nodes', () => {
     release();
     await waitFor('all 10 jobs to complete', async () => (await countByState('gated')).completed === 10);
     expect(ranOn.filter((node) => node === 'runner').length).toBeGreaterThanOrEqual(6);
-    await expect(admin.scaleQueue('gated', 0)).rejects.toThrow(RangeError);
+    await expect(admin.scaleQueue('gated', 0)).rejects.toThrow(KobanValidationError);
   });
 });

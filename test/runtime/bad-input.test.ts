@@ -90,22 +90,26 @@ async function startError(config: KobanConfig): Promise<Error> {
 }
 
 describe('stored jobs this node cannot run', () => {
-  it('cancels a job naming an unknown worker, naming it and the known ones', async () => {
+  it('gives a job of an unknown worker back to the queue, attempt refunded, naming it and the known ones', async () => {
     const id = await insertRaw('GhostWorker', '{"a":1}');
     const koban = await startKoban({
       database: url,
       queues: { bad: 1 },
       workers: [KnownWorker, CodecWorker],
+      node: 'ghostless',
     });
     const job = await settled(koban, id);
-    expect(job.state).toBe('cancelled');
+    // Never cancelled or discarded: a node that runs the worker will take it.
+    expect(job.state).toBe('scheduled');
+    expect(job.attempt).toBe(0);
+    expect(job.scheduledAt.getTime()).toBeGreaterThan(Date.now());
     expect(job.args).toEqual({ a: 1 });
     expect(job.errors).toHaveLength(1);
     const message = job.errors[0]!.error;
     expect(message).toContain('KobanUnknownWorkerError');
-    expect(message).toContain('"GhostWorker"');
-    expect(message).toContain('known: CodecWorker, KnownWorker');
-    expect(job.cancelledAt).toBeInstanceOf(Date);
+    expect(message).toContain('"GhostWorker" runs on node ghostless');
+    expect(message).toContain('it runs: CodecWorker, KnownWorker');
+    expect(job.cancelledAt).toBeNull();
   });
 
   it('cancels a job whose stored args fail the worker codec, recording the validation error', async () => {

@@ -9,8 +9,7 @@ import {
   newJob,
 } from '../../index.js';
 import { Database } from '../../runtime/database.js';
-import { pruneJobs } from '../../runtime/plugins/pruner.js';
-import { stageDueJobs } from '../../runtime/plugins/stager.js';
+import { Engine } from '../../runtime/engine/engine.js';
 import { freshDatabase } from '../support/databases.js';
 import { startKoban } from '../support/koban.js';
 import { waitFor } from '../support/wait.js';
@@ -27,11 +26,13 @@ defineWorker(EventWorker, { queue: 'events', maxAttempts: 3 });
 let url: string;
 let sql: postgres.Sql;
 let database: Database;
+let engine: Engine;
 
 beforeAll(async () => {
   url = await freshDatabase();
   sql = postgres(url, { max: 2, onnotice: () => {} });
   database = await Database.open(url, { poolSize: 2 });
+  engine = new Engine(database, 'koban');
 });
 
 afterAll(async () => {
@@ -72,7 +73,7 @@ describe('stager', () => {
     const futureRetryable = await row({ state: 'retryable', scheduled: '10 s' });
     const completed = await row({ state: 'completed', scheduled: '-1 hour' });
 
-    expect(await stageDueJobs(database, 'koban')).toBe(2);
+    expect(await engine.stage()).toBe(2);
     expect(await states([dueScheduled, dueRetryable, futureScheduled, futureRetryable, completed])).toEqual({
       [dueScheduled]: 'available',
       [dueRetryable]: 'available',
@@ -82,7 +83,7 @@ describe('stager', () => {
     });
     await waitFor('both queues to be notified', () => woken.includes('stage-a') && woken.includes('stage-b'));
     await listener.unlisten();
-    expect(await stageDueJobs(database, 'koban')).toBe(0);
+    expect(await engine.stage()).toBe(0);
   });
 });
 
@@ -99,7 +100,7 @@ describe('pruner', () => {
         row({ state, scheduled: '-3 hours' }),
       ),
     );
-    expect(await pruneJobs(database, 'koban', 3600, 1000)).toBe(3);
+    expect(await engine.prune(3600, 1000)).toBe(3);
     const left = await states([...old, ...recent, ...unfinished]);
     expect(Object.keys(left).sort()).toEqual([...recent, ...unfinished].sort());
   });
@@ -108,9 +109,9 @@ describe('pruner', () => {
     await Promise.all(
       [1, 2, 3].map(() => row({ state: 'completed', queue: 'limited', finished: '-2 days' })),
     );
-    expect(await pruneJobs(database, 'koban', 3600, 2)).toBe(2);
-    expect(await pruneJobs(database, 'koban', 3600, 2)).toBe(1);
-    expect(await pruneJobs(database, 'koban', 3600, 2)).toBe(0);
+    expect(await engine.prune(3600, 2)).toBe(2);
+    expect(await engine.prune(3600, 2)).toBe(1);
+    expect(await engine.prune(3600, 2)).toBe(0);
   });
 
   it('runs on a started node with a short interval', async () => {

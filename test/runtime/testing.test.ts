@@ -100,12 +100,12 @@ describe('performJob', () => {
     expect(await performJob(ModeWorker, { mode: 'snooze' })).toEqual({ kind: 'snoozed', seconds: 30 });
   });
 
-  it('passes args through JSON, or through the codec of a generated builder', async () => {
+  it('checks args as an insert does, or passes them through the codec of a generated builder', async () => {
     const at = new Date('2030-05-06T07:08:09.000Z');
-    expect(await performJob(DatedWorker, { at })).toEqual({
-      kind: 'completed',
-      result: 'not a date: string',
-    });
+    // Without a codec, args are stored as JSON: an insert refuses a Date, and so does performJob.
+    await expect(performJob(DatedWorker, { at })).rejects.toThrow(
+      'args.at: a Date instance is not plain JSON; pass an ISO string, or run `npx gen` to get Date args decoded (DatedWorker)',
+    );
     expect(await performJob({ worker: DatedWorker, codec: datedCodec }, { at })).toEqual({
       kind: 'completed',
       result: '2030-05-06T07:08:09.000Z',

@@ -38,7 +38,7 @@ describe('control outcomes', () => {
 
   it('rejects a snooze that is not a non-negative number of seconds', () => {
     for (const seconds of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
-      expect(() => snooze(seconds)).toThrow(RangeError);
+      expect(() => snooze(seconds)).toThrow(KobanValidationError);
     }
     expect(() => snooze(-1)).toThrow('snooze(seconds): expected a non-negative number of seconds, got -1');
   });
@@ -87,10 +87,11 @@ describe('error messages', () => {
   });
 
   it('say how to fix an unknown worker', () => {
-    const error = new KobanUnknownWorkerError('OldName', ['NewName', 'Other']);
+    const error = new KobanUnknownWorkerError('OldName', ['NewName', 'Other'], 'node-1');
     expect(error.code).toBe('unknown_worker');
-    expect(error.message).toContain('no worker named "OldName"');
-    expect(error.message).toContain('known: NewName, Other');
+    expect(error.message).toContain('no worker named "OldName" runs on node node-1');
+    expect(error.message).toContain('it runs: NewName, Other');
+    expect(error.message).toContain('went back to the queue with its attempt given back');
     expect(error.message).toContain('@Worker({ name })');
   });
 });

@@ -1,0 +1,141 @@
+import type { Batch } from '../../sdk/batch.js';
+import { batchCallbacks, handlerName } from '../../sdk/batch-context.js';
+import { KobanBatchError, KobanValidationError } from '../../sdk/errors.js';
+import { uuidv7 } from '../../sdk/ids.js';
+import type { JsonObject } from '../../sdk/job.js';
+import type { JobSpec } from '../../sdk/job-spec.js';
+import type { WorkerClass } from '../../sdk/worker.js';
+import { checkQueueName } from '../../sdk/worker-options.js';
+import { callbackBit } from '../engine/batch-tracking.js';
+import type { InsertPlan, InsertRow, PlannedBatch } from '../engine/insert.js';
+import { jsonIssues } from '../workers/json-args.js';
+import { prepareJobs } from '../workers/prepare-job.js';
+import { storedArgs } from '../workers/stored-args.js';
+import type { WorkerCatalog } from '../workers/worker-catalog.js';
+
+/** The bits of the callbacks a worker class implements. */
+export function implementedCallbacks(worker: WorkerClass): number {
+  const prototype = worker.prototype as Record<string, unknown>;
+  let bits = 0;
+  for (const callback of batchCallbacks) {
+    if (typeof prototype[handlerName(callback)] === 'function') bits |= callbackBit(callback);
+  }
+  return bits;
+}
+
+interface CallbackChoice {
+  readonly worker: WorkerClass;
+  readonly args?: unknown;
+  readonly meta?: JsonObject;
+  readonly queue?: string;
+}
+
+/**
+ * The callback job of a batch as stored on its row: worker, queue, args in stored form (sealed
+ * for an encrypted worker), meta and the worker's attempts, priority and tags. Callback args
+ * are not the worker's job args, so only their JSON form is checked.
+ */
+async function storedCallback(
+  catalog: WorkerCatalog,
+  choice: CallbackChoice,
+): Promise<{ callback: JsonObject; callbacks: number }> {
+  const entry = await catalog.entryFor(choice.worker);
+  const { definition } = entry;
+  const callbacks = implementedCallbacks(choice.worker);
+  if (callbacks === 0) {
+    throw new KobanBatchError(
+      `${definition.name} is named as the callback worker, but has none of the methods ${batchCallbacks.map(handlerName).join(', ')}`,
+    );
+  }
+  const args = choice.args ?? {};
+  const meta = choice.meta ?? {};
+  const issues = [...jsonIssues(args, 'callbackArgs'), ...jsonIssues(meta, 'callbackMeta')];
+  if (issues.length > 0) throw new KobanValidationError(issues, definition.name);
+  return {
+    callbacks,
+    callback: {
+      worker: definition.name,
+      queue: choice.queue === undefined ? definition.queue : checkQueueName(choice.queue, 'callbackQueue'),
+      args: storedArgs(entry, args) as JsonObject,
+      meta,
+      tags: [...definition.tags],
+      maxAttempts: definition.maxAttempts,
+      priority: definition.priority,
+    },
+  };
+}
+
+/**
+ * The batches that rows join, for jobs built with `{ batchId }` (the seed's form): each batch's
+ * callback worker is the worker of its first job, when it implements any callback.
+ */
+export async function plannedBatches(
+  catalog: WorkerCatalog,
+  specs: readonly JobSpec[],
+  rows: readonly InsertRow[],
+): Promise<PlannedBatch[]> {
+  const first = new Map<string, WorkerClass>();
+  rows.forEach((row, index) => {
+    if (row.batchId != null && !first.has(row.batchId)) first.set(row.batchId, specs[index]!.worker);
+  });
+  const batches: PlannedBatch[] = [];
+  for (const [id, worker] of first) {
+    const stored = implementedCallbacks(worker) === 0 ? undefined : await storedCallback(catalog, { worker });
+    batches.push({ id, name: null, callback: stored?.callback ?? null, callbacks: stored?.callbacks ?? 0 });
+  }
+  return batches;
+}
+
+/** Everything `insertAll(batch(jobs, options))` writes. */
+export async function batchPlan(catalog: WorkerCatalog, batch: Batch): Promise<InsertPlan> {
+  const { options } = batch;
+  const id = options.batchId ?? uuidv7();
+  const prepared = await prepareJobs(catalog, batch.jobs);
+  const rows = prepared.map((row, index) => {
+    if (row.batchId != null && row.batchId !== id) {
+      throw new KobanBatchError(
+        `batch(): jobs[${index}] was built for batch ${row.batchId}, not this batch (${id})`,
+      );
+    }
+    return { ...row, batchId: id };
+  });
+  const named = options.callbackWorker;
+  const workers = new Set(batch.jobs.map((job) => job.worker));
+  const worker: WorkerClass | undefined =
+    named === undefined
+      ? workers.size === 1 && implementedCallbacks([...workers][0]!) !== 0
+        ? [...workers][0]
+        : undefined
+      : typeof named === 'function'
+        ? named
+        : named.worker;
+  const stored =
+    worker &&
+    (await storedCallback(catalog, {
+      worker,
+      args: options.callbackArgs,
+      meta: options.callbackMeta,
+      queue: options.callbackQueue,
+    }));
+  return {
+    rows,
+    batches: [
+      {
+        id,
+        name: options.batchName ?? null,
+        callback: stored?.callback ?? null,
+        callbacks: stored?.callbacks ?? 0,
+      },
+    ],
+  };
+}
+
+/** What `appendBatch(id, jobs)` writes: the jobs, counted into the batch. */
+export async function appendedBatchPlan(
+  catalog: WorkerCatalog,
+  batchId: string,
+  jobs: readonly JobSpec[],
+): Promise<InsertPlan> {
+  const rows = (await prepareJobs(catalog, jobs)).map((row) => ({ ...row, batchId }));
+  return { rows, batches: [{ id: batchId, name: null, callback: null, callbacks: 0 }] };
+}

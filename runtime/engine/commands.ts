@@ -1,0 +1,117 @@
+import { sql } from 'drizzle-orm';
+import { isFinalState, type JobState } from '../../sdk/states.js';
+import type { Executor } from '../database.js';
+import { type JobSelection, whereSelection } from '../job-queries.js';
+import type { EngineContext } from './context.js';
+import { signal } from './queue-meta.js';
+import { finalStateList } from './state-sql.js';
+import { type JobTransition, reportTransitions, toTransition, transitionColumns } from './transitions.js';
+
+/**
+ * Runs a write that returns transitions in a transaction, with the subscribers' writes, then
+ * aborts the jobs it took from executing on whatever node runs them.
+ */
+async function command(
+  ctx: EngineContext,
+  write: (tx: Executor) => Promise<Record<string, unknown>[]>,
+  report: (transition: JobTransition) => boolean = () => true,
+): Promise<JobTransition[]> {
+  const transitions = await ctx.database.transaction(async (tx) => {
+    const made = (await write(tx)).map(toTransition);
+    await reportTransitions(tx, ctx.subscribers, made.filter(report));
+    return made;
+  });
+  const executing = transitions.filter((row) => row.previous === 'executing').map((row) => row.id);
+  if (executing.length > 0) await signal(ctx, { action: 'abort', ids: executing });
+  return transitions;
+}
+
+/** Cancels the selected jobs that have not finished; running ones are aborted. Returns how many. */
+export async function cancelJobs(ctx: EngineContext, selection: JobSelection): Promise<number> {
+  const s = sql.raw(ctx.schema);
+  const cancelled = await command(ctx, (tx) =>
+    ctx.database.query(
+      sql`
+        WITH target AS MATERIALIZED (
+          SELECT id, state, attempt FROM ${s}.jobs
+          WHERE ${whereSelection(selection)} AND state NOT IN ${finalStateList}
+          ORDER BY id
+          FOR UPDATE
+        )
+        UPDATE ${s}.jobs j SET state = 'cancelled', cancelled_at = now()
+        FROM target WHERE j.id = target.id
+        RETURNING ${transitionColumns('j', 'target.state', 'target.attempt')}`,
+      tx,
+    ),
+  );
+  return cancelled.length;
+}
+
+/** Deletes the selected jobs; running ones are aborted. Returns how many. */
+export async function deleteJobs(ctx: EngineContext, selection: JobSelection): Promise<number> {
+  const s = sql.raw(ctx.schema);
+  const deleted = await command(
+    ctx,
+    (tx) =>
+      ctx.database.query(
+        sql`
+          WITH deleted AS (
+            DELETE FROM ${s}.jobs j WHERE ${whereSelection(selection)}
+            RETURNING ${transitionColumns('j', 'j.state', 'j.attempt', `'deleted'`)}
+          ), edges AS (
+            DELETE FROM ${s}.workflow_deps e USING deleted
+            WHERE deleted."workflowId" IS NOT NULL AND e.job_id = deleted.id
+          )
+          SELECT * FROM deleted`,
+        tx,
+      ),
+    // A job that had finished has been reported already; only unfinished ones change anything.
+    (transition) => !isFinalState(transition.previous),
+  );
+  return deleted.length;
+}
+
+/**
+ * Runs the selected finished, retryable or scheduled jobs again now, granting one more attempt
+ * where none is left. Executing and available jobs are left alone, and so is a unique job whose
+ * key another job holds now: running it again would make it a duplicate. A workflow step whose
+ * deps have not all finished waits for them again (`held`).
+ */
+export async function retryJobs(ctx: EngineContext, selection: JobSelection): Promise<number> {
+  const s = sql.raw(ctx.schema);
+  const retried = await command(
+    ctx,
+    (tx) =>
+      ctx.database.query(
+        sql`
+          WITH target AS MATERIALIZED (
+            SELECT t.id, t.state, (
+              SELECT count(*) FROM ${s}.workflow_deps e JOIN ${s}.jobs d ON d.id = e.dep_id
+              WHERE e.job_id = t.id AND d.state NOT IN ${finalStateList}
+            )::int AS pending
+            FROM ${s}.jobs t
+            WHERE ${whereSelection(selection)}
+              AND t.state IN ('completed', 'discarded', 'cancelled', 'retryable', 'scheduled')
+              AND (t.unique_key IS NULL OR NOT EXISTS (
+                SELECT 1 FROM ${s}.jobs holder WHERE holder.unique_active = t.unique_key AND holder.id <> t.id))
+            ORDER BY t.id
+            FOR UPDATE OF t
+          ), retried AS (
+            UPDATE ${s}.jobs j SET
+              state = CASE WHEN target.pending > 0 THEN 'held' ELSE 'available' END,
+              deps_remaining = CASE WHEN target.pending > 0 THEN target.pending ELSE j.deps_remaining END,
+              scheduled_at = now(), max_attempts = greatest(j.max_attempts, j.attempt + 1),
+              completed_at = NULL, cancelled_at = NULL, discarded_at = NULL
+            FROM target WHERE j.id = target.id
+            RETURNING ${transitionColumns('j', 'target.state', 'j.attempt')}
+          ), woken AS (
+            SELECT pg_notify(${`${ctx.schema}_insert`}, queue)
+            FROM (SELECT DISTINCT queue FROM retried WHERE state = 'available') q
+          )
+          SELECT *, (SELECT count(*) FROM woken) AS woken FROM retried`,
+        tx,
+      ),
+    (transition) => isFinalState(transition.previous as JobState),
+  );
+  return retried.length;
+}

@@ -1,0 +1,51 @@
+import { sql } from 'drizzle-orm';
+import type { EngineContext } from './context.js';
+import { reportTransitions, toTransition, transitionColumns } from './transitions.js';
+
+/**
+ * Rescues the executing jobs of nodes that stopped heartbeating, or that restarted under the same
+ * name since the attempt began: back to available, or discarded when no attempt is left. Each
+ * rescued job records why. Returns how many were rescued.
+ */
+export async function rescueOrphans(ctx: EngineContext, deadAfterMs: number): Promise<number> {
+  const { database, schema } = ctx;
+  const s = sql.raw(schema);
+  const rescued = await database.transaction(async (tx) => {
+    const rows = await database.query(
+      sql`
+        WITH orphaned AS MATERIALIZED (
+          SELECT j.id FROM ${s}.jobs j
+          WHERE j.state = 'executing' AND NOT EXISTS (
+            SELECT 1 FROM ${s}.nodes n
+            WHERE n.name = j.attempted_by[cardinality(j.attempted_by)]
+              AND n.heartbeat_at > now() - ${deadAfterMs} * interval '1 millisecond'
+              AND n.started_at <= j.attempted_at
+          )
+          ORDER BY j.id
+          FOR UPDATE OF j SKIP LOCKED
+        )
+        UPDATE ${s}.jobs j SET
+          state = CASE WHEN j.attempt >= j.max_attempts THEN 'discarded' ELSE 'available' END,
+          discarded_at = CASE WHEN j.attempt >= j.max_attempts THEN now() ELSE j.discarded_at END,
+          scheduled_at = CASE WHEN j.attempt >= j.max_attempts THEN j.scheduled_at ELSE now() END,
+          errors = array_append(j.errors, jsonb_build_object(
+            'attempt', j.attempt, 'at', now(),
+            'error', 'rescued: node ' || coalesce(j.attempted_by[cardinality(j.attempted_by)], '?') || ' stopped heartbeating or restarted'))
+        WHERE j.id = ANY(ARRAY(SELECT id FROM orphaned))
+        RETURNING ${transitionColumns('j', `'executing'`, 'j.attempt')}`,
+      tx,
+    );
+    const transitions = rows.map(toTransition);
+    await reportTransitions(tx, ctx.subscribers, transitions);
+    return transitions;
+  });
+  await database.query(sql`
+    DELETE FROM ${s}.nodes WHERE heartbeat_at < now() - ${deadAfterMs * 2} * interval '1 millisecond'`);
+  const queues = [...new Set(rescued.filter((row) => row.state === 'available').map((row) => row.queue))];
+  if (queues.length > 0) {
+    await database.query(
+      sql`SELECT pg_notify(${`${schema}_insert`}, q) FROM unnest(${sql.param(queues)}::text[]) q`,
+    );
+  }
+  return rescued.length;
+}

@@ -1,0 +1,149 @@
+import { type SQL, sql } from 'drizzle-orm';
+import { isFinalState, jobStates, stateBit } from '../../sdk/states.js';
+import type { Executor } from '../database.js';
+import type { EngineContext } from './context.js';
+import { initialStateSql } from './state-sql.js';
+import {
+  type JobTransition,
+  type TransitionSubscriber,
+  toTransition,
+  transitionColumns,
+} from './transitions.js';
+
+/**
+ * Which dep outcomes a step counts as done, besides `completed`: an edge's `ignore` bits. The
+ * bits of `cancelled` and `discarded` are their state bits; a dep deleted before it finished
+ * takes the bit after the last state.
+ */
+export const ignoreBits = {
+  cancelled: stateBit('cancelled'),
+  discarded: stateBit('discarded'),
+  deleted: 1 << jobStates.length,
+} as const;
+
+/** The `ignore` bits a step's flags give. */
+export function ignoreMask(flags: {
+  readonly ignoreCancelled?: boolean;
+  readonly ignoreDiscarded?: boolean;
+  readonly ignoreDeleted?: boolean;
+}): number {
+  return (
+    (flags.ignoreCancelled ? ignoreBits.cancelled : 0) |
+    (flags.ignoreDiscarded ? ignoreBits.discarded : 0) |
+    (flags.ignoreDeleted ? ignoreBits.deleted : 0)
+  );
+}
+
+/** The SQL bit of a dep outcome (`completed` counts as done anyway). */
+function outcomeBit(state: string): string {
+  return `CASE ${state} WHEN 'cancelled' THEN ${ignoreBits.cancelled} WHEN 'discarded' THEN ${ignoreBits.discarded} WHEN 'deleted' THEN ${ignoreBits.deleted} ELSE 0 END`;
+}
+
+/** The option that would have let a step run after a dep ended in `state` (SQL). */
+function ignoreOption(state: string): string {
+  return `CASE ${state} WHEN 'cancelled' THEN 'ignoreCancelled' WHEN 'discarded' THEN 'ignoreDiscarded' ELSE 'ignoreDeleted' END`;
+}
+
+/**
+ * The workflow side of the engine's transitions. A dep that finished counts down the steps
+ * waiting for it, under their row locks, in the transaction that finished it: the step whose
+ * count reaches zero is released (available, or scheduled when its time is ahead), exactly once
+ * however many deps finish at the same instant. A dep that ended cancelled, discarded or
+ * deleted cancels its waiting steps unless they ignore that outcome; the cancellations are
+ * reported in turn, which cancels their own dependents. A dep moved out of a final state by a
+ * retry makes its waiting steps wait for it again.
+ */
+export function workflowSubscriber(ctx: EngineContext): TransitionSubscriber {
+  return async (tx, transitions) => {
+    const finished: JobTransition[] = [];
+    const reopened: string[] = [];
+    for (const transition of transitions) {
+      if (transition.workflowId === null) continue;
+      if (transition.state === 'deleted' || isFinalState(transition.state)) finished.push(transition);
+      else if (isFinalState(transition.previous)) reopened.push(transition.id);
+    }
+    if (reopened.length > 0) await waitAgain(ctx, tx, reopened);
+    return finished.length > 0 ? releaseDependents(ctx, tx, finished) : [];
+  };
+}
+
+/** A dep that finished, and the one step it concerns when not all of its waiting steps. */
+export interface FinishedDep {
+  readonly id: string;
+  readonly state: string;
+  readonly only?: string;
+}
+
+/** Counts finished deps off their waiting steps; returns the transitions of the steps it cancelled. */
+export async function releaseDependents(
+  ctx: EngineContext,
+  tx: Executor,
+  finished: readonly FinishedDep[],
+): Promise<JobTransition[]> {
+  const s = sql.raw(ctx.schema);
+  const ok = `(f.state = 'completed' OR (e.ignore & ${outcomeBit('f.state')}) <> 0)`;
+  const rows = await ctx.database.query(
+    sql`
+      WITH hits AS MATERIALIZED (
+        SELECT e.job_id, count(*)::int AS n,
+          (array_agg(e.dep_step ORDER BY e.dep_step) FILTER (WHERE NOT ${sql.raw(ok)}))[1] AS failed_step,
+          (array_agg(f.state ORDER BY e.dep_step) FILTER (WHERE NOT ${sql.raw(ok)}))[1] AS failed_state,
+          (array_agg(f.id ORDER BY e.dep_step) FILTER (WHERE NOT ${sql.raw(ok)}))[1] AS failed_id
+        FROM unnest(${sql.param(finished.map((row) => row.id))}::bigint[], ${sql.param(finished.map((row) => row.state))}::text[],
+          ${sql.param(finished.map((row) => row.only ?? null))}::bigint[]) AS f(id, state, only_job)
+        JOIN ${s}.workflow_deps e ON e.dep_id = f.id AND (f.only_job IS NULL OR e.job_id = f.only_job)
+        GROUP BY e.job_id
+      ), locked AS MATERIALIZED (
+        SELECT j.id FROM ${s}.jobs j
+        WHERE j.id = ANY(ARRAY(SELECT job_id FROM hits)) AND j.state = 'held'
+        ORDER BY j.id
+        FOR UPDATE
+      )
+      UPDATE ${s}.jobs j SET
+        deps_remaining = greatest(j.deps_remaining - h.n, 0),
+        state = CASE WHEN h.failed_step IS NOT NULL THEN 'cancelled'
+          WHEN j.deps_remaining - h.n <= 0 THEN ${sql.raw(initialStateSql('j.scheduled_at', null))}
+          ELSE 'held' END,
+        cancelled_at = CASE WHEN h.failed_step IS NOT NULL THEN now() ELSE j.cancelled_at END,
+        errors = CASE WHEN h.failed_step IS NULL THEN j.errors ELSE array_append(j.errors, jsonb_build_object(
+          'attempt', j.attempt, 'at', now(),
+          'error', 'cancelled: workflow dep "' || h.failed_step || '" (job ' || h.failed_id || ') was ' ||
+            h.failed_state || '; set ' || ${sql.raw(ignoreOption('h.failed_state'))} || ' on the step to run it anyway')) END
+      FROM hits h
+      WHERE j.id = ANY(ARRAY(SELECT id FROM locked)) AND j.id = h.job_id AND j.state = 'held'
+      RETURNING ${transitionColumns('j', `'held'`, 'j.attempt')}`,
+    tx,
+  );
+  const changed = rows.map(toTransition);
+  await wakeReleased(ctx, tx, changed);
+  return changed.filter((row) => row.state === 'cancelled');
+}
+
+/** Steps waiting for deps that a retry moved out of a final state wait for them again. */
+async function waitAgain(ctx: EngineContext, tx: Executor, deps: readonly string[]): Promise<void> {
+  const s = sql.raw(ctx.schema);
+  await ctx.database.query(
+    sql`
+      WITH waits AS (
+        SELECT e.job_id, count(*)::int AS n FROM ${s}.workflow_deps e
+        WHERE e.dep_id = ANY(${sql.param(deps)}::bigint[]) GROUP BY e.job_id
+      ), locked AS MATERIALIZED (
+        SELECT j.id FROM ${s}.jobs j WHERE j.id = ANY(ARRAY(SELECT job_id FROM waits)) AND j.state = 'held'
+        ORDER BY j.id FOR UPDATE
+      )
+      UPDATE ${s}.jobs j SET deps_remaining = j.deps_remaining + w.n
+      FROM waits w WHERE j.id = ANY(ARRAY(SELECT id FROM locked)) AND j.id = w.job_id`,
+    tx,
+  );
+}
+
+/** Wakes the producers of the queues that released steps became available in. */
+export async function wakeReleased(ctx: EngineContext, tx: Executor, changed: readonly JobTransition[]) {
+  const queues = [...new Set(changed.filter((row) => row.state === 'available').map((row) => row.queue))];
+  if (queues.length === 0) return;
+  await ctx.database.query(notifyQueues(ctx.schema, queues), tx);
+}
+
+export function notifyQueues(schema: string, queues: readonly string[]): SQL {
+  return sql`SELECT pg_notify(${`${schema}_insert`}, q) FROM unnest(${sql.param(queues)}::text[]) q`;
+}

@@ -1,0 +1,345 @@
+import type { JobBatch } from '../../sdk/batch-context.js';
+import { type BatchCallback, handlerName } from '../../sdk/batch-context.js';
+import { KobanShutdownError, KobanTimeoutError, KobanUnknownWorkerError } from '../../sdk/errors.js';
+import type { Job, JobError } from '../../sdk/job.js';
+import { isControlOutcome } from '../../sdk/results.js';
+import type { ProcessOutcome } from '../../sdk/worker.js';
+import type { JobWorkflow } from '../../sdk/workflow-context.js';
+import type { KobanLogger } from '../config.js';
+import type { Ack } from '../engine/ack.js';
+import type { ClaimedRow } from '../engine/claim.js';
+import { toJob } from '../engine/job-row.js';
+import { isTracked } from '../engine/transitions.js';
+import { recordValue } from '../workers/recorded.js';
+import { decodeStoredArgs } from '../workers/stored-args.js';
+import type { RunnableWorker, WorkerCatalog } from '../workers/worker-catalog.js';
+import { defaultBackoff } from './backoff.js';
+import type { KobanEventEmitter } from './events.js';
+import type { ProcessHooks } from './hooks.js';
+import { JobAbort } from './job-abort.js';
+import { storableText } from './storable-text.js';
+
+/** Builds `job.workflow` and `job.batch` for the jobs that have them, when they are first read. */
+export interface JobContexts {
+  workflow(row: ClaimedRow): JobWorkflow;
+  batch(row: ClaimedRow): JobBatch;
+}
+
+export interface ExecutorDeps {
+  readonly catalog: WorkerCatalog;
+  readonly events: KobanEventEmitter;
+  readonly logger: KobanLogger;
+  readonly node: string;
+  /** `koban.hooks`: run around every attempt. */
+  readonly hooks?: ProcessHooks;
+  readonly contexts?: JobContexts;
+}
+
+/** A job while it runs on this node; `abort` is how cancel and shutdown reach it. */
+export interface RunningJob {
+  readonly id: string;
+  readonly abort: JobAbort;
+}
+
+/** What an attempt came to: the outcome hooks and events see, and the ack the engine writes. */
+export interface Attempt {
+  readonly outcome: ProcessOutcome;
+  readonly ack: Ack;
+}
+
+/** Longest wait before a node without the job's worker gives it back to the queue again. */
+const unknownWorkerMaxDelaySeconds = 3600;
+
+/**
+ * Runs one claimed job: decodes its args, calls the worker (or, for a batch callback job, the
+ * callback method) with a timeout, and turns whatever happened into an Ack. It never throws:
+ * every failure becomes an outcome on the job. The same code runs jobs for producers and for
+ * the testing helpers.
+ */
+export async function executeJob(
+  row: ClaimedRow,
+  deps: ExecutorDeps,
+  running: Map<string, RunningJob>,
+): Promise<Attempt> {
+  const id = String(row.id);
+  const tracked = isTracked(row);
+  const entry = deps.catalog.get(row.worker);
+  if (!entry) return giveBack(row, deps, tracked);
+  let args: unknown;
+  try {
+    args = decodeStoredArgs(entry, row.args, id, { callback: row.batchCallback !== null });
+  } catch (error) {
+    // Args that no longer fit the worker's contract (or fail decryption) would fail the same way on every retry.
+    const entryError = errorEntry(row.attempt, error);
+    return {
+      outcome: { kind: 'cancelled', reason: entryError.error },
+      ack: { id, attempt: row.attempt, state: 'cancelled', error: entryError, tracked },
+    };
+  }
+  const abort = new JobAbort();
+  const { contexts } = deps;
+  const job = toJob(row, args, {
+    abort,
+    workflow: row.workflowId !== null && contexts ? () => contexts.workflow(row) : undefined,
+    batch: row.batchId !== null && contexts ? () => contexts.batch(row) : undefined,
+  });
+  running.set(id, { id, abort });
+  const observed = deps.events.observesJobs;
+  const queueTime = observed
+    ? Math.max(0, (job.attemptedAt?.getTime() ?? Date.now()) - job.scheduledAt.getTime())
+    : 0;
+  if (observed) deps.events.emit('job:start', { job, queueTime });
+  const started = performance.now();
+  let attempt: Attempt;
+  try {
+    const result = await runWithTimeout(entry, job, row.batchCallback as BatchCallback | null, abort, deps);
+    const isCallback = row.batchCallback !== null;
+    // A value over the @Recorded limit, or not encodable, fails the attempt like a throw.
+    const recorded =
+      entry.definition.recorded && !isCallback && !isControlOutcome(result)
+        ? await recordValue(entry, result)
+        : undefined;
+    attempt = settle(id, job, result, recorded, tracked);
+  } catch (error) {
+    attempt = failed(id, job, entry, error, abort, deps, tracked);
+  } finally {
+    running.delete(id);
+  }
+  if (entry.instance.afterProcess || deps.hooks?.hasAfter)
+    await runAfterHook(entry, job, attempt.outcome, deps);
+  if (!observed) return attempt;
+  const runTime = performance.now() - started;
+  const { outcome } = attempt;
+  if (outcome.kind === 'error') {
+    deps.events.emit('job:exception', { job, queueTime, runTime, outcome, error: outcome.error });
+  } else {
+    deps.events.emit('job:stop', { job, queueTime, runTime, outcome });
+  }
+  return attempt;
+}
+
+/**
+ * A job whose worker this node does not run goes back to the queue with its attempt given back
+ * and the reason kept in its errors: in a rolling deploy, a node with the worker runs it. The
+ * wait doubles with each give-back, from a second up to an hour, so that a worker no node runs
+ * any more costs little. Nothing is cancelled or discarded for it.
+ */
+function giveBack(row: ClaimedRow, deps: ExecutorDeps, tracked: boolean): Attempt {
+  const error = new KobanUnknownWorkerError(row.worker, deps.catalog.names(), deps.node);
+  const earlier = (row.errors ?? []).filter((entry) =>
+    (typeof entry === 'string' ? entry : entry.error).includes(error.name),
+  ).length;
+  const seconds = Math.min(2 ** earlier, unknownWorkerMaxDelaySeconds);
+  return {
+    outcome: { kind: 'snoozed', seconds },
+    ack: {
+      id: String(row.id),
+      attempt: row.attempt,
+      state: 'scheduled',
+      delayMs: seconds * 1000,
+      refund: true,
+      error: errorEntry(row.attempt, error),
+      tracked,
+    },
+  };
+}
+
+async function runWithTimeout(
+  entry: RunnableWorker,
+  job: Job<unknown>,
+  callback: BatchCallback | null,
+  abort: JobAbort,
+  deps: ExecutorDeps,
+): Promise<unknown> {
+  const { timeout } = entry.definition;
+  const perform = () => (callback === null ? entry.instance.process(job) : runCallback(entry, job, callback));
+  const work =
+    entry.instance.beforeProcess || deps.hooks?.hasBefore
+      ? runBeforeHook(entry, job, deps).then(perform)
+      : perform();
+  if (timeout === undefined) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new KobanTimeoutError(entry.definition.name, timeout);
+      abort.abort(error);
+      reject(error);
+    }, timeout);
+  });
+  try {
+    return await Promise.race([work, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A batch callback job runs the worker's `handle…` method; a missing one fails the attempt. */
+function runCallback(entry: RunnableWorker, job: Job<unknown>, callback: BatchCallback): unknown {
+  const method = handlerName(callback);
+  const handler = (entry.instance as unknown as Record<string, unknown>)[method];
+  if (typeof handler !== 'function') {
+    throw new TypeError(
+      `${entry.definition.name} has no ${method}(job) method, but batch ${job.batch?.id} named it as its callback worker`,
+    );
+  }
+  return handler.call(entry.instance, job);
+}
+
+function settle(
+  id: string,
+  job: Job<unknown>,
+  result: unknown,
+  recorded: Buffer | undefined,
+  tracked: boolean,
+): Attempt {
+  const attempt = job.attempt;
+  if (!isControlOutcome(result)) {
+    const ack: Ack =
+      recorded === undefined
+        ? { id, attempt, state: 'completed', tracked }
+        : { id, attempt, state: 'completed', recorded, tracked };
+    return { outcome: { kind: 'completed', result }, ack };
+  }
+  switch (result.kind) {
+    case 'cancel':
+      return {
+        outcome: { kind: 'cancelled', reason: result.reason },
+        ack: {
+          id,
+          attempt,
+          state: 'cancelled',
+          error: reasonEntry(attempt, 'cancelled', result.reason),
+          tracked,
+        },
+      };
+    case 'discard':
+      return {
+        outcome: { kind: 'discarded', reason: result.reason },
+        ack: {
+          id,
+          attempt,
+          state: 'discarded',
+          error: reasonEntry(attempt, 'discarded', result.reason),
+          tracked,
+        },
+      };
+    case 'snooze':
+      return {
+        outcome: { kind: 'snoozed', seconds: result.seconds },
+        ack: {
+          id,
+          attempt,
+          state: 'scheduled',
+          delayMs: Math.round(result.seconds * 1000),
+          refund: true,
+          tracked,
+        },
+      };
+  }
+}
+
+function failed(
+  id: string,
+  job: Job<unknown>,
+  entry: RunnableWorker,
+  error: unknown,
+  abort: JobAbort,
+  deps: ExecutorDeps,
+  tracked: boolean,
+): Attempt {
+  const attempt = job.attempt;
+  if (abort.reason instanceof KobanShutdownError) {
+    // Interrupted by this node's shutdown, not by a fault of the job: run it again soon.
+    return {
+      outcome: { kind: 'snoozed', seconds: 0 },
+      ack: { id, attempt, state: 'scheduled', delayMs: 0, refund: true, tracked },
+    };
+  }
+  const entryError = errorEntry(attempt, error);
+  if (attempt >= job.maxAttempts) {
+    return {
+      outcome: { kind: 'error', error, state: 'discarded' },
+      ack: { id, attempt, state: 'discarded', error: entryError, tracked },
+    };
+  }
+  return {
+    outcome: { kind: 'error', error, state: 'retryable' },
+    ack: {
+      id,
+      attempt,
+      state: 'retryable',
+      error: entryError,
+      delayMs: backoffMs(entry, job, deps),
+      tracked,
+    },
+  };
+}
+
+function backoffMs(entry: RunnableWorker, job: Job<unknown>, deps: ExecutorDeps): number {
+  if (entry.instance.backoff) {
+    try {
+      const seconds = entry.instance.backoff(job);
+      if (Number.isFinite(seconds) && seconds >= 0) return Math.round(seconds * 1000);
+      deps.logger.warn(`${entry.definition.name}.backoff returned ${seconds}; using the default backoff`);
+    } catch (error) {
+      deps.logger.warn(`${entry.definition.name}.backoff threw; using the default backoff`, { error });
+    }
+  }
+  return defaultBackoff(job.attempt) * 1000;
+}
+
+async function runBeforeHook(entry: RunnableWorker, job: Job<unknown>, deps: ExecutorDeps) {
+  if (deps.hooks?.hasBefore)
+    await deps.hooks.runBefore(job, (hook, error) => reportHookError(hook, job, error, deps));
+  if (!entry.instance.beforeProcess) return;
+  try {
+    await entry.instance.beforeProcess(job);
+  } catch (error) {
+    reportHookError(`${entry.definition.name}.beforeProcess`, job, error, deps);
+  }
+}
+
+async function runAfterHook(
+  entry: RunnableWorker,
+  job: Job<unknown>,
+  outcome: ProcessOutcome,
+  deps: ExecutorDeps,
+) {
+  if (entry.instance.afterProcess) {
+    try {
+      await entry.instance.afterProcess(job, outcome);
+    } catch (error) {
+      reportHookError(`${entry.definition.name}.afterProcess`, job, error, deps);
+    }
+  }
+  if (deps.hooks?.hasAfter)
+    await deps.hooks.runAfter(job, outcome, (hook, error) => reportHookError(hook, job, error, deps));
+}
+
+/** Hooks are for observation: their failures are reported, never charged to the job. */
+function reportHookError(source: string, job: Job<unknown>, error: unknown, deps: ExecutorDeps) {
+  deps.logger.error(`${source} threw for job ${job.id} (${job.worker})`, { error });
+  deps.events.emit('error', { source, error });
+}
+
+/** An error as kept in the job's `errors`: text from user code made storable. */
+export function errorEntry(attempt: number, error: unknown): JobError {
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : `thrown: ${safeString(error)}`;
+  const stack = error instanceof Error ? error.stack : undefined;
+  const at = new Date().toISOString();
+  return stack
+    ? { attempt, at, error: storableText(message), stack: storableText(stack) }
+    : { attempt, at, error: storableText(message) };
+}
+
+function reasonEntry(attempt: number, kind: string, reason: string): JobError {
+  return { attempt, at: new Date().toISOString(), error: storableText(`${kind}: ${reason}`) };
+}
+
+function safeString(value: unknown): string {
+  try {
+    return typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  } catch {
+    return String(value);
+  }
+}

@@ -1,0 +1,103 @@
+import { KobanConfigError } from '../../sdk/errors.js';
+import type { KobanLogger } from '../config.js';
+import type { KobanPlugin, PluginContext } from '../plugin.js';
+
+export interface PluginHost {
+  readonly node: string;
+  readonly logger: KobanLogger;
+  /** Reports a failure; `source` names the plugin. */
+  report(source: string, error: unknown): void;
+}
+
+/**
+ * Starts and stops a node's plugins: the others at start, the leader-only ones when the node
+ * becomes the leader (and stops them when it stops being it). Leadership changes are applied
+ * one at a time, in order.
+ */
+export class PluginRunner {
+  private readonly running = new Set<KobanPlugin>();
+  private leader = false;
+  private stopped = false;
+  private changes: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly plugins: readonly KobanPlugin[],
+    private readonly host: PluginHost,
+  ) {
+    const names = new Set<string>();
+    for (const plugin of plugins) {
+      if (
+        typeof plugin?.name !== 'string' ||
+        typeof plugin.start !== 'function' ||
+        typeof plugin.stop !== 'function'
+      ) {
+        throw new KobanConfigError(
+          `plugins: expected objects with name, start(context) and stop(), got ${JSON.stringify(plugin)}`,
+        );
+      }
+      if (names.has(plugin.name)) {
+        throw new KobanConfigError(`plugins: two plugins are named "${plugin.name}"; give each its own name`);
+      }
+      names.add(plugin.name);
+    }
+  }
+
+  get isLeader(): boolean {
+    return this.leader;
+  }
+
+  /** Starts the plugins that run on every node, in order. */
+  async start(): Promise<void> {
+    for (const plugin of this.plugins) {
+      if (plugin.leaderOnly) continue;
+      await plugin.start(this.contextOf(plugin));
+      this.running.add(plugin);
+    }
+  }
+
+  private contextOf(plugin: KobanPlugin): PluginContext {
+    const { node, logger } = this.host;
+    return { node, logger, reportError: (error) => this.host.report(plugin.name, error) };
+  }
+
+  /** Starts or stops the leader-only plugins. */
+  setLeader(leader: boolean): Promise<void> {
+    this.changes = this.changes.then(async () => {
+      if (this.stopped || leader === this.leader) return;
+      this.leader = leader;
+      for (const plugin of this.plugins) {
+        if (!plugin.leaderOnly) continue;
+        if (leader) await this.startOne(plugin);
+        else await this.stopOne(plugin);
+      }
+    });
+    return this.changes;
+  }
+
+  /** Stops every running plugin but `keep`, last started first. */
+  async stop(keep: readonly KobanPlugin[] = []): Promise<void> {
+    this.stopped = true;
+    await this.changes;
+    for (const plugin of [...this.running].reverse()) {
+      if (!keep.includes(plugin)) await this.stopOne(plugin);
+    }
+  }
+
+  private async startOne(plugin: KobanPlugin): Promise<void> {
+    try {
+      await plugin.start(this.contextOf(plugin));
+      this.running.add(plugin);
+    } catch (error) {
+      this.host.report(plugin.name, error);
+    }
+  }
+
+  private async stopOne(plugin: KobanPlugin): Promise<void> {
+    if (!this.running.delete(plugin)) return;
+    try {
+      await plugin.stop();
+    } catch (error) {
+      this.host.report(plugin.name, error);
+    }
+  }
+}

@@ -1,0 +1,146 @@
+import type { ClaimedRow } from '../engine/claim.js';
+import type { Engine } from '../engine/engine.js';
+import type { Acker } from './acker.js';
+import { type ExecutorDeps, executeJob, type RunningJob } from './executor.js';
+
+export interface ProducerDeps extends ExecutorDeps {
+  readonly engine: Engine;
+  readonly acker: Acker;
+  readonly running: Map<string, RunningJob>;
+  readonly pollInterval: number;
+}
+
+/**
+ * Runs one queue on this node: keeps at most `limit` of its jobs executing, claims as many as
+ * there is room for in one statement, fetches again at once while claims come back full, and
+ * otherwise waits for a NOTIFY or the poll timer.
+ */
+export class Producer {
+  private active = 0;
+  private unacked = 0;
+  private fetching = false;
+  private fetchDone: Promise<void> = Promise.resolve();
+  private wakeRequested = false;
+  private queueHasMore = false;
+  private stopped = false;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    readonly queue: string,
+    private limitValue: number,
+    private pausedValue: boolean,
+    private readonly deps: ProducerDeps,
+  ) {}
+
+  start(): void {
+    this.pollTimer = setInterval(() => this.wake(), this.deps.pollInterval);
+    this.pollTimer.unref();
+    this.wake();
+  }
+
+  get limit(): number {
+    return this.limitValue;
+  }
+
+  get paused(): boolean {
+    return this.pausedValue;
+  }
+
+  get running(): number {
+    return this.active;
+  }
+
+  pause(): void {
+    this.pausedValue = true;
+  }
+
+  resume(): void {
+    this.pausedValue = false;
+    this.wake();
+  }
+
+  scale(limit: number): void {
+    this.limitValue = limit;
+    this.wake();
+  }
+
+  /** Asks for a fetch: from a NOTIFY, the poll timer, or a finished job. */
+  wake(): void {
+    if (this.stopped || this.pausedValue) return;
+    if (this.fetching) {
+      this.wakeRequested = true;
+      return;
+    }
+    this.fetchDone = this.dispatch();
+  }
+
+  /** Stops fetching; resolves when the jobs running now have finished or `graceMs` has passed. */
+  async stop(graceMs: number): Promise<boolean> {
+    this.stopped = true;
+    clearInterval(this.pollTimer);
+    // A claim already sent may still return rows; they run like the others.
+    await this.fetchDone;
+    return this.settled(graceMs);
+  }
+
+  /** Resolves true once no job of this producer runs, or false after `ms`. */
+  async settled(ms: number): Promise<boolean> {
+    if (this.inFlight.size === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms);
+    });
+    const drained = Promise.allSettled([...this.inFlight]).then(() => true);
+    const finished = await Promise.race([drained, timedOut]);
+    clearTimeout(timer);
+    return finished;
+  }
+
+  private async dispatch(): Promise<void> {
+    // Up to `limit` jobs run, and the next claim may overlap the writing of the last outcomes,
+    // but no more than `limit` outcomes may wait to be written: lagging acks slow fetching down.
+    const demand = Math.min(this.limitValue - this.active, 2 * this.limitValue - this.active - this.unacked);
+    if (demand <= 0) return;
+    this.fetching = true;
+    this.wakeRequested = false;
+    try {
+      const rows = await this.deps.engine.claim(this.queue, demand, this.deps.node);
+      this.queueHasMore = rows.length === demand;
+      for (const row of rows) this.run(row);
+    } catch (error) {
+      this.deps.events.emit('error', { source: `fetch ${this.queue}`, error });
+    } finally {
+      this.fetching = false;
+    }
+    if ((this.queueHasMore || this.wakeRequested) && !this.stopped && !this.pausedValue) this.wake();
+  }
+
+  private run(row: ClaimedRow): void {
+    this.active++;
+    const task = executeJob(row, this.deps, this.deps.running).then(async ({ ack }) => {
+      this.active--;
+      this.unacked++;
+      // Only a queue known to hold more work is worth a fetch per finished job.
+      if (this.queueHasMore) this.wakeSoon();
+      await this.deps.acker.add(ack);
+      this.unacked--;
+      this.inFlight.delete(task);
+      // A written outcome may lift the throttle on claims.
+      if (this.queueHasMore) this.wakeSoon();
+    });
+    this.inFlight.add(task);
+  }
+
+  private wakeScheduled = false;
+
+  /** Coalesces the wakes of jobs finishing in the same tick into one fetch. */
+  private wakeSoon(): void {
+    if (this.wakeScheduled) return;
+    this.wakeScheduled = true;
+    setImmediate(() => {
+      this.wakeScheduled = false;
+      this.wake();
+    });
+  }
+}

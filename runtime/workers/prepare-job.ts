@@ -1,0 +1,139 @@
+import { KobanValidationError } from '../../sdk/errors.js';
+import { checkUuid } from '../../sdk/ids.js';
+import { isJobSpec, type JobOptions, type JobSpec } from '../../sdk/job-spec.js';
+import { checkMaxAttempts, checkPriority, checkQueueName, checkTags } from '../../sdk/worker-options.js';
+import type { InsertRow } from '../engine/insert.js';
+import { jsonIssues } from './json-args.js';
+import { encodeArgs, storedArgs } from './stored-args.js';
+import { uniqueColumns, uniquePlanFor } from './unique.js';
+import { type CatalogWorker, keyRingOf, type WorkerCatalog } from './worker-catalog.js';
+
+/**
+ * Checks specs and their insert options, and turns them into rows. Throws before anything is
+ * written. Workers the node does not run are prepared for encoding on first use.
+ */
+export async function prepareJobs(
+  catalog: WorkerCatalog,
+  specs: readonly JobSpec[],
+  insertOptions: JobOptions = {},
+): Promise<InsertRow[]> {
+  const rows: InsertRow[] = new Array(specs.length);
+  for (let index = 0; index < specs.length; index++) {
+    const spec = specs[index];
+    if (!isJobSpec(spec)) {
+      const path = specs.length === 1 ? 'job' : `jobs[${index}]`;
+      throw new KobanValidationError([
+        {
+          path,
+          message: `expected a job built by MyWorker.new(args) or newJob(MyWorker, args), got ${describe(spec)}`,
+        },
+      ]);
+    }
+    const entry = catalog.knownEntry(spec.worker) ?? (await catalog.entryFor(spec.worker));
+    rows[index] = prepareJob(spec, insertOptions, entry);
+  }
+  return rows;
+}
+
+function describe(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** Checks one spec against its worker's prepared entry, and turns it into a row. */
+export function prepareJob(spec: JobSpec, insertOptions: JobOptions, entry: CatalogWorker): InsertRow {
+  const { definition } = entry;
+  const where = `insert ${definition.name}`;
+  const options = { ...spec.options, ...withoutUndefined(insertOptions) };
+  const meta = options.meta ?? {};
+  const metaIssues =
+    typeof meta === 'object' && meta !== null && !Array.isArray(meta)
+      ? jsonIssues(meta, 'meta')
+      : [
+          {
+            path: 'meta',
+            message: `expected an object, got ${Array.isArray(meta) ? 'an array' : JSON.stringify(meta)}`,
+          },
+        ];
+  if (metaIssues.length > 0) throw new KobanValidationError(metaIssues, definition.name);
+  const queue = options.queue === undefined ? definition.queue : checkQueueName(options.queue, where);
+  const args = encodeArgs(spec, entry);
+  const plan = uniquePlanFor(definition.unique, options.unique, where);
+  const unique =
+    plan &&
+    uniqueColumns(
+      plan,
+      { worker: definition.name, queue, args, meta },
+      definition.encrypted ? keyRingOf(entry).fingerprintKey : undefined,
+    );
+  return {
+    worker: definition.name,
+    queue,
+    args: storedArgs(entry, args),
+    meta,
+    tags: options.tags === undefined ? definition.tags : checkTags(options.tags, where),
+    maxAttempts:
+      options.maxAttempts === undefined
+        ? definition.maxAttempts
+        : checkMaxAttempts(options.maxAttempts, where),
+    priority: options.priority === undefined ? definition.priority : checkPriority(options.priority, where),
+    scheduledAt: scheduledAt(options, where),
+    uniqueKey: unique ? unique.uniqueKey : null,
+    uniqueStates: unique ? unique.uniqueStates : null,
+    uniquePeriod: unique?.uniquePeriod,
+    uniqueReplace: unique?.uniqueReplace,
+    batchId: options.batchId === undefined ? null : checkUuid(options.batchId, 'batchId', where),
+  };
+}
+
+/** PostgreSQL's timestamptz ends in the year 294276; anything past 9999 is a mistake. */
+const latestTime = Date.UTC(9999, 11, 31, 23, 59, 59);
+
+function scheduledAt(options: JobOptions, where: string): Date | null {
+  const at = requestedTime(options, where);
+  if (at !== null && !(at.getTime() <= latestTime)) {
+    const option = options.scheduledAt !== undefined ? 'scheduledAt' : 'scheduleIn';
+    throw new KobanValidationError([
+      { path: `options.${option}`, message: `the time is past the year 9999 (${where})` },
+    ]);
+  }
+  return at;
+}
+
+function requestedTime(options: JobOptions, where: string): Date | null {
+  if (options.scheduledAt !== undefined && options.scheduleIn !== undefined) {
+    throw new KobanValidationError([
+      { path: 'options', message: `give scheduledAt or scheduleIn, not both (${where})` },
+    ]);
+  }
+  if (options.scheduledAt !== undefined) {
+    if (!(options.scheduledAt instanceof Date) || Number.isNaN(options.scheduledAt.getTime())) {
+      throw new KobanValidationError([
+        {
+          path: 'options.scheduledAt',
+          message: `expected a valid Date, got ${String(options.scheduledAt)} (${where})`,
+        },
+      ]);
+    }
+    return options.scheduledAt;
+  }
+  if (options.scheduleIn !== undefined) {
+    if (!Number.isFinite(options.scheduleIn) || options.scheduleIn < 0) {
+      throw new KobanValidationError([
+        {
+          path: 'options.scheduleIn',
+          message: `expected seconds of at least 0, got ${options.scheduleIn} (${where})`,
+        },
+      ]);
+    }
+    return new Date(Date.now() + options.scheduleIn * 1000);
+  }
+  return null;
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== undefined)) as Partial<T>;
+}

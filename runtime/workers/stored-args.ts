@@ -1,0 +1,88 @@
+import type { Codec } from '../../sdk/codec.js';
+import { KobanValidationError } from '../../sdk/errors.js';
+import type { JobSpec } from '../../sdk/job-spec.js';
+import type { WorkerDefinition } from '../../sdk/registry.js';
+import { openArgs, sealArgs } from './encrypted-args.js';
+import { loadKeyRing } from './encryption.js';
+import { jsonIssues } from './json-args.js';
+import { applyStructured } from './structured.js';
+import { type CatalogWorker, checkWorkerFeatures, keyRingOf } from './worker-catalog.js';
+
+/**
+ * Args from typed value to JSON-safe data, enforcing the worker's contract: the spec's codec,
+ * else the catalog entry's codec (both from `npx gen`), else a JSON check plus the `@Structured`
+ * lists. Throws KobanValidationError listing every problem.
+ */
+export function encodeArgs(spec: JobSpec, entry: CatalogWorker): unknown {
+  const codec = (spec.codec ?? entry.args) as Codec<unknown> | undefined;
+  if (codec) return codec.encode(spec.args);
+  const { structured, name } = entry.definition;
+  let args = spec.args;
+  const issues =
+    typeof args === 'object' && args !== null && !Array.isArray(args)
+      ? jsonIssues(args, 'args')
+      : [{ path: 'args', message: `expected an object, got ${args === null ? 'null' : typeof args}` }];
+  if (structured && issues.length === 0) {
+    const checked = applyStructured(args, structured);
+    args = checked.value;
+    issues.push(...checked.issues);
+  }
+  if (issues.length > 0) throw new KobanValidationError(issues, name);
+  return args;
+}
+
+/** The args column value: encoded args, sealed in an envelope when the worker is encrypted. */
+export function storedArgs(entry: CatalogWorker, encoded: unknown): unknown {
+  return entry.definition.encrypted ? sealArgs(keyRingOf(entry), encoded) : encoded;
+}
+
+/**
+ * Stored args back to what `process` sees: opened when encrypted, then decoded by the codec, or
+ * checked against the `@Structured` lists. Throws when they no longer fit: the executor cancels
+ * such a job, since every retry would fail the same way.
+ */
+export function decodeStoredArgs(
+  entry: CatalogWorker,
+  stored: unknown,
+  jobId: string,
+  { callback = false } = {},
+): unknown {
+  const { definition } = entry;
+  const data = definition.encrypted ? openArgs(keyRingOf(entry), stored, jobId) : stored;
+  // A batch callback job carries the batch's callback args, not the worker's job args.
+  if (callback) return data;
+  if (entry.args) return entry.args.decode(data);
+  if (!definition.structured) return data;
+  const { value, issues } = applyStructured(data, definition.structured);
+  if (issues.length > 0) throw new KobanValidationError(issues, definition.name);
+  return value;
+}
+
+/** Stored args in readable form (opened, not decoded), for test helpers that show jobs. */
+export function readableArgs(entry: CatalogWorker | undefined, stored: unknown, jobId: string): unknown {
+  if (!entry?.definition.encrypted) return stored;
+  return openArgs(keyRingOf(entry), stored, jobId);
+}
+
+/**
+ * Args as `process` would see them after a trip through the database, for `performJob`:
+ * encoded and checked, sealed and opened with the worker's keys when it is encrypted, decoded.
+ */
+export async function roundTripArgs(
+  definition: WorkerDefinition,
+  codec: Codec<unknown> | undefined,
+  args: unknown,
+): Promise<unknown> {
+  checkWorkerFeatures(definition);
+  let data = codec ? codec.encode(args) : JSON.parse(JSON.stringify(args));
+  if (!codec && definition.structured) {
+    const { value, issues } = applyStructured(data, definition.structured);
+    if (issues.length > 0) throw new KobanValidationError(issues, definition.name);
+    data = value;
+  }
+  if (definition.encrypted) {
+    const ring = await loadKeyRing(definition.encrypted, definition.name);
+    data = openArgs(ring, sealArgs(ring, data), 'performJob');
+  }
+  return codec ? codec.decode(data) : data;
+}

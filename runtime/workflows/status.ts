@@ -1,0 +1,48 @@
+import { sql } from 'drizzle-orm';
+import { isFinalState, type JobState, jobStates } from '../../sdk/states.js';
+import type { WorkflowStatus } from '../../sdk/workflow-context.js';
+import type { Database } from '../database.js';
+
+/** Counts of each state, all zero. */
+export function emptyCounts(): Record<JobState, number> {
+  return Object.fromEntries(jobStates.map((state) => [state, 0])) as Record<JobState, number>;
+}
+
+/** A workflow's steps with their states and deps, and counts per state; null for an unknown id. */
+export async function workflowStatus(
+  database: Database,
+  schema: string,
+  id: string,
+): Promise<WorkflowStatus | null> {
+  const s = sql.raw(schema);
+  const [workflow] = await database.query<{ name: string | null }>(
+    sql`SELECT name FROM ${s}.workflows WHERE id = ${id}::uuid`,
+  );
+  if (!workflow) return null;
+  const steps = await database.query<{
+    id: string;
+    name: string;
+    worker: string;
+    state: JobState;
+    deps: string[] | null;
+  }>(sql`
+    SELECT j.id, j.workflow_step AS name, j.worker, j.state,
+      ARRAY(SELECT e.dep_step FROM ${s}.workflow_deps e WHERE e.job_id = j.id ORDER BY e.dep_step) AS deps
+    FROM ${s}.jobs j WHERE j.workflow_id = ${id}::uuid ORDER BY j.id`);
+  const counts = emptyCounts();
+  for (const step of steps) counts[step.state]++;
+  const finished = steps.every((step) => isFinalState(step.state));
+  return {
+    id,
+    name: workflow.name,
+    state: !finished ? 'executing' : counts.completed === steps.length ? 'completed' : 'failed',
+    counts,
+    steps: steps.map((step) => ({
+      name: step.name,
+      jobId: String(step.id),
+      worker: step.worker,
+      state: step.state,
+      deps: step.deps ?? [],
+    })),
+  };
+}

@@ -1,0 +1,63 @@
+import type { JobRecord } from './job.js';
+import type { JobState } from './states.js';
+import type { ResultOf, WorkerClass } from './worker.js';
+import type { Workflow } from './workflow.js';
+
+/** Which jobs of a workflow `job.workflow.jobs()` lists. */
+export interface WorkflowJobsFilter {
+  /** Only the steps this job waits for. Default false: every step. */
+  readonly onlyDeps?: boolean;
+  /** Only these step names. */
+  readonly names?: readonly string[];
+  /** Only jobs in these states. */
+  readonly states?: readonly JobState[];
+}
+
+/** A worker class, or a builder from `npx gen` that carries one: types a recorded value. */
+export type WorkerLike<W extends WorkerClass = WorkerClass> = W | { readonly worker: W };
+
+/** Adds steps to a running workflow; deps may name its existing steps. */
+export type WorkflowAppender = (workflow: Workflow<{}, string>) => Workflow<any, string>;
+
+/**
+ * `job.workflow` inside `process`: the job's place in its workflow, and what it may read from
+ * the other steps. Undefined for a job outside a workflow.
+ */
+export interface JobWorkflow {
+  readonly id: string;
+  /** The `workflowName` given when the workflow was built, or null. */
+  readonly name: string | null;
+  /** This job's step name (`parent.step` inside a sub-workflow). */
+  readonly step: string;
+  /**
+   * The value a `@Recorded` step of this workflow returned, or undefined when it has none (not
+   * completed, or not recorded). Names resolve within this job's sub-workflow first. Pass the
+   * step's worker or builder to type the value: `getRecorded('extract', ExtractWorker)`.
+   */
+  getRecorded<W extends WorkerClass>(step: string, worker: WorkerLike<W>): Promise<ResultOf<W> | undefined>;
+  getRecorded<Result = unknown>(step: string): Promise<Result | undefined>;
+  /** The recorded values of the workflow's completed steps (or only this job's deps), by step name. */
+  allRecorded(options?: { readonly onlyDeps?: boolean }): Promise<Record<string, unknown>>;
+  /** The workflow's jobs, in insert order. */
+  jobs(filter?: WorkflowJobsFilter): Promise<JobRecord[]>;
+  /** Adds steps to this workflow, as `koban.appendWorkflow(job.workflow.id, build)` does. */
+  append(build: WorkflowAppender): Promise<JobRecord<unknown>[]>;
+}
+
+/** The state of a workflow as `koban.workflowStatus(id)` reports it. */
+export interface WorkflowStatus {
+  readonly id: string;
+  readonly name: string | null;
+  /** `executing` while any step has not finished; then `completed` when all completed, else `failed`. */
+  readonly state: 'executing' | 'completed' | 'failed';
+  readonly counts: Readonly<Record<JobState, number>>;
+  readonly steps: readonly WorkflowStepStatus[];
+}
+
+export interface WorkflowStepStatus {
+  readonly name: string;
+  readonly jobId: string;
+  readonly worker: string;
+  readonly state: JobState;
+  readonly deps: readonly string[];
+}
