@@ -1,27 +1,33 @@
+export { type Batch, type BatchOptions, batch, isBatch } from './batch.js';
+export {
+  type BatchCallback,
+  type BatchCallbacks,
+  type BatchHandlerName,
+  type BatchStatus,
+  batchCallbacks,
+  type JobBatch,
+} from './batch-context.js';
 export type { Codec } from './codec.js';
 export { Encrypted, Recorded, Structured, Worker, type WorkerDecorator } from './decorators.js';
 export {
+  KobanAssertionError,
+  KobanBatchError,
   KobanConfigError,
   KobanDatabaseError,
   KobanEncryptionError,
   KobanError,
+  type KobanErrorCode,
+  KobanJobCancelledError,
   KobanMigrationError,
   KobanRecordedLimitError,
   KobanShutdownError,
   KobanTimeoutError,
   KobanUnknownWorkerError,
   KobanValidationError,
+  KobanWorkflowError,
   type ValidationIssue,
 } from './errors.js';
-export {
-  finalStates,
-  type Job,
-  type JobError,
-  type JobRecord,
-  type JobState,
-  type JsonObject,
-  jobStates,
-} from './job.js';
+export type { Job, JobError, JobRecord, JsonObject } from './job.js';
 export type { JobBuilder } from './job-builder.js';
 export { isJobSpec, type JobOptions, type JobSpec, newJob } from './job-spec.js';
 export type {
@@ -42,6 +48,15 @@ export {
   type WorkerEntry,
 } from './registry.js';
 export { type ControlOutcome, cancel, discard, isControlOutcome, snooze } from './results.js';
+export {
+  type FinalState,
+  finalStates,
+  type InitialState,
+  incompleteStates,
+  isFinalState,
+  type JobState,
+  jobStates,
+} from './states.js';
 export type {
   ArgsOf,
   ProcessOutcome,
@@ -63,6 +78,7 @@ export type {
 } from './worker-options.js';
 export {
   isWorkflow,
+  type StepFlags,
   type StepNameTaken,
   type StepOptions,
   type Workflow,
@@ -71,3 +87,11 @@ export {
   type WorkflowSteps,
   workflow,
 } from './workflow.js';
+export type {
+  JobWorkflow,
+  WorkerLike,
+  WorkflowAppender,
+  WorkflowJobsFilter,
+  WorkflowStatus,
+  WorkflowStepStatus,
+} from './workflow-context.js';

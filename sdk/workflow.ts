@@ -142,11 +142,7 @@ interface WorkflowData {
 }
 
 /** Checks a new step or sub-workflow name against those already taken. */
-export function checkStepName(
-  data: Pick<WorkflowData, 'steps' | 'groups'>,
-  name: unknown,
-  where: string,
-): string {
+function checkStepName(data: Pick<WorkflowData, 'steps' | 'groups'>, name: unknown, where: string): string {
   if (typeof name !== 'string' || name.trim() === '') {
     throw new KobanConfigError(
       `${where}: the step name must be a non-empty string, got ${JSON.stringify(name)}`,

@@ -17,6 +17,7 @@ import {
 } from './queue-meta.js';
 import { rescueOrphans } from './rescue.js';
 import { stageAllJobs, stageDueJobs } from './stage.js';
+import type { TransitionSubscriber } from './transitions.js';
 import { type AppendedStep, appendWorkflow } from './workflow-append.js';
 import { workflowSubscriber } from './workflow-release.js';
 import { type SweepResult, sweepHeldSteps } from './workflow-sweep.js';
@@ -33,11 +34,23 @@ import { type SweepResult, sweepHeldSteps } from './workflow-sweep.js';
  */
 export class Engine {
   private readonly ctx: EngineContext;
+  private readonly subscribers: TransitionSubscriber[] = [];
 
   constructor(database: Database, schema: string) {
-    const subscribers: EngineContext['subscribers'][number][] = [];
-    this.ctx = { database, schema, subscribers };
-    subscribers.push(workflowSubscriber(this.ctx), batchSubscriber(this.ctx));
+    this.ctx = { database, schema, subscribers: this.subscribers };
+    this.subscribers.push(workflowSubscriber(this.ctx), batchSubscriber(this.ctx));
+  }
+
+  /**
+   * Adds a subscriber to the transitions of workflow and batch jobs: it runs inside the
+   * transaction of each write that makes some. Returns the function that removes it.
+   */
+  subscribe(subscriber: TransitionSubscriber): () => void {
+    this.subscribers.push(subscriber);
+    return () => {
+      const index = this.subscribers.indexOf(subscriber);
+      if (index >= 0) this.subscribers.splice(index, 1);
+    };
   }
 
   get schema(): string {

@@ -28,11 +28,6 @@ export type JobRow = Omit<{ [Field in ReadField]: Raw<Select[Field]> }, 'args' |
   errors: (JobError | string)[] | null;
 };
 
-/** The SQL name of a field's column. */
-export function columnOf(field: keyof Columns): string {
-  return columns[field].name;
-}
-
 /** The select list of a job row, read from the table aliased `alias`: `j.max_attempts AS "maxAttempts", …`. */
 export function jobRowColumns(alias: string): SQL {
   return sql.raw(mapJobColumns((column) => `${alias}.${column}`));

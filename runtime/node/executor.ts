@@ -1,6 +1,11 @@
 import type { JobBatch } from '../../sdk/batch-context.js';
 import { type BatchCallback, handlerName } from '../../sdk/batch-context.js';
-import { KobanShutdownError, KobanTimeoutError, KobanUnknownWorkerError } from '../../sdk/errors.js';
+import {
+  KobanBatchError,
+  KobanShutdownError,
+  KobanTimeoutError,
+  KobanUnknownWorkerError,
+} from '../../sdk/errors.js';
 import type { Job, JobError } from '../../sdk/job.js';
 import { isControlOutcome } from '../../sdk/results.js';
 import type { ProcessOutcome } from '../../sdk/worker.js';
@@ -178,7 +183,7 @@ function runCallback(entry: RunnableWorker, job: Job<unknown>, callback: BatchCa
   const method = handlerName(callback);
   const handler = (entry.instance as unknown as Record<string, unknown>)[method];
   if (typeof handler !== 'function') {
-    throw new TypeError(
+    throw new KobanBatchError(
       `${entry.definition.name} has no ${method}(job) method, but batch ${job.batch?.id} named it as its callback worker`,
     );
   }

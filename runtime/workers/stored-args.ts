@@ -1,12 +1,10 @@
 import type { Codec } from '../../sdk/codec.js';
 import { KobanValidationError } from '../../sdk/errors.js';
 import type { JobSpec } from '../../sdk/job-spec.js';
-import type { WorkerDefinition } from '../../sdk/registry.js';
 import { openArgs, sealArgs } from './encrypted-args.js';
-import { loadKeyRing } from './encryption.js';
 import { jsonIssues } from './json-args.js';
 import { applyStructured } from './structured.js';
-import { type CatalogWorker, checkWorkerFeatures, keyRingOf } from './worker-catalog.js';
+import { type CatalogWorker, keyRingOf } from './worker-catalog.js';
 
 /**
  * Args from typed value to JSON-safe data, enforcing the worker's contract: the spec's codec,
@@ -62,27 +60,4 @@ export function decodeStoredArgs(
 export function readableArgs(entry: CatalogWorker | undefined, stored: unknown, jobId: string): unknown {
   if (!entry?.definition.encrypted) return stored;
   return openArgs(keyRingOf(entry), stored, jobId);
-}
-
-/**
- * Args as `process` would see them after a trip through the database, for `performJob`:
- * encoded and checked, sealed and opened with the worker's keys when it is encrypted, decoded.
- */
-export async function roundTripArgs(
-  definition: WorkerDefinition,
-  codec: Codec<unknown> | undefined,
-  args: unknown,
-): Promise<unknown> {
-  checkWorkerFeatures(definition);
-  let data = codec ? codec.encode(args) : JSON.parse(JSON.stringify(args));
-  if (!codec && definition.structured) {
-    const { value, issues } = applyStructured(data, definition.structured);
-    if (issues.length > 0) throw new KobanValidationError(issues, definition.name);
-    data = value;
-  }
-  if (definition.encrypted) {
-    const ring = await loadKeyRing(definition.encrypted, definition.name);
-    data = openArgs(ring, sealArgs(ring, data), 'performJob');
-  }
-  return codec ? codec.decode(data) : data;
 }

@@ -1,6 +1,7 @@
 import { createHmac, hash } from 'node:crypto';
 import { KobanConfigError } from '../../sdk/errors.js';
-import { type JobState, type JsonObject, jobStates } from '../../sdk/job.js';
+import type { JsonObject } from '../../sdk/job.js';
+import { incompleteStates, type JobState, jobStates, stateBit, stateMask } from '../../sdk/states.js';
 import type { ReplaceField, UniqueField, UniqueOptions, UniqueStates } from '../../sdk/worker-options.js';
 
 /** Unique options after defaults and checks, as the insert needs them. */
@@ -32,15 +33,11 @@ export interface UniqueColumns {
   readonly uniqueReplace: ReplacePlan | undefined;
 }
 
-export const stateBit = (state: JobState): number => 1 << jobStates.indexOf(state);
-const mask = (states: readonly JobState[]) => states.reduce((bits, state) => bits | stateBit(state), 0);
-
-const incomplete: JobState[] = ['available', 'scheduled', 'executing', 'retryable', 'held'];
 const namedStates: Record<Exclude<UniqueStates, readonly JobState[]>, number> = {
-  incomplete: mask(incomplete),
-  scheduled: mask(['scheduled']),
-  successful: mask([...incomplete, 'completed']),
-  all: mask(jobStates),
+  incomplete: stateMask(incompleteStates),
+  scheduled: stateMask(['scheduled']),
+  successful: stateMask([...incompleteStates, 'completed']),
+  all: stateMask(jobStates),
 };
 const uniqueFields: readonly UniqueField[] = ['worker', 'queue', 'args', 'meta'];
 const replaceFields: readonly ReplaceField[] = [
@@ -125,7 +122,7 @@ function statesMask(states: UniqueStates, fail: (message: string) => never): num
   const unknown = states.filter((state) => !jobStates.includes(state));
   if (unknown.length > 0)
     fail(`states: unknown state ${unknown.join(', ')}; expected ${jobStates.join(', ')}`);
-  return mask(states);
+  return stateMask(states);
 }
 
 function replacePlan(replace: UniqueOptions['replace'], fail: (message: string) => never): ReplacePlan {

@@ -18,7 +18,7 @@ const defaultWaitingLimit = 10;
  * cycle, or a step that does not exist; the error says which. With `external`, a dep that names
  * no step of the workflow is left for the engine to find among a running workflow's steps.
  */
-export function checkWorkflowSteps(workflow: Workflow<any, any>, where: string): readonly WorkflowStep[] {
+function checkWorkflowSteps(workflow: Workflow<any, any>, where: string): readonly WorkflowStep[] {
   const steps = workflow.steps as readonly WorkflowStep[];
   if (steps.length === 0) {
     throw new KobanWorkflowError(

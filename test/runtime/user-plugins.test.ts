@@ -1,0 +1,93 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Koban, KobanConfigError, type KobanPlugin, type PluginContext } from '../../index.js';
+import { freshDatabase } from '../support/databases.js';
+import { startKoban } from '../support/koban.js';
+import { waitFor } from '../support/wait.js';
+
+// Plugins passed to Koban.start run beside Koban's own: the others on every node, a leaderOnly
+// plugin on the leader alone, moving to another node when the leader stops.
+
+let url: string;
+
+beforeAll(async () => {
+  url = await freshDatabase();
+});
+
+/** A plugin that records which nodes run it. */
+function probe(name: string, leaderOnly: boolean, running: Set<string>, log: string[]): KobanPlugin {
+  let node: string | undefined;
+  return {
+    name,
+    leaderOnly,
+    start(context: PluginContext) {
+      node = context.node;
+      running.add(context.node);
+      log.push(`start ${context.node}`);
+    },
+    stop() {
+      running.delete(node!);
+      log.push(`stop ${node}`);
+    },
+  };
+}
+
+const fast = { heartbeatInterval: 100, rescueAfter: 1000 };
+
+describe('user plugins', () => {
+  it('run a leaderOnly plugin on one node at a time, and hand it over when the leader stops', async () => {
+    const running = new Set<string>();
+    const log: string[] = [];
+    const start = (node: string): Promise<Koban> =>
+      startKoban({
+        database: url,
+        queues: {},
+        node,
+        ...fast,
+        plugins: [probe('reports', true, running, log)],
+      });
+    const first = await start('plugin-a');
+    await waitFor('the first node to lead', () => running.has('plugin-a'));
+    const second = await start('plugin-b');
+    // Several heartbeats later, still only the first node runs it.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect([...running]).toEqual(['plugin-a']);
+    await first.stop();
+    expect(running.has('plugin-a')).toBe(false);
+    await waitFor('the second node to take over', () => running.has('plugin-b'));
+    expect([...running]).toEqual(['plugin-b']);
+    await second.stop();
+    expect(running.size).toBe(0);
+    expect(log).toEqual(['start plugin-a', 'stop plugin-a', 'start plugin-b', 'stop plugin-b']);
+  });
+
+  it('run other plugins on every node, from start to stop', async () => {
+    const running = new Set<string>();
+    const log: string[] = [];
+    const nodes = await Promise.all(
+      ['every-a', 'every-b'].map((node) =>
+        startKoban({
+          database: url,
+          queues: {},
+          node,
+          ...fast,
+          plugins: [probe('metrics', false, running, log)],
+        }),
+      ),
+    );
+    expect([...running].sort()).toEqual(['every-a', 'every-b']);
+    await Promise.all(nodes.map((koban) => koban.stop()));
+    expect(running.size).toBe(0);
+  });
+
+  it('refuse two plugins of one name, or an object that is not a plugin', async () => {
+    const plugin = probe('twice', false, new Set(), []);
+    await expect(startKoban({ database: url, queues: {}, plugins: [plugin, plugin] })).rejects.toThrow(
+      new KobanConfigError('plugins: two plugins are named "twice"; give each its own name'),
+    );
+    await expect(
+      startKoban({ database: url, queues: {}, plugins: [{ name: 'half' } as unknown as KobanPlugin] }),
+    ).rejects.toThrow(
+      /plugins: expected objects with name, start\(context\) and stop\(\), got \{"name":"half"\}/,
+    );
+  });
+});
