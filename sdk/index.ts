@@ -30,6 +30,7 @@ export {
 export type { Job, JobError, JobRecord, JsonObject } from './job.js';
 export type { JobBuilder } from './job-builder.js';
 export { isJobSpec, type JobOptions, type JobSpec, newJob } from './job-spec.js';
+export { toMermaid } from './mermaid.js';
 export type {
   CarriesResult,
   FetchRecordedOptions,

@@ -45,6 +45,16 @@ export interface WorkflowStep<Spec extends JobSpec = JobSpec> {
 export type StepNameTaken<Name extends string> =
   `step "${Name}" is already in this workflow; give each step its own name`;
 
+/**
+ * A step name the compiler accepts: one not taken yet. A workflow built in a loop has no known
+ * names (its steps are a `Record<string, …>`), so only the run-time check applies to it.
+ */
+type NewStepName<Steps, Name extends string> = string extends keyof Steps
+  ? Name
+  : Name extends keyof Steps
+    ? StepNameTaken<Name>
+    : Name;
+
 type Qualified<Name extends string, Sub> = {
   readonly [Key in keyof Sub & string as `${Name}.${Key}`]: Sub[Key];
 };
@@ -65,7 +75,7 @@ export interface Workflow<Steps extends Record<string, unknown> = {}, External e
   /** Whether deps may name steps outside this builder (a workflow being appended to). */
   readonly external: boolean;
   add<Name extends string, Spec extends JobSpec>(
-    name: Name extends keyof Steps ? StepNameTaken<Name> : Name,
+    name: NewStepName<Steps, Name>,
     spec: Spec,
     options?: StepOptions<(keyof Steps & string) | External>,
   ): Workflow<Steps & { readonly [Key in Name]: Spec }, External>;
@@ -75,7 +85,7 @@ export interface Workflow<Steps extends Record<string, unknown> = {}, External e
    * which means every step of the sub-workflow.
    */
   addWorkflow<Name extends string, Sub extends Record<string, unknown>>(
-    name: Name extends keyof Steps ? StepNameTaken<Name> : Name,
+    name: NewStepName<Steps, Name>,
     workflow: Workflow<Sub>,
     options?: StepOptions<(keyof Steps & string) | External>,
   ): Workflow<Steps & { readonly [Key in Name]: Workflow<Sub> } & Qualified<Name, Sub>, External>;

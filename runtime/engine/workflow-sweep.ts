@@ -60,7 +60,7 @@ export async function sweepHeldSteps(ctx: EngineContext, after: string): Promise
           SELECT id,
             CASE
               WHEN now() < settled_at + delay * interval '1 millisecond' THEN NULL
-              WHEN failed IS NOT NULL THEN 'cancelled: workflow dep "' || failed || '"; found by the workflow sweeper'
+              WHEN failed IS NOT NULL THEN 'cancelled: workflow dep "' || failed || '; found by the workflow sweeper'
               WHEN deleted IS NULL THEN 'release'
               WHEN now() >= settled_at + delay * (waiting_limit + 1) * interval '1 millisecond'
                 THEN 'cancelled: workflow dep "' || deleted || '" was deleted before it finished, and ' ||

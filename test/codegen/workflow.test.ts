@@ -4,12 +4,15 @@ import {
   isWorkflow,
   type Job,
   type JobSpec,
+  type JobWorkflow,
   KobanConfigError,
   newJob,
   type StepNameTaken,
+  type WorkflowAppender,
   type WorkflowSteps,
   workflow,
 } from '../../index.js';
+import { appendingWorkflow } from '../../sdk/workflow.js';
 
 class ExtractWorker {
   async process(job: Job<{ dataId: number }>): Promise<{ rows: number }> {
@@ -64,6 +67,54 @@ describe('workflow() types', () => {
       // @ts-expect-error the first step has nothing to wait for
       workflow().add('first', extract, { deps: ['extract'] });
     }).toThrow(KobanConfigError);
+  });
+
+  it('types sub-workflows: their name and qualified steps may be deps; a taken name is an error', () => {
+    const sub = workflow()
+      .add('extract', extract)
+      .add('transform', transform, { deps: ['extract'] });
+    const flow = workflow()
+      .add('first', extract)
+      .addWorkflow('part', sub, { deps: ['first'] });
+    expectTypeOf<keyof WorkflowSteps<typeof flow>>().toEqualTypeOf<
+      'first' | 'part' | 'part.extract' | 'part.transform'
+    >();
+    expectTypeOf<WorkflowSteps<typeof flow>['part.extract']>().toEqualTypeOf<
+      JobSpec<{ dataId: number }, { rows: number }>
+    >();
+    flow.add('after', load, { deps: ['part', 'part.transform'] });
+    expect(() => {
+      // @ts-expect-error "prt" is not a step or sub-workflow of this workflow
+      flow.add('after', load, { deps: ['prt'] });
+    }).toThrow(KobanConfigError);
+    expect(() => {
+      // @ts-expect-error step "part" is already in this workflow
+      flow.addWorkflow('part', sub);
+    }).toThrow(KobanConfigError);
+  });
+
+  it('lets an append name steps of the running workflow, but not repeat its own', () => {
+    const append: WorkflowAppender = (flow) =>
+      flow.add('extra', load, { deps: ['transform'] }).add('more', load, { deps: ['extra', 'extract'] });
+    expect(append(appendingWorkflow()).steps.map((step) => step.deps)).toEqual([
+      ['transform'],
+      ['extra', 'extract'],
+    ]);
+    const again: WorkflowAppender = (flow) =>
+      // @ts-expect-error step "extra" is already in this workflow
+      flow.add('extra', load).add('extra', load);
+    expect(() => again(appendingWorkflow())).toThrow(KobanConfigError);
+  });
+
+  it("types a dep's recorded value from its worker", () => {
+    // Type-checked, not run: it needs a running workflow.
+    const read = async (flow: JobWorkflow) => {
+      expectTypeOf(await flow.getRecorded('extract', ExtractWorker)).toEqualTypeOf<
+        { rows: number } | undefined
+      >();
+      expectTypeOf(await flow.getRecorded<string>('other')).toEqualTypeOf<string | undefined>();
+    };
+    expect(read).toBeTypeOf('function');
   });
 
   it('reads the duplicate-name error as a sentence', () => {
