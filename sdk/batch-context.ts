@@ -16,6 +16,22 @@ export type BatchCallback = (typeof batchCallbacks)[number];
 /** The method a callback runs: `completed` runs `handleCompleted(job)`. */
 export type BatchHandlerName = `handle${Capitalize<BatchCallback>}`;
 
+type StrayHandlers<Instance> = {
+  [Key in keyof Instance]: Key extends `handle${string}` ? (Key extends BatchHandlerName ? never : Key) : never;
+}[keyof Instance];
+
+/**
+ * `unknown` for a worker class whose `handle…` methods are all batch callbacks; otherwise a type
+ * the class lacks, whose property names the callbacks and whose value names the stray method.
+ */
+export type KnownCallbacks<W> = W extends abstract new (...args: any) => infer Instance
+  ? [StrayHandlers<Instance>] extends [never]
+    ? unknown
+    : {
+        readonly 'is not a batch callback; they are handleAttempted, handleCompleted, handleDiscarded, handleExhausted, handleCancelled, handleRetryable': StrayHandlers<Instance>;
+      }
+  : unknown;
+
 export function handlerName(callback: BatchCallback): BatchHandlerName {
   return `handle${callback[0]!.toUpperCase()}${callback.slice(1)}` as BatchHandlerName;
 }

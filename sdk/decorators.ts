@@ -1,3 +1,4 @@
+import type { KnownCallbacks } from './batch-context.js';
 import { defineWorker, defineWorkerFeature } from './registry.js';
 import type { WorkerClass } from './worker.js';
 import type {
@@ -10,8 +11,13 @@ import type {
 /**
  * A class decorator that works both as a TC39 standard decorator `(value, context)` and as a
  * legacy `experimentalDecorators` one `(target)`: the class is the first argument either way.
+ * It refuses, at compile time, a class with a `handle…` method that is not a batch callback: a
+ * misspelt `handleCompleted` would otherwise never run.
  */
-export type WorkerDecorator = <W extends WorkerClass>(target: W, context?: ClassDecoratorContext<W>) => void;
+export type WorkerDecorator = <W extends WorkerClass>(
+  target: W & KnownCallbacks<W>,
+  context?: ClassDecoratorContext<W>,
+) => void;
 
 /** Marks a class as a worker. Sugar for `defineWorker(Class, options)`. */
 export function Worker(options: WorkerOptions = {}): WorkerDecorator {

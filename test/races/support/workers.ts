@@ -85,4 +85,21 @@ export class CronTickWorker {
 }
 defineWorker(CronTickWorker, { queue: 'cron' });
 
-export const raceWorkers = [RecordRunWorker, HangWorker, CronTickWorker];
+/** A batch's callback worker: each callback run is recorded like a job run. */
+export class BatchRecorderWorker {
+  async process(_job: Job<Record<string, never>>) {}
+  async handleAttempted(job: Job<Record<string, never>>) {
+    await this.record(job);
+  }
+  async handleCompleted(job: Job<Record<string, never>>) {
+    await this.record(job);
+  }
+  private async record(job: Job<Record<string, never>>) {
+    await sql()`
+      INSERT INTO public.runs (job_id, node, attempt, finished_at)
+      VALUES (${job.id}, ${nodeOf(job)}, ${job.attempt}, clock_timestamp())`;
+  }
+}
+defineWorker(BatchRecorderWorker, { queue: 'q' });
+
+export const raceWorkers = [RecordRunWorker, HangWorker, CronTickWorker, BatchRecorderWorker];
