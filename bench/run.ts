@@ -1,7 +1,7 @@
 // Compares Koban with graphile-worker and pg-boss on one PostgreSQL server, in one run.
 // Each library and scenario runs in a fresh child process on a fresh database, dropped afterwards.
 // Usage: npm run bench -- [--only koban,graphile,pgboss] [--jobs 20000] [--big 100000] [--latency-jobs 200]
-//        [--runs 3] [--koban-limits 1000,2000,5000] [--scenarios insert,process,latency] [--quick] [--no-pro]
+//        [--runs 3] [--koban-limits 1000,2000,5000] [--scenarios insert,process,latency] [--quick] [--no-pro] [--no-flows]
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
@@ -34,6 +34,7 @@ const { values: flags } = parseArgs({
     scenarios: { type: 'string' },
     quick: { type: 'boolean', default: false },
     pro: { type: 'boolean', default: true },
+    flows: { type: 'boolean', default: true },
   },
 });
 const quick = flags.quick;
@@ -212,24 +213,32 @@ if (chosenLimit.size > 0)
   lines.push(`- Koban queue limits tried for processing: ${kobanLimits.join(', ')}; the best is shown.`);
 process.stdout.write(`${lines.join('\n')}\n`);
 
+/** Runs one of the Koban-only row scripts (pro.ts, flows.ts), which prints its own table. */
+async function rowsOf(script: string, args: readonly string[]): Promise<void> {
+  process.stdout.write('\n');
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench', script), ...args], {
+      cwd: root,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`bench/${script} exited with ${code}`)),
+    );
+  });
+}
+
 // The Pro rows: what unique inserts and encrypted jobs cost, each as a ratio to plain jobs.
 if (flags.pro && only.includes('koban')) {
   progress('Pro features: unique inserts and encrypted jobs against plain jobs...');
-  process.stdout.write('\n');
-  const proArgs = [
-    '--import',
-    'tsx',
-    join(root, 'bench/pro.ts'),
-    '--jobs',
-    String(jobs),
+  await rowsOf('pro.ts', ['--jobs', String(jobs), '--runs', String(runs)]);
+}
+// Workflows and batches, each as a ratio to as many plain jobs.
+if (flags.flows && only.includes('koban')) {
+  progress('Workflows and batches against plain jobs...');
+  await rowsOf('flows.ts', [
     '--runs',
     String(runs),
-  ];
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, proArgs, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
-    child.on('error', reject);
-    child.on('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`bench/pro.ts exited with ${code}`)),
-    );
-  });
+    ...(quick ? ['--width', '2000', '--chain', '200', '--small', '200', '--batch', '5000'] : []),
+  ]);
 }

@@ -91,6 +91,8 @@ export function kobanTables(schemaName: string) {
     callbacks: smallint('callbacks').notNull().default(0),
     /** Bits of the callbacks inserted so far: each is inserted once. */
     fired: smallint('fired').notNull().default(0),
+    /** The bits the last count update added to `fired`: the callbacks that update inserted. */
+    lastFired: smallint('last_fired').notNull().default(0),
     total: integer('total').notNull().default(0),
     attempted: integer('attempted').notNull().default(0),
     completed: integer('completed').notNull().default(0),

@@ -17,14 +17,20 @@ export type BatchCallback = (typeof batchCallbacks)[number];
 export type BatchHandlerName = `handle${Capitalize<BatchCallback>}`;
 
 type StrayHandlers<Instance> = {
-  [Key in keyof Instance]: Key extends `handle${string}` ? (Key extends BatchHandlerName ? never : Key) : never;
+  [Key in keyof Instance]: Key extends `handle${string}`
+    ? Key extends BatchHandlerName
+      ? never
+      : Key
+    : never;
 }[keyof Instance];
 
 /**
  * `unknown` for a worker class whose `handle…` methods are all batch callbacks; otherwise a type
  * the class lacks, whose property names the callbacks and whose value names the stray method.
  */
-export type KnownCallbacks<W> = W extends abstract new (...args: any) => infer Instance
+export type KnownCallbacks<W> = W extends abstract new (
+  ...args: any
+) => infer Instance
   ? [StrayHandlers<Instance>] extends [never]
     ? unknown
     : {

@@ -28,7 +28,11 @@ const stateStyles: Record<JobState, string> = {
 export function toMermaid(source: Workflow<any, any> | WorkflowStatus): string {
   const steps: DrawnStep[] = isWorkflow(source)
     ? source.steps.map((step) => ({ name: step.name, deps: step.deps }))
-    : (source as WorkflowStatus).steps.map((step) => ({ name: step.name, deps: step.deps, state: step.state }));
+    : (source as WorkflowStatus).steps.map((step) => ({
+        name: step.name,
+        deps: step.deps,
+        state: step.state,
+      }));
   const ids = new Map(steps.map((step, index) => [step.name, `s${index}`]));
   const lines = ['flowchart TD'];
   const box = (step: DrawnStep) => {

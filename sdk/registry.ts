@@ -85,7 +85,10 @@ function mergeOptions(target: WorkerClass, options: WorkerOptions): void {
  * Registers a class as a worker: the plain twin of `@Worker`. The stored name defaults to the class
  * name; set `name` to keep queued jobs running when the class is renamed.
  */
-export function defineWorker<W extends WorkerClass>(target: W & KnownCallbacks<W>, options: WorkerOptions = {}): W {
+export function defineWorker<W extends WorkerClass>(
+  target: W & KnownCallbacks<W>,
+  options: WorkerOptions = {},
+): W {
   const where = `worker ${(target as { name?: string })?.name || '(anonymous class)'}`;
   checkWorkerClass(target, where);
   checkOptions(options, where);

@@ -151,84 +151,129 @@ interface WorkflowData {
   addWorkflow(name: string, workflow: WorkflowData, options?: StepOptions<string>): WorkflowData;
 }
 
-/** Checks a new step or sub-workflow name against those already taken. */
-function checkStepName(data: Pick<WorkflowData, 'steps' | 'groups'>, name: unknown, where: string): string {
-  if (typeof name !== 'string' || name.trim() === '') {
-    throw new KobanConfigError(
-      `${where}: the step name must be a non-empty string, got ${JSON.stringify(name)}`,
-    );
-  }
-  if (name.includes('.') || name.length > 200) {
-    throw new KobanConfigError(
-      `${where}: step names may not contain '.' (it joins sub-workflow and step names) and have at most 200 characters`,
-    );
-  }
-  if (data.steps.some((step) => step.name === name) || name in data.groups) {
-    throw new KobanConfigError(
-      `${where}: a step named "${name}" was already added; give each step its own name`,
-    );
-  }
-  return name;
-}
+/**
+ * The steps of builders made one from another. A builder sees the first `length` entries; while
+ * a workflow is built in a line (each `add` on the newest builder), they all share one log, so
+ * an `add` costs the same for the 10,000th step as for the first. Adding to an older builder
+ * copies the entries it sees first, which keeps every builder immutable.
+ */
+class StepLog {
+  private readonly entries: WorkflowStep[] = [];
+  private readonly positions = new Map<string, number>();
 
-/** The step names a list of deps means: a sub-workflow's name stands for all of its steps. */
-function resolveDeps(data: WorkflowData, deps: unknown, where: string): string[] {
-  if (deps === undefined) return [];
-  if (!Array.isArray(deps) || deps.some((dep) => typeof dep !== 'string')) {
-    throw new KobanConfigError(`${where}: deps must be a list of step names, got ${JSON.stringify(deps)}`);
+  has(name: string, length: number): boolean {
+    return (this.positions.get(name) ?? length) < length;
   }
-  const resolved = new Set<string>();
-  const unknown: string[] = [];
-  for (const dep of deps as string[]) {
-    const group = data.groups[dep];
-    if (group) for (const step of group) resolved.add(step);
-    else if (data.steps.some((step) => step.name === dep) || data.external) resolved.add(dep);
-    else unknown.push(dep);
+
+  slice(length: number): readonly WorkflowStep[] {
+    return Object.freeze(this.entries.slice(0, length));
   }
-  if (unknown.length > 0) {
-    const known =
-      [...data.steps.map((step) => step.name), ...Object.keys(data.groups)].join(', ') || 'none yet';
-    throw new KobanConfigError(
-      `${where}: deps name steps not added before it: ${unknown.join(', ')} (added: ${known}). Add those steps first`,
-    );
+
+  names(length: number): string[] {
+    return this.entries.slice(0, length).map((step) => step.name);
   }
-  return [...resolved];
+
+  /** A log holding the first `length` entries and then `added`: this one, when nobody else extended it. */
+  extend(length: number, added: readonly WorkflowStep[]): StepLog {
+    let log: StepLog = this;
+    if (this.entries.length !== length) {
+      log = new StepLog();
+      for (const step of this.entries.slice(0, length)) log.push(step);
+    }
+    for (const step of added) log.push(step);
+    return log;
+  }
+
+  private push(step: WorkflowStep): void {
+    this.positions.set(step.name, this.entries.length);
+    this.entries.push(step);
+  }
 }
 
 function build(
   options: WorkflowOptions,
-  steps: readonly WorkflowStep[],
+  log: StepLog,
+  length: number,
   groups: Readonly<Record<string, readonly string[]>>,
   external: boolean,
 ): WorkflowData {
-  const data: WorkflowData = Object.freeze({
+  let steps: readonly WorkflowStep[] | undefined;
+  const has = (name: string) => log.has(name, length);
+
+  /** Checks a new step or sub-workflow name against those already taken. */
+  const checkName = (name: unknown, where: string): string => {
+    if (typeof name !== 'string' || name.trim() === '') {
+      throw new KobanConfigError(
+        `${where}: the step name must be a non-empty string, got ${JSON.stringify(name)}`,
+      );
+    }
+    if (name.includes('.') || name.length > 200) {
+      throw new KobanConfigError(
+        `${where}: step names may not contain '.' (it joins sub-workflow and step names) and have at most 200 characters`,
+      );
+    }
+    if (has(name) || name in groups) {
+      throw new KobanConfigError(
+        `${where}: a step named "${name}" was already added; give each step its own name`,
+      );
+    }
+    return name;
+  };
+
+  /** The step names a list of deps means: a sub-workflow's name stands for all of its steps. */
+  const resolveDeps = (deps: unknown, where: string): string[] => {
+    if (deps === undefined) return [];
+    if (!Array.isArray(deps) || deps.some((dep) => typeof dep !== 'string')) {
+      throw new KobanConfigError(`${where}: deps must be a list of step names, got ${JSON.stringify(deps)}`);
+    }
+    const resolved = new Set<string>();
+    const unknown: string[] = [];
+    for (const dep of deps as string[]) {
+      const group = groups[dep];
+      if (group) for (const step of group) resolved.add(step);
+      else if (has(dep) || external) resolved.add(dep);
+      else unknown.push(dep);
+    }
+    if (unknown.length > 0) {
+      const known = [...log.names(length), ...Object.keys(groups)].join(', ') || 'none yet';
+      throw new KobanConfigError(
+        `${where}: deps name steps not added before it: ${unknown.join(', ')} (added: ${known}). Add those steps first`,
+      );
+    }
+    return [...resolved];
+  };
+
+  return Object.freeze({
     kind: 'workflow' as const,
     options,
-    steps,
+    get steps() {
+      steps ??= log.slice(length);
+      return steps;
+    },
     groups,
     external,
     add(name: string, spec: JobSpec, stepOptions?: StepOptions<string>) {
       const where = `workflow.add(${JSON.stringify(name)})`;
-      checkStepName(data, name, where);
+      checkName(name, where);
       if (!isJobSpec(spec)) {
         throw new KobanConfigError(`${where}: expected a job from MyWorker.new(args), got ${String(spec)}`);
       }
-      const deps = resolveDeps(data, stepOptions?.deps, where);
+      const deps = resolveDeps(stepOptions?.deps, where);
       const step: WorkflowStep = Object.freeze({
         name,
         spec,
         deps: Object.freeze(deps),
         options: checkStepFlags(stepOptions, where),
       });
-      return build(options, Object.freeze([...steps, step]), groups, external);
+      return build(options, log.extend(length, [step]), length + 1, groups, external);
     },
     addWorkflow(name: string, sub: WorkflowData, stepOptions?: StepOptions<string>) {
       const where = `workflow.addWorkflow(${JSON.stringify(name)})`;
-      checkStepName(data, name, where);
+      checkName(name, where);
       if (!isWorkflow(sub) || sub.steps.length === 0) {
         throw new KobanConfigError(`${where}: expected a workflow() with at least one step`);
       }
-      const deps = resolveDeps(data, stepOptions?.deps, where);
+      const deps = resolveDeps(stepOptions?.deps, where);
       const flags = { ...checkStepFlags(sub.options, where), ...checkStepFlags(stepOptions, where) };
       const prefixed = (step: string) => `${name}.${step}`;
       const added = sub.steps.map((step) =>
@@ -245,7 +290,8 @@ function build(
       ]);
       return build(
         options,
-        Object.freeze([...steps, ...added]),
+        log.extend(length, added),
+        length + added.length,
         Object.freeze({
           ...groups,
           ...Object.fromEntries(nested),
@@ -255,18 +301,17 @@ function build(
       );
     },
   });
-  return data;
 }
 
 /** Starts an empty workflow: `workflow().add('extract', ExtractWorker.new({ dataId: 1 }))`. */
 export function workflow(options: WorkflowOptions = {}): Workflow {
   // Step names and specs are tracked in the type only; the data is the same at every step.
-  return build(checkOptions(options), Object.freeze([]), Object.freeze({}), false) as unknown as Workflow;
+  return build(checkOptions(options), new StepLog(), 0, Object.freeze({}), false) as unknown as Workflow;
 }
 
 /** The builder `appendWorkflow` hands out: deps may name the running workflow's steps. */
 export function appendingWorkflow(): Workflow<{}, string> {
-  return build(Object.freeze({}), Object.freeze([]), Object.freeze({}), true) as unknown as Workflow<
+  return build(Object.freeze({}), new StepLog(), 0, Object.freeze({}), true) as unknown as Workflow<
     {},
     string
   >;

@@ -1,5 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { JobError } from '../../sdk/job.js';
+import { ackDeltas, countBatchesStatement } from './batch-tracking.js';
 import type { EngineContext } from './context.js';
 import { reportTransitions, toTransition, transitionColumns } from './transitions.js';
 
@@ -16,35 +17,47 @@ export interface Ack {
   readonly refund?: boolean;
   /** A completed `@Recorded` job's value, as stored (see runtime/recorded-value.ts). */
   readonly recorded?: Buffer;
-  /** A workflow or batch job: its outcome is reported to the engine's subscribers. */
-  readonly tracked: boolean;
+  /**
+   * Who needs to hear of this outcome: nobody (a plain job); the job's batch only; or the
+   * subscribers, for a workflow step (which may also be in a batch).
+   */
+  readonly tracked: false | 'batch' | 'workflow';
 }
 
 /** Rows per statement for acks that carry per-row values (errors, delays, recorded results). */
 const rowsPerStatement = 500;
 
 /**
- * Writes attempt outcomes. Plain jobs take the statements alone, without a transaction. The
- * outcomes of workflow and batch jobs are written in one transaction with what they cause (a
- * released step, a batch callback), which the subscribers write in it.
+ * Writes attempt outcomes. Plain jobs take one statement per group of outcomes, without a
+ * transaction. The jobs of a batch do too: their statement also counts them into their batch
+ * and inserts the callbacks that became due (see countBatchesStatement). The outcomes of
+ * workflow steps are written in one transaction with what they cause (released or cancelled
+ * steps, and through those, batch counts), which the subscribers write in it.
  */
 export async function writeAcks(ctx: EngineContext, acks: readonly Ack[]): Promise<void> {
   const plain: Ack[] = [];
-  const tracked: Ack[] = [];
-  for (const ack of acks) (ack.tracked ? tracked : plain).push(ack);
-  for (const statement of ackStatements(ctx.schema, plain, false)) await ctx.database.query(statement);
-  if (tracked.length === 0) return;
+  const batched: Ack[] = [];
+  const steps: Ack[] = [];
+  for (const ack of acks)
+    (ack.tracked === 'workflow' ? steps : ack.tracked === 'batch' ? batched : plain).push(ack);
+  for (const statement of ackStatements(ctx.schema, plain, 'nothing')) await ctx.database.query(statement);
+  for (const statement of ackStatements(ctx.schema, batched, 'batch counts'))
+    await ctx.database.query(statement);
+  if (steps.length === 0) return;
   await ctx.database.transaction(async (tx) => {
     const transitions = [];
-    for (const statement of ackStatements(ctx.schema, tracked, true)) {
+    for (const statement of ackStatements(ctx.schema, steps, 'transitions')) {
       for (const row of await ctx.database.query(statement, tx)) transitions.push(toTransition(row));
     }
     await reportTransitions(tx, ctx.subscribers, transitions);
   });
 }
 
-/** The statements that write a list of acks; with `returning`, each returns its transitions. */
-export function ackStatements(schema: string, acks: readonly Ack[], returning: boolean): SQL[] {
+/** What an ack statement returns: nothing, the transitions it made, or (in itself) batch counts. */
+type Returning = 'nothing' | 'transitions' | 'batch counts';
+
+/** The statements that write a list of acks. */
+export function ackStatements(schema: string, acks: readonly Ack[], returning: Returning): SQL[] {
   const completedByAttempt = new Map<number, string[]>();
   const recorded: Ack[] = [];
   const others: Ack[] = [];
@@ -58,32 +71,53 @@ export function ackStatements(schema: string, acks: readonly Ack[], returning: b
     }
   }
   const statements: SQL[] = [];
-  for (const [attempt, ids] of completedByAttempt) statements.push(complete(schema, ids, attempt, returning));
-  for (const chunk of chunks(recorded)) statements.push(completeRecorded(schema, chunk, returning));
-  for (const chunk of chunks(others)) statements.push(finish(schema, chunk, returning));
+  for (const [attempt, ids] of completedByAttempt) {
+    statements.push(
+      withReturning(schema, returning, 'j.attempt', (end) => complete(schema, ids, attempt, end)),
+    );
+  }
+  for (const chunk of chunks(recorded)) {
+    statements.push(
+      withReturning(schema, returning, 'a.attempt', (end) => completeRecorded(schema, chunk, end)),
+    );
+  }
+  for (const chunk of chunks(others)) {
+    statements.push(withReturning(schema, returning, 'a.attempt', (end) => finish(schema, chunk, end)));
+  }
   return statements;
 }
 
-function returningTransitions(returning: boolean, previousAttempt: string): SQL {
-  return returning ? sql`RETURNING ${transitionColumns('j', `'executing'`, previousAttempt)}` : sql``;
+/** An ack statement `write(end)` with what it returns, or wrapped to count its batch jobs. */
+function withReturning(
+  schema: string,
+  returning: Returning,
+  previousAttempt: string,
+  write: (end: SQL) => SQL,
+): SQL {
+  if (returning === 'nothing') return write(sql``);
+  if (returning === 'transitions') {
+    return write(sql`RETURNING ${transitionColumns('j', `'executing'`, previousAttempt)}`);
+  }
+  const done = write(sql`RETURNING j.batch_id, j.state, ${sql.raw(previousAttempt)} AS "previousAttempt"`);
+  return sql`WITH done AS (${done}), ${countBatchesStatement(schema, ackDeltas)}`;
 }
 
 /**
  * The hot path. Completions are grouped by attempt so the statement needs no join: ids go in
  * one `= ANY(...)` that the primary key serves, and the attempt guard is a single value.
  */
-function complete(schema: string, ids: readonly string[], attempt: number, returning: boolean): SQL {
+function complete(schema: string, ids: readonly string[], attempt: number, end: SQL): SQL {
   return sql`
     UPDATE ${sql.raw(schema)}.jobs j SET state = 'completed', completed_at = now()
     WHERE id = ANY(${sql.param(ids)}::bigint[]) AND attempt = ${attempt} AND state = 'executing'
-    ${returningTransitions(returning, 'j.attempt')}`;
+    ${end}`;
 }
 
 /**
  * Completes jobs and stores their recorded values in one statement. Kept apart from the plain
  * completion, which carries only ids and attempts, so jobs that record nothing pay nothing.
  */
-function completeRecorded(schema: string, acks: readonly Ack[], returning: boolean): SQL {
+function completeRecorded(schema: string, acks: readonly Ack[], end: SQL): SQL {
   return sql`
     UPDATE ${sql.raw(schema)}.jobs j SET state = 'completed', completed_at = now(), recorded = decode(a.recorded, 'base64')
     FROM unnest(
@@ -92,10 +126,10 @@ function completeRecorded(schema: string, acks: readonly Ack[], returning: boole
     ) AS a(id, attempt, recorded)
     WHERE j.id = ANY(${sql.param(acks.map((ack) => ack.id))}::bigint[])
         AND j.id = a.id AND j.attempt = a.attempt AND j.state = 'executing'
-    ${returningTransitions(returning, 'a.attempt')}`;
+    ${end}`;
 }
 
-function finish(schema: string, acks: readonly Ack[], returning: boolean): SQL {
+function finish(schema: string, acks: readonly Ack[], end: SQL): SQL {
   const column = <T>(pick: (ack: Ack) => T) => sql.param(acks.map(pick));
   return sql`
     UPDATE ${sql.raw(schema)}.jobs j SET
@@ -112,7 +146,7 @@ function finish(schema: string, acks: readonly Ack[], returning: boolean): SQL {
     ) AS a(id, attempt, state, delay_ms, error, refund)
     WHERE j.id = ANY(${column((ack) => ack.id)}::bigint[])
       AND j.id = a.id AND j.attempt = a.attempt AND j.state = 'executing'
-    ${returningTransitions(returning, 'a.attempt')}`;
+    ${end}`;
 }
 
 /**

@@ -1,45 +1,103 @@
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { type BatchCallback, batchCallbacks } from '../../sdk/batch-context.js';
 import { isFinalState, type JobState, jobStates, stateMask } from '../../sdk/states.js';
 import type { Executor } from '../database.js';
 import type { EngineContext } from './context.js';
 import type { JobTransition, TransitionSubscriber } from './transitions.js';
 
-/** The bit of a callback in `batches.callbacks` and `batches.fired`. */
+/** The bit of a callback in `batches.callbacks`, `fired` and `last_fired`. */
 export function callbackBit(callback: BatchCallback): number {
   return 1 << batchCallbacks.indexOf(callback);
 }
 
-/** A batch's counters, as stored. */
-export interface BatchCounters {
-  readonly total: number;
-  readonly attempted: number;
-  readonly completed: number;
-  readonly discarded: number;
-  readonly cancelled: number;
-  readonly retryable: number;
+/** How one write moves a batch's counters. */
+interface Delta {
+  total: number;
+  attempted: number;
+  completed: number;
+  discarded: number;
+  cancelled: number;
+  retryable: number;
 }
 
-type Delta = { -readonly [Key in keyof BatchCounters]: number };
+const counters = ['total', 'attempted', 'completed', 'discarded', 'cancelled', 'retryable'] as const;
 
 /**
- * The callbacks whose condition holds for these counts (see BatchCallbacks in
- * sdk/batch-context.ts). Several can hold at once: the last job completing on its first attempt
- * makes both `attempted` and `completed` true; the last job being discarded makes `discarded`
- * and `exhausted` true.
+ * The callbacks whose condition holds once the counters have moved by `d`, as SQL bits (see
+ * BatchCallbacks in sdk/batch-context.ts). Several can hold at once: the last job completing on
+ * its first attempt makes `attempted` and `completed` true; the last job being discarded makes
+ * `discarded` and `exhausted` true.
  */
-export function dueCallbacks(counts: BatchCounters): number {
-  const finished = counts.completed + counts.discarded + counts.cancelled;
-  let bits = 0;
-  if (counts.total > 0 && counts.attempted >= counts.total) bits |= callbackBit('attempted');
-  if (counts.total > 0 && counts.completed >= counts.total) bits |= callbackBit('completed');
-  if (counts.discarded > 0) bits |= callbackBit('discarded');
-  if (counts.total > 0 && finished >= counts.total && counts.completed < counts.total)
-    bits |= callbackBit('exhausted');
-  if (counts.cancelled > 0) bits |= callbackBit('cancelled');
-  if (counts.retryable > 0) bits |= callbackBit('retryable');
-  return bits;
+function dueBits(): string {
+  const after = (counter: (typeof counters)[number]) => `(b.${counter} + d.${counter})`;
+  const finished = `(${after('completed')} + ${after('discarded')} + ${after('cancelled')})`;
+  const total = after('total');
+  const conditions: Record<BatchCallback, string> = {
+    attempted: `${total} > 0 AND ${after('attempted')} >= ${total}`,
+    completed: `${total} > 0 AND ${after('completed')} >= ${total}`,
+    discarded: `${after('discarded')} > 0`,
+    exhausted: `${total} > 0 AND ${finished} >= ${total} AND ${after('completed')} < ${total}`,
+    cancelled: `${after('cancelled')} > 0`,
+    retryable: `${after('retryable')} > 0`,
+  };
+  const bits = batchCallbacks.map(
+    (callback) => `CASE WHEN ${conditions[callback]} THEN ${callbackBit(callback)} ELSE 0 END`,
+  );
+  return `((${bits.join(' | ')}) & b.callbacks)`;
 }
+
+/**
+ * The statement that moves batches' counters by `deltas` (a SQL source of rows `id, total,
+ * attempted, completed, discarded, cancelled, retryable`) and inserts the callbacks whose
+ * condition became true, in one statement. Each batch row is locked, in id order, before it is
+ * counted; under that lock the update both adds the callbacks that now hold to `fired` and
+ * writes into `last_fired` those that were not in it, and the insert takes its callbacks from
+ * `last_fired`: each callback is inserted once, by the update that made it hold. Each callback
+ * job also holds the unique key `batch:<id>:<callback>`, so a second insert is impossible, not
+ * just unlikely. The work per write does not grow with the batch's size.
+ */
+export function countBatchesStatement(schema: string, deltas: SQL): SQL {
+  const s = sql.raw(schema);
+  const due = sql.raw(dueBits());
+  const callbackNames = sql.raw(
+    batchCallbacks.map((callback) => `('${callback}', ${callbackBit(callback)})`).join(', '),
+  );
+  return sql`
+    d AS MATERIALIZED (${deltas}),
+    locked AS MATERIALIZED (
+      SELECT b.id FROM ${s}.batches b JOIN d ON b.id = d.id ORDER BY b.id FOR UPDATE OF b
+    ),
+    counted AS (
+      UPDATE ${s}.batches b SET
+        ${sql.raw(counters.map((counter) => `${counter} = b.${counter} + d.${counter}`).join(', '))},
+        last_fired = ${due} & ~b.fired,
+        fired = b.fired | ${due}
+      FROM d JOIN locked l ON l.id = d.id
+      WHERE b.id = d.id
+      RETURNING b.id, b.last_fired, b.callback
+    )
+    INSERT INTO ${s}.jobs (state, worker, queue, args, meta, tags, max_attempts, priority,
+      batch_id, batch_callback, unique_key, unique_states)
+    SELECT 'available', c.callback->>'worker', c.callback->>'queue', c.callback->'args', c.callback->'meta',
+      ARRAY(SELECT jsonb_array_elements_text(c.callback->'tags')), (c.callback->>'maxAttempts')::int,
+      (c.callback->>'priority')::smallint, c.id, f.name, 'batch:' || c.id || ':' || f.name, ${stateMask(jobStates)}
+    FROM counted c JOIN (VALUES ${callbackNames}) AS f(name, bit) ON c.last_fired & f.bit <> 0
+    ON CONFLICT (unique_active) WHERE unique_active IS NOT NULL DO NOTHING`;
+}
+
+/**
+ * The counter deltas of the rows an ack statement returned (`done`: batch_id, state and the
+ * attempt the ack was for), for the batch-only fast path. An ack is for a job that was
+ * executing: its first attempt ended unless it snoozed (which gives the attempt back).
+ */
+export const ackDeltas = sql`
+  SELECT batch_id AS id, 0 AS total,
+    count(*) FILTER (WHERE state <> 'scheduled' AND "previousAttempt" = 1)::int AS attempted,
+    count(*) FILTER (WHERE state = 'completed')::int AS completed,
+    count(*) FILTER (WHERE state = 'discarded')::int AS discarded,
+    count(*) FILTER (WHERE state = 'cancelled')::int AS cancelled,
+    count(*) FILTER (WHERE state = 'retryable')::int AS retryable
+  FROM done GROUP BY batch_id`;
 
 /**
  * Whether a job in this state and attempt counts as attempted for its batch: it finished
@@ -65,12 +123,10 @@ function countTransition(delta: Delta, transition: JobTransition): void {
 }
 
 /**
- * The batch side of the engine's transitions. Each transition of a batch's job moves the
- * batch's counters, under the batch row's lock, in the transaction that made it; a callback
- * whose condition became true is inserted in that same transaction, once: the row's `fired`
- * bits, read and set under that lock, say which were inserted, and each callback job also holds
- * the unique key `batch:<id>:<callback>`, so a second insert is impossible, not just unlikely.
- * The work per transition does not grow with the batch's size.
+ * The batch side of the engine's transitions, for writes that report them one by one (commands,
+ * the lifeline, cascades, workflow steps): their counter deltas go through the same statement
+ * as a batch-only ack's. A write of batch-only acks counts in its own statement instead
+ * (runtime/engine/ack.ts).
  */
 export function batchSubscriber(ctx: EngineContext): TransitionSubscriber {
   return async (tx, transitions) => {
@@ -84,68 +140,16 @@ export function batchSubscriber(ctx: EngineContext): TransitionSubscriber {
       }
       countTransition(delta, transition);
     }
-    if (deltas.size > 0) await applyDeltas(ctx, tx, deltas);
+    if (deltas.size > 0) await countBatches(ctx, tx, deltas);
     return [];
   };
 }
 
-async function applyDeltas(ctx: EngineContext, tx: Executor, deltas: Map<string, Delta>): Promise<void> {
-  const s = sql.raw(ctx.schema);
-  const ids = [...deltas.keys()].sort();
-  const column = (key: keyof Delta) => sql.param(ids.map((id) => deltas.get(id)![key]));
-  const rows = await ctx.database.query<BatchCounters & { id: string; callbacks: number; fired: number }>(
-    sql`
-      WITH locked AS MATERIALIZED (
-        SELECT id FROM ${s}.batches WHERE id = ANY(${sql.param(ids)}::uuid[]) ORDER BY id FOR UPDATE
-      )
-      UPDATE ${s}.batches b SET
-        total = b.total + d.total, attempted = b.attempted + d.attempted, completed = b.completed + d.completed,
-        discarded = b.discarded + d.discarded, cancelled = b.cancelled + d.cancelled, retryable = b.retryable + d.retryable
-      FROM unnest(${sql.param(ids)}::uuid[], ${column('total')}::int[], ${column('attempted')}::int[],
-        ${column('completed')}::int[], ${column('discarded')}::int[], ${column('cancelled')}::int[], ${column('retryable')}::int[])
-        AS d(id, total, attempted, completed, discarded, cancelled, retryable)
-      WHERE b.id = ANY(ARRAY(SELECT id FROM locked)) AND b.id = d.id
-      RETURNING b.id, b.total, b.attempted, b.completed, b.discarded, b.cancelled, b.retryable, b.callbacks, b.fired`,
-    tx,
-  );
-  const fire: { id: string; callback: BatchCallback }[] = [];
-  for (const row of rows) {
-    const due = dueCallbacks(row) & row.callbacks & ~row.fired;
-    for (const callback of batchCallbacks) {
-      if (due & callbackBit(callback)) fire.push({ id: String(row.id), callback });
-    }
-  }
-  if (fire.length > 0) await insertCallbacks(ctx, tx, fire);
-}
-
-/** Marks callbacks fired and inserts their jobs, from the callback stored on the batch row. */
-async function insertCallbacks(
-  ctx: EngineContext,
-  tx: Executor,
-  fire: readonly { id: string; callback: BatchCallback }[],
-): Promise<void> {
-  const s = sql.raw(ctx.schema);
-  const ids = sql.param(fire.map((entry) => entry.id));
-  const callbacks = sql.param(fire.map((entry) => entry.callback));
-  const bits = sql.param(fire.map((entry) => callbackBit(entry.callback)));
-  await ctx.database.query(
-    sql`
-      UPDATE ${s}.batches b SET fired = b.fired | f.bits
-      FROM (SELECT id, bit_or(bit)::smallint AS bits FROM unnest(${ids}::uuid[], ${bits}::smallint[]) AS t(id, bit) GROUP BY id) f
-      WHERE b.id = f.id`,
-    tx,
-  );
-  await ctx.database.query(
-    sql`
-      INSERT INTO ${s}.jobs (state, worker, queue, args, meta, tags, max_attempts, priority,
-        batch_id, batch_callback, unique_key, unique_states)
-      SELECT 'available', b.callback->>'worker', b.callback->>'queue', b.callback->'args', b.callback->'meta',
-        ARRAY(SELECT jsonb_array_elements_text(b.callback->'tags')), (b.callback->>'maxAttempts')::int,
-        (b.callback->>'priority')::smallint, b.id, t.callback, 'batch:' || b.id || ':' || t.callback,
-        ${stateMask(jobStates)}
-      FROM unnest(${ids}::uuid[], ${callbacks}::text[]) AS t(id, callback)
-      JOIN ${s}.batches b ON b.id = t.id
-      ON CONFLICT (unique_active) WHERE unique_active IS NOT NULL DO NOTHING`,
-    tx,
-  );
+async function countBatches(ctx: EngineContext, tx: Executor, deltas: Map<string, Delta>): Promise<void> {
+  const ids = [...deltas.keys()];
+  const column = (key: keyof Delta) => sql`${sql.param(ids.map((id) => deltas.get(id)![key]))}::int[]`;
+  const source = sql`
+    SELECT * FROM unnest(${sql.param(ids)}::uuid[], ${sql.join(counters.map(column), sql`, `)})
+      AS t(id, ${sql.raw(counters.join(', '))})`;
+  await ctx.database.query(sql`WITH ${countBatchesStatement(ctx.schema, source)}`, tx);
 }

@@ -6,6 +6,7 @@ import type { EngineContext } from './context.js';
 import { signal } from './queue-meta.js';
 import { finalStateList } from './state-sql.js';
 import { type JobTransition, reportTransitions, toTransition, transitionColumns } from './transitions.js';
+import { wakeAvailable } from './wake.js';
 
 /**
  * Runs a write that returns transitions in a transaction, with the subscribers' writes, then
@@ -104,11 +105,8 @@ export async function retryJobs(ctx: EngineContext, selection: JobSelection): Pr
               completed_at = NULL, cancelled_at = NULL, discarded_at = NULL
             FROM target WHERE j.id = target.id
             RETURNING ${transitionColumns('j', 'target.state', 'j.attempt')}
-          ), woken AS (
-            SELECT pg_notify(${`${ctx.schema}_insert`}, queue)
-            FROM (SELECT DISTINCT queue FROM retried WHERE state = 'available') q
-          )
-          SELECT *, (SELECT count(*) FROM woken) AS woken FROM retried`,
+          ), ${wakeAvailable(ctx.schema, 'retried')}
+          SELECT * FROM retried, woken`,
         tx,
       ),
     (transition) => isFinalState(transition.previous as JobState),

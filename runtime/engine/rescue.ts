@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { EngineContext } from './context.js';
 import { reportTransitions, toTransition, transitionColumns } from './transitions.js';
+import { wakeAvailable } from './wake.js';
 
 /**
  * Rescues the executing jobs of nodes that stopped heartbeating, or that restarted under the same
@@ -23,7 +24,7 @@ export async function rescueOrphans(ctx: EngineContext, deadAfterMs: number): Pr
           )
           ORDER BY j.id
           FOR UPDATE OF j SKIP LOCKED
-        )
+        ), rescued AS (
         UPDATE ${s}.jobs j SET
           state = CASE WHEN j.attempt >= j.max_attempts THEN 'discarded' ELSE 'available' END,
           discarded_at = CASE WHEN j.attempt >= j.max_attempts THEN now() ELSE j.discarded_at END,
@@ -32,7 +33,9 @@ export async function rescueOrphans(ctx: EngineContext, deadAfterMs: number): Pr
             'attempt', j.attempt, 'at', now(),
             'error', 'rescued: node ' || coalesce(j.attempted_by[cardinality(j.attempted_by)], '?') || ' stopped heartbeating or restarted'))
         WHERE j.id = ANY(ARRAY(SELECT id FROM orphaned))
-        RETURNING ${transitionColumns('j', `'executing'`, 'j.attempt')}`,
+        RETURNING ${transitionColumns('j', `'executing'`, 'j.attempt')}
+        ), ${wakeAvailable(schema, 'rescued')}
+        SELECT * FROM rescued, woken`,
       tx,
     );
     const transitions = rows.map(toTransition);
@@ -41,11 +44,5 @@ export async function rescueOrphans(ctx: EngineContext, deadAfterMs: number): Pr
   });
   await database.query(sql`
     DELETE FROM ${s}.nodes WHERE heartbeat_at < now() - ${deadAfterMs * 2} * interval '1 millisecond'`);
-  const queues = [...new Set(rescued.filter((row) => row.state === 'available').map((row) => row.queue))];
-  if (queues.length > 0) {
-    await database.query(
-      sql`SELECT pg_notify(${`${schema}_insert`}, q) FROM unnest(${sql.param(queues)}::text[]) q`,
-    );
-  }
   return rescued.length;
 }

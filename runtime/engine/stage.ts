@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { EngineContext } from './context.js';
+import { wakeAvailable } from './wake.js';
 
 /** Makes due scheduled and retryable jobs available, and wakes the producers of their queues. */
 export async function stageDueJobs({ database, schema }: EngineContext, limit = 5000): Promise<number> {
@@ -11,11 +12,9 @@ export async function stageDueJobs({ database, schema }: EngineContext, limit = 
       ORDER BY scheduled_at LIMIT ${limit}
       FOR UPDATE SKIP LOCKED
     ), staged AS (
-      UPDATE ${s}.jobs SET state = 'available' WHERE id = ANY(ARRAY(SELECT id FROM due)) RETURNING queue
-    ), woken AS (
-      SELECT pg_notify(${`${schema}_insert`}, queue) FROM (SELECT DISTINCT queue FROM staged) q
-    )
-    SELECT (SELECT count(*) FROM staged)::int AS staged, (SELECT count(*) FROM woken)::int AS woken`);
+      UPDATE ${s}.jobs SET state = 'available' WHERE id = ANY(ARRAY(SELECT id FROM due)) RETURNING queue, state
+    ), ${wakeAvailable(schema, 'staged')}
+    SELECT (SELECT count(*) FROM staged)::int AS staged, woken FROM woken`);
   return rows[0]?.staged ?? 0;
 }
 

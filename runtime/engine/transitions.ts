@@ -96,3 +96,13 @@ export async function reportTransitions(
     pending = next.filter(isTracked);
   }
 }
+
+/** Who hears of a claimed job's outcome: see `Ack.tracked`. */
+export function trackingOf(row: {
+  workflowId: string | null;
+  batchId: string | null;
+  batchCallback: string | null;
+}): false | 'batch' | 'workflow' {
+  if (row.workflowId !== null) return 'workflow';
+  return row.batchId !== null && row.batchCallback === null ? 'batch' : false;
+}

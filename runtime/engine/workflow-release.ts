@@ -1,4 +1,4 @@
-import { type SQL, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { isFinalState, jobStates, stateBit } from '../../sdk/states.js';
 import type { Executor } from '../database.js';
 import type { EngineContext } from './context.js';
@@ -9,6 +9,7 @@ import {
   toTransition,
   transitionColumns,
 } from './transitions.js';
+import { wakeAvailable } from './wake.js';
 
 /**
  * Which dep outcomes a step counts as done, besides `completed`: an edge's `ignore` bits. The
@@ -94,11 +95,16 @@ export async function releaseDependents(
         JOIN ${s}.workflow_deps e ON e.dep_id = f.id AND (f.only_job IS NULL OR e.job_id = f.only_job)
         GROUP BY e.job_id
       ), locked AS MATERIALIZED (
-        SELECT j.id FROM ${s}.jobs j
-        WHERE j.id = ANY(ARRAY(SELECT job_id FROM hits)) AND j.state = 'held'
+        -- Each waiting step found by its primary key, and locked in id order so that concurrent
+        -- releases cannot deadlock. The counts travel with the lock: joining two CTEs instead
+        -- lets the planner, which guesses one row for each, compare every pair (10^8 for a
+        -- 10,000-wide fan-out).
+        SELECT j.id, h.n, h.failed_step, h.failed_state, h.failed_id
+        FROM hits h JOIN ${s}.jobs j ON j.id = h.job_id
+        WHERE j.state = 'held'
         ORDER BY j.id
-        FOR UPDATE
-      )
+        FOR UPDATE OF j
+      ), released AS (
       UPDATE ${s}.jobs j SET
         deps_remaining = greatest(j.deps_remaining - h.n, 0),
         state = CASE WHEN h.failed_step IS NOT NULL THEN 'cancelled'
@@ -109,14 +115,14 @@ export async function releaseDependents(
           'attempt', j.attempt, 'at', now(),
           'error', 'cancelled: workflow dep "' || h.failed_step || '" (job ' || h.failed_id || ') was ' ||
             h.failed_state || '; set ' || ${sql.raw(ignoreOption('h.failed_state'))} || ' on the step to run it anyway')) END
-      FROM hits h
-      WHERE j.id = ANY(ARRAY(SELECT id FROM locked)) AND j.id = h.job_id AND j.state = 'held'
-      RETURNING ${transitionColumns('j', `'held'`, 'j.attempt')}`,
+      FROM locked h
+      WHERE j.id = h.id AND j.state = 'held'
+      RETURNING ${transitionColumns('j', `'held'`, 'j.attempt')}
+      ), ${wakeAvailable(ctx.schema, 'released')}
+      SELECT * FROM released, woken`,
     tx,
   );
-  const changed = rows.map(toTransition);
-  await wakeReleased(ctx, tx, changed);
-  return changed.filter((row) => row.state === 'cancelled');
+  return rows.map(toTransition).filter((row) => row.state === 'cancelled');
 }
 
 /** Steps waiting for deps that a retry moved out of a final state wait for them again. */
@@ -124,26 +130,15 @@ async function waitAgain(ctx: EngineContext, tx: Executor, deps: readonly string
   const s = sql.raw(ctx.schema);
   await ctx.database.query(
     sql`
-      WITH waits AS (
+      WITH waits AS MATERIALIZED (
         SELECT e.job_id, count(*)::int AS n FROM ${s}.workflow_deps e
         WHERE e.dep_id = ANY(${sql.param(deps)}::bigint[]) GROUP BY e.job_id
       ), locked AS MATERIALIZED (
-        SELECT j.id FROM ${s}.jobs j WHERE j.id = ANY(ARRAY(SELECT job_id FROM waits)) AND j.state = 'held'
-        ORDER BY j.id FOR UPDATE
+        SELECT j.id, w.n FROM waits w JOIN ${s}.jobs j ON j.id = w.job_id
+        WHERE j.state = 'held' ORDER BY j.id FOR UPDATE OF j
       )
-      UPDATE ${s}.jobs j SET deps_remaining = j.deps_remaining + w.n
-      FROM waits w WHERE j.id = ANY(ARRAY(SELECT id FROM locked)) AND j.id = w.job_id`,
+      UPDATE ${s}.jobs j SET deps_remaining = j.deps_remaining + l.n
+      FROM locked l WHERE j.id = l.id`,
     tx,
   );
-}
-
-/** Wakes the producers of the queues that released steps became available in. */
-export async function wakeReleased(ctx: EngineContext, tx: Executor, changed: readonly JobTransition[]) {
-  const queues = [...new Set(changed.filter((row) => row.state === 'available').map((row) => row.queue))];
-  if (queues.length === 0) return;
-  await ctx.database.query(notifyQueues(ctx.schema, queues), tx);
-}
-
-export function notifyQueues(schema: string, queues: readonly string[]): SQL {
-  return sql`SELECT pg_notify(${`${schema}_insert`}, q) FROM unnest(${sql.param(queues)}::text[]) q`;
 }

@@ -2,7 +2,8 @@ import { sql } from 'drizzle-orm';
 import type { EngineContext } from './context.js';
 import { finalStateList, initialStateSql } from './state-sql.js';
 import { reportTransitions, toTransition, transitionColumns } from './transitions.js';
-import { ignoreBits, wakeReleased } from './workflow-release.js';
+import { wakeAvailable } from './wake.js';
+import { ignoreBits } from './workflow-release.js';
 
 /** Held steps looked at per sweep, so that one sweep stays short however many steps wait. */
 const windowSize = 1000;
@@ -67,7 +68,7 @@ export async function sweepHeldSteps(ctx: EngineContext, after: string): Promise
                   waiting_limit || ' checks later it is still gone; set ignoreDeleted on the step to run it anyway'
             END AS outcome
           FROM status
-        )
+        ), swept AS (
         UPDATE ${s}.jobs j SET
           deps_remaining = 0,
           state = CASE WHEN v.outcome = 'release' THEN ${sql.raw(initialStateSql('j.scheduled_at', null))} ELSE 'cancelled' END,
@@ -76,11 +77,12 @@ export async function sweepHeldSteps(ctx: EngineContext, after: string): Promise
             ELSE array_append(j.errors, jsonb_build_object('attempt', j.attempt, 'at', now(), 'error', v.outcome)) END
         FROM verdict v
         WHERE v.outcome IS NOT NULL AND j.id = v.id
-        RETURNING ${transitionColumns('j', `'held'`, 'j.attempt')}`,
+        RETURNING ${transitionColumns('j', `'held'`, 'j.attempt')}
+        ), ${wakeAvailable(ctx.schema, 'swept')}
+        SELECT * FROM swept, woken`,
       tx,
     );
     const changed = rows.map(toTransition);
-    await wakeReleased(ctx, tx, changed);
     const cancelled = changed.filter((row) => row.state === 'cancelled');
     await reportTransitions(tx, ctx.subscribers, cancelled);
     return { next, released: changed.length - cancelled.length, cancelled: cancelled.length };

@@ -37,6 +37,7 @@ export function v003(schema: string): string[] {
   callback jsonb,
   callbacks smallint NOT NULL DEFAULT 0,
   fired smallint NOT NULL DEFAULT 0,
+  last_fired smallint NOT NULL DEFAULT 0,
   total integer NOT NULL DEFAULT 0,
   attempted integer NOT NULL DEFAULT 0,
   completed integer NOT NULL DEFAULT 0,

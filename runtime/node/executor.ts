@@ -14,7 +14,7 @@ import type { KobanLogger } from '../config.js';
 import type { Ack } from '../engine/ack.js';
 import type { ClaimedRow } from '../engine/claim.js';
 import { toJob } from '../engine/job-row.js';
-import { isTracked } from '../engine/transitions.js';
+import { trackingOf } from '../engine/transitions.js';
 import { recordValue } from '../workers/recorded.js';
 import { decodeStoredArgs } from '../workers/stored-args.js';
 import type { RunnableWorker, WorkerCatalog } from '../workers/worker-catalog.js';
@@ -67,7 +67,7 @@ export async function executeJob(
   running: Map<string, RunningJob>,
 ): Promise<Attempt> {
   const id = String(row.id);
-  const tracked = isTracked(row);
+  const tracked = trackingOf(row);
   const entry = deps.catalog.get(row.worker);
   if (!entry) return giveBack(row, deps, tracked);
   let args: unknown;
@@ -129,7 +129,7 @@ export async function executeJob(
  * wait doubles with each give-back, from a second up to an hour, so that a worker no node runs
  * any more costs little. Nothing is cancelled or discarded for it.
  */
-function giveBack(row: ClaimedRow, deps: ExecutorDeps, tracked: boolean): Attempt {
+function giveBack(row: ClaimedRow, deps: ExecutorDeps, tracked: Ack['tracked']): Attempt {
   const error = new KobanUnknownWorkerError(row.worker, deps.catalog.names(), deps.node);
   const earlier = (row.errors ?? []).filter((entry) =>
     (typeof entry === 'string' ? entry : entry.error).includes(error.name),
@@ -195,7 +195,7 @@ function settle(
   job: Job<unknown>,
   result: unknown,
   recorded: Buffer | undefined,
-  tracked: boolean,
+  tracked: Ack['tracked'],
 ): Attempt {
   const attempt = job.attempt;
   if (!isControlOutcome(result)) {
@@ -250,7 +250,7 @@ function failed(
   error: unknown,
   abort: JobAbort,
   deps: ExecutorDeps,
-  tracked: boolean,
+  tracked: Ack['tracked'],
 ): Attempt {
   const attempt = job.attempt;
   if (abort.reason instanceof KobanShutdownError) {

@@ -137,6 +137,13 @@ describe('workflow() data', () => {
       { name: 'transform', spec: transform, deps: ['extract'], options: {} },
     ]);
     expect(Object.isFrozen(second.steps)).toBe(true);
+    // A branch from the first workflow sees neither the other branch's steps nor its names.
+    const branch = first.add('load', load, { deps: ['extract'] }).add('transform', transform);
+    expect(branch.steps.map((step) => step.name)).toEqual(['extract', 'load', 'transform']);
+    expect(second.steps.map((step) => step.name)).toEqual(['extract', 'transform']);
+    expect(() =>
+      (second as unknown as { add(name: string, spec: unknown): unknown }).add('load', load),
+    ).not.toThrow();
     expect(Object.isFrozen(second.steps[1]!.deps)).toBe(true);
   });
 

@@ -79,7 +79,7 @@ const ack = (id: unknown, attempt: number, state: Ack['state'], extra: Partial<A
   id: String(id),
   attempt,
   state,
-  tracked: true,
+  tracked: 'workflow',
   ...extra,
 });
 
