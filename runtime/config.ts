@@ -59,6 +59,13 @@ export interface KobanConfig {
   /** Delete completed, cancelled and discarded jobs older than `maxAge` seconds. Default 7 days; false keeps them. */
   prune?: false | { maxAge?: number; interval?: number; limit?: number };
   cron?: readonly CronEntry[];
+  /**
+   * For tests. `manual`: the node runs no queues and no plugins, so inserted jobs stay for
+   * `assertEnqueued` and run only through `drainJobs`, `runWorkflow` or `runBatch`. `inline`: as
+   * manual, but every insert (outside a transaction) runs the jobs at once, in the caller's
+   * process, with whatever they cause, before it returns.
+   */
+  testing?: 'manual' | 'inline' | undefined;
   /** More plugins to run beside Koban's own; see KobanPlugin. */
   plugins?: readonly KobanPlugin[];
   /** Milliseconds between sweeps of held workflow steps whose release was lost (leader only). Default 1000. */
@@ -82,6 +89,7 @@ export interface ResolvedConfig {
   readonly cron: readonly CronEntry[];
   readonly plugins: readonly KobanPlugin[];
   readonly workflowSweepInterval: number;
+  readonly testing: 'manual' | 'inline' | undefined;
   readonly logger: KobanLogger;
 }
 
@@ -132,6 +140,7 @@ export function resolveConfig(config: KobanConfig, defaultNode: string): Resolve
     prune,
     cron: config.cron ?? [],
     plugins: config.plugins ?? [],
+    testing: testingMode(config.testing),
     workflowSweepInterval: positive(config.workflowSweepInterval ?? 1000, 'workflowSweepInterval'),
     logger: config.logger ?? consoleLogger,
   };
@@ -149,4 +158,9 @@ function nonNegative(value: number, name: string): number {
     throw new KobanConfigError(`${name}: expected a number of at least 0, got ${JSON.stringify(value)}`);
   }
   return value;
+}
+
+function testingMode(value: unknown): 'manual' | 'inline' | undefined {
+  if (value === undefined || value === 'manual' || value === 'inline') return value;
+  throw new KobanConfigError(`testing: expected 'manual' or 'inline', got ${JSON.stringify(value)}`);
 }

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { BatchStatus } from '../sdk/batch-context.js';
 import { KobanJobCancelledError, KobanShutdownError, KobanValidationError } from '../sdk/errors.js';
 import { checkUuid } from '../sdk/ids.js';
@@ -26,6 +27,7 @@ import { defaultNodeName } from './node/node-name.js';
 import { NodePlugins } from './node/node-plugins.js';
 import { Producer } from './node/producer.js';
 import { type KobanTables, kobanTables } from './schema.js';
+import { drainWith } from './testing/drain-loop.js';
 import { TestingHarness } from './testing/harness.js';
 import { prepareJobs } from './workers/prepare-job.js';
 import { fetchRecorded } from './workers/recorded.js';
@@ -36,6 +38,9 @@ import { workflowStatus } from './workflows/status.js';
 
 /** The key of the harness koban/testing runs jobs through; not part of the public API. */
 export const testingHarness = Symbol('koban.testing');
+
+/** Set while the `inline` testing mode runs jobs: inserts those jobs make join that run. */
+const inlineRun = new AsyncLocalStorage<true>();
 
 /** How long stop() waits for aborted jobs to settle after the grace period. */
 const abortSettleMs = 1000;
@@ -67,6 +72,7 @@ export class Koban implements RecordedReader {
   private readonly acker: Acker;
   private readonly plugins: NodePlugins;
   private unlisteners: (() => Promise<void>)[] = [];
+  private inlineRuns: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
 
   private constructor(
@@ -134,16 +140,16 @@ export class Koban implements RecordedReader {
     const { tx, ...jobOptions } = options;
     const rows = await prepareJobs(this.catalog, [spec], jobOptions);
     const batches = rows[0]!.batchId == null ? [] : await plannedBatches(this.catalog, [spec], rows);
-    const [job] = await this.engine.insert({ rows, batches }, tx);
-    return job as InsertedJob<Args, Result>;
+    const jobs = await this.engine.insert({ rows, batches }, tx);
+    return (await this.runInline(jobs, tx))[0] as InsertedJob<Args, Result>;
   }
 
   /**
    * Inserts, all or nothing: a list of jobs (in chunked multi-row statements), a `workflow()`
    * (every step, held until its deps finish), or a `batch()` (its jobs, tracked for callbacks).
    */
-  insertAll(source: InsertSource, options: InsertAllOptions = {}): Promise<InsertedJob[]> {
-    return insertAll(this.engine, this.catalog, source, options);
+  async insertAll(source: InsertSource, options: InsertAllOptions = {}): Promise<InsertedJob[]> {
+    return this.runInline(await insertAll(this.engine, this.catalog, source, options), options.tx);
   }
 
   /**
@@ -158,7 +164,12 @@ export class Koban implements RecordedReader {
   ): Promise<InsertedJob[]> {
     const id = checkUuid(workflowId, 'workflowId', 'appendWorkflow');
     const workflow = build(appendingWorkflow());
-    return this.engine.appendWorkflow(id, await appendedSteps(this.catalog, workflow, id), options.tx);
+    const jobs = await this.engine.appendWorkflow(
+      id,
+      await appendedSteps(this.catalog, workflow, id),
+      options.tx,
+    );
+    return this.runInline(jobs, options.tx);
   }
 
   /** Adds jobs to a batch that has not finished; its callbacks then wait for them too. */
@@ -168,7 +179,12 @@ export class Koban implements RecordedReader {
     options: { tx?: Executor } = {},
   ): Promise<InsertedJob[]> {
     const id = checkUuid(batchId, 'batchId', 'appendBatch');
-    return this.engine.appendBatch(id, await appendedBatchPlan(this.catalog, id, jobs), options.tx);
+    const inserted = await this.engine.appendBatch(
+      id,
+      await appendedBatchPlan(this.catalog, id, jobs),
+      options.tx,
+    );
+    return this.runInline(inserted, options.tx);
   }
 
   /** A workflow's steps with their states and deps, and counts per state; null for an unknown id. */
@@ -314,6 +330,8 @@ export class Koban implements RecordedReader {
   private async boot(): Promise<void> {
     const { schema } = this.config;
     this.events.on('error', ({ source, error }) => this.config.logger.error(`${source} failed`, { error }));
+    // In a testing mode the node runs nothing by itself: the test runs the jobs.
+    if (this.config.testing) return;
     this.unlisteners.push(
       await this.database.listen(`${schema}_insert`, (queue) => this.producers.get(queue)?.wake()),
       await this.database.listen(`${schema}_signal`, (payload) => this.onSignal(payload)),
@@ -338,6 +356,25 @@ export class Koban implements RecordedReader {
     // The heartbeat's first beat comes before the first claim: see runtime/plugins/heartbeat.ts.
     await this.plugins.start([...this.config.queues.keys()]);
     for (const producer of this.producers.values()) producer.start();
+  }
+
+  /**
+   * In the `inline` testing mode, runs what an insert made runnable before the insert returns,
+   * and returns the inserted jobs as they ended. An insert made by a job that runs inline leaves
+   * its jobs to the run in progress; inserts from concurrent callers run one after another.
+   */
+  private async runInline(jobs: InsertedJob[], tx: Executor | undefined): Promise<InsertedJob[]> {
+    if (this.config.testing !== 'inline' || tx || inlineRun.getStore()) return jobs;
+    const harness = this[testingHarness]();
+    const run = this.inlineRuns.then(() => inlineRun.run(true, () => drainWith(harness)));
+    this.inlineRuns = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    await run;
+    return Promise.all(
+      jobs.map(async (job) => Object.assign((await this.getJob(job.id)) ?? job, { conflict: job.conflict })),
+    );
   }
 
   /** How jobs reach their workflow and batch while they run. */

@@ -1,4 +1,18 @@
 // The `koban/testing` entry: helpers for tests of code that uses Koban.
 export { type DrainOptions, type DrainResult, drainJobs } from './testing/drain.js';
-export { allEnqueued, assertEnqueued, type EnqueuedFilter, refuteEnqueued } from './testing/enqueued.js';
+export {
+  type AssertEnqueuedOptions,
+  allEnqueued,
+  assertEnqueued,
+  type EnqueuedFilter,
+  refuteEnqueued,
+} from './testing/enqueued.js';
 export { type PerformOptions, performJob, type WorkerRef } from './testing/perform.js';
+export {
+  type BatchRun,
+  type JobOutcome,
+  runBatch,
+  runWorkflow,
+  type StepOutcomes,
+  type WorkflowRun,
+} from './testing/run-flows.js';

@@ -1,4 +1,4 @@
-import type { JobBatch } from './batch-context.js';
+import type { BatchCallback, JobBatch } from './batch-context.js';
 import type { JobState } from './states.js';
 import type { JobWorkflow } from './workflow-context.js';
 
@@ -40,6 +40,8 @@ export interface JobRecord<Args = JsonObject, Meta extends JsonObject = JsonObje
   readonly workflowStep: string | null;
   /** The batch this job belongs to (or whose callback it runs), or null. */
   readonly batchId: string | null;
+  /** For a batch's callback job, the callback it runs; null for every other job. */
+  readonly batchCallback: BatchCallback | null;
 }
 
 /** The job handed to `process`: the stored job plus an abort signal for timeouts and shutdown. */

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { EngineContext } from './context.js';
 import { type JobRow, jobRowColumns, toDate } from './job-row.js';
 
@@ -11,21 +11,48 @@ export type ClaimedRow = JobRow & { workflowName: string | null; batchName: stri
  * `= ANY(ARRAY(...))` makes it update them through the primary key: a join lets it hash the whole
  * table, completed history included. A workflow's name is looked up only for workflow steps.
  */
-export async function claimJobs(
-  { database, schema }: EngineContext,
+export function claimJobs(
+  ctx: EngineContext,
   queue: string,
   limit: number,
   node: string,
 ): Promise<ClaimedRow[]> {
-  const s = sql.raw(schema);
-  const rows = await database.query<ClaimedRow>(sql`
-    WITH claimable AS MATERIALIZED (
-      SELECT id FROM ${s}.jobs
+  return claim(
+    ctx,
+    sql`
+      SELECT id FROM ${sql.raw(ctx.schema)}.jobs
       WHERE state = 'available' AND queue = ${queue}
       ORDER BY priority, scheduled_at, id
       LIMIT ${limit}
-      FOR UPDATE SKIP LOCKED
-    )
+      FOR UPDATE SKIP LOCKED`,
+    node,
+  );
+}
+
+/** Claims the given jobs that are available, whatever their queue: for the testing helpers. */
+export function claimJobsById(
+  ctx: EngineContext,
+  ids: readonly string[],
+  node: string,
+): Promise<ClaimedRow[]> {
+  return claim(
+    ctx,
+    sql`
+      SELECT id FROM ${sql.raw(ctx.schema)}.jobs
+      WHERE id = ANY(${sql.param(ids)}::bigint[]) AND state = 'available'
+      FOR UPDATE SKIP LOCKED`,
+    node,
+  );
+}
+
+async function claim(
+  { database, schema }: EngineContext,
+  claimable: SQL,
+  node: string,
+): Promise<ClaimedRow[]> {
+  const s = sql.raw(schema);
+  const rows = await database.query<ClaimedRow>(sql`
+    WITH claimable AS MATERIALIZED (${claimable})
     UPDATE ${s}.jobs j
     SET state = 'executing', attempt = j.attempt + 1, attempted_at = now(),
         attempted_by = array_append(j.attempted_by, ${node}::text)

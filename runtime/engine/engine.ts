@@ -3,7 +3,7 @@ import type { JobSelection } from '../job-queries.js';
 import { type Ack, writeAcks } from './ack.js';
 import { appendBatch } from './batch-append.js';
 import { batchSubscriber } from './batch-tracking.js';
-import { type ClaimedRow, claimJobs } from './claim.js';
+import { type ClaimedRow, claimJobs, claimJobsById } from './claim.js';
 import { cancelJobs, deleteJobs, retryJobs } from './commands.js';
 import type { EngineContext } from './context.js';
 import { type InsertedJob, type InsertPlan, insertPlan, type PlannedBatch } from './insert.js';
@@ -16,7 +16,7 @@ import {
   storeQueueState,
 } from './queue-meta.js';
 import { rescueOrphans } from './rescue.js';
-import { stageAllJobs, stageDueJobs } from './stage.js';
+import { type StageScope, stageDueJobs, stageNow } from './stage.js';
 import type { TransitionSubscriber } from './transitions.js';
 import { type AppendedStep, appendWorkflow } from './workflow-append.js';
 import { workflowSubscriber } from './workflow-release.js';
@@ -81,6 +81,10 @@ export class Engine {
     return claimJobs(this.ctx, queue, limit, node);
   }
 
+  claimById(ids: readonly string[], node: string): Promise<ClaimedRow[]> {
+    return claimJobsById(this.ctx, ids, node);
+  }
+
   ack(acks: readonly Ack[]): Promise<void> {
     return writeAcks(this.ctx, acks);
   }
@@ -89,9 +93,9 @@ export class Engine {
     return stageDueJobs(this.ctx, limit);
   }
 
-  /** Makes every scheduled and retryable job (of one queue) available now, except `keep`. */
-  stageAll(queue: string | undefined, keep: readonly string[]): Promise<void> {
-    return stageAllJobs(this.ctx, queue, keep);
+  /** Makes the scheduled and retryable jobs of a scope available now, except `keep`. */
+  stageNow(scope: StageScope, keep: readonly string[]): Promise<void> {
+    return stageNow(this.ctx, scope, keep);
   }
 
   rescue(deadAfterMs: number): Promise<number> {

@@ -136,6 +136,7 @@ export function insertedRecord(row: InsertRow, inserted: InsertedColumns): Inser
     workflowId: row.workflowId ?? null,
     workflowStep: row.workflowStep ?? null,
     batchId: row.batchId ?? null,
+    batchCallback: null,
     conflict: false,
   };
 }

@@ -1,5 +1,5 @@
 import { getTableColumns, type SQL, sql } from 'drizzle-orm';
-import type { JobBatch } from '../../sdk/batch-context.js';
+import type { BatchCallback, JobBatch } from '../../sdk/batch-context.js';
 import type { Job, JobError, JobRecord } from '../../sdk/job.js';
 import type { JobWorkflow } from '../../sdk/workflow-context.js';
 import { kobanTables } from '../schema.js';
@@ -87,6 +87,7 @@ export function toJob<Args>(row: JobRow, args: Args, attempt?: AttemptExtras): J
     workflowId: row.workflowId,
     workflowStep: row.workflowStep,
     batchId: row.batchId,
+    batchCallback: row.batchCallback as BatchCallback | null,
   };
   if (!attempt) return record;
   let workflow: JobWorkflow | undefined;

@@ -18,18 +18,27 @@ export async function stageDueJobs({ database, schema }: EngineContext, limit = 
   return rows[0]?.staged ?? 0;
 }
 
+/** Which jobs `stageNow` makes available: those of a queue, a workflow or a batch, or every job. */
+export interface StageScope {
+  readonly queue?: string;
+  readonly workflowId?: string;
+  readonly batchId?: string;
+}
+
 /**
- * Makes scheduled and retryable jobs of a queue (or of every queue) available now, whatever
- * their time, except `keep`: what `drainJobs({ withScheduled: true })` runs.
+ * Makes the scheduled and retryable jobs of a scope available now, whatever their time, except
+ * `keep`: what the testing helpers run when they run scheduled jobs too.
  */
-export async function stageAllJobs(
+export async function stageNow(
   { database, schema }: EngineContext,
-  queue: string | undefined,
+  scope: StageScope,
   keep: readonly string[],
-): Promise<void> {
+) {
   await database.query(sql`
     UPDATE ${sql.raw(schema)}.jobs SET state = 'available', scheduled_at = now()
     WHERE state IN ('scheduled', 'retryable')
-      AND ${queue === undefined ? sql`true` : sql`queue = ${queue}`}
+      AND ${scope.queue === undefined ? sql`true` : sql`queue = ${scope.queue}`}
+      AND ${scope.workflowId === undefined ? sql`true` : sql`workflow_id = ${scope.workflowId}::uuid`}
+      AND ${scope.batchId === undefined ? sql`true` : sql`batch_id = ${scope.batchId}::uuid`}
       AND NOT (id = ANY(${sql.param([...keep])}::bigint[]))`);
 }

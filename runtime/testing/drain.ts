@@ -1,43 +1,14 @@
 import { type Koban, testingHarness } from '../koban.js';
+import { type DrainOptions, type DrainResult, drainWith } from './drain-loop.js';
 
-export interface DrainOptions {
-  /** Only this queue; default every queue. */
-  queue?: string;
-  /** Also run scheduled and retryable jobs now, whatever their time. Default false. */
-  withScheduled?: boolean;
-  /**
-   * Keep draining the jobs that drained jobs cause: jobs they insert, workflow steps their
-   * completion releases, batch callbacks. Default true.
-   */
-  withRecursion?: boolean;
-}
-
-export type DrainResult = Record<'completed' | 'cancelled' | 'discarded' | 'retryable' | 'snoozed', number>;
+export type { DrainOptions, DrainResult } from './drain-loop.js';
 
 /**
  * Runs the available jobs of a Koban instance inline, one at a time, on the node's own
  * executor, writing each outcome before the next job runs, until none is left; counts the
- * outcomes. Use it with `Koban.start({ queues: {} })` so that no producer competes.
+ * outcomes. Use it with `Koban.start({ testing: 'manual' })` (or `queues: {}`) so that no
+ * producer competes.
  */
-export async function drainJobs(koban: Koban, options: DrainOptions = {}): Promise<DrainResult> {
-  const harness = koban[testingHarness]();
-  const counts: DrainResult = { completed: 0, cancelled: 0, discarded: 0, retryable: 0, snoozed: 0 };
-  const snoozed = new Set<string>();
-  for (;;) {
-    if (options.withScheduled) await harness.stageAll(options.queue, [...snoozed]);
-    else await harness.stage();
-    // A job that snoozes runs once per drain: snoozing again would keep the drain going forever.
-    let progress = 0;
-    for (const queue of await harness.availableQueues(options.queue)) {
-      for (const row of await harness.claim(queue, 100)) {
-        const { ack } = await harness.run(row);
-        const id = String(row.id);
-        if (ack.state === 'scheduled' && snoozed.has(id)) continue;
-        counts[ack.state === 'scheduled' ? 'snoozed' : ack.state]++;
-        progress++;
-        if (ack.state === 'scheduled') snoozed.add(id);
-      }
-    }
-    if (progress === 0 || options.withRecursion === false) return counts;
-  }
+export function drainJobs(koban: Koban, options: DrainOptions = {}): Promise<DrainResult> {
+  return drainWith(koban[testingHarness](), options);
 }

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { KobanAssertionError } from '../../sdk/errors.js';
+import { KobanAssertionError, KobanValidationError } from '../../sdk/errors.js';
 import type { JobRecord, JsonObject } from '../../sdk/job.js';
 import { getWorkerDefinition } from '../../sdk/registry.js';
 import type { JobState } from '../../sdk/states.js';
@@ -30,16 +30,40 @@ export async function allEnqueued<W extends WorkerClass>(
   return jobs.filter((job) => contains(job.args, encodedArgs) && contains(job.meta, filter.meta));
 }
 
-/** Fails, listing what is enqueued, unless a matching job is enqueued. */
+export interface AssertEnqueuedOptions {
+  /** Milliseconds to keep looking, for a job enqueued by another task. Default 0: look once. */
+  timeout?: number;
+}
+
+/** How often assertEnqueued looks again while it waits. */
+const pollMs = 20;
+
+/**
+ * Fails, listing what is enqueued, unless a matching job is enqueued; with `timeout`, unless one
+ * is enqueued within that many milliseconds. Returns the first matching job.
+ */
 export async function assertEnqueued<W extends WorkerClass>(
   koban: Koban,
   filter: EnqueuedFilter<W>,
+  options: AssertEnqueuedOptions = {},
 ): Promise<JobRecord> {
-  const [job] = await allEnqueued(koban, filter);
-  if (job) return job;
+  const timeout = options.timeout ?? 0;
+  if (!(Number.isFinite(timeout) && timeout >= 0)) {
+    throw new KobanValidationError([
+      { path: 'assertEnqueued.timeout', message: `expected milliseconds of at least 0, got ${timeout}` },
+    ]);
+  }
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const [job] = await allEnqueued(koban, filter);
+    if (job) return job;
+    if (Date.now() >= deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(pollMs, deadline - Date.now())));
+  }
+  const waited = timeout > 0 ? ` within ${timeout} ms` : '';
   const sameWorker = await allEnqueued(koban, { worker: filter.worker, state: filter.state });
   throw new KobanAssertionError(
-    `expected a job matching ${describe(filter)} to be enqueued; enqueued for that worker: ` +
+    `expected a job matching ${describe(filter)} to be enqueued${waited}; enqueued for that worker: ` +
       (sameWorker.length === 0
         ? 'none'
         : sameWorker

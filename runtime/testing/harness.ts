@@ -1,6 +1,8 @@
+import { sql } from 'drizzle-orm';
 import type { JobRecord } from '../../sdk/job.js';
 import type { ClaimedRow } from '../engine/claim.js';
 import type { Engine } from '../engine/engine.js';
+import type { StageScope } from '../engine/stage.js';
 import { allJobs, availableQueues, type JobFilter } from '../job-queries.js';
 import { type Attempt, type ExecutorDeps, executeJob, type RunningJob } from '../node/executor.js';
 import type { WorkerCatalog } from '../workers/worker-catalog.js';
@@ -23,9 +25,9 @@ export class TestingHarness {
     await this.engine.stage();
   }
 
-  /** Makes every scheduled and retryable job (of one queue) available now, except `keep`. */
-  stageAll(queue: string | undefined, keep: readonly string[]): Promise<void> {
-    return this.engine.stageAll(queue, keep);
+  /** Makes the scheduled and retryable jobs of a scope available now, except `keep`. */
+  stageNow(scope: StageScope, keep: readonly string[]): Promise<void> {
+    return this.engine.stageNow(scope, keep);
   }
 
   /** The queues that have available jobs (or just `queue`, if it has any). */
@@ -33,8 +35,23 @@ export class TestingHarness {
     return availableQueues(this.engine.database, this.engine.schema, queue);
   }
 
+  /** The ids of the available jobs of a workflow or batch, oldest first. */
+  async availableIn(scope: { workflowId?: string; batchId?: string }): Promise<string[]> {
+    const rows = await this.engine.database.query<{ id: string }>(sql`
+      SELECT id FROM ${sql.raw(this.engine.schema)}.jobs
+      WHERE state = 'available'
+        AND ${scope.workflowId === undefined ? sql`true` : sql`workflow_id = ${scope.workflowId}::uuid`}
+        AND ${scope.batchId === undefined ? sql`true` : sql`batch_id = ${scope.batchId}::uuid`}
+      ORDER BY priority, scheduled_at, id`);
+    return rows.map((row) => String(row.id));
+  }
+
   claim(queue: string, limit: number): Promise<ClaimedRow[]> {
     return this.engine.claim(queue, limit, this.deps.node);
+  }
+
+  claimById(ids: readonly string[]): Promise<ClaimedRow[]> {
+    return this.engine.claimById(ids, this.deps.node);
   }
 
   /** Runs a claimed job on the production executor and writes its outcome before returning. */
