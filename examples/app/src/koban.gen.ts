@@ -5,28 +5,43 @@ import {
   type JobBuilder,
   KobanValidationError,
   newJob,
+  type RecordedFetcher,
   type ResultOf,
   type ValidationIssue,
   type WorkerEntry,
 } from 'koban';
+import { EmailBatchWorker as EmailBatchWorkerClass } from './workers/emails.js';
 import {
-  FlakyImportWorker as FlakyImportWorkerClass,
+  AuditLogWorker as AuditLogWorkerClass,
+  DigestWorker as DigestWorkerClass,
   HeartbeatWorker as HeartbeatWorkerClass,
-  ObsoleteTaskWorker as ObsoleteTaskWorkerClass,
-  ReportWorker as ReportWorkerClass,
-  WelcomeEmailWorker as WelcomeEmailWorkerClass,
-} from './workers.js';
+} from './workers/misc.js';
+import {
+  AuditWorker as AuditWorkerClass,
+  ExtractWorker as ExtractWorkerClass,
+  LoadWorker as LoadWorkerClass,
+  MergeWorker as MergeWorkerClass,
+  TransformWorker as TransformWorkerClass,
+} from './workers/pipeline.js';
 
-export type FlakyImportWorkerArgs = ArgsOf<typeof FlakyImportWorkerClass>;
-export type FlakyImportWorkerResult = ResultOf<typeof FlakyImportWorkerClass>;
+export type AuditLogWorkerArgs = ArgsOf<typeof AuditLogWorkerClass>;
+export type AuditLogWorkerResult = ResultOf<typeof AuditLogWorkerClass>;
+export type AuditWorkerArgs = ArgsOf<typeof AuditWorkerClass>;
+export type AuditWorkerResult = ResultOf<typeof AuditWorkerClass>;
+export type DigestWorkerArgs = ArgsOf<typeof DigestWorkerClass>;
+export type DigestWorkerResult = ResultOf<typeof DigestWorkerClass>;
+export type EmailBatchWorkerArgs = ArgsOf<typeof EmailBatchWorkerClass>;
+export type EmailBatchWorkerResult = ResultOf<typeof EmailBatchWorkerClass>;
+export type ExtractWorkerArgs = ArgsOf<typeof ExtractWorkerClass>;
+export type ExtractWorkerResult = ResultOf<typeof ExtractWorkerClass>;
 export type HeartbeatWorkerArgs = ArgsOf<typeof HeartbeatWorkerClass>;
 export type HeartbeatWorkerResult = ResultOf<typeof HeartbeatWorkerClass>;
-export type ObsoleteTaskWorkerArgs = ArgsOf<typeof ObsoleteTaskWorkerClass>;
-export type ObsoleteTaskWorkerResult = ResultOf<typeof ObsoleteTaskWorkerClass>;
-export type ReportWorkerArgs = ArgsOf<typeof ReportWorkerClass>;
-export type ReportWorkerResult = ResultOf<typeof ReportWorkerClass>;
-export type WelcomeEmailWorkerArgs = ArgsOf<typeof WelcomeEmailWorkerClass>;
-export type WelcomeEmailWorkerResult = ResultOf<typeof WelcomeEmailWorkerClass>;
+export type LoadWorkerArgs = ArgsOf<typeof LoadWorkerClass>;
+export type LoadWorkerResult = ResultOf<typeof LoadWorkerClass>;
+export type MergeWorkerArgs = ArgsOf<typeof MergeWorkerClass>;
+export type MergeWorkerResult = ResultOf<typeof MergeWorkerClass>;
+export type TransformWorkerArgs = ArgsOf<typeof TransformWorkerClass>;
+export type TransformWorkerResult = ResultOf<typeof TransformWorkerClass>;
 
 /** Args a worker's validator must reject, and the issue it reports (`path: message`). */
 export interface InvalidArgs {
@@ -53,6 +68,10 @@ function expected(issues: ValidationIssue[], path: string, description: string, 
   issues.push({ path, message: `expected ${description}, got ${kindOf(value)}` });
 }
 
+function keyPath(path: string, key: string): string {
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+}
+
 function checkString(input: unknown, path: string, issues: ValidationIssue[]): unknown {
   if (typeof input !== 'string') expected(issues, path, 'string', input);
   return input;
@@ -61,6 +80,23 @@ function checkString(input: unknown, path: string, issues: ValidationIssue[]): u
 function checkNumber(input: unknown, path: string, issues: ValidationIssue[]): unknown {
   if (typeof input !== 'number' || !Number.isFinite(input)) expected(issues, path, 'number', input);
   return input;
+}
+
+function checkBoolean(input: unknown, path: string, issues: ValidationIssue[]): unknown {
+  if (typeof input !== 'boolean') expected(issues, path, 'boolean', input);
+  return input;
+}
+
+function checkUnknownKeys(
+  input: Record<string, unknown>,
+  allowed: readonly string[],
+  path: string,
+  issues: ValidationIssue[],
+): void {
+  for (const key of Object.keys(input)) {
+    if (input[key] === undefined || allowed.includes(key)) continue;
+    issues.push({ path: keyPath(path, key), message: `unknown key (allowed: ${allowed.join(', ')})` });
+  }
 }
 
 function runCheck(check: Check, input: unknown, root: string, mode: CodecMode, worker: string): unknown {
@@ -76,31 +112,211 @@ function omit(value: object, key: string): Record<string, unknown> {
   return copy;
 }
 
-function flakyImportWorkerArgs(input: unknown, path: string, issues: ValidationIssue[], _mode: CodecMode): unknown {
+function auditLogWorkerArgsMetadata(input: unknown, path: string, issues: ValidationIssue[], _mode: CodecMode): unknown {
+  if (!isRecord(input)) {
+    expected(issues, path, 'object', input);
+    return input;
+  }
+  checkUnknownKeys(input, ['ip'], path, issues);
+  const output: Record<string, unknown> = {};
+  if (input['ip'] === undefined) expected(issues, `${path}.ip`, 'string', undefined);
+  else output['ip'] = checkString(input['ip'], `${path}.ip`, issues);
+  return output;
+}
+
+function auditLogWorkerArgs(input: unknown, path: string, issues: ValidationIssue[], mode: CodecMode): unknown {
+  if (!isRecord(input)) {
+    expected(issues, path, 'object', input);
+    return input;
+  }
+  checkUnknownKeys(input, ['userId', 'action', 'metadata'], path, issues);
+  const output: Record<string, unknown> = {};
+  if (input['userId'] === undefined) expected(issues, `${path}.userId`, 'string', undefined);
+  else output['userId'] = checkString(input['userId'], `${path}.userId`, issues);
+  if (input['action'] === undefined) expected(issues, `${path}.action`, 'string', undefined);
+  else output['action'] = checkString(input['action'], `${path}.action`, issues);
+  if (input['metadata'] !== undefined) output['metadata'] = auditLogWorkerArgsMetadata(input['metadata'], `${path}.metadata`, issues, mode);
+  return output;
+}
+
+const auditLogWorkerArgsCodec: Codec<AuditLogWorkerArgs> = {
+  encode: (value) => runCheck(auditLogWorkerArgs, value, 'args', 'encode', 'AuditLogWorker'),
+  decode: (data) => runCheck(auditLogWorkerArgs, data, 'args', 'decode', 'AuditLogWorker') as AuditLogWorkerArgs,
+};
+
+/** AuditLogWorker (src/workers/misc.ts): queue "secure", structured, encrypted. */
+export const AuditLogWorker: JobBuilder<typeof AuditLogWorkerClass> = {
+  get worker() {
+    return AuditLogWorkerClass;
+  },
+  codec: auditLogWorkerArgsCodec,
+  new(args, options = {}) {
+    auditLogWorkerArgsCodec.encode(args);
+    return newJob(AuditLogWorkerClass, args, options, auditLogWorkerArgsCodec);
+  },
+};
+
+function auditWorkerArgs(input: unknown, path: string, issues: ValidationIssue[], _mode: CodecMode): unknown {
   if (!isRecord(input)) {
     expected(issues, path, 'object', input);
     return input;
   }
   const output: Record<string, unknown> = { ...input };
-  if (input['importId'] === undefined) expected(issues, `${path}.importId`, 'number', undefined);
-  else output['importId'] = checkNumber(input['importId'], `${path}.importId`, issues);
+  if (input['expected'] === undefined) expected(issues, `${path}.expected`, 'number', undefined);
+  else output['expected'] = checkNumber(input['expected'], `${path}.expected`, issues);
   return output;
 }
 
-const flakyImportWorkerArgsCodec: Codec<FlakyImportWorkerArgs> = {
-  encode: (value) => runCheck(flakyImportWorkerArgs, value, 'args', 'encode', 'FlakyImportWorker'),
-  decode: (data) => runCheck(flakyImportWorkerArgs, data, 'args', 'decode', 'FlakyImportWorker') as FlakyImportWorkerArgs,
+function auditWorkerResult(input: unknown, path: string, issues: ValidationIssue[], _mode: CodecMode): unknown {
+  if (!isRecord(input)) {
+    expected(issues, path, 'object', input);
+    return input;
+  }
+  const output: Record<string, unknown> = { ...input };
+  if (input['ok'] === undefined) expected(issues, `${path}.ok`, 'boolean', undefined);
+  else output['ok'] = checkBoolean(input['ok'], `${path}.ok`, issues);
+  return output;
+}
+
+const auditWorkerArgsCodec: Codec<AuditWorkerArgs> = {
+  encode: (value) => runCheck(auditWorkerArgs, value, 'args', 'encode', 'AuditWorker'),
+  decode: (data) => runCheck(auditWorkerArgs, data, 'args', 'decode', 'AuditWorker') as AuditWorkerArgs,
 };
 
-/** FlakyImportWorker (src/workers.ts): queue "default". */
-export const FlakyImportWorker: JobBuilder<typeof FlakyImportWorkerClass> = {
+const auditWorkerResultCodec: Codec<AuditWorkerResult> = {
+  encode: (value) => runCheck(auditWorkerResult, value, 'result', 'encode', 'AuditWorker'),
+  decode: (data) => runCheck(auditWorkerResult, data, 'result', 'decode', 'AuditWorker') as AuditWorkerResult,
+};
+
+/** AuditWorker (src/workers/pipeline.ts): queue "pipelines", recorded. */
+export const AuditWorker: JobBuilder<typeof AuditWorkerClass> & RecordedFetcher<AuditWorkerResult> = {
   get worker() {
-    return FlakyImportWorkerClass;
+    return AuditWorkerClass;
   },
-  codec: flakyImportWorkerArgsCodec,
+  codec: auditWorkerArgsCodec,
   new(args, options = {}) {
-    flakyImportWorkerArgsCodec.encode(args);
-    return newJob(FlakyImportWorkerClass, args, options, flakyImportWorkerArgsCodec);
+    auditWorkerArgsCodec.encode(args);
+    return newJob(AuditWorkerClass, args, options, auditWorkerArgsCodec);
+  },
+  /** The value process returned: { status: 'ok', value } or { status: 'missing', reason, message }. */
+  fetchRecorded(koban, job) {
+    return koban.fetchRecorded<AuditWorkerResult>(job, { codec: auditWorkerResultCodec });
+  },
+};
+
+function digestWorkerArgs(input: unknown, path: string, issues: ValidationIssue[], _mode: CodecMode): unknown {
+  if (!isRecord(input)) {
+    expected(issues, path, 'object', input);
+    return input;
+  }
+  const output: Record<string, unknown> = { ...input };
+  if (input['userId'] === undefined) expected(issues, `${path}.userId`, 'number', undefined);
+  else output['userId'] = checkNumber(input['userId'], `${path}.userId`, issues);
+  if (input['kind'] === undefined) expected(issues, `${path}.kind`, 'string', undefined);
+  else output['kind'] = checkString(input['kind'], `${path}.kind`, issues);
+  return output;
+}
+
+const digestWorkerArgsCodec: Codec<DigestWorkerArgs> = {
+  encode: (value) => runCheck(digestWorkerArgs, value, 'args', 'encode', 'DigestWorker'),
+  decode: (data) => runCheck(digestWorkerArgs, data, 'args', 'decode', 'DigestWorker') as DigestWorkerArgs,
+};
+
+/** DigestWorker (src/workers/misc.ts): queue "default". */
+export const DigestWorker: JobBuilder<typeof DigestWorkerClass> = {
+  get worker() {
+    return DigestWorkerClass;
+  },
+  codec: digestWorkerArgsCodec,
+  new(args, options = {}) {
+    digestWorkerArgsCodec.encode(args);
+    return newJob(DigestWorkerClass, args, options, digestWorkerArgsCodec);
+  },
+};
+
+function emailBatchWorkerArgs(input: unknown, path: string, issues: ValidationIssue[], _mode: CodecMode): unknown {
+  if (!isRecord(input)) {
+    expected(issues, path, 'object', input);
+    return input;
+  }
+  const output: Record<string, unknown> = { ...input };
+  if (input['email'] === undefined) expected(issues, `${path}.email`, 'string', undefined);
+  else output['email'] = checkString(input['email'], `${path}.email`, issues);
+  return output;
+}
+
+const emailBatchWorkerArgsCodec: Codec<EmailBatchWorkerArgs> = {
+  encode: (value) => runCheck(emailBatchWorkerArgs, value, 'args', 'encode', 'EmailBatchWorker'),
+  decode: (data) => runCheck(emailBatchWorkerArgs, data, 'args', 'decode', 'EmailBatchWorker') as EmailBatchWorkerArgs,
+};
+
+/** EmailBatchWorker (src/workers/emails.ts): queue "mailers". */
+export const EmailBatchWorker: JobBuilder<typeof EmailBatchWorkerClass> = {
+  get worker() {
+    return EmailBatchWorkerClass;
+  },
+  codec: emailBatchWorkerArgsCodec,
+  new(args, options = {}) {
+    emailBatchWorkerArgsCodec.encode(args);
+    return newJob(EmailBatchWorkerClass, args, options, emailBatchWorkerArgsCodec);
+  },
+};
+
+function extractWorkerArgs(input: unknown, path: string, issues: ValidationIssue[], _mode: CodecMode): unknown {
+  if (!isRecord(input)) {
+    expected(issues, path, 'object', input);
+    return input;
+  }
+  const output: Record<string, unknown> = { ...input };
+  if (input['source'] === undefined) expected(issues, `${path}.source`, 'string', undefined);
+  else output['source'] = checkString(input['source'], `${path}.source`, issues);
+  if (input['partitions'] === undefined) expected(issues, `${path}.partitions`, 'number', undefined);
+  else output['partitions'] = checkNumber(input['partitions'], `${path}.partitions`, issues);
+  return output;
+}
+
+function extractWorkerResultRows(input: unknown, path: string, issues: ValidationIssue[], _mode: CodecMode): unknown {
+  if (!Array.isArray(input)) {
+    expected(issues, path, 'array', input);
+    return input;
+  }
+  return input.map((item: unknown, index: number) => checkNumber(item, `${path}[${index}]`, issues));
+}
+
+function extractWorkerResult(input: unknown, path: string, issues: ValidationIssue[], mode: CodecMode): unknown {
+  if (!isRecord(input)) {
+    expected(issues, path, 'object', input);
+    return input;
+  }
+  const output: Record<string, unknown> = { ...input };
+  if (input['rows'] === undefined) expected(issues, `${path}.rows`, 'array', undefined);
+  else output['rows'] = extractWorkerResultRows(input['rows'], `${path}.rows`, issues, mode);
+  return output;
+}
+
+const extractWorkerArgsCodec: Codec<ExtractWorkerArgs> = {
+  encode: (value) => runCheck(extractWorkerArgs, value, 'args', 'encode', 'ExtractWorker'),
+  decode: (data) => runCheck(extractWorkerArgs, data, 'args', 'decode', 'ExtractWorker') as ExtractWorkerArgs,
+};
+
+const extractWorkerResultCodec: Codec<ExtractWorkerResult> = {
+  encode: (value) => runCheck(extractWorkerResult, value, 'result', 'encode', 'ExtractWorker'),
+  decode: (data) => runCheck(extractWorkerResult, data, 'result', 'decode', 'ExtractWorker') as ExtractWorkerResult,
+};
+
+/** ExtractWorker (src/workers/pipeline.ts): queue "pipelines", recorded. */
+export const ExtractWorker: JobBuilder<typeof ExtractWorkerClass> & RecordedFetcher<ExtractWorkerResult> = {
+  get worker() {
+    return ExtractWorkerClass;
+  },
+  codec: extractWorkerArgsCodec,
+  new(args, options = {}) {
+    extractWorkerArgsCodec.encode(args);
+    return newJob(ExtractWorkerClass, args, options, extractWorkerArgsCodec);
+  },
+  /** The value process returned: { status: 'ok', value } or { status: 'missing', reason, message }. */
+  fetchRecorded(koban, job) {
+    return koban.fetchRecorded<ExtractWorkerResult>(job, { codec: extractWorkerResultCodec });
   },
 };
 
@@ -118,7 +334,7 @@ const heartbeatWorkerArgsCodec: Codec<HeartbeatWorkerArgs> = {
   decode: (data) => runCheck(heartbeatWorkerArgs, data, 'args', 'decode', 'HeartbeatWorker') as HeartbeatWorkerArgs,
 };
 
-/** HeartbeatWorker (src/workers.ts): queue "default". */
+/** HeartbeatWorker (src/workers/misc.ts): queue "default". */
 export const HeartbeatWorker: JobBuilder<typeof HeartbeatWorkerClass> = {
   get worker() {
     return HeartbeatWorkerClass;
@@ -130,133 +346,267 @@ export const HeartbeatWorker: JobBuilder<typeof HeartbeatWorkerClass> = {
   },
 };
 
-function obsoleteTaskWorkerArgs(input: unknown, path: string, issues: ValidationIssue[], _mode: CodecMode): unknown {
+function loadWorkerArgs(input: unknown, path: string, issues: ValidationIssue[], _mode: CodecMode): unknown {
   if (!isRecord(input)) {
     expected(issues, path, 'object', input);
     return input;
   }
   const output: Record<string, unknown> = { ...input };
-  if (input['taskId'] === undefined) expected(issues, `${path}.taskId`, 'number', undefined);
-  else output['taskId'] = checkNumber(input['taskId'], `${path}.taskId`, issues);
+  if (input['table'] === undefined) expected(issues, `${path}.table`, 'string', undefined);
+  else output['table'] = checkString(input['table'], `${path}.table`, issues);
   return output;
 }
 
-const obsoleteTaskWorkerArgsCodec: Codec<ObsoleteTaskWorkerArgs> = {
-  encode: (value) => runCheck(obsoleteTaskWorkerArgs, value, 'args', 'encode', 'ObsoleteTaskWorker'),
-  decode: (data) => runCheck(obsoleteTaskWorkerArgs, data, 'args', 'decode', 'ObsoleteTaskWorker') as ObsoleteTaskWorkerArgs,
-};
-
-/** ObsoleteTaskWorker (src/workers.ts): queue "default". */
-export const ObsoleteTaskWorker: JobBuilder<typeof ObsoleteTaskWorkerClass> = {
-  get worker() {
-    return ObsoleteTaskWorkerClass;
-  },
-  codec: obsoleteTaskWorkerArgsCodec,
-  new(args, options = {}) {
-    obsoleteTaskWorkerArgsCodec.encode(args);
-    return newJob(ObsoleteTaskWorkerClass, args, options, obsoleteTaskWorkerArgsCodec);
-  },
-};
-
-function reportWorkerArgs(input: unknown, path: string, issues: ValidationIssue[], _mode: CodecMode): unknown {
+function loadWorkerResult(input: unknown, path: string, issues: ValidationIssue[], _mode: CodecMode): unknown {
   if (!isRecord(input)) {
     expected(issues, path, 'object', input);
     return input;
   }
   const output: Record<string, unknown> = { ...input };
-  if (input['reportId'] === undefined) expected(issues, `${path}.reportId`, 'number', undefined);
-  else output['reportId'] = checkNumber(input['reportId'], `${path}.reportId`, issues);
+  if (input['table'] === undefined) expected(issues, `${path}.table`, 'string', undefined);
+  else output['table'] = checkString(input['table'], `${path}.table`, issues);
+  if (input['loaded'] === undefined) expected(issues, `${path}.loaded`, 'number', undefined);
+  else output['loaded'] = checkNumber(input['loaded'], `${path}.loaded`, issues);
   return output;
 }
 
-const reportWorkerArgsCodec: Codec<ReportWorkerArgs> = {
-  encode: (value) => runCheck(reportWorkerArgs, value, 'args', 'encode', 'ReportWorker'),
-  decode: (data) => runCheck(reportWorkerArgs, data, 'args', 'decode', 'ReportWorker') as ReportWorkerArgs,
+const loadWorkerArgsCodec: Codec<LoadWorkerArgs> = {
+  encode: (value) => runCheck(loadWorkerArgs, value, 'args', 'encode', 'LoadWorker'),
+  decode: (data) => runCheck(loadWorkerArgs, data, 'args', 'decode', 'LoadWorker') as LoadWorkerArgs,
 };
 
-/** ReportWorker (src/workers.ts): queue "default". */
-export const ReportWorker: JobBuilder<typeof ReportWorkerClass> = {
+const loadWorkerResultCodec: Codec<LoadWorkerResult> = {
+  encode: (value) => runCheck(loadWorkerResult, value, 'result', 'encode', 'LoadWorker'),
+  decode: (data) => runCheck(loadWorkerResult, data, 'result', 'decode', 'LoadWorker') as LoadWorkerResult,
+};
+
+/** LoadWorker (src/workers/pipeline.ts): queue "pipelines", recorded. */
+export const LoadWorker: JobBuilder<typeof LoadWorkerClass> & RecordedFetcher<LoadWorkerResult> = {
   get worker() {
-    return ReportWorkerClass;
+    return LoadWorkerClass;
   },
-  codec: reportWorkerArgsCodec,
+  codec: loadWorkerArgsCodec,
   new(args, options = {}) {
-    reportWorkerArgsCodec.encode(args);
-    return newJob(ReportWorkerClass, args, options, reportWorkerArgsCodec);
+    loadWorkerArgsCodec.encode(args);
+    return newJob(LoadWorkerClass, args, options, loadWorkerArgsCodec);
+  },
+  /** The value process returned: { status: 'ok', value } or { status: 'missing', reason, message }. */
+  fetchRecorded(koban, job) {
+    return koban.fetchRecorded<LoadWorkerResult>(job, { codec: loadWorkerResultCodec });
   },
 };
 
-function welcomeEmailWorkerArgs(input: unknown, path: string, issues: ValidationIssue[], _mode: CodecMode): unknown {
+function mergeWorkerArgs(input: unknown, path: string, issues: ValidationIssue[], _mode: CodecMode): unknown {
   if (!isRecord(input)) {
     expected(issues, path, 'object', input);
     return input;
   }
   const output: Record<string, unknown> = { ...input };
-  if (input['email'] === undefined) expected(issues, `${path}.email`, 'string', undefined);
-  else output['email'] = checkString(input['email'], `${path}.email`, issues);
-  if (input['name'] === undefined) expected(issues, `${path}.name`, 'string', undefined);
-  else output['name'] = checkString(input['name'], `${path}.name`, issues);
   return output;
 }
 
-const welcomeEmailWorkerArgsCodec: Codec<WelcomeEmailWorkerArgs> = {
-  encode: (value) => runCheck(welcomeEmailWorkerArgs, value, 'args', 'encode', 'WelcomeEmailWorker'),
-  decode: (data) => runCheck(welcomeEmailWorkerArgs, data, 'args', 'decode', 'WelcomeEmailWorker') as WelcomeEmailWorkerArgs,
+function mergeWorkerResult(input: unknown, path: string, issues: ValidationIssue[], _mode: CodecMode): unknown {
+  if (!isRecord(input)) {
+    expected(issues, path, 'object', input);
+    return input;
+  }
+  const output: Record<string, unknown> = { ...input };
+  if (input['partitions'] === undefined) expected(issues, `${path}.partitions`, 'number', undefined);
+  else output['partitions'] = checkNumber(input['partitions'], `${path}.partitions`, issues);
+  if (input['rows'] === undefined) expected(issues, `${path}.rows`, 'number', undefined);
+  else output['rows'] = checkNumber(input['rows'], `${path}.rows`, issues);
+  return output;
+}
+
+const mergeWorkerArgsCodec: Codec<MergeWorkerArgs> = {
+  encode: (value) => runCheck(mergeWorkerArgs, value, 'args', 'encode', 'MergeWorker'),
+  decode: (data) => runCheck(mergeWorkerArgs, data, 'args', 'decode', 'MergeWorker') as MergeWorkerArgs,
 };
 
-/** WelcomeEmailWorker (src/workers.ts): queue "mailers". */
-export const WelcomeEmailWorker: JobBuilder<typeof WelcomeEmailWorkerClass> = {
+const mergeWorkerResultCodec: Codec<MergeWorkerResult> = {
+  encode: (value) => runCheck(mergeWorkerResult, value, 'result', 'encode', 'MergeWorker'),
+  decode: (data) => runCheck(mergeWorkerResult, data, 'result', 'decode', 'MergeWorker') as MergeWorkerResult,
+};
+
+/** MergeWorker (src/workers/pipeline.ts): queue "pipelines", recorded. */
+export const MergeWorker: JobBuilder<typeof MergeWorkerClass> & RecordedFetcher<MergeWorkerResult> = {
   get worker() {
-    return WelcomeEmailWorkerClass;
+    return MergeWorkerClass;
   },
-  codec: welcomeEmailWorkerArgsCodec,
+  codec: mergeWorkerArgsCodec,
   new(args, options = {}) {
-    welcomeEmailWorkerArgsCodec.encode(args);
-    return newJob(WelcomeEmailWorkerClass, args, options, welcomeEmailWorkerArgsCodec);
+    mergeWorkerArgsCodec.encode(args);
+    return newJob(MergeWorkerClass, args, options, mergeWorkerArgsCodec);
+  },
+  /** The value process returned: { status: 'ok', value } or { status: 'missing', reason, message }. */
+  fetchRecorded(koban, job) {
+    return koban.fetchRecorded<MergeWorkerResult>(job, { codec: mergeWorkerResultCodec });
+  },
+};
+
+function transformWorkerArgs(input: unknown, path: string, issues: ValidationIssue[], _mode: CodecMode): unknown {
+  if (!isRecord(input)) {
+    expected(issues, path, 'object', input);
+    return input;
+  }
+  const output: Record<string, unknown> = { ...input };
+  if (input['partition'] === undefined) expected(issues, `${path}.partition`, 'number', undefined);
+  else output['partition'] = checkNumber(input['partition'], `${path}.partition`, issues);
+  return output;
+}
+
+function transformWorkerResult(input: unknown, path: string, issues: ValidationIssue[], _mode: CodecMode): unknown {
+  if (!isRecord(input)) {
+    expected(issues, path, 'object', input);
+    return input;
+  }
+  const output: Record<string, unknown> = { ...input };
+  if (input['partition'] === undefined) expected(issues, `${path}.partition`, 'number', undefined);
+  else output['partition'] = checkNumber(input['partition'], `${path}.partition`, issues);
+  if (input['rows'] === undefined) expected(issues, `${path}.rows`, 'number', undefined);
+  else output['rows'] = checkNumber(input['rows'], `${path}.rows`, issues);
+  return output;
+}
+
+const transformWorkerArgsCodec: Codec<TransformWorkerArgs> = {
+  encode: (value) => runCheck(transformWorkerArgs, value, 'args', 'encode', 'TransformWorker'),
+  decode: (data) => runCheck(transformWorkerArgs, data, 'args', 'decode', 'TransformWorker') as TransformWorkerArgs,
+};
+
+const transformWorkerResultCodec: Codec<TransformWorkerResult> = {
+  encode: (value) => runCheck(transformWorkerResult, value, 'result', 'encode', 'TransformWorker'),
+  decode: (data) => runCheck(transformWorkerResult, data, 'result', 'decode', 'TransformWorker') as TransformWorkerResult,
+};
+
+/** TransformWorker (src/workers/pipeline.ts): queue "pipelines", recorded. */
+export const TransformWorker: JobBuilder<typeof TransformWorkerClass> & RecordedFetcher<TransformWorkerResult> = {
+  get worker() {
+    return TransformWorkerClass;
+  },
+  codec: transformWorkerArgsCodec,
+  new(args, options = {}) {
+    transformWorkerArgsCodec.encode(args);
+    return newJob(TransformWorkerClass, args, options, transformWorkerArgsCodec);
+  },
+  /** The value process returned: { status: 'ok', value } or { status: 'missing', reason, message }. */
+  fetchRecorded(koban, job) {
+    return koban.fetchRecorded<TransformWorkerResult>(job, { codec: transformWorkerResultCodec });
   },
 };
 
 /** Every worker with its codecs: pass to `Koban.start({ workers })`. */
 // Classes are read through getters, so that worker files may import this module themselves.
 export const workers: readonly WorkerEntry[] = [
-  { get worker() { return FlakyImportWorkerClass; }, args: flakyImportWorkerArgsCodec },
+  { get worker() { return AuditLogWorkerClass; }, args: auditLogWorkerArgsCodec },
+  { get worker() { return AuditWorkerClass; }, args: auditWorkerArgsCodec, result: auditWorkerResultCodec },
+  { get worker() { return DigestWorkerClass; }, args: digestWorkerArgsCodec },
+  { get worker() { return EmailBatchWorkerClass; }, args: emailBatchWorkerArgsCodec },
+  { get worker() { return ExtractWorkerClass; }, args: extractWorkerArgsCodec, result: extractWorkerResultCodec },
   { get worker() { return HeartbeatWorkerClass; }, args: heartbeatWorkerArgsCodec },
-  { get worker() { return ObsoleteTaskWorkerClass; }, args: obsoleteTaskWorkerArgsCodec },
-  { get worker() { return ReportWorkerClass; }, args: reportWorkerArgsCodec },
-  { get worker() { return WelcomeEmailWorkerClass; }, args: welcomeEmailWorkerArgsCodec },
+  { get worker() { return LoadWorkerClass; }, args: loadWorkerArgsCodec, result: loadWorkerResultCodec },
+  { get worker() { return MergeWorkerClass; }, args: mergeWorkerArgsCodec, result: mergeWorkerResultCodec },
+  { get worker() { return TransformWorkerClass; }, args: transformWorkerArgsCodec, result: transformWorkerResultCodec },
 ];
 
-function flakyImportWorkerSample(): FlakyImportWorkerArgs {
-  return { importId: 1 } as FlakyImportWorkerArgs;
+function auditLogWorkerSample(): AuditLogWorkerArgs {
+  return { userId: 'userId', action: 'action', metadata: { ip: 'ip' } } as AuditLogWorkerArgs;
+}
+
+function auditWorkerSample(): AuditWorkerArgs {
+  return { expected: 1 } as AuditWorkerArgs;
+}
+
+function digestWorkerSample(): DigestWorkerArgs {
+  return { userId: 1, kind: 'kind' } as DigestWorkerArgs;
+}
+
+function emailBatchWorkerSample(): EmailBatchWorkerArgs {
+  return { email: 'email' } as EmailBatchWorkerArgs;
+}
+
+function extractWorkerSample(): ExtractWorkerArgs {
+  return { source: 'source', partitions: 1 } as ExtractWorkerArgs;
 }
 
 function heartbeatWorkerSample(): HeartbeatWorkerArgs {
   return {} as HeartbeatWorkerArgs;
 }
 
-function obsoleteTaskWorkerSample(): ObsoleteTaskWorkerArgs {
-  return { taskId: 1 } as ObsoleteTaskWorkerArgs;
+function loadWorkerSample(): LoadWorkerArgs {
+  return { table: 'table' } as LoadWorkerArgs;
 }
 
-function reportWorkerSample(): ReportWorkerArgs {
-  return { reportId: 1 } as ReportWorkerArgs;
+function mergeWorkerSample(): MergeWorkerArgs {
+  return {} as MergeWorkerArgs;
 }
 
-function welcomeEmailWorkerSample(): WelcomeEmailWorkerArgs {
-  return { email: 'email', name: 'name' } as WelcomeEmailWorkerArgs;
+function transformWorkerSample(): TransformWorkerArgs {
+  return { partition: 1 } as TransformWorkerArgs;
 }
 
 /** Test data per worker: valid sample args, and invalid args with the issue each must raise. */
 export const fixtures = {
-  FlakyImportWorker: {
+  AuditLogWorker: {
     /** Valid args: a readable sample, with `overrides` on top. */
-    args: (overrides: Partial<FlakyImportWorkerArgs> = {}): FlakyImportWorkerArgs =>
-      ({ ...flakyImportWorkerSample(), ...overrides }) as FlakyImportWorkerArgs,
+    args: (overrides: Partial<AuditLogWorkerArgs> = {}): AuditLogWorkerArgs =>
+      ({ ...auditLogWorkerSample(), ...overrides }) as AuditLogWorkerArgs,
     /** Args the validator must reject, each with the issue it reports. */
     invalid: (): InvalidArgs[] => [
       { args: null, error: 'args: expected object, got null' },
-      { args: omit(flakyImportWorkerSample(), 'importId'), error: 'args.importId: expected number, got undefined' },
-      { args: { ...flakyImportWorkerSample(), importId: 'text' }, error: 'args.importId: expected number, got string' },
+      { args: omit(auditLogWorkerSample(), 'userId'), error: 'args.userId: expected string, got undefined' },
+      { args: { ...auditLogWorkerSample(), userId: 42 }, error: 'args.userId: expected string, got number' },
+      { args: omit(auditLogWorkerSample(), 'action'), error: 'args.action: expected string, got undefined' },
+      { args: { ...auditLogWorkerSample(), action: 42 }, error: 'args.action: expected string, got number' },
+      { args: { ...auditLogWorkerSample(), metadata: 42 }, error: 'args.metadata: expected object, got number' },
+      { args: { ...auditLogWorkerSample(), unexpectedKey: true }, error: 'args.unexpectedKey: unknown key (allowed: userId, action, metadata)' },
+    ],
+  },
+  AuditWorker: {
+    /** Valid args: a readable sample, with `overrides` on top. */
+    args: (overrides: Partial<AuditWorkerArgs> = {}): AuditWorkerArgs =>
+      ({ ...auditWorkerSample(), ...overrides }) as AuditWorkerArgs,
+    /** Args the validator must reject, each with the issue it reports. */
+    invalid: (): InvalidArgs[] => [
+      { args: null, error: 'args: expected object, got null' },
+      { args: omit(auditWorkerSample(), 'expected'), error: 'args.expected: expected number, got undefined' },
+      { args: { ...auditWorkerSample(), expected: 'text' }, error: 'args.expected: expected number, got string' },
+    ],
+  },
+  DigestWorker: {
+    /** Valid args: a readable sample, with `overrides` on top. */
+    args: (overrides: Partial<DigestWorkerArgs> = {}): DigestWorkerArgs =>
+      ({ ...digestWorkerSample(), ...overrides }) as DigestWorkerArgs,
+    /** Args the validator must reject, each with the issue it reports. */
+    invalid: (): InvalidArgs[] => [
+      { args: null, error: 'args: expected object, got null' },
+      { args: omit(digestWorkerSample(), 'userId'), error: 'args.userId: expected number, got undefined' },
+      { args: { ...digestWorkerSample(), userId: 'text' }, error: 'args.userId: expected number, got string' },
+      { args: omit(digestWorkerSample(), 'kind'), error: 'args.kind: expected string, got undefined' },
+      { args: { ...digestWorkerSample(), kind: 42 }, error: 'args.kind: expected string, got number' },
+    ],
+  },
+  EmailBatchWorker: {
+    /** Valid args: a readable sample, with `overrides` on top. */
+    args: (overrides: Partial<EmailBatchWorkerArgs> = {}): EmailBatchWorkerArgs =>
+      ({ ...emailBatchWorkerSample(), ...overrides }) as EmailBatchWorkerArgs,
+    /** Args the validator must reject, each with the issue it reports. */
+    invalid: (): InvalidArgs[] => [
+      { args: null, error: 'args: expected object, got null' },
+      { args: omit(emailBatchWorkerSample(), 'email'), error: 'args.email: expected string, got undefined' },
+      { args: { ...emailBatchWorkerSample(), email: 42 }, error: 'args.email: expected string, got number' },
+    ],
+  },
+  ExtractWorker: {
+    /** Valid args: a readable sample, with `overrides` on top. */
+    args: (overrides: Partial<ExtractWorkerArgs> = {}): ExtractWorkerArgs =>
+      ({ ...extractWorkerSample(), ...overrides }) as ExtractWorkerArgs,
+    /** Args the validator must reject, each with the issue it reports. */
+    invalid: (): InvalidArgs[] => [
+      { args: null, error: 'args: expected object, got null' },
+      { args: omit(extractWorkerSample(), 'source'), error: 'args.source: expected string, got undefined' },
+      { args: { ...extractWorkerSample(), source: 42 }, error: 'args.source: expected string, got number' },
+      { args: omit(extractWorkerSample(), 'partitions'), error: 'args.partitions: expected number, got undefined' },
+      { args: { ...extractWorkerSample(), partitions: 'text' }, error: 'args.partitions: expected number, got string' },
     ],
   },
   HeartbeatWorker: {
@@ -268,39 +618,35 @@ export const fixtures = {
       { args: null, error: 'args: expected object, got null' },
     ],
   },
-  ObsoleteTaskWorker: {
+  LoadWorker: {
     /** Valid args: a readable sample, with `overrides` on top. */
-    args: (overrides: Partial<ObsoleteTaskWorkerArgs> = {}): ObsoleteTaskWorkerArgs =>
-      ({ ...obsoleteTaskWorkerSample(), ...overrides }) as ObsoleteTaskWorkerArgs,
+    args: (overrides: Partial<LoadWorkerArgs> = {}): LoadWorkerArgs =>
+      ({ ...loadWorkerSample(), ...overrides }) as LoadWorkerArgs,
     /** Args the validator must reject, each with the issue it reports. */
     invalid: (): InvalidArgs[] => [
       { args: null, error: 'args: expected object, got null' },
-      { args: omit(obsoleteTaskWorkerSample(), 'taskId'), error: 'args.taskId: expected number, got undefined' },
-      { args: { ...obsoleteTaskWorkerSample(), taskId: 'text' }, error: 'args.taskId: expected number, got string' },
+      { args: omit(loadWorkerSample(), 'table'), error: 'args.table: expected string, got undefined' },
+      { args: { ...loadWorkerSample(), table: 42 }, error: 'args.table: expected string, got number' },
     ],
   },
-  ReportWorker: {
+  MergeWorker: {
     /** Valid args: a readable sample, with `overrides` on top. */
-    args: (overrides: Partial<ReportWorkerArgs> = {}): ReportWorkerArgs =>
-      ({ ...reportWorkerSample(), ...overrides }) as ReportWorkerArgs,
+    args: (overrides: Partial<MergeWorkerArgs> = {}): MergeWorkerArgs =>
+      ({ ...mergeWorkerSample(), ...overrides }) as MergeWorkerArgs,
     /** Args the validator must reject, each with the issue it reports. */
     invalid: (): InvalidArgs[] => [
       { args: null, error: 'args: expected object, got null' },
-      { args: omit(reportWorkerSample(), 'reportId'), error: 'args.reportId: expected number, got undefined' },
-      { args: { ...reportWorkerSample(), reportId: 'text' }, error: 'args.reportId: expected number, got string' },
     ],
   },
-  WelcomeEmailWorker: {
+  TransformWorker: {
     /** Valid args: a readable sample, with `overrides` on top. */
-    args: (overrides: Partial<WelcomeEmailWorkerArgs> = {}): WelcomeEmailWorkerArgs =>
-      ({ ...welcomeEmailWorkerSample(), ...overrides }) as WelcomeEmailWorkerArgs,
+    args: (overrides: Partial<TransformWorkerArgs> = {}): TransformWorkerArgs =>
+      ({ ...transformWorkerSample(), ...overrides }) as TransformWorkerArgs,
     /** Args the validator must reject, each with the issue it reports. */
     invalid: (): InvalidArgs[] => [
       { args: null, error: 'args: expected object, got null' },
-      { args: omit(welcomeEmailWorkerSample(), 'email'), error: 'args.email: expected string, got undefined' },
-      { args: { ...welcomeEmailWorkerSample(), email: 42 }, error: 'args.email: expected string, got number' },
-      { args: omit(welcomeEmailWorkerSample(), 'name'), error: 'args.name: expected string, got undefined' },
-      { args: { ...welcomeEmailWorkerSample(), name: 42 }, error: 'args.name: expected string, got number' },
+      { args: omit(transformWorkerSample(), 'partition'), error: 'args.partition: expected number, got undefined' },
+      { args: { ...transformWorkerSample(), partition: 'text' }, error: 'args.partition: expected number, got string' },
     ],
   },
 };

@@ -1,60 +1,176 @@
-import { Koban } from 'koban';
+import { randomUUID } from 'node:crypto';
+import { eq } from 'drizzle-orm';
 import {
-  FlakyImportWorker,
+  batch,
+  Koban,
+  KobanValidationError,
+  toMermaid,
+  type Workflow,
+  type WorkflowStatus,
+  workflow,
+} from 'koban';
+import {
+  AuditLogWorker,
+  AuditWorker,
+  DigestWorker,
+  EmailBatchWorker,
+  ExtractWorker,
   HeartbeatWorker,
-  ObsoleteTaskWorker,
-  ReportWorker,
-  WelcomeEmailWorker,
+  LoadWorker,
+  MergeWorker,
+  TransformWorker,
   workers,
 } from './koban.gen.js';
+import { Checks, log, section, stateTable, waitUntil } from './report.js';
+import { batchEvents } from './workers/emails.js';
+import { seenByAudit } from './workers/misc.js';
 
-// No database given: Koban runs on embedded PostgreSQL (PGlite) in memory.
-const log = (message: string) => console.log(`${new Date().toISOString().slice(11, 23)}  ${message}`);
-log('starting Koban on embedded PostgreSQL (no server needed)...');
+// The whole Oban Pro seed in one run: a workflow with fan-out, fan-in and an appended step, two
+// email batches and their callbacks, a structured and encrypted job, a unique job, and cron.
+// With DATABASE_URL it runs on that server; without, on embedded PostgreSQL (PGlite).
+
+const checks = new Checks();
+const started = Date.now();
+section(
+  `starting Koban on ${process.env.DATABASE_URL ? 'the server in DATABASE_URL' : 'embedded PostgreSQL (no server needed)'}`,
+);
 const koban = await Koban.start({
-  queues: { default: 5, mailers: 2 },
+  database: process.env.DATABASE_URL,
+  queues: { pipelines: 5, mailers: 5, secure: 2, default: 2 },
   workers,
-  cron: [{ expression: '*/2 * * * * *', worker: HeartbeatWorker }],
-  stageInterval: 200,
+  cron: [{ expression: '* * * * * *', worker: HeartbeatWorker }],
+  pollInterval: 200,
+  stageInterval: 100,
   logger: { info: log, warn: log, error: log },
 });
-
-koban.on('job:stop', ({ job, outcome, runTime }) =>
-  log(`${job.worker}#${job.id} ${outcome.kind} after ${runTime.toFixed(1)} ms (attempt ${job.attempt})`),
-);
 koban.on('job:exception', ({ job, error }) =>
-  log(`${job.worker}#${job.id} failed attempt ${job.attempt}: ${(error as Error).message} (will retry)`),
+  log(`  ${job.worker}#${job.id} attempt ${job.attempt} failed: ${(error as Error).message}`),
 );
 
-const people = [
-  { email: 'ada@example.com', name: 'Ada' },
-  { email: 'grace@example.com', name: 'Grace' },
-  { email: 'linus@example.com', name: 'Linus' },
-];
-await koban.insertAll(people.map((person) => WelcomeEmailWorker.new(person)));
-await koban.insert(FlakyImportWorker.new({ importId: 7 }));
-await koban.insert(ReportWorker.new({ reportId: 3 }));
-await koban.insert(ObsoleteTaskWorker.new({ taskId: 9 }));
-await koban.insert(WelcomeEmailWorker.new({ email: 'late@example.com', name: 'Late' }, { scheduleIn: 2 }));
-log('inserted 7 jobs; one is scheduled 2 s from now, and cron inserts a heartbeat every 2 s');
+section('1. an import pipeline: extract → 3 transforms → merge → load');
+const transforms = ['transform_0', 'transform_1', 'transform_2'];
+// Steps added in a loop have names the compiler cannot know: the workflow is typed loosely.
+const fannedOut = transforms.reduce<Workflow<any>>(
+  (flow, name, partition) => flow.add(name, TransformWorker.new({ partition }), { deps: ['extract'] }),
+  workflow({ workflowName: 'import pipeline' }).add(
+    'extract',
+    ExtractWorker.new({ source: 'orders.csv', partitions: transforms.length }),
+  ),
+);
+const flow = fannedOut
+  .add('merge', MergeWorker.new({}), { deps: transforms })
+  .add('load', LoadWorker.new({ table: 'orders' }), { deps: ['merge'] });
+const [extract] = await koban.insertAll(flow);
+const workflowId = extract!.workflowId!;
+log(`inserted workflow ${workflowId}: extract runs, the other steps are held until their deps finish`);
+await waitUntil('extract to start', async () => (await koban.getJob(extract!.id))?.state !== 'available');
+const [audit] = await koban.appendWorkflow(workflowId, (running) =>
+  running.add('audit', AuditWorker.new({ expected: 330 }), { deps: ['load'] }),
+);
+log(`appended step "audit" to the running workflow; it waits for "load" (now ${audit!.state})`);
 
-const deadline = Date.now() + 20_000;
-for (;;) {
-  const waiting = await koban.listJobs({ state: ['available', 'scheduled', 'executing', 'retryable'] });
-  const userJobs = waiting.filter((job) => job.worker !== 'HeartbeatWorker');
-  if (userJobs.length === 0) break;
-  if (Date.now() > deadline)
-    throw new Error(`demo jobs did not finish: ${JSON.stringify(userJobs.map((job) => job.id))}`);
-  await new Promise((resolve) => setTimeout(resolve, 250));
+section("2. two email batches, built with one batch id per batch (the seed's form)");
+const newsletter = randomUUID();
+const reminders = randomUUID();
+await koban.insertAll(
+  batch(
+    ['ada@example.com', 'grace@example.com'].map((email) => EmailBatchWorker.new({ email })),
+    {
+      batchId: newsletter,
+      batchName: 'newsletter',
+    },
+  ),
+);
+await koban.insertAll(
+  ['linus@example.com', 'broken@example.com'].map((email) =>
+    EmailBatchWorker.new({ email }, { batchId: reminders }),
+  ),
+);
+log('newsletter: 2 addresses; reminders: 2 addresses, one of which fails until it is exhausted');
+
+section('3. a structured, encrypted job');
+const auditJob = await koban.insert(
+  AuditLogWorker.new({ userId: 'user-42', action: 'password.change', metadata: { ip: '10.0.0.7' } }),
+);
+const [stored] = await koban.db
+  .select({ args: koban.tables.jobs.args })
+  .from(koban.tables.jobs)
+  .where(eq(koban.tables.jobs.id, BigInt(auditJob.id)));
+const envelope = JSON.stringify(stored!.args);
+log(`stored in the jobs table: ${envelope.slice(0, 110)}…`);
+try {
+  await koban.insert(AuditLogWorker.new({ userId: 'user-42' } as never));
+} catch (error) {
+  checks.that('a job without its required args is refused', error instanceof KobanValidationError);
+  log(`refused at insert: ${(error as Error).message}`);
 }
 
-const all = await koban.listJobs({ limit: 100 });
-const heartbeats = all.filter((job) => job.worker === 'HeartbeatWorker').length;
-const byState = new Map<string, number>();
-for (const job of all) {
-  if (job.worker !== 'HeartbeatWorker') byState.set(job.state, (byState.get(job.state) ?? 0) + 1);
-}
-const summary = [...byState].map(([state, count]) => `${count} ${state}`).join(', ');
-log(`done: ${summary}, plus ${heartbeats} cron heartbeat job(s)`);
+section('4. a unique job inserted twice');
+const first = await koban.insert(DigestWorker.new({ userId: 7, kind: 'daily' }));
+const second = await koban.insert(DigestWorker.new({ userId: 7, kind: 'weekly' }));
+log(
+  `first insert: job ${first.id} (conflict: ${first.conflict}); second: job ${second.id} (conflict: ${second.conflict})`,
+);
+checks.that(
+  'the second insert returns the first job as a conflict',
+  second.conflict && second.id === first.id,
+);
+
+section('5. waiting for everything to finish (cron inserts a heartbeat every second meanwhile)');
+const status: WorkflowStatus = await waitUntil('the workflow', async () => {
+  const current = await koban.workflowStatus(workflowId);
+  return current?.state === 'executing' ? null : current;
+});
+await waitUntil(
+  'both batches',
+  async () =>
+    (await koban.batchStatus(newsletter))?.finished && (await koban.batchStatus(reminders))?.finished,
+);
+await waitUntil('the batch callbacks', () => batchEvents.length === 2);
+await waitUntil('the audit log job', () => seenByAudit.length === 1);
+await waitUntil(
+  'a heartbeat',
+  async () => (await koban.listJobs({ worker: 'HeartbeatWorker', state: 'completed' })).length > 0,
+);
+
+const merged = await MergeWorker.fetchRecorded(
+  koban,
+  status.steps.find((step) => step.name === 'merge')!.jobId,
+);
+const audited = await AuditWorker.fetchRecorded(koban, audit!.id);
+log(`merge recorded ${JSON.stringify(merged.status === 'ok' ? merged.value : merged)}`);
+const batchNames = new Map<string, string>([
+  [newsletter, 'newsletter'],
+  [reminders, 'reminders'],
+]);
+const callbacks = batchEvents
+  .map(
+    (event) =>
+      `${batchNames.get(event.batchId)}: ${event.callback} (${event.completed} sent, ${event.discarded} failed)`,
+  )
+  .sort();
+for (const callback of callbacks) log(`callback ran: ${callback}`);
+log(`AuditLogWorker received ${JSON.stringify(seenByAudit[0])}`);
+
+checks.that('every workflow step completed', status.state === 'completed' && status.counts.completed === 7);
+checks.that('merge read the three transforms', merged.status === 'ok' && merged.value.rows === 330);
+checks.that('the appended audit step saw the loaded rows', audited.status === 'ok' && audited.value.ok);
+checks.that(
+  'each batch ran its own callback once',
+  callbacks.join(' | ') ===
+    'newsletter: handleCompleted (2 sent, 0 failed) | reminders: handleExhausted (1 sent, 1 failed)',
+);
+checks.that(
+  'the stored args are ciphertext',
+  envelope.includes('$koban_encrypted') && !envelope.includes('user-42'),
+);
+checks.that('process received the plaintext args', seenByAudit[0]?.metadata?.ip === '10.0.0.7');
+
+section('job states');
+console.log(stateTable(await koban.listJobs({ limit: 1000 })));
+section('the workflow, as Mermaid');
+console.log(toMermaid(status));
+
 await koban.stop();
-log('stopped');
+checks.that('the demo finished within 30 s', Date.now() - started < 30_000);
+process.exit(checks.report());
