@@ -31,6 +31,7 @@ const { values: flags } = parseArgs({
     'latency-jobs': { type: 'string' },
     runs: { type: 'string' },
     'koban-limits': { type: 'string' },
+    'graphile-configs': { type: 'string' },
     scenarios: { type: 'string' },
     quick: { type: 'boolean', default: false },
     pro: { type: 'boolean', default: true },
@@ -44,6 +45,9 @@ const big = num(flags.big, quick ? 0 : 100_000);
 const latencyJobs = num(flags['latency-jobs'], quick ? 50 : 200);
 const runs = num(flags.runs, quick ? 1 : 3);
 const kobanLimits = (flags['koban-limits'] ?? (quick ? '1000' : '1000,2000,5000')).split(',').map(Number);
+// graphile-worker's `concurrentJobs:localQueue.size`: the configuration it was measured at before,
+// and its best one on this machine (concurrency 500, local queue 1000).
+const graphileConfigs = (flags['graphile-configs'] ?? '50:500,500:1000').split(',');
 const scenarios = new Set((flags.scenarios ?? 'insert,process,latency').split(','));
 const aliases: Record<string, Lib> = { 'graphile-worker': 'graphile', 'pg-boss': 'pgboss' };
 const only = (flags.only ?? 'koban,graphile,pgboss').split(',').map((name) => aliases[name] ?? (name as Lib));
@@ -113,15 +117,18 @@ async function runChild(lib: Lib, figure: Figure, option?: string): Promise<Repo
 // Koban's processing is kept per queue limit (`process/koban@500/rate`), then the best is copied to `koban`.
 const values = new Map<string, number[]>();
 const settingsOf = new Map<string, string>();
-const chosenLimit = new Map<string, number>();
+/** The setting kept for a figure and library: `process/koban` → '2000'. */
+const chosen = new Map<string, string>();
 const get = (key: string) => values.get(key) ?? [];
 const push = (key: string, value: number) => values.set(key, [...get(key), value]);
 
+/** The settings a library is measured at for a figure; for processing, the best is kept. */
 function options(lib: Lib, figure: Figure): (string | undefined)[] {
   if (lib === 'pgboss') return [figure.scenario === 'latency' ? '100' : '500'];
-  if (lib !== 'koban' || figure.scenario === 'insert') return [undefined];
-  if (figure.scenario === 'process') return kobanLimits.map(String);
-  return [String(chosenLimit.get('process') ?? chosenLimit.get('processBig') ?? kobanLimits.at(-1))];
+  if (figure.scenario === 'insert') return [undefined];
+  const tried = lib === 'koban' ? kobanLimits.map(String) : graphileConfigs;
+  if (figure.scenario === 'process') return tried;
+  return [chosen.get(`process/${lib}`) ?? chosen.get(`processBig/${lib}`) ?? tried.at(-1)];
 }
 
 const describe = (r: Report) =>
@@ -135,9 +142,9 @@ for (const figure of figures) {
     const order = only.map((_, i) => only[(i + run - 1) % only.length]!);
     for (const lib of order) {
       for (const option of options(lib, figure)) {
-        const perLimit = lib === 'koban' && figure.scenario === 'process';
-        const id = perLimit ? `koban@${option}` : lib;
-        const label = `${libs[lib]}${lib === 'koban' && option ? ` limit ${option}` : ''}`;
+        const perOption = lib !== 'pgboss' && figure.scenario === 'process';
+        const id = perOption ? `${lib}@${option}` : lib;
+        const label = `${libs[lib]}${perOption ? ` (${option})` : ''}`;
         progress(`[${figure.key} run ${run}/${runs}] ${label}: ${figure.scenario} ${fmtInt(figure.n)} jobs…`);
         const report = await runChild(lib, figure, option);
         if (!report) continue;
@@ -149,15 +156,21 @@ for (const figure of figures) {
       }
     }
   }
-  if (figure.scenario === 'process' && only.includes('koban')) {
-    const tried = kobanLimits.map((limit) => ({ limit, rates: get(`${figure.key}/koban@${limit}/rate`) }));
-    const [best] = tried.filter((t) => t.rates.length > 0).sort((a, b) => median(b.rates) - median(a.rates));
-    if (best) {
-      chosenLimit.set(figure.key, best.limit);
-      values.set(`${figure.key}/koban/rate`, best.rates);
-      settingsOf.set(`${figure.key}/koban`, settingsOf.get(`${figure.key}/koban@${best.limit}`)!);
-      const list = tried.map((t) => `${t.limit}: ${t.rates.length ? fmtInt(median(t.rates)) : 'failed'}`);
-      progress(`Koban queue limits for ${figure.title}: ${list.join(', ')} jobs/s; best ${best.limit}`);
+  if (figure.scenario === 'process') {
+    for (const lib of only.filter((name) => name !== 'pgboss')) {
+      const tried = (lib === 'koban' ? kobanLimits.map(String) : graphileConfigs).map((option) => ({
+        option,
+        rates: get(`${figure.key}/${lib}@${option}/rate`),
+      }));
+      const [best] = tried
+        .filter((t) => t.rates.length > 0)
+        .sort((a, b) => median(b.rates) - median(a.rates));
+      if (!best) continue;
+      chosen.set(`${figure.key}/${lib}`, best.option);
+      values.set(`${figure.key}/${lib}/rate`, best.rates);
+      settingsOf.set(`${figure.key}/${lib}`, settingsOf.get(`${figure.key}/${lib}@${best.option}`)!);
+      const list = tried.map((t) => `${t.option}: ${t.rates.length ? fmtInt(median(t.rates)) : 'failed'}`);
+      progress(`${libs[lib]} settings for ${figure.title}: ${list.join(', ')} jobs/s; best ${best.option}`);
     }
   }
 }
@@ -173,7 +186,8 @@ for (const figure of figures) {
     const of = (lib: Lib) => get(`${figure.key}/${lib}/${metric}`);
     const isRate = metric === 'rate';
     let title = isRate ? figure.title : `${figure.title}, ${metric} (ms)`;
-    if (isRate && chosenLimit.has(figure.key)) title += ` [Koban limit ${chosenLimit.get(figure.key)}]`;
+    if (isRate && chosen.has(`${figure.key}/koban`))
+      title += ` [Koban limit ${chosen.get(`${figure.key}/koban`)}]`;
     rows.push([
       title,
       ...shown.map((lib) => cell(of(lib), isRate ? fmtInt : fmtMs)),
@@ -209,8 +223,12 @@ const lines = [
     return [...uses].map(([text, titles]) => `- ${libs[lib]} (${titles.join(' / ')}): ${text}`);
   }),
 ];
-if (chosenLimit.size > 0)
+if (chosen.size > 0) {
   lines.push(`- Koban queue limits tried for processing: ${kobanLimits.join(', ')}; the best is shown.`);
+  lines.push(
+    `- graphile-worker concurrentJobs:localQueue.size tried for processing: ${graphileConfigs.join(', ')}; the best is shown.`,
+  );
+}
 process.stdout.write(`${lines.join('\n')}\n`);
 
 /** Runs one of the Koban-only row scripts (pro.ts, flows.ts), which prints its own table. */

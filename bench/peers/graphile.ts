@@ -1,4 +1,5 @@
 // graphile-worker 0.18 with batching turned on (its defaults fetch and complete one job per round trip).
+// The option is `concurrentJobs:localQueue.size`; the orchestrator tries several and keeps the best.
 import { Logger, makeWorkerUtils, run as runWorker } from 'graphile-worker';
 import { type Peer, run } from './harness.js';
 
@@ -17,13 +18,14 @@ export const graphile: Peer = {
       close: async () => utils.release(),
     };
   },
-  async consumer(url, started) {
+  async consumer(url, started, option) {
+    const { concurrentJobs, size } = configOf(option);
     const runner = await runWorker({
       connectionString: url,
       logger: quiet,
       noHandleSignals: true,
       taskList: { noop: async (payload) => started((payload as { n: number }).n) },
-      preset: { worker: { concurrentJobs: 50, localQueue: { size: 500 }, completeJobBatchDelay: 0 } },
+      preset: { worker: { concurrentJobs, localQueue: { size }, completeJobBatchDelay: 0 } },
     });
     return {
       insertOne: async (n) => void (await runner.addJob('noop', { n })),
@@ -31,8 +33,15 @@ export const graphile: Peer = {
     };
   },
   pendingSql: 'select count(*) from graphile_worker._private_jobs',
-  settings: () =>
-    'concurrentJobs 50, localQueue.size 500, completeJobBatchDelay 0, NOTIFY on; insert: addJobs',
+  settings: (option) => {
+    const { concurrentJobs, size } = configOf(option);
+    return `concurrentJobs ${concurrentJobs}, localQueue.size ${size}, completeJobBatchDelay 0, NOTIFY on; insert: addJobs`;
+  },
 };
+
+function configOf(option: string | undefined): { concurrentJobs: number; size: number } {
+  const [concurrentJobs, size] = (option ?? '50:500').split(':').map(Number);
+  return { concurrentJobs: concurrentJobs!, size: size! };
+}
 
 run(graphile);

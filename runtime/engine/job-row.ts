@@ -45,18 +45,52 @@ export interface AttemptExtras {
   readonly batch?: () => JobBatch;
 }
 
+interface AttemptState {
+  readonly extras: AttemptExtras;
+  workflow?: JobWorkflow;
+  batch?: JobBatch;
+}
+
+const attempts = new WeakMap<object, AttemptState>();
+const stateOf = (job: object) => attempts.get(job)!;
+
 /**
- * The one mapper from a row to a job. Dates are parsed when read, since most workers never
- * look at them and parsing showed in the processing profile. With `attempt`, the job is the one
- * handed to `process`: it carries `signal`, `workflow` and `batch`.
+ * The prototype of a job handed to `process`: `signal`, `workflow` and `batch` are read through
+ * it, and made only when read. They stay out of the job's own properties, so a job compares and
+ * serialises as its stored fields.
+ */
+const attemptPrototype: object = Object.create(Object.prototype, {
+  signal: {
+    get(this: object) {
+      return stateOf(this).extras.abort.signal;
+    },
+  },
+  workflow: {
+    get(this: object) {
+      const state = stateOf(this);
+      state.workflow ??= state.extras.workflow?.();
+      return state.workflow;
+    },
+  },
+  batch: {
+    get(this: object) {
+      const state = stateOf(this);
+      state.batch ??= state.extras.batch?.();
+      return state.batch;
+    },
+  },
+});
+
+/**
+ * The one mapper from a row to a job. It runs once per claimed job on the hot path, so it builds
+ * a plain literal: no getter, no closure per job. With `attempt`, the job is the one handed to
+ * `process`: it also has `signal`, `workflow` and `batch`, through its prototype.
  */
 export function toJob<Args>(row: JobRow, args: Args): JobRecord<Args>;
 export function toJob<Args>(row: JobRow, args: Args, attempt: AttemptExtras): Job<Args>;
 export function toJob<Args>(row: JobRow, args: Args, attempt?: AttemptExtras): JobRecord<Args> | Job<Args> {
-  let insertedAt: Date | undefined;
-  let scheduledAt: Date | undefined;
-  let attemptedAt: Date | null | undefined;
-  const record = {
+  const job = {
+    __proto__: attempt ? attemptPrototype : Object.prototype,
     id: String(row.id),
     state: row.state,
     queue: row.queue,
@@ -68,18 +102,9 @@ export function toJob<Args>(row: JobRow, args: Args, attempt?: AttemptExtras): J
     attempt: row.attempt,
     maxAttempts: row.maxAttempts,
     priority: row.priority,
-    get insertedAt() {
-      insertedAt ??= toDate(row.insertedAt);
-      return insertedAt;
-    },
-    get scheduledAt() {
-      scheduledAt ??= toDate(row.scheduledAt);
-      return scheduledAt;
-    },
-    get attemptedAt() {
-      if (attemptedAt === undefined) attemptedAt = toDateOrNull(row.attemptedAt);
-      return attemptedAt;
-    },
+    insertedAt: toDate(row.insertedAt),
+    scheduledAt: toDate(row.scheduledAt),
+    attemptedAt: toDateOrNull(row.attemptedAt),
     completedAt: toDateOrNull(row.completedAt),
     cancelledAt: toDateOrNull(row.cancelledAt),
     discardedAt: toDateOrNull(row.discardedAt),
@@ -89,14 +114,8 @@ export function toJob<Args>(row: JobRow, args: Args, attempt?: AttemptExtras): J
     batchId: row.batchId,
     batchCallback: row.batchCallback as BatchCallback | null,
   };
-  if (!attempt) return record;
-  let workflow: JobWorkflow | undefined;
-  let batch: JobBatch | undefined;
-  return Object.defineProperties(record, {
-    signal: { enumerable: true, get: () => attempt.abort.signal },
-    workflow: { enumerable: true, get: () => (workflow ??= attempt.workflow?.()) },
-    batch: { enumerable: true, get: () => (batch ??= attempt.batch?.()) },
-  }) as unknown as Job<Args>;
+  if (attempt) attempts.set(job, { extras: attempt });
+  return job as unknown as JobRecord<Args>;
 }
 
 export function toDate(value: Date | string): Date {
