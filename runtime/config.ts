@@ -3,7 +3,7 @@ import { KobanConfigError } from '../sdk/errors.js';
 import type { WorkerEntry } from '../sdk/registry.js';
 import type { WorkerClass } from '../sdk/worker.js';
 import { checkQueueName } from '../sdk/worker-options.js';
-import type { DrizzleDatabase } from './database.js';
+import { type DrizzleDatabase, defaultConnectTimeout, defaultReconnectDelay } from './database.js';
 
 export interface QueueConfig {
   /** Jobs of this queue that run at once on this node. */
@@ -60,6 +60,13 @@ export interface KobanConfig {
   cron?: readonly CronEntry[];
   /** Connections Koban opens for a URL. Default 10. */
   poolSize?: number;
+  /** Milliseconds a new connection may take to answer before it fails (and `Koban.start` with it). Default 10000. */
+  connectTimeout?: number;
+  /**
+   * The longest wait, in milliseconds, between attempts to reconnect after the database went away:
+   * roughly how long after the database returns the node resumes work. Default 500.
+   */
+  reconnectDelay?: number;
   logger?: KobanLogger;
 }
 
@@ -73,6 +80,8 @@ export interface ResolvedConfig {
   readonly heartbeatInterval: number;
   readonly rescueAfter: number;
   readonly shutdownGrace: number;
+  readonly connectTimeout: number;
+  readonly reconnectDelay: number;
   readonly prune: false | { maxAge: number; interval: number; limit: number };
   readonly cron: readonly CronEntry[];
   readonly logger: KobanLogger;
@@ -122,6 +131,8 @@ export function resolveConfig(config: KobanConfig, defaultNode: string): Resolve
     heartbeatInterval: positive(config.heartbeatInterval ?? 5000, 'heartbeatInterval'),
     rescueAfter: positive(config.rescueAfter ?? 60_000, 'rescueAfter'),
     shutdownGrace: nonNegative(config.shutdownGrace ?? 15_000, 'shutdownGrace'),
+    connectTimeout: positive(config.connectTimeout ?? defaultConnectTimeout, 'connectTimeout'),
+    reconnectDelay: positive(config.reconnectDelay ?? defaultReconnectDelay, 'reconnectDelay'),
     prune,
     cron: config.cron ?? [],
     logger: config.logger ?? consoleLogger,

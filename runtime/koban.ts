@@ -77,6 +77,8 @@ export class Koban implements RecordedReader {
     const database = await Database.open(options.database, {
       dataDir: options.dataDir,
       poolSize: options.poolSize,
+      connectTimeout: config.connectTimeout,
+      reconnectDelay: config.reconnectDelay,
     });
     let koban: Koban | undefined;
     try {
