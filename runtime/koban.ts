@@ -260,7 +260,12 @@ export class Koban implements RecordedReader {
     this.events.on('error', ({ source, error }) => this.config.logger.error(`${source} failed`, { error }));
     await this.services.start([...this.config.queues.keys()]);
     this.unlisteners.push(
-      await this.database.listen(`${schema}_insert`, (queue) => this.producers.get(queue)?.wake()),
+      await this.database.listen(
+        `${schema}_insert`,
+        (queue) => this.producers.get(queue)?.wake(),
+        // Inserts notified while the connection was down were missed: look for them now.
+        () => this.wakeAll(),
+      ),
       await this.database.listen(`${schema}_signal`, (payload) => this.onSignal(payload)),
     );
     const stored = await readQueueStates(this.database, schema);
@@ -282,6 +287,10 @@ export class Koban implements RecordedReader {
       producer.start();
     }
     await this.services.reportUnrunQueues();
+  }
+
+  private wakeAll(): void {
+    for (const producer of this.producers.values()) producer.wake();
   }
 
   private async signal(message: Signal): Promise<void> {
