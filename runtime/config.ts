@@ -51,7 +51,10 @@ export interface KobanConfig {
   stageInterval?: number;
   /** Milliseconds between node heartbeats. Default 5000. */
   heartbeatInterval?: number;
-  /** Milliseconds without a heartbeat after which a node's executing jobs are rescued. Default 60000. */
+  /**
+   * Milliseconds without a heartbeat after which a node counts as dead and the leader rescues its
+   * executing jobs (they run again). At least 3 × `heartbeatInterval`. Default 60000.
+   */
   rescueAfter?: number;
   /** Milliseconds `stop()` waits for running jobs. Default 15000. */
   shutdownGrace?: number;
@@ -121,6 +124,7 @@ export function resolveConfig(config: KobanConfig, defaultNode: string): Resolve
           interval: positive(config.prune?.interval ?? 30_000, 'prune.interval'),
           limit: positive(config.prune?.limit ?? 10_000, 'prune.limit'),
         };
+  const heartbeatInterval = positive(config.heartbeatInterval ?? 5000, 'heartbeatInterval');
   return {
     schema,
     queues,
@@ -128,8 +132,8 @@ export function resolveConfig(config: KobanConfig, defaultNode: string): Resolve
     migrate: config.migrate ?? true,
     pollInterval: positive(config.pollInterval ?? 1000, 'pollInterval'),
     stageInterval: positive(config.stageInterval ?? 1000, 'stageInterval'),
-    heartbeatInterval: positive(config.heartbeatInterval ?? 5000, 'heartbeatInterval'),
-    rescueAfter: positive(config.rescueAfter ?? 60_000, 'rescueAfter'),
+    heartbeatInterval,
+    rescueAfter: checkRescueAfter(positive(config.rescueAfter ?? 60_000, 'rescueAfter'), heartbeatInterval),
     shutdownGrace: nonNegative(config.shutdownGrace ?? 15_000, 'shutdownGrace'),
     connectTimeout: positive(config.connectTimeout ?? defaultConnectTimeout, 'connectTimeout'),
     reconnectDelay: positive(config.reconnectDelay ?? defaultReconnectDelay, 'reconnectDelay'),
@@ -137,6 +141,27 @@ export function resolveConfig(config: KobanConfig, defaultNode: string): Resolve
     cron: config.cron ?? [],
     logger: config.logger ?? consoleLogger,
   };
+}
+
+/** Heartbeats a live node may miss (a slow beat, a pause) before its jobs are rescued. */
+export const rescueHeartbeats = 3;
+
+/**
+ * A live node beats every `heartbeatInterval`; the leader takes a node whose last beat is older than
+ * `rescueAfter` for dead and runs its executing jobs again. Below a few intervals, the jobs of live
+ * nodes would run twice.
+ */
+function checkRescueAfter(rescueAfter: number, heartbeatInterval: number): number {
+  const minimum = rescueHeartbeats * heartbeatInterval;
+  if (rescueAfter < minimum) {
+    throw new KobanConfigError(
+      `rescueAfter: ${rescueAfter} ms is too short for a heartbeatInterval of ${heartbeatInterval} ms. ` +
+        `rescueAfter must be at least ${rescueHeartbeats} × heartbeatInterval (${minimum} ms): a node whose ` +
+        'last heartbeat is older than rescueAfter counts as dead and its running jobs run again, so a shorter ' +
+        `value would run the jobs of live nodes twice. Raise rescueAfter to ${minimum} or more, or lower heartbeatInterval.`,
+    );
+  }
+  return rescueAfter;
 }
 
 function positive(value: number, name: string): number {

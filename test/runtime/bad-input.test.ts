@@ -184,6 +184,16 @@ describe('bad node configuration', () => {
     ['schema with capitals', { schema: 'Tenant' }, /schema: expected a lower-case identifier/],
     ['schema with SQL in it', { schema: 'x; drop schema koban' }, /schema:/],
     ['pollInterval 0', { pollInterval: 0 }, /pollInterval/],
+    [
+      'rescueAfter shorter than 3 heartbeats',
+      { heartbeatInterval: 1000, rescueAfter: 2999 },
+      /^rescueAfter: 2999 ms is too short for a heartbeatInterval of 1000 ms\. rescueAfter must be at least 3 × heartbeatInterval \(3000 ms\)/,
+    ],
+    [
+      'rescueAfter shorter than the default heartbeats',
+      { rescueAfter: 10_000 },
+      /rescueAfter: 10000 ms is too short for a heartbeatInterval of 5000 ms.*run the jobs of live nodes twice/,
+    ],
   ])('refuses %s before connecting', async (_name, config, message) => {
     // An unreachable server: the config error must come first, without a connection attempt.
     const error = await startError({
@@ -192,6 +202,13 @@ describe('bad node configuration', () => {
     } as KobanConfig);
     expect(error).toBeInstanceOf(KobanConfigError);
     expect(error.message).toMatch(message);
+  });
+});
+
+describe('rescue timing', () => {
+  it('accepts rescueAfter of exactly 3 heartbeats', async () => {
+    const koban = await startKoban({ database: url, heartbeatInterval: 1000, rescueAfter: 3000, queues: {} });
+    expect(koban.node).toBeTruthy();
   });
 });
 
