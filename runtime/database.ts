@@ -184,10 +184,13 @@ export class Database {
     return () => unlisten();
   }
 
-  /** Closes the connection if Koban opened it; a database the application gave is left open. */
-  async close(): Promise<void> {
+  /**
+   * Closes the connection if Koban opened it; a database the application gave is left open.
+   * Queries still running after `timeout` seconds are cut off.
+   */
+  async close({ timeout = 5 }: { timeout?: number } = {}): Promise<void> {
     if (!this.owned) return;
-    if (this.postgresClient) await this.postgresClient.end({ timeout: 5 });
+    if (this.postgresClient) await this.postgresClient.end({ timeout });
     if (this.pgliteClient) await this.pgliteClient.close();
   }
 

@@ -6,6 +6,7 @@ import { checkQueueName } from '../sdk/worker-options.js';
 import { Acker } from './acker.js';
 import { type KobanConfig, type ResolvedConfig, resolveConfig } from './config.js';
 import { Database, type DrizzleDatabase, type Executor } from './database.js';
+import { finishedBy } from './deadline.js';
 import { KobanEventEmitter, type KobanEvents } from './events.js';
 import type { RunningJob } from './executor.js';
 import { type KobanHooks, ProcessHooks } from './hooks.js';
@@ -29,6 +30,9 @@ export const kobanInternals = Symbol('koban.internals');
 
 /** How long stop() waits for aborted jobs to settle after the grace period. */
 const abortSettleMs = 1000;
+
+/** How long stop() may then spend writing the last outcomes and leaving before it closes anyway. */
+const releaseMs = 3000;
 
 export interface InsertOptions<Args = any> extends JobOptions<Args> {
   /** An application transaction (Drizzle) to insert in: the job exists only if it commits. */
@@ -240,19 +244,37 @@ export class Koban implements RecordedReader {
   }
 
   private async shutdown(): Promise<void> {
-    await this.services.stopScheduling();
+    // With the database down or not answering, a claim, a periodic task or a write in flight may
+    // never settle: each step gets a deadline, so stop() keeps to shutdownGrace whatever happens.
+    const graceEnds = Date.now() + this.config.shutdownGrace;
+    await finishedBy(this.services.stopScheduling(), graceEnds);
     const producers = [...this.producers.values()];
-    await Promise.all(producers.map((producer) => producer.stop(this.config.shutdownGrace)));
+    await finishedBy(
+      Promise.all(producers.map((producer) => producer.stop(this.config.shutdownGrace))),
+      graceEnds,
+    );
     if (this.running.size > 0) {
       for (const job of this.running.values()) job.abort.abort(new KobanShutdownError(this.config.node));
       // Jobs that honour the abort settle quickly and go back to the queue with their attempt refunded.
       await Promise.all(producers.map((producer) => producer.settled(abortSettleMs)));
     }
+    const released = await finishedBy(this.release(), Date.now() + releaseMs);
+    if (!released) {
+      this.acker.close();
+      this.config.logger.warn(
+        `stop(): the database did not answer within ${releaseMs} ms; closing anyway. ` +
+          'Jobs whose outcome was not written stay executing until the lifeline rescues them.',
+      );
+    }
+    await this.database.close(released ? undefined : { timeout: 0 });
+  }
+
+  /** Writes the last outcomes and leaves: the steps of stop() that need the database. */
+  private async release(): Promise<void> {
     await this.acker.flush();
     this.acker.close();
     await this.services.stop({ leaveNode: this.running.size > 0 });
     await Promise.allSettled(this.unlisteners.map((unlisten) => unlisten()));
-    await this.database.close();
   }
 
   private async boot(): Promise<void> {

@@ -97,7 +97,6 @@ export class Cluster {
       `-k ${this.directory}`,
       '-c listen_addresses=127.0.0.1',
       '-c fsync=off',
-      '-c synchronous_commit=off',
       '-c full_page_writes=off',
       '-c max_connections=200',
       '-c shared_buffers=32MB',
@@ -123,21 +122,47 @@ export class Cluster {
 
   /** SIGKILLs the postmaster and every backend, as an OOM killer or a lost VM would. */
   async kill(): Promise<void> {
+    const processes = await this.processes();
+    this.signal(processes, 'SIGKILL');
+    // The next start finds the stale pid file and shared memory and recovers.
+    const deadline = Date.now() + 10_000;
+    while (processes.some(alive) && Date.now() < deadline) await sleep(20);
+  }
+
+  /**
+   * SIGSTOPs the server and its backends: open connections and new ones get no answer, as behind
+   * a network partition. `resume()` lets it go on.
+   */
+  async freeze(): Promise<void> {
+    this.frozen = await this.processes();
+    this.signal(this.frozen, 'SIGSTOP');
+  }
+
+  resume(): void {
+    this.signal(this.frozen, 'SIGCONT');
+    this.frozen = [];
+  }
+
+  private frozen: number[] = [];
+
+  /** The postmaster and its children. */
+  private async processes(): Promise<number[]> {
     const pid = Number(readFileSync(join(this.dataDirectory, 'postmaster.pid'), 'utf8').split('\n')[0]);
     const children = await run('pgrep', ['-P', String(pid)]).then(
       ({ stdout }) => stdout.split('\n').filter(Boolean).map(Number),
       () => [] as number[],
     );
-    for (const target of [pid, ...children]) {
+    return [pid, ...children];
+  }
+
+  private signal(processes: readonly number[], signal: NodeJS.Signals): void {
+    for (const target of processes) {
       try {
-        process.kill(target, 'SIGKILL');
+        process.kill(target, signal);
       } catch {
         // already gone
       }
     }
-    // The next start finds the stale pid file and shared memory and recovers.
-    const deadline = Date.now() + 10_000;
-    while ([pid, ...children].some(alive) && Date.now() < deadline) await sleep(20);
   }
 
   async createDatabase(name: string): Promise<string> {
@@ -158,6 +183,7 @@ export class Cluster {
   /** Stops the server at once and deletes its files. Safe to call twice. */
   async destroy(): Promise<void> {
     live.delete(this);
+    this.resume();
     if (!existsSync(this.directory)) return;
     if (existsSync(join(this.dataDirectory, 'postmaster.pid'))) {
       await this.stop('immediate').catch(() => this.kill().catch(() => undefined));
@@ -168,6 +194,7 @@ export class Cluster {
   /** destroy() for a process that is exiting: no promises. */
   destroySync(): void {
     live.delete(this);
+    this.resume();
     if (!existsSync(this.directory)) return;
     try {
       const [command, argv] = asServerUser(join(binDirectory(), 'pg_ctl'), [

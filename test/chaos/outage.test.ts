@@ -1,0 +1,130 @@
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newJob } from '../../index.js';
+import { startKoban } from '../support/koban.js';
+import { waitFor } from '../support/wait.js';
+import { Cluster, sleep } from './support/cluster.js';
+import { ChaosWorker } from './support/workers.js';
+
+// "Also" of issue 11: after an outage a node resumed only after the driver's back-off (8.3 s
+// after 20 s down), and stop() while the database was down took 21.5 s against a 15 s
+// shutdownGrace. Each test takes its own database on one throw-away cluster and stops,
+// crashes or kills the whole server.
+
+let cluster: Cluster;
+beforeAll(async () => {
+  cluster = await Cluster.create();
+}, 120_000);
+afterAll(() => cluster?.destroy());
+
+const quick = { pollInterval: 1000, heartbeatInterval: 1000, rescueAfter: 30_000 };
+
+async function jobCounts(url: string) {
+  const sql = postgres(url, { max: 1, fetch_types: false, onnotice: () => {} });
+  try {
+    const [row] = await sql<{ total: number; completed: number; executing: number }[]>`
+      SELECT count(*)::int AS total, count(*) FILTER (WHERE state = 'completed')::int AS completed,
+             count(*) FILTER (WHERE state = 'executing')::int AS executing
+      FROM koban.jobs`;
+    return row!;
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+
+/**
+ * Milliseconds from the server's start to the first job the node claimed after it, both on the
+ * database clock; undefined while there is none.
+ */
+async function firstClaimAfterRestart(url: string): Promise<number | undefined> {
+  const sql = postgres(url, { max: 1, fetch_types: false, onnotice: () => {} });
+  try {
+    const [row] = await sql<{ ms: number | null }[]>`
+      SELECT (extract(epoch FROM min(attempted_at) - pg_postmaster_start_time()) * 1000)::int AS ms
+      FROM koban.jobs WHERE attempted_at > pg_postmaster_start_time()`;
+    return row!.ms ?? undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+
+describe('the database goes away and comes back', () => {
+  it.each([
+    ['a clean shutdown', 'fast', 20_000],
+    ['a crash', 'immediate', 3000],
+    ['a SIGKILLed server', 'kill', 3000],
+  ] as const)(
+    'after %s, work resumes within a few seconds and no job is lost',
+    async (_name, how, outageMs) => {
+      const database = `outage_${how}`;
+      const url = await cluster.createDatabase(database);
+      const koban = await startKoban({
+        database: url,
+        queues: { chaos: 5 },
+        workers: [ChaosWorker],
+        ...quick,
+      });
+      await koban.insertAll(Array.from({ length: 1000 }, () => newJob(ChaosWorker, { ms: 10 })));
+      await waitFor('work under way', async () => (await jobCounts(url)).completed > 50);
+
+      if (how === 'kill') await cluster.kill();
+      else await cluster.stop(how);
+      await sleep(outageMs);
+      await cluster.start();
+      const recoveryMs = await waitFor(
+        'a job claimed after the restart',
+        () => firstClaimAfterRestart(url),
+        60_000,
+      );
+      await waitFor('every job completed', async () => (await jobCounts(url)).completed === 1000, 60_000);
+      const counts = await jobCounts(url);
+      console.info(
+        `[chaos] ${how} stop, ${outageMs} ms down: first job claimed ${recoveryMs} ms after the server started`,
+        counts,
+      );
+      expect(counts).toEqual({ total: 1000, completed: 1000, executing: 0 });
+      // About 1 s in practice (reconnectDelay is 500 ms); the driver's own back-off made it 8 s.
+      expect(recoveryMs).toBeLessThan(5000);
+    },
+    120_000,
+  );
+
+  // Past shutdownGrace, stop() gives aborted jobs 1 s to settle, and gives up writing outcomes
+  // after 3 s more when the database does not answer; a database that refuses fails at once.
+  it.each([
+    ['down', 'stop', 1000],
+    ['not answering', 'freeze', 4000],
+  ] as const)(
+    'stop() while the database is %s keeps to shutdownGrace',
+    async (_name, how, overMs) => {
+      const url = await cluster.createDatabase(`outage_${how}`);
+      const shutdownGrace = 3000;
+      const koban = await startKoban({
+        database: url,
+        queues: { chaos: 5 },
+        workers: [ChaosWorker],
+        shutdownGrace,
+        ...quick,
+      });
+      // Jobs that outlast the grace period and ignore job.signal.
+      await koban.insertAll(Array.from({ length: 5 }, () => newJob(ChaosWorker, { ms: 60_000 })));
+      await waitFor('the jobs running', async () => (await jobCounts(url)).executing === 5);
+      if (how === 'stop') await cluster.stop('fast');
+      else await cluster.freeze();
+      await sleep(2000);
+      const started = Date.now();
+      await koban.stop();
+      const stopMs = Date.now() - started;
+      console.info(
+        `[chaos] stop() with the database ${how}: ${stopMs} ms (shutdownGrace ${shutdownGrace} ms)`,
+      );
+      if (how === 'stop') await cluster.start();
+      else cluster.resume();
+      // Before: 11 s when down, and never while not answering.
+      expect(stopMs).toBeLessThan(shutdownGrace + overMs + 2000);
+    },
+    60_000,
+  );
+});
