@@ -17,6 +17,10 @@ import type { WorkerCatalog } from './worker-catalog.js';
 export class NodeServices {
   private leader = false;
   private beaten = false;
+  /** Date.now() of the last heartbeat that reached the database. */
+  private lastBeatAt: number | undefined;
+  /** The lifeline waits until then after this node lost the database: see beat(). */
+  private rescueFrom = 0;
   private queues: readonly string[] = [];
   private readonly heartbeat: Periodic;
   private readonly stager: Periodic;
@@ -102,10 +106,17 @@ export class NodeServices {
   }
 
   private async beat(): Promise<void> {
-    const { schema, node, heartbeatInterval } = this.config;
+    const { schema, node, heartbeatInterval, rescueAfter } = this.config;
     await beat(this.database, schema, node, this.queues, !this.beaten);
+    const now = Date.now();
+    // Beats this node missed because the database was away, every node missed: give the others
+    // a rescueAfter to beat again before taking any of them for dead and running their jobs twice.
+    if (this.lastBeatAt !== undefined && now - this.lastBeatAt > 2 * heartbeatInterval) {
+      this.rescueFrom = now + rescueAfter;
+    }
+    this.lastBeatAt = now;
     this.beaten = true;
     this.leader = await claimLeadership(this.database, schema, node, heartbeatInterval * 3);
-    if (this.leader) await rescueOrphans(this.database, schema, this.config.rescueAfter);
+    if (this.leader && now >= this.rescueFrom) await rescueOrphans(this.database, schema, rescueAfter);
   }
 }

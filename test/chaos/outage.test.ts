@@ -1,6 +1,7 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newJob } from '../../index.js';
+import { kobanInternals } from '../../runtime/koban.js';
 import { startKoban } from '../support/koban.js';
 import { waitFor } from '../support/wait.js';
 import { Cluster, sleep } from './support/cluster.js';
@@ -90,6 +91,38 @@ describe('the database goes away and comes back', () => {
     },
     120_000,
   );
+
+  it('does not take live nodes for dead when their heartbeats lapsed with the database', async () => {
+    const url = await cluster.createDatabase('outage_rescue');
+    // The leader beats often and judges others by its own rescueAfter; the worker beats less often.
+    const leader = await startKoban({
+      database: url,
+      node: 'leader',
+      queues: {},
+      heartbeatInterval: 500,
+      rescueAfter: 2000,
+    });
+    await waitFor('leadership', () => leader[kobanInternals]().services.isLeader);
+    const worker = await startKoban({
+      database: url,
+      node: 'worker',
+      queues: { chaos: 3 },
+      workers: [ChaosWorker],
+      heartbeatInterval: 1000,
+      rescueAfter: 3000,
+    });
+    const jobs = await worker.insertAll(Array.from({ length: 3 }, () => newJob(ChaosWorker, { ms: 8000 })));
+    await waitFor('the jobs running', async () => (await jobCounts(url)).executing === 3);
+    // Down for longer than rescueAfter: every heartbeat in the table lapses, the worker's jobs run on.
+    await cluster.stop('fast');
+    await sleep(4000);
+    await cluster.start();
+    await waitFor('every job completed', async () => (await jobCounts(url)).completed === 3, 30_000);
+    for (const job of jobs) {
+      const done = await worker.getJob(job.id);
+      expect(done).toMatchObject({ state: 'completed', attempt: 1, attemptedBy: ['worker'], errors: [] });
+    }
+  }, 60_000);
 
   // Past shutdownGrace, stop() gives aborted jobs 1 s to settle, and gives up writing outcomes
   // after 3 s more when the database does not answer; a database that refuses fails at once.
