@@ -43,14 +43,29 @@ async function pg(tool: string, args: string[], timeoutMs = 60_000): Promise<str
   return stdout;
 }
 
+/** Ports handed out in this process: a stopped cluster's port must not go to another one. */
+const usedPorts = new Set<number>();
+
+/**
+ * A free port below the ephemeral range, so that no client socket takes it while its server is
+ * down, and never one this process handed out before: a node reconnecting to a stopped cluster
+ * must not reach another test's server.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 10_000);
+    if (usedPorts.has(port) || !(await canListen(port))) continue;
+    usedPorts.add(port);
+    return port;
+  }
+  throw new Error('no free port between 20000 and 30000');
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 
