@@ -3,7 +3,7 @@ import { KobanConfigError } from '../sdk/errors.js';
 import type { WorkerEntry } from '../sdk/registry.js';
 import type { WorkerClass } from '../sdk/worker.js';
 import { checkQueueName } from '../sdk/worker-options.js';
-import type { DrizzleDatabase } from './database.js';
+import { type DrizzleDatabase, defaultConnectTimeout, defaultReconnectDelay } from './database.js';
 import type { KobanPlugin } from './plugin.js';
 
 export interface QueueConfig {
@@ -52,7 +52,10 @@ export interface KobanConfig {
   stageInterval?: number;
   /** Milliseconds between node heartbeats. Default 5000. */
   heartbeatInterval?: number;
-  /** Milliseconds without a heartbeat after which a node's executing jobs are rescued. Default 60000. */
+  /**
+   * Milliseconds without a heartbeat after which a node counts as dead and the leader rescues its
+   * executing jobs (they run again). At least 3 × `heartbeatInterval`. Default 60000.
+   */
   rescueAfter?: number;
   /** Milliseconds `stop()` waits for running jobs. Default 15000. */
   shutdownGrace?: number;
@@ -72,6 +75,13 @@ export interface KobanConfig {
   workflowSweepInterval?: number;
   /** Connections Koban opens for a URL. Default 10. */
   poolSize?: number;
+  /** Milliseconds a new connection may take to answer before it fails (and `Koban.start` with it). Default 10000. */
+  connectTimeout?: number;
+  /**
+   * The longest wait, in milliseconds, between attempts to reconnect after the database went away:
+   * roughly how long after the database returns the node resumes work. Default 500.
+   */
+  reconnectDelay?: number;
   logger?: KobanLogger;
 }
 
@@ -85,6 +95,8 @@ export interface ResolvedConfig {
   readonly heartbeatInterval: number;
   readonly rescueAfter: number;
   readonly shutdownGrace: number;
+  readonly connectTimeout: number;
+  readonly reconnectDelay: number;
   readonly prune: false | { maxAge: number; interval: number; limit: number };
   readonly cron: readonly CronEntry[];
   readonly plugins: readonly KobanPlugin[];
@@ -127,6 +139,7 @@ export function resolveConfig(config: KobanConfig, defaultNode: string): Resolve
           interval: positive(config.prune?.interval ?? 30_000, 'prune.interval'),
           limit: positive(config.prune?.limit ?? 10_000, 'prune.limit'),
         };
+  const heartbeatInterval = positive(config.heartbeatInterval ?? 5000, 'heartbeatInterval');
   return {
     schema,
     queues,
@@ -134,9 +147,11 @@ export function resolveConfig(config: KobanConfig, defaultNode: string): Resolve
     migrate: config.migrate ?? true,
     pollInterval: positive(config.pollInterval ?? 1000, 'pollInterval'),
     stageInterval: positive(config.stageInterval ?? 1000, 'stageInterval'),
-    heartbeatInterval: positive(config.heartbeatInterval ?? 5000, 'heartbeatInterval'),
-    rescueAfter: positive(config.rescueAfter ?? 60_000, 'rescueAfter'),
+    heartbeatInterval,
+    rescueAfter: checkRescueAfter(positive(config.rescueAfter ?? 60_000, 'rescueAfter'), heartbeatInterval),
     shutdownGrace: nonNegative(config.shutdownGrace ?? 15_000, 'shutdownGrace'),
+    connectTimeout: positive(config.connectTimeout ?? defaultConnectTimeout, 'connectTimeout'),
+    reconnectDelay: positive(config.reconnectDelay ?? defaultReconnectDelay, 'reconnectDelay'),
     prune,
     cron: config.cron ?? [],
     plugins: config.plugins ?? [],
@@ -144,6 +159,27 @@ export function resolveConfig(config: KobanConfig, defaultNode: string): Resolve
     workflowSweepInterval: positive(config.workflowSweepInterval ?? 1000, 'workflowSweepInterval'),
     logger: config.logger ?? consoleLogger,
   };
+}
+
+/** Heartbeats a live node may miss (a slow beat, a pause) before its jobs are rescued. */
+export const rescueHeartbeats = 3;
+
+/**
+ * A live node beats every `heartbeatInterval`; the leader takes a node whose last beat is older than
+ * `rescueAfter` for dead and runs its executing jobs again. Below a few intervals, the jobs of live
+ * nodes would run twice.
+ */
+function checkRescueAfter(rescueAfter: number, heartbeatInterval: number): number {
+  const minimum = rescueHeartbeats * heartbeatInterval;
+  if (rescueAfter < minimum) {
+    throw new KobanConfigError(
+      `rescueAfter: ${rescueAfter} ms is too short for a heartbeatInterval of ${heartbeatInterval} ms. ` +
+        `rescueAfter must be at least ${rescueHeartbeats} × heartbeatInterval (${minimum} ms): a node whose ` +
+        'last heartbeat is older than rescueAfter counts as dead and its running jobs run again, so a shorter ' +
+        `value would run the jobs of live nodes twice. Raise rescueAfter to ${minimum} or more, or lower heartbeatInterval.`,
+    );
+  }
+  return rescueAfter;
 }
 
 function positive(value: number, name: string): number {

@@ -3,9 +3,12 @@ import type { SQL } from 'drizzle-orm';
 import { type PgDatabase, PgDialect } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
-import postgres from 'postgres';
+import type postgres from 'postgres';
 import { KobanConfigError } from '../sdk/errors.js';
-import { explainConnectionError } from './connection-errors.js';
+import { connectTimeoutError, explainConnectionError } from './connection-errors.js';
+import { isPostgresUrl, parseDatabaseUrl, redactUrl } from './database-url.js';
+import { installArrayTypes } from './postgres-arrays.js';
+import { openPostgresClient } from './postgres-client.js';
 
 export type DrizzleDatabase = PgDatabase<any, any, any>;
 
@@ -18,6 +21,20 @@ export interface Executor {
 export type DatabaseInput = string | DrizzleDatabase | PGlite | undefined;
 
 type PostgresClient = postgres.Sql;
+
+export interface OpenOptions {
+  /** With no database: where embedded PGlite keeps its data. */
+  dataDir?: string;
+  /** Connections Koban opens for a URL. */
+  poolSize?: number;
+  /** Milliseconds the first connection (and each new one) may take before it fails. */
+  connectTimeout?: number;
+  /** The longest wait, in milliseconds, between attempts to reconnect to a database that went away. */
+  reconnectDelay?: number;
+}
+
+export const defaultConnectTimeout = 10_000;
+export const defaultReconnectDelay = 500;
 
 const dialect = new PgDialect();
 
@@ -35,32 +52,42 @@ export class Database {
     readonly description: string,
   ) {}
 
-  static async open(
-    input: DatabaseInput,
-    options: { dataDir?: string; poolSize?: number } = {},
-  ): Promise<Database> {
+  static async open(input: DatabaseInput, options: OpenOptions = {}): Promise<Database> {
     if (input === undefined) {
       const client = new PGlite(options.dataDir);
       await client.waitReady;
       const label = options.dataDir ? `embedded PGlite at ${options.dataDir}` : 'embedded in-memory PGlite';
       return new Database('pglite', drizzlePglite({ client }), undefined, client, true, label);
     }
+    const connectTimeout = options.connectTimeout ?? defaultConnectTimeout;
     if (typeof input === 'string') {
-      if (!/^postgres(ql)?:\/\//.test(input)) {
+      if (!isPostgresUrl(input)) {
         throw new KobanConfigError(
-          `database: expected a postgres:// URL, a Drizzle instance or a PGlite instance, got the string "${redact(input)}"`,
+          `database: expected a postgres:// URL, a Drizzle instance or a PGlite instance, got the string "${redactUrl(input)}"`,
         );
       }
-      const client = postgres(input, { max: options.poolSize ?? 10, onnotice: () => {} });
+      const { url, password, description } = parseDatabaseUrl(input);
+      const client = openPostgresClient(url, {
+        poolSize: options.poolSize ?? 10,
+        connectTimeout,
+        reconnectDelay: options.reconnectDelay ?? defaultReconnectDelay,
+        password,
+      });
       const database = new Database(
         'postgres',
         drizzlePostgres({ client }),
         client,
         undefined,
         true,
-        redact(input),
+        description,
       );
-      await database.ping();
+      try {
+        await database.ping(connectTimeout);
+      } catch (error) {
+        // Stops the driver's reconnect loop: a host that accepts and drops connections keeps it spinning.
+        await client.end({ timeout: 0 }).catch(() => undefined);
+        throw error;
+      }
       return database;
     }
     if (input instanceof PGlite || isPgliteLike(input)) {
@@ -88,6 +115,8 @@ export class Database {
         );
       }
       if (typeof client === 'function' && typeof (client as PostgresClient).listen === 'function') {
+        // A client made with `fetch_types: false` lacks the array types Koban's statements use.
+        installArrayTypes(client as PostgresClient);
         const database = new Database(
           'postgres',
           input,
@@ -96,7 +125,7 @@ export class Database {
           false,
           'the given Drizzle database',
         );
-        await database.ping();
+        await database.ping(connectTimeout);
         return database;
       }
       throw new KobanConfigError(
@@ -135,28 +164,56 @@ export class Database {
     return this.drizzle.transaction((tx) => work(tx));
   }
 
-  /** Subscribes to a NOTIFY channel; returns the unsubscribe function. */
-  async listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>> {
+  /**
+   * Subscribes to a NOTIFY channel; returns the unsubscribe function. Notifications sent while the
+   * listening connection is down are lost: `onRelisten` runs each time it listens again, so the
+   * caller can look for what it missed.
+   */
+  async listen(
+    channel: string,
+    onPayload: (payload: string) => void,
+    onRelisten?: () => void,
+  ): Promise<() => Promise<void>> {
     if (this.postgresClient) {
-      const subscription = await this.postgresClient.listen(channel, (payload) => onPayload(payload));
+      let listening = false;
+      const subscription = await this.postgresClient.listen(
+        channel,
+        (payload) => onPayload(payload),
+        () => {
+          if (listening) onRelisten?.();
+          listening = true;
+        },
+      );
       return () => subscription.unlisten();
     }
     const unlisten = await this.pgliteClient!.listen(channel, (payload) => onPayload(payload));
     return () => unlisten();
   }
 
-  /** Closes the connection if Koban opened it; a database the application gave is left open. */
-  async close(): Promise<void> {
+  /**
+   * Closes the connection if Koban opened it; a database the application gave is left open.
+   * Queries still running after `timeout` seconds are cut off.
+   */
+  async close({ timeout = 5 }: { timeout?: number } = {}): Promise<void> {
     if (!this.owned) return;
-    if (this.postgresClient) await this.postgresClient.end({ timeout: 5 });
+    if (this.postgresClient) await this.postgresClient.end({ timeout });
     if (this.pgliteClient) await this.pgliteClient.close();
   }
 
-  private async ping(): Promise<void> {
+  /** Fails with a clear error when the server does not answer within `timeoutMs`. */
+  private async ping(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(connectTimeoutError(timeoutMs)), timeoutMs);
+    });
+    const answered = this.postgresClient!.unsafe('select 1');
+    answered.catch(() => undefined);
     try {
-      await this.postgresClient!.unsafe('select 1');
+      await Promise.race([answered, expired]);
     } catch (error) {
       throw explainConnectionError(error, this.description);
+    } finally {
+      clearTimeout(timer);
     }
   }
 }
@@ -193,10 +250,6 @@ function isDrizzle(value: unknown): value is DrizzleDatabase {
     typeof (value as DrizzleDatabase).transaction === 'function' &&
     '$client' in value
   );
-}
-
-function redact(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
 }
 
 function describe(value: unknown): string {

@@ -13,6 +13,7 @@ import { appendedBatchPlan, plannedBatches } from './batches/plan.js';
 import { batchStatus } from './batches/status.js';
 import { type KobanConfig, type ResolvedConfig, resolveConfig } from './config.js';
 import { Database, type DrizzleDatabase, type Executor } from './database.js';
+import { finishedBy } from './deadline.js';
 import { Engine } from './engine/engine.js';
 import type { InsertedJob } from './engine/insert.js';
 import type { Signal } from './engine/queue-meta.js';
@@ -44,6 +45,9 @@ const inlineRun = new AsyncLocalStorage<true>();
 
 /** How long stop() waits for aborted jobs to settle after the grace period. */
 const abortSettleMs = 1000;
+
+/** How long stop() may then spend writing the last outcomes and leaving before it closes anyway. */
+const releaseMs = 3000;
 
 export interface InsertOptions<Args = any> extends JobOptions<Args> {
   /** An application transaction (Drizzle) to insert in: the job exists only if it commits. */
@@ -94,6 +98,8 @@ export class Koban implements RecordedReader {
     const database = await Database.open(options.database, {
       dataDir: options.dataDir,
       poolSize: options.poolSize,
+      connectTimeout: config.connectTimeout,
+      reconnectDelay: config.reconnectDelay,
     });
     let koban: Koban | undefined;
     try {
@@ -108,6 +114,11 @@ export class Koban implements RecordedReader {
       else await database.close();
       throw error;
     }
+  }
+
+  /** Whether this node is the leader now: the one that runs the lifeline, the pruner and the leader-only plugins. */
+  get isLeader(): boolean {
+    return this.plugins.isLeader;
   }
 
   /** This node's name, as recorded in each job's `attemptedBy`. */
@@ -312,19 +323,37 @@ export class Koban implements RecordedReader {
   }
 
   private async shutdown(): Promise<void> {
-    await this.plugins.stopScheduling();
+    // With the database down or not answering, a claim, a periodic task or a write in flight may
+    // never settle: each step gets a deadline, so stop() keeps to shutdownGrace whatever happens.
+    const graceEnds = Date.now() + this.config.shutdownGrace;
+    await finishedBy(this.plugins.stopScheduling(), graceEnds);
     const producers = [...this.producers.values()];
-    await Promise.all(producers.map((producer) => producer.stop(this.config.shutdownGrace)));
+    await finishedBy(
+      Promise.all(producers.map((producer) => producer.stop(this.config.shutdownGrace))),
+      graceEnds,
+    );
     if (this.running.size > 0) {
       for (const job of this.running.values()) job.abort.abort(new KobanShutdownError(this.config.node));
       // Jobs that honour the abort settle quickly and go back to the queue with their attempt refunded.
       await Promise.all(producers.map((producer) => producer.settled(abortSettleMs)));
     }
+    const released = await finishedBy(this.release(), Date.now() + releaseMs);
+    if (!released) {
+      this.acker.close();
+      this.config.logger.warn(
+        `stop(): the database did not answer within ${releaseMs} ms; closing anyway. ` +
+          'Jobs whose outcome was not written stay executing until the lifeline rescues them.',
+      );
+    }
+    await this.database.close(released ? undefined : { timeout: 0 });
+  }
+
+  /** Writes the last outcomes and leaves: the steps of stop() that need the database. */
+  private async release(): Promise<void> {
     await this.acker.flush();
     this.acker.close();
     await this.plugins.stop({ keepNode: this.running.size > 0 });
     await Promise.allSettled(this.unlisteners.map((unlisten) => unlisten()));
-    await this.database.close();
   }
 
   private async boot(): Promise<void> {
@@ -333,7 +362,12 @@ export class Koban implements RecordedReader {
     // In a testing mode the node runs nothing by itself: the test runs the jobs.
     if (this.config.testing) return;
     this.unlisteners.push(
-      await this.database.listen(`${schema}_insert`, (queue) => this.producers.get(queue)?.wake()),
+      await this.database.listen(
+        `${schema}_insert`,
+        (queue) => this.producers.get(queue)?.wake(),
+        // Inserts notified while the connection was down were missed: look for them now.
+        () => this.wakeAll(),
+      ),
       await this.database.listen(`${schema}_signal`, (payload) => this.onSignal(payload)),
     );
     const stored = await this.engine.readQueueStates();
@@ -390,6 +424,10 @@ export class Koban implements RecordedReader {
       workflow: (row: Parameters<typeof jobWorkflow>[1]) => jobWorkflow(access, row),
       batch: (row: Parameters<typeof jobBatch>[1]) => jobBatch(access, row),
     };
+  }
+
+  private wakeAll(): void {
+    for (const producer of this.producers.values()) producer.wake();
   }
 
   private onSignal(payload: string): void {

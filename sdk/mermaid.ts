@@ -38,7 +38,7 @@ export function toMermaid(source: Workflow<any, any> | WorkflowStatus): string {
   const box = (step: DrawnStep) => {
     const label = step.name.slice(step.name.lastIndexOf('.') + 1);
     const text = step.state ? `${label}<br/><i>${step.state}</i>` : label;
-    return `${ids.get(step.name)}["${escape(text)}"]`;
+    return `${ids.get(step.name)}["${quoteLabel(text)}"]`;
   };
   // Steps of a sub-workflow are named `group.step`: draw each group as a subgraph.
   const groups = new Map<string, DrawnStep[]>();
@@ -51,7 +51,7 @@ export function toMermaid(source: Workflow<any, any> | WorkflowStatus): string {
       for (const step of members) lines.push(`  ${box(step)}`);
       continue;
     }
-    lines.push(`  subgraph ${group.replace(/[^A-Za-z0-9_]/g, '_')}["${escape(group)}"]`);
+    lines.push(`  subgraph ${group.replace(/[^A-Za-z0-9_]/g, '_')}["${quoteLabel(group)}"]`);
     for (const step of members) lines.push(`    ${box(step)}`);
     lines.push('  end');
   }
@@ -70,6 +70,6 @@ export function toMermaid(source: Workflow<any, any> | WorkflowStatus): string {
   return `${lines.join('\n')}\n`;
 }
 
-function escape(text: string): string {
+function quoteLabel(text: string): string {
   return text.replace(/"/g, '#quot;');
 }

@@ -8,9 +8,11 @@ import {
   checkPriority,
   checkQueueName,
   checkTags,
+  checkWorkerName,
   defaultMaxAttempts,
   defaultQueue,
   type EncryptedOptions,
+  maxTimeoutMs,
   type RecordedOptions,
   type StructuredOptions,
   type UniqueOptions,
@@ -60,16 +62,15 @@ function checkOptions(options: WorkerOptions, where: string): void {
   if (options.maxAttempts !== undefined) checkMaxAttempts(options.maxAttempts, where);
   if (options.priority !== undefined) checkPriority(options.priority, where);
   if (options.tags !== undefined) checkTags(options.tags, where);
-  if (options.timeout !== undefined && !(Number.isFinite(options.timeout) && options.timeout > 0)) {
+  if (
+    options.timeout !== undefined &&
+    !(Number.isFinite(options.timeout) && options.timeout > 0 && options.timeout <= maxTimeoutMs)
+  ) {
     throw new KobanConfigError(
-      `${where}: timeout must be a positive number of milliseconds, got ${options.timeout}`,
+      `${where}: timeout must be a positive number of milliseconds up to ${maxTimeoutMs} (about 24.8 days), got ${options.timeout}`,
     );
   }
-  if (options.name !== undefined && (typeof options.name !== 'string' || options.name.trim() === '')) {
-    throw new KobanConfigError(
-      `${where}: name must be a non-empty string, got ${JSON.stringify(options.name)}`,
-    );
-  }
+  if (options.name !== undefined) checkWorkerName(options.name, where);
 }
 
 /**
@@ -92,7 +93,7 @@ export function defineWorker<W extends WorkerClass>(
   const where = `worker ${(target as { name?: string })?.name || '(anonymous class)'}`;
   checkWorkerClass(target, where);
   checkOptions(options, where);
-  const name = options.name ?? target.name;
+  const name = checkWorkerName(options.name ?? target.name, where);
   const existing = registry.get(name);
   if (existing && existing !== target) {
     throw new KobanConfigError(

@@ -1,5 +1,6 @@
 import { KobanConfigError } from './errors.js';
 import type { JobState } from './job.js';
+import { unstorableText } from './storable-text.js';
 
 /** Which jobs count as duplicates of each other. Periods are in seconds. */
 export interface UniqueOptions<Args = any> {
@@ -93,10 +94,13 @@ export function checkPriority(value: unknown, where: string): number {
   return value as number;
 }
 
+/** The largest PostgreSQL `integer`: the column type of attempts. */
+export const maxInteger = 2_147_483_647;
+
 export function checkMaxAttempts(value: unknown, where: string): number {
-  if (!Number.isInteger(value) || (value as number) < 1) {
+  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > maxInteger) {
     throw new KobanConfigError(
-      `${where}: maxAttempts must be an integer of at least 1, got ${String(value)}`,
+      `${where}: maxAttempts must be an integer from 1 to ${maxInteger}, got ${String(value)}`,
     );
   }
   return value as number;
@@ -108,5 +112,32 @@ export function checkTags(value: unknown, where: string): string[] {
       `${where}: tags must be an array of non-empty strings, got ${JSON.stringify(value)}`,
     );
   }
+  value.forEach((tag: string, index) => {
+    const reason = unstorableText(tag);
+    if (reason) throw new KobanConfigError(`${where}: tags[${index}] ${reason}, got ${JSON.stringify(tag)}`);
+  });
   return [...value];
 }
+
+/** The longest worker name the jobs table takes, in characters. */
+export const maxWorkerNameLength = 255;
+
+/** Throws a message naming the owner when `value` cannot be stored as a worker name. */
+export function checkWorkerName(value: unknown, where: string): string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new KobanConfigError(`${where}: name must be a non-empty string, got ${JSON.stringify(value)}`);
+  }
+  const length = [...value].length;
+  if (length > maxWorkerNameLength) {
+    throw new KobanConfigError(
+      `${where}: the worker name is ${length} characters long; at most ${maxWorkerNameLength} fit in the jobs table. ` +
+        'Give the class a shorter name, or set @Worker({ name })',
+    );
+  }
+  const reason = unstorableText(value);
+  if (reason) throw new KobanConfigError(`${where}: the worker name ${reason}`);
+  return value;
+}
+
+/** The longest delay Node timers take: a longer `timeout` would fire at once. */
+export const maxTimeoutMs = 2_147_483_647;

@@ -1,7 +1,7 @@
+import { storableText } from '../../sdk/storable-text.js';
 import type { Ack } from '../engine/ack.js';
 import type { Engine } from '../engine/engine.js';
 import type { KobanEventEmitter } from './events.js';
-import { storableText } from './storable-text.js';
 
 interface Batch {
   readonly acks: Ack[];

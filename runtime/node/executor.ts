@@ -8,6 +8,7 @@ import {
 } from '../../sdk/errors.js';
 import type { Job, JobError } from '../../sdk/job.js';
 import { isControlOutcome } from '../../sdk/results.js';
+import { storableText } from '../../sdk/storable-text.js';
 import type { ProcessOutcome } from '../../sdk/worker.js';
 import type { JobWorkflow } from '../../sdk/workflow-context.js';
 import type { KobanLogger } from '../config.js';
@@ -22,7 +23,6 @@ import { defaultBackoff } from './backoff.js';
 import type { KobanEventEmitter } from './events.js';
 import type { ProcessHooks } from './hooks.js';
 import { JobAbort } from './job-abort.js';
-import { storableText } from './storable-text.js';
 
 /** Builds `job.workflow` and `job.batch` for the jobs that have them, when they are first read. */
 export interface JobContexts {

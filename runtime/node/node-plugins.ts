@@ -30,13 +30,18 @@ export class NodePlugins {
       node: config.node,
       queues: [...config.queues.keys()],
       interval: config.heartbeatInterval,
+      rescueAfter: config.rescueAfter,
       onLeadership: (leader) => this.runner.setLeader(leader),
     });
     const plugins: KobanPlugin[] = [
       this.heartbeat,
       stager(engine, config.stageInterval),
       new CronScheduler(config.cron, { engine, catalog }),
-      lifeline(engine, { rescueAfter: config.rescueAfter, interval: config.heartbeatInterval }),
+      lifeline(engine, {
+        rescueAfter: config.rescueAfter,
+        interval: config.heartbeatInterval,
+        mayRescue: () => this.heartbeat.mayRescue,
+      }),
       workflowSweeper(engine, config.workflowSweepInterval),
       ...(config.prune ? [pruner(engine, config.prune)] : []),
       ...config.plugins,

@@ -9,6 +9,7 @@ export interface HeartbeatOptions {
   readonly node: string;
   readonly queues: readonly string[];
   readonly interval: number;
+  readonly rescueAfter: number;
   /** Called when this node becomes the leader or stops being it. */
   readonly onLeadership: (leader: boolean) => Promise<void>;
 }
@@ -23,6 +24,10 @@ export class Heartbeat implements KobanPlugin {
   private periodic: Periodic | undefined;
   private beaten = false;
   private leader = false;
+  /** Date.now() of the last heartbeat that reached the database. */
+  private lastBeatAt: number | undefined;
+  /** The lifeline waits until then after this node lost the database: see beat(). */
+  private rescueFrom = 0;
 
   constructor(
     private readonly database: Database,
@@ -58,9 +63,26 @@ export class Heartbeat implements KobanPlugin {
     if (!keepNode) await removeNode(this.database, schema, node).catch(() => undefined);
   }
 
+  get isLeader(): boolean {
+    return this.leader;
+  }
+
+  /**
+   * Whether the lifeline may take silent nodes for dead now. Beats this node missed because the
+   * database was away, every node missed: the others get a `rescueAfter` to beat again before
+   * any of them is taken for dead and its jobs run twice.
+   */
+  get mayRescue(): boolean {
+    return Date.now() >= this.rescueFrom;
+  }
+
   private async beat(): Promise<void> {
-    const { schema, node, queues, interval } = this.options;
+    const { schema, node, queues, interval, rescueAfter } = this.options;
     await beat(this.database, schema, node, queues, !this.beaten);
+    const now = Date.now();
+    if (this.lastBeatAt !== undefined && now - this.lastBeatAt > 2 * interval)
+      this.rescueFrom = now + rescueAfter;
+    this.lastBeatAt = now;
     this.beaten = true;
     const leader = await claimLeadership(this.database, schema, node, interval * 3);
     if (leader !== this.leader) {

@@ -4,10 +4,18 @@ import { periodicPlugin } from './periodic-plugin.js';
 
 /**
  * Rescues the executing jobs of nodes that stopped heartbeating (or restarted), on the leader
- * only, every heartbeat interval.
+ * only, every heartbeat interval, unless `mayRescue` says to wait (after an outage).
  */
-export function lifeline(engine: Engine, options: { rescueAfter: number; interval: number }): KobanPlugin {
-  return periodicPlugin('lifeline', options.interval, () => engine.rescue(options.rescueAfter), {
-    leaderOnly: true,
-  });
+export function lifeline(
+  engine: Engine,
+  options: { rescueAfter: number; interval: number; mayRescue: () => boolean },
+): KobanPlugin {
+  return periodicPlugin(
+    'lifeline',
+    options.interval,
+    async () => {
+      if (options.mayRescue()) await engine.rescue(options.rescueAfter);
+    },
+    { leaderOnly: true },
+  );
 }

@@ -1,10 +1,22 @@
 import type { ValidationIssue } from '../../sdk/errors.js';
+import { unstorableText } from '../../sdk/storable-text.js';
+
+/**
+ * The deepest nesting of arrays and objects Koban stores. Deeper values overflow the stack of the
+ * code that walks them (here, JSON.stringify, codecs) long before PostgreSQL's own limit.
+ */
+export const maxJsonDepth = 1000;
 
 /**
  * Lists every value that would not survive a JSON round trip unchanged. Without a generated codec,
  * args are stored as JSON, so a Date or a Map would reach `process` as something else.
  */
-export function jsonIssues(value: unknown, path: string, seen = new Set<object>()): ValidationIssue[] {
+export function jsonIssues(
+  value: unknown,
+  path: string,
+  seen = new Set<object>(),
+  depth = 0,
+): ValidationIssue[] {
   switch (typeof value) {
     case 'string':
       return storableString(value) ? [] : [{ path, message: unstorable }];
@@ -27,9 +39,10 @@ export function jsonIssues(value: unknown, path: string, seen = new Set<object>(
   if (value === null) return [];
   const object = value as object;
   if (seen.has(object)) return [{ path, message: 'a circular reference is not JSON' }];
+  if (depth >= maxJsonDepth) return [tooDeep(path)];
   if (Array.isArray(object)) {
     seen.add(object);
-    const issues = object.flatMap((item, index) => jsonIssues(item, `${path}[${index}]`, seen));
+    const issues = object.flatMap((item, index) => jsonIssues(item, `${path}[${index}]`, seen, depth + 1));
     seen.delete(object);
     return issues;
   }
@@ -50,6 +63,7 @@ export function jsonIssues(value: unknown, path: string, seen = new Set<object>(
         item,
         /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`,
         seen,
+        depth + 1,
       ),
     );
   }
@@ -59,9 +73,32 @@ export function jsonIssues(value: unknown, path: string, seen = new Set<object>(
 
 const unstorable = 'a string with a NUL character or a lone surrogate cannot be stored in jsonb';
 
-const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-/** PostgreSQL's jsonb rejects U+0000 and text that is not well-formed UTF-16. */
 function storableString(value: string): boolean {
-  return !value.includes('\u0000') && !loneSurrogate.test(value);
+  return unstorableText(value) === undefined;
+}
+
+/**
+ * The issue of a value nested deeper than maxJsonDepth, found without recursion: for values a
+ * codec encodes, since its walk could overflow first. Each object is visited once, so a circular
+ * value is left to jsonIssues. Undefined when the value is shallow enough.
+ */
+export function nestingIssue(value: unknown, path: string): ValidationIssue | undefined {
+  const seen = new Set<object>();
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (typeof item !== 'object' || item === null || seen.has(item)) continue;
+    if (depth >= maxJsonDepth) return tooDeep(path);
+    seen.add(item);
+    for (const child of Array.isArray(item) ? item : Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return undefined;
+}
+
+function tooDeep(path: string): ValidationIssue {
+  return {
+    // The path down there is thousands of segments long: its root names the field.
+    path: path.split(/[.[]/, 1)[0] ?? path,
+    message: `nested deeper than ${maxJsonDepth} levels of arrays and objects; Koban stores at most ${maxJsonDepth}`,
+  };
 }

@@ -3,7 +3,7 @@ import { checkUuid } from '../../sdk/ids.js';
 import { isJobSpec, type JobOptions, type JobSpec } from '../../sdk/job-spec.js';
 import { checkMaxAttempts, checkPriority, checkQueueName, checkTags } from '../../sdk/worker-options.js';
 import type { InsertRow } from '../engine/insert.js';
-import { jsonIssues } from './json-args.js';
+import { jsonIssues, nestingIssue } from './json-args.js';
 import { encodeArgs, storedArgs } from './stored-args.js';
 import { uniqueColumns, uniquePlanFor } from './unique.js';
 import { type CatalogWorker, keyRingOf, type WorkerCatalog } from './worker-catalog.js';
@@ -60,6 +60,10 @@ export function prepareJob(spec: JobSpec, insertOptions: JobOptions, entry: Cata
         ];
   if (metaIssues.length > 0) throw new KobanValidationError(metaIssues, definition.name);
   const queue = options.queue === undefined ? definition.queue : checkQueueName(options.queue, where);
+  // A codec walks args before Koban's JSON check (which stops at maxJsonDepth): args nested
+  // thousands deep would overflow its stack.
+  const tooDeep = (spec.codec ?? entry.args) && nestingIssue(spec.args, 'args');
+  if (tooDeep) throw new KobanValidationError([tooDeep], definition.name);
   const args = encodeArgs(spec, entry);
   const plan = uniquePlanFor(definition.unique, options.unique, where);
   const unique =
@@ -89,15 +93,23 @@ export function prepareJob(spec: JobSpec, insertOptions: JobOptions, entry: Cata
   };
 }
 
-/** PostgreSQL's timestamptz ends in the year 294276; anything past 9999 is a mistake. */
+/**
+ * PostgreSQL's timestamptz spans 4713 BC to 294276 AD, but a due time outside 1970 to 9999 is a
+ * mistake, and it would not come back unchanged: timestamps are read back as text, and JavaScript
+ * reads a year under 100 as 19xx or 20xx (and older times carry offsets in seconds it cannot read).
+ */
 const latestTime = Date.UTC(9999, 11, 31, 23, 59, 59);
+const earliestTime = 0;
 
 function scheduledAt(options: JobOptions, where: string): Date | null {
   const at = requestedTime(options, where);
-  if (at !== null && !(at.getTime() <= latestTime)) {
+  if (at !== null && !(at.getTime() >= earliestTime && at.getTime() <= latestTime)) {
     const option = options.scheduledAt !== undefined ? 'scheduledAt' : 'scheduleIn';
     throw new KobanValidationError([
-      { path: `options.${option}`, message: `the time is past the year 9999 (${where})` },
+      {
+        path: `options.${option}`,
+        message: `${Number.isNaN(at.getTime()) ? 'the time' : at.toISOString()} is outside the years 1970 to 9999 (${where})`,
+      },
     ]);
   }
   return at;

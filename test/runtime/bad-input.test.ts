@@ -9,6 +9,7 @@ import {
   KobanDatabaseError,
   type KobanLogger,
   KobanValidationError,
+  newJob,
 } from '../../index.js';
 import { databaseUrl, freshDatabase, withSql } from '../support/databases.js';
 import { startKoban } from '../support/koban.js';
@@ -188,6 +189,16 @@ describe('bad node configuration', () => {
     ['schema with capitals', { schema: 'Tenant' }, /schema: expected a lower-case identifier/],
     ['schema with SQL in it', { schema: 'x; drop schema koban' }, /schema:/],
     ['pollInterval 0', { pollInterval: 0 }, /pollInterval/],
+    [
+      'rescueAfter shorter than 3 heartbeats',
+      { heartbeatInterval: 1000, rescueAfter: 2999 },
+      /^rescueAfter: 2999 ms is too short for a heartbeatInterval of 1000 ms\. rescueAfter must be at least 3 × heartbeatInterval \(3000 ms\)/,
+    ],
+    [
+      'rescueAfter shorter than the default heartbeats',
+      { rescueAfter: 10_000 },
+      /rescueAfter: 10000 ms is too short for a heartbeatInterval of 5000 ms.*run the jobs of live nodes twice/,
+    ],
   ])('refuses %s before connecting', async (_name, config, message) => {
     // An unreachable server: the config error must come first, without a connection attempt.
     const error = await startError({
@@ -196,6 +207,13 @@ describe('bad node configuration', () => {
     } as KobanConfig);
     expect(error).toBeInstanceOf(KobanConfigError);
     expect(error.message).toMatch(message);
+  });
+});
+
+describe('rescue timing', () => {
+  it('accepts rescueAfter of exactly 3 heartbeats', async () => {
+    const koban = await startKoban({ database: url, heartbeatInterval: 1000, rescueAfter: 3000, queues: {} });
+    expect(koban.node).toBeTruthy();
   });
 });
 
@@ -217,6 +235,164 @@ describe('bad calls on a running node', () => {
     await expect(koban.pauseQueue('bad name!')).rejects.toThrow(/pauseQueue: queue must be a name/);
     await expect(koban.resumeQueue('')).rejects.toThrow(/resumeQueue: queue must be a name/);
     await expect(koban.scaleQueue('bad name!', 2)).rejects.toThrow(/scaleQueue: queue must be a name/);
+  });
+});
+
+describe('values the database would refuse or change (issue 11, defect 8)', () => {
+  class TaggedWorker {
+    async process(_job: Job<{ n?: number; a?: unknown }>) {}
+  }
+  defineWorker(TaggedWorker, { queue: 'bad' });
+
+  async function rejection(work: () => Promise<unknown> | unknown): Promise<Error> {
+    try {
+      await work();
+    } catch (error) {
+      return error as Error;
+    }
+    throw new Error('expected a rejection');
+  }
+
+  function nested(depth: number): Record<string, unknown> {
+    let value: Record<string, unknown> = { leaf: 1 };
+    for (let level = 0; level < depth; level++) value = { a: value };
+    return value;
+  }
+
+  async function jobCount(database: string): Promise<number> {
+    return withSql(database, async (sql) => (await sql`SELECT count(*)::int AS n FROM koban.jobs`)[0]!.n);
+  }
+
+  it('refuses a tag with NUL or a lone surrogate, naming the tag, and writes nothing', async () => {
+    const database = await freshDatabase();
+    const koban = await startKoban({ database, queues: {} });
+    const nul = await rejection(() => koban.insert(newJob(TaggedWorker, {}), { tags: ['ok', 'a\u0000b'] }));
+    expect(nul).toBeInstanceOf(KobanConfigError);
+    expect(nul.message).toBe(
+      'insert TaggedWorker: tags[1] contains a NUL character (U+0000), which PostgreSQL cannot store, got "a\\u0000b"',
+    );
+    const surrogate = await rejection(() => koban.insert(newJob(TaggedWorker, {}), { tags: ['\ud800x'] }));
+    expect(surrogate).toBeInstanceOf(KobanConfigError);
+    expect(surrogate.message).toMatch(/^insert TaggedWorker: tags\[0\] contains a lone surrogate/);
+    expect(await jobCount(database)).toBe(0);
+    class SurrogateTagWorker {
+      async process() {}
+    }
+    expect(() => defineWorker(SurrogateTagWorker, { tags: ['\udc00'] })).toThrow(
+      /^worker SurrogateTagWorker: tags\[0\] contains a lone surrogate/,
+    );
+  });
+
+  it('refuses maxAttempts past the integer column, at insert and on the worker', async () => {
+    const database = await freshDatabase();
+    const koban = await startKoban({ database, queues: {} });
+    const error = await rejection(() => koban.insert(newJob(TaggedWorker, {}), { maxAttempts: 2 ** 31 }));
+    expect(error).toBeInstanceOf(KobanConfigError);
+    expect(error.message).toBe(
+      'insert TaggedWorker: maxAttempts must be an integer from 1 to 2147483647, got 2147483648',
+    );
+    class HugeAttemptsWorker {
+      async process() {}
+    }
+    expect(() => defineWorker(HugeAttemptsWorker, { maxAttempts: 2 ** 31 })).toThrow(/maxAttempts must be/);
+    const [job] = await koban.insertAll([newJob(TaggedWorker, {}, { maxAttempts: 2 ** 31 - 1 })]);
+    expect(job!.maxAttempts).toBe(2 ** 31 - 1);
+  });
+
+  it('refuses a worker name over 255 characters in defineWorker, and takes one of 255', async () => {
+    const long = 'W'.repeat(256);
+    class LongNameWorker {
+      async process() {}
+    }
+    expect(() => defineWorker(LongNameWorker, { name: long })).toThrow(
+      /^worker LongNameWorker: the worker name is 256 characters long; at most 255 fit in the jobs table/,
+    );
+    const LongClass = {
+      [long]: class {
+        async process() {}
+      },
+    }[long]!;
+    expect(() => defineWorker(LongClass)).toThrow(KobanConfigError);
+    class FitsWorker {
+      async process() {}
+    }
+    defineWorker(FitsWorker, { name: `${'é'.repeat(254)}W`, queue: 'bad' });
+    const koban = await startKoban({ database: await freshDatabase(), queues: {}, workers: [FitsWorker] });
+    expect((await koban.insert(newJob(FitsWorker, {}))).worker).toHaveLength(255);
+  });
+
+  it('refuses args or meta nested 5,000 deep with a validation error, not a stack overflow', async () => {
+    const database = await freshDatabase();
+    const koban = await startKoban({
+      database,
+      queues: {},
+      workers: [TaggedWorker, { worker: CodecWorker, args: orderCodec }],
+    });
+    for (const [attempt, path] of [
+      [() => koban.insert(newJob(TaggedWorker, { a: nested(5000) })), 'args'],
+      [() => koban.insert(newJob(TaggedWorker, {}), { meta: nested(5000) }), 'meta'],
+      [() => koban.insert(newJob(CodecWorker, nested(5000) as never)), 'args'],
+    ] as const) {
+      const error = await rejection(attempt);
+      expect(error).toBeInstanceOf(KobanValidationError);
+      expect((error as KobanValidationError).issues).toEqual([
+        { path, message: expect.stringMatching(/^nested deeper than 1000 levels of arrays and objects/) },
+      ]);
+    }
+    expect(await jobCount(database)).toBe(0);
+    const fits = await koban.insert(newJob(TaggedWorker, { a: nested(900) }));
+    expect((await koban.getJob(fits.id))?.args).toEqual({ a: nested(900) });
+  });
+
+  it('refuses a scheduledAt outside the years 1970 to 9999', async () => {
+    const koban = await startKoban({ database: await freshDatabase(), queues: {} });
+    for (const [at, shown] of [
+      [new Date(Date.UTC(-5000, 0, 1)), '-005000-01-01T00:00:00.000Z'],
+      [new Date('0001-01-01T00:00:00Z'), '0001-01-01T00:00:00.000Z'],
+      [new Date('1969-12-31T23:59:59Z'), '1969-12-31T23:59:59.000Z'],
+      [new Date('+010000-01-01T00:00:00Z'), '+010000-01-01T00:00:00.000Z'],
+    ] as const) {
+      const error = await rejection(() => koban.insert(newJob(TaggedWorker, {}), { scheduledAt: at }));
+      expect(error).toBeInstanceOf(KobanValidationError);
+      expect(error.message).toBe(
+        `options.scheduledAt: ${shown} is outside the years 1970 to 9999 (insert TaggedWorker)`,
+      );
+    }
+    const error = await rejection(() => koban.insert(newJob(TaggedWorker, {}), { scheduleIn: 1e15 }));
+    expect(error.message).toMatch(/^options\.scheduleIn: the time is outside the years 1970 to 9999/);
+    const early = await koban.insert(newJob(TaggedWorker, {}), { scheduledAt: new Date(0) });
+    expect((await koban.getJob(early.id))?.scheduledAt).toEqual(new Date(0));
+  });
+
+  it('refuses a timeout that Node timers would cut to 1 ms', () => {
+    class SlowWorker {
+      async process() {}
+    }
+    expect(() => defineWorker(SlowWorker, { timeout: 2 ** 31 })).toThrow(
+      /^worker SlowWorker: timeout must be a positive number of milliseconds up to 2147483647/,
+    );
+  });
+
+  it('refuses a URL whose port is not a number, before connecting and without its password', async () => {
+    const error = await startError({ database: 'postgres://app:hunter2@127.0.0.1:abc/x' });
+    expect(error).toBeInstanceOf(KobanConfigError);
+    expect(error.message).toBe(
+      'database: the port "abc" in postgres://app:***@127.0.0.1:abc/x is not a number from 1 to 65535',
+    );
+  });
+
+  it('takes ?password= as the password, as libpq does, and never shows it', async () => {
+    const unreachable = await startError({
+      database: 'postgres://postgres@127.0.0.1:5999/x?password=hunter2',
+    });
+    expect(unreachable).toBeInstanceOf(KobanDatabaseError);
+    expect(unreachable.message).toContain('postgres://postgres@127.0.0.1:5999/x?password=***');
+    expect(unreachable.message).not.toContain('hunter2');
+    const missing = await startError({ database: `${databaseUrl('koban_no_such_db')}?password=hunter2` });
+    expect(missing.message).not.toContain('hunter2');
+    // The server trusts local logins, so any password works once it is not sent as a setting.
+    const koban = await startKoban({ database: `${await freshDatabase()}?password=hunter2`, queues: {} });
+    expect(await koban.listJobs()).toEqual([]);
   });
 });
 

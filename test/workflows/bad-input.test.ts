@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Koban, KobanWorkflowError, newJob, type Workflow, workflow } from '../../index.js';
 import { backends, finished, startOn } from './support.js';
-import { OutcomeWorker, workflowQueues, workflowWorkers } from './workers.js';
+import { OutcomeWorker, workflowWorkers } from './workers.js';
 
 // Bad workflows fail at build time or at insert, with an error that says what and where, and
 // insert nothing. A wide workflow is not bad input.

@@ -1,0 +1,18 @@
+/**
+ * Waits for `work` until `deadline` (a Date.now() time): true if it finished in time, false if
+ * not. A rejection in time is thrown; one after the deadline is ignored. For steps that talk to a
+ * database that may never answer, where the caller has a promise to keep (stop() and its
+ * shutdownGrace).
+ */
+export async function finishedBy(work: Promise<unknown>, deadline: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
+  });
+  work.catch(() => undefined);
+  try {
+    return await Promise.race([work.then(() => true as const), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
