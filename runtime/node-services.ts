@@ -75,8 +75,12 @@ export class NodeServices {
     return stageDueJobs(this.database, this.config.schema);
   }
 
-  /** Logs, once, the workers whose queue no live node runs: often a typo in a queue name. */
+  /**
+   * Logs, once, the workers whose queue no live node runs: often a typo in a queue name. A node
+   * given no queues (`queues: {}`, an insert-only or test node) runs none on purpose: no warning.
+   */
   async reportUnrunQueues(): Promise<void> {
+    if (this.queues.length === 0) return;
     const live = await liveQueues(this.database, this.config.schema, this.config.rescueAfter);
     const unrun = this.catalog
       .all()
