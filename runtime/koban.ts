@@ -21,6 +21,7 @@ import { Producer } from './producer.js';
 import { readQueueStates, type Signal, signal, storeQueueState } from './queue-state.js';
 import { fetchRecorded } from './recorded.js';
 import { type KobanTables, kobanTables } from './schema.js';
+import { defaultShutdownSignals, onShutdownSignals } from './shutdown-signals.js';
 import { WorkerCatalog } from './worker-catalog.js';
 import { prepareCatalog, prepareSpecs } from './worker-features.js';
 
@@ -235,6 +236,21 @@ export class Koban implements RecordedReader {
   stop(): Promise<void> {
     this.stopping ??= this.shutdown();
     return this.stopping;
+  }
+
+  /**
+   * Runs `stop()` on SIGTERM and SIGINT, so that a container stop or Ctrl-C lets running jobs
+   * finish (up to `shutdownGrace`) instead of leaving them `executing` until the lifeline
+   * rescues them. Once stopped, the process ends as the signal would have ended it (unless the
+   * application listens for it too); a second signal ends it at once. Returns a function that
+   * removes the handlers.
+   */
+  stopOnSignals(signals: readonly NodeJS.Signals[] = defaultShutdownSignals): () => void {
+    return onShutdownSignals(
+      signals,
+      () => this.stop(),
+      (error) => this.config.logger.error('stop on signal failed', { error }),
+    );
   }
 
   private async shutdown(): Promise<void> {
