@@ -1,11 +1,12 @@
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import type { SQL } from 'drizzle-orm';
 import { type PgDatabase, PgDialect } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { KobanConfigError } from '../sdk/errors.js';
 import { explainConnectionError } from './connection-errors.js';
+import { createPglite, pgliteDrizzle } from './embedded-pglite.js';
+import { openInMemory, snapshotMigrated } from './pglite-snapshot.js';
 
 export type DrizzleDatabase = PgDatabase<any, any, any>;
 
@@ -35,15 +36,17 @@ export class Database {
     readonly description: string,
   ) {}
 
+  /** `schema`: the schema about to be migrated, whose snapshot an in-memory PGlite may start from. */
   static async open(
     input: DatabaseInput,
-    options: { dataDir?: string; poolSize?: number } = {},
+    options: { dataDir?: string | undefined; poolSize?: number | undefined; schema?: string } = {},
   ): Promise<Database> {
     if (input === undefined) {
-      const client = new PGlite(options.dataDir);
-      await client.waitReady;
+      const client = options.dataDir
+        ? await createPglite({ dataDir: options.dataDir }, 'Koban.start({ dataDir })')
+        : await openInMemory(options.schema);
       const label = options.dataDir ? `embedded PGlite at ${options.dataDir}` : 'embedded in-memory PGlite';
-      return new Database('pglite', drizzlePglite({ client }), undefined, client, true, label);
+      return new Database('pglite', await pgliteDrizzle(client), undefined, client, true, label);
     }
     if (typeof input === 'string') {
       if (!/^postgres(ql)?:\/\//.test(input)) {
@@ -63,12 +66,12 @@ export class Database {
       await database.ping();
       return database;
     }
-    if (input instanceof PGlite || isPgliteLike(input)) {
+    if (isPgliteLike(input)) {
       const client = input as PGlite;
       await client.waitReady;
       return new Database(
         'pglite',
-        drizzlePglite({ client }),
+        await pgliteDrizzle(client),
         undefined,
         client,
         false,
@@ -137,6 +140,11 @@ export class Database {
     }
     const unlisten = await this.pgliteClient!.listen(channel, (payload) => onPayload(payload));
     return () => unlisten();
+  }
+
+  /** Called once `schema` is migrated: lets later in-memory starts in this process begin from here. */
+  async migrated(schema: string): Promise<void> {
+    if (this.owned && this.pgliteClient) await snapshotMigrated(this.pgliteClient, schema);
   }
 
   /** Closes the connection if Koban opened it; a database the application gave is left open. */

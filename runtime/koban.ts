@@ -78,11 +78,14 @@ export class Koban implements RecordedReader {
     const database = await Database.open(options.database, {
       dataDir: options.dataDir,
       poolSize: options.poolSize,
+      schema: config.schema,
     });
     let koban: Koban | undefined;
     try {
-      if (config.migrate) await migrate(database, config.schema);
-      else await verifySchema(database, config.schema);
+      if (config.migrate) {
+        await migrate(database, config.schema);
+        await database.migrated(config.schema);
+      } else await verifySchema(database, config.schema);
       koban = new Koban(database, config, catalog);
       await prepareCatalog(catalog); // workers that only cron entries name
       await koban.boot();
