@@ -102,12 +102,12 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       return 1;
     }
     if (flags.watch) {
-      const watcher = watchProject(config, () => {
+      const watcher = await watchProject(config, () => {
         runOnce(config, io);
       });
       io.stdout.write('watching for changes (Ctrl-C to stop)\n');
       await (io.stopSignal ?? stopOnSignal());
-      watcher.close();
+      await watcher.close();
       return 0;
     }
     return runOnce(config, io) ? 0 : 1;

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../codegen/cli.js';
@@ -131,6 +131,39 @@ describe('npx gen', () => {
     stop();
     expect(await running).toBe(0);
     expect(stdout).toContain('watching for changes');
+  });
+});
+
+describe('gen --watch and atomic saves', () => {
+  it('keeps seeing a worker file that an editor or sed -i saved by rename', async () => {
+    const { root } = project({ 'src/workers/import.ts': importWorker('{ importId: number }') });
+    const out = join(root, 'src', 'koban.gen.ts');
+    const file = join(root, 'src', 'workers', 'import.ts');
+    /** What `sed -i` and atomic-saving editors do: write a new file beside it, rename it over. */
+    const saveByRename = (text: string) => {
+      writeFileSync(`${file}.tmp`, text);
+      renameSync(`${file}.tmp`, file);
+    };
+    let stop = () => {};
+    const stopSignal = new Promise<void>((resolve) => {
+      stop = resolve;
+    });
+    let stdout = '';
+    const running = main(['--watch'], {
+      cwd: root,
+      stdout: { write: (text: string) => (stdout += text) },
+      stderr: { write: (text: string) => (stdout += text) },
+      stopSignal,
+    });
+    await waitFor(() => stdout.includes('watching for changes'));
+    saveByRename(importWorker('{ importId: string }'));
+    await waitFor(() => readFileSync(out, 'utf8').includes("checkString(input['importId']"));
+    saveByRename(importWorker('{ importId: boolean }'));
+    await waitFor(() => readFileSync(out, 'utf8').includes("checkBoolean(input['importId']"));
+    writeFileSync(file, importWorker('{ importId: number }'));
+    await waitFor(() => readFileSync(out, 'utf8').includes("checkNumber(input['importId']"));
+    stop();
+    expect(await running).toBe(0);
   });
 });
 
