@@ -1,4 +1,11 @@
-export type { CronEntry, KobanConfig, KobanLogger, QueueConfig } from './runtime/config.js';
+export type {
+  CronEntries,
+  CronEntry,
+  CronWorker,
+  KobanConfig,
+  KobanLogger,
+  QueueConfig,
+} from './runtime/config.js';
 export type { DatabaseInput, DrizzleDatabase, Executor } from './runtime/database.js';
 export type { JobExceptionEvent, JobStartEvent, JobStopEvent, KobanEvents } from './runtime/events.js';
 export type { AfterProcessHook, BeforeProcessHook, KobanHooks } from './runtime/hooks.js';

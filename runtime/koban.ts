@@ -4,7 +4,8 @@ import type { JobOptions, JobSpec } from '../sdk/job-spec.js';
 import type { FetchRecordedOptions, RecordedJobRef, RecordedReader, RecordedValue } from '../sdk/recorded.js';
 import { checkQueueName } from '../sdk/worker-options.js';
 import { Acker } from './acker.js';
-import { type KobanConfig, type ResolvedConfig, resolveConfig } from './config.js';
+import { type CronWorker, type KobanConfig, type ResolvedConfig, resolveConfig } from './config.js';
+import { checkCronArgs } from './cron-args.js';
 import { Database, type DrizzleDatabase, type Executor } from './database.js';
 import { KobanEventEmitter, type KobanEvents } from './events.js';
 import type { RunningJob } from './executor.js';
@@ -70,11 +71,14 @@ export class Koban implements RecordedReader {
   }
 
   /** Connects, migrates (unless `migrate: false`), and starts the configured queues. */
-  static async start(options: KobanConfig = {}): Promise<Koban> {
+  static async start<const CronWorkers extends readonly CronWorker[] = readonly CronWorker[]>(
+    options: KobanConfig<CronWorkers> = {},
+  ): Promise<Koban> {
     const config = resolveConfig(options, defaultNodeName());
     const catalog = new WorkerCatalog(options.workers);
     // Bad keys and Pro options fail here, before anything connects.
     await prepareCatalog(catalog);
+    checkCronArgs(config.cron, catalog);
     const database = await Database.open(options.database, {
       dataDir: options.dataDir,
       poolSize: options.poolSize,

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { defineWorker, type Job, type KobanLogger } from '../../index.js';
+import {
+  type Codec,
+  defineWorker,
+  type Job,
+  KobanConfigError,
+  type KobanLogger,
+  KobanValidationError,
+} from '../../index.js';
 import { freshDatabase } from '../support/databases.js';
 import { startKoban } from '../support/koban.js';
 
@@ -32,5 +39,37 @@ describe('warnings at start', () => {
     expect(logger.warnings).toEqual([
       'no running node runs the queue of ReportWorker (queue "reports"); their jobs wait until a node starts that queue',
     ]);
+  });
+});
+
+/** What `npx gen` would write for ReportWorker's args. */
+const reportArgs: Codec<{ day: string }> = {
+  encode(value) {
+    if (typeof value.day !== 'string') {
+      throw new KobanValidationError(
+        [{ path: 'args.day', message: `expected string, got ${typeof value.day}` }],
+        'ReportWorker',
+      );
+    }
+    return value;
+  },
+  decode: (data) => data as { day: string },
+};
+
+describe('cron args at start', () => {
+  it('fail Koban.start with the entry and the issue, before any tick', async () => {
+    const start = startKoban({
+      database: await freshDatabase(),
+      queues: {},
+      workers: [{ worker: ReportWorker, args: reportArgs }],
+      cron: [
+        { expression: '0 6 * * *', worker: ReportWorker, args: { day: 'monday' } },
+        { expression: '0 7 * * *', worker: ReportWorker, args: { day: 7 } as never, name: 'weekly' },
+      ],
+    });
+    await expect(start).rejects.toThrow(KobanConfigError);
+    await expect(start).rejects.toThrow(
+      'cron[1] ("weekly"): args for ReportWorker are invalid: args.day: expected string, got number (ReportWorker)',
+    );
   });
 });
