@@ -1,9 +1,12 @@
 import { defineWorker, defineWorkerFeature } from './registry.js';
-import type { WorkerClass } from './worker.js';
+import type { ArgsOf, WorkerClass } from './worker.js';
 import type {
+  ClassWithArgKeys,
   EncryptedOptions,
   RecordedOptions,
+  StructuredKeyMistakes,
   StructuredOptions,
+  WorkerOptionKeyMistakes,
   WorkerOptions,
 } from './worker-options.js';
 
@@ -14,14 +17,24 @@ import type {
 export type WorkerDecorator = <W extends WorkerClass>(target: W, context?: ClassDecoratorContext<W>) => void;
 
 /** Marks a class as a worker. Sugar for `defineWorker(Class, options)`. */
-export function Worker(options: WorkerOptions = {}): WorkerDecorator {
+export function Worker<const O extends WorkerOptions = {}>(
+  options: O = {} as O,
+): <W extends WorkerClass>(
+  target: ClassWithArgKeys<W, WorkerOptionKeyMistakes<O, ArgsOf<W>>>,
+  context?: ClassDecoratorContext<W>,
+) => void {
   return (target) => {
     defineWorker(target, options);
   };
 }
 
 /** Validates args against the type and these lists. Sugar for `defineWorker(Class, { structured })`. */
-export function Structured(options: StructuredOptions = {}): WorkerDecorator {
+export function Structured<const O extends StructuredOptions = {}>(
+  options: O = {} as O,
+): <W extends WorkerClass>(
+  target: ClassWithArgKeys<W, StructuredKeyMistakes<O, ArgsOf<W>>>,
+  context?: ClassDecoratorContext<W>,
+) => void {
   return (target) => {
     defineWorkerFeature(target, { structured: options }, 'Structured');
   };

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import type { Codec } from './codec.js';
 import { KobanConfigError } from './errors.js';
-import type { WorkerClass } from './worker.js';
+import type { ArgsOf, WorkerClass } from './worker.js';
 import {
   checkMaxAttempts,
   checkPriority,
@@ -84,7 +84,7 @@ function mergeOptions(target: WorkerClass, options: WorkerOptions): void {
  * Registers a class as a worker: the plain twin of `@Worker`. The stored name defaults to the class
  * name; set `name` to keep queued jobs running when the class is renamed.
  */
-export function defineWorker<W extends WorkerClass>(target: W, options: WorkerOptions = {}): W {
+export function defineWorker<W extends WorkerClass>(target: W, options: WorkerOptions<ArgsOf<W>> = {}): W {
   const where = `worker ${(target as { name?: string })?.name || '(anonymous class)'}`;
   checkWorkerClass(target, where);
   checkOptions(options, where);
