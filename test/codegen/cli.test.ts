@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../codegen/cli.js';
 import { unifiedDiff } from '../../codegen/diff.js';
-import { runGen, tempProject } from './helpers.js';
+import { runGen, tempProject, tempTsconfig } from './helpers.js';
 
 const importWorker = (argsType: string) => `import { type Job, Worker } from 'koban';
 
@@ -131,6 +131,26 @@ describe('npx gen', () => {
     stop();
     expect(await running).toBe(0);
     expect(stdout).toContain('watching for changes');
+  });
+});
+
+describe('gen and the tsconfig target', () => {
+  it('warns, with the fix, when target esnext would leave decorators that Node cannot run', async () => {
+    const { root, write } = project({ 'src/workers/import.ts': importWorker('{ importId: number }') });
+    write('tsconfig.json', JSON.stringify(tempTsconfig({ target: 'ESNext' })));
+    const esnext = await runGen(root);
+    expect(esnext.code).toBe(0);
+    expect(esnext.stderr).toBe(
+      'warning: tsconfig.json: "target": "esnext" leaves decorators in the compiled JavaScript as written, ' +
+        'and Node cannot run them yet (SyntaxError: Invalid or unexpected token). Set "target" to "es2022" ' +
+        '(any of es2022 to es2024) in compilerOptions.\n',
+    );
+    expect((await runGen(root, ['--check'])).stderr).toContain('"target": "esnext"');
+
+    write('tsconfig.json', JSON.stringify(tempTsconfig({ target: 'ESNext', experimentalDecorators: true })));
+    expect((await runGen(root)).stderr).toBe('');
+    write('tsconfig.json', JSON.stringify(tempTsconfig({ target: 'ES2022' })));
+    expect((await runGen(root)).stderr).toBe('');
   });
 });
 
