@@ -1,4 +1,5 @@
 import { posix } from 'node:path';
+import { type WorkerContractSource, workerContract } from '../sdk/worker-contract.js';
 import {
   type BuilderNames,
   builderSource,
@@ -118,6 +119,7 @@ function summaryOf(worker: WorkerModel): string {
 }
 
 interface WorkerSource {
+  readonly worker: WorkerModel;
   readonly names: BuilderNames;
   readonly validators: string;
   readonly fixture: FixtureSource;
@@ -154,7 +156,7 @@ function emitWorker(worker: WorkerModel, helpers: Set<HelperName>, taken: Set<st
     ...codecs,
     builderSource(names, summaryOf(worker), worker.options.recorded),
   ].join('\n\n');
-  return { names, validators, fixture: emitFixture(worker, names, helpers) };
+  return { worker, names, validators, fixture: emitFixture(worker, names, helpers) };
 }
 
 function emitFixture(worker: WorkerModel, names: BuilderNames, helpers: Set<HelperName>): FixtureSource {
@@ -197,14 +199,31 @@ function emitFixture(worker: WorkerModel, names: BuilderNames, helpers: Set<Help
   return { sample: sampleFunction.toString().trimEnd(), entry: writer.toString().trimEnd() };
 }
 
+/** The contract `Koban.start` checks the generated module against, from what gen read. */
+function contractSource(worker: WorkerModel): WorkerContractSource {
+  const { structured } = worker.options;
+  return {
+    name: worker.options.name,
+    structured: structured && {
+      keys: structured.keys,
+      required: structured.required,
+      defaults: structured.defaults,
+    },
+    recorded: worker.options.recorded,
+  };
+}
+
 function writeRegistry(writer: CodeWriter, sources: readonly WorkerSource[]): void {
   writer.line('// Classes are read through getters, so that worker files may import this module themselves.');
   writer.block(
     'export const workers: readonly WorkerEntry[] = [',
     () => {
-      for (const { names } of sources) {
+      for (const { names, worker } of sources) {
         const result = names.resultCodec ? `, result: ${names.resultCodec}` : '';
-        writer.line(`{ get worker() { return ${names.classAlias}; }, args: ${names.argsCodec}${result} },`);
+        const contract = `contract: ${quote(workerContract(contractSource(worker)))}`;
+        writer.line(
+          `{ get worker() { return ${names.classAlias}; }, args: ${names.argsCodec}${result}, ${contract} },`,
+        );
       }
     },
     '];',

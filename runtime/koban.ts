@@ -9,6 +9,7 @@ import { checkCronArgs } from './cron-args.js';
 import { Database, type DrizzleDatabase, type Executor } from './database.js';
 import { KobanEventEmitter, type KobanEvents } from './events.js';
 import type { RunningJob } from './executor.js';
+import { staleGeneratedWarning, staleGeneratedWorkers } from './generated-contracts.js';
 import { type KobanHooks, ProcessHooks } from './hooks.js';
 import { type InsertedJob, insertRows } from './insert.js';
 import { type InsertAllOptions, insertAll, type JobSource } from './insert-all.js';
@@ -76,6 +77,8 @@ export class Koban implements RecordedReader {
   ): Promise<Koban> {
     const config = resolveConfig(options, defaultNodeName());
     const catalog = new WorkerCatalog(options.workers);
+    const stale = staleGeneratedWorkers(options.workers);
+    if (stale.length > 0) config.logger.warn(staleGeneratedWarning(stale));
     // Bad keys and Pro options fail here, before anything connects.
     await prepareCatalog(catalog);
     checkCronArgs(config.cron, catalog);

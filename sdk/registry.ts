@@ -36,6 +36,8 @@ export interface WorkerEntry<Args = any, Result = any> {
   readonly worker: WorkerClass<Args, Result>;
   readonly args?: Codec<Args>;
   readonly result?: Codec<Result>;
+  /** The fingerprint of the options the codecs were generated from (see `workerContract`). */
+  readonly contract?: string;
 }
 
 const metadataKey = Symbol.for('koban:worker-options');

@@ -7,6 +7,7 @@ import {
   type KobanLogger,
   KobanValidationError,
 } from '../../index.js';
+import { workerContract } from '../../sdk/worker-contract.js';
 import { freshDatabase } from '../support/databases.js';
 import { startKoban } from '../support/koban.js';
 
@@ -71,5 +72,27 @@ describe('cron args at start', () => {
     await expect(start).rejects.toThrow(
       'cron[1] ("weekly"): args for ReportWorker are invalid: args.day: expected string, got number (ReportWorker)',
     );
+  });
+});
+
+describe('a stale generated module', () => {
+  it('warns at start, naming the worker, when its options changed after npx gen', async () => {
+    class Audited {
+      async process(_job: Job<{ userId: string }>) {}
+    }
+    defineWorker(Audited, { structured: { keys: ['userId'] } });
+    const generated = workerContract({ name: 'Audited', structured: undefined, recorded: false });
+    const logger = recordingLogger();
+    await startKoban({
+      database: await freshDatabase(),
+      queues: {},
+      workers: [{ worker: Audited, contract: generated }],
+      logger,
+    });
+    expect(logger.warnings).toEqual([
+      'the generated module (npx gen) is stale for Audited: the worker options it was generated from ' +
+        '(name, @Structured, @Recorded) have changed since. Run npx gen again; until then its validators ' +
+        'check the old contract',
+    ]);
   });
 });

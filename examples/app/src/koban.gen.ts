@@ -219,11 +219,11 @@ export const WelcomeEmailWorker: JobBuilder<typeof WelcomeEmailWorkerClass> = {
 /** Every worker with its codecs: pass to `Koban.start({ workers })`. */
 // Classes are read through getters, so that worker files may import this module themselves.
 export const workers: readonly WorkerEntry[] = [
-  { get worker() { return FlakyImportWorkerClass; }, args: flakyImportWorkerArgsCodec },
-  { get worker() { return HeartbeatWorkerClass; }, args: heartbeatWorkerArgsCodec },
-  { get worker() { return ObsoleteTaskWorkerClass; }, args: obsoleteTaskWorkerArgsCodec },
-  { get worker() { return ReportWorkerClass; }, args: reportWorkerArgsCodec },
-  { get worker() { return WelcomeEmailWorkerClass; }, args: welcomeEmailWorkerArgsCodec },
+  { get worker() { return FlakyImportWorkerClass; }, args: flakyImportWorkerArgsCodec, contract: '3228bb97' },
+  { get worker() { return HeartbeatWorkerClass; }, args: heartbeatWorkerArgsCodec, contract: 'de735be3' },
+  { get worker() { return ObsoleteTaskWorkerClass; }, args: obsoleteTaskWorkerArgsCodec, contract: '7c7b5d53' },
+  { get worker() { return ReportWorkerClass; }, args: reportWorkerArgsCodec, contract: '51cc7fc7' },
+  { get worker() { return WelcomeEmailWorkerClass; }, args: welcomeEmailWorkerArgsCodec, contract: 'f900a285' },
 ];
 
 function flakyImportWorkerSample(): FlakyImportWorkerArgs {

@@ -683,13 +683,13 @@ export const TreeWorker: JobBuilder<typeof TreeWorkerClass> = {
 /** Every worker with its codecs: pass to `Koban.start({ workers })`. */
 // Classes are read through getters, so that worker files may import this module themselves.
 export const workers: readonly WorkerEntry[] = [
-  { get worker() { return CleanupWorkerClass; }, args: cleanupWorkerArgsCodec },
-  { get worker() { return NotifyWorkerClass; }, args: notifyWorkerArgsCodec },
-  { get worker() { return OrderWorkerClass; }, args: orderWorkerArgsCodec, result: orderWorkerResultCodec },
-  { get worker() { return ProbeWorkerClass; }, args: probeWorkerArgsCodec, result: probeWorkerResultCodec },
-  { get worker() { return RelayWorkerClass; }, args: relayWorkerArgsCodec },
-  { get worker() { return RenamedWorkerClass; }, args: renamedWorkerArgsCodec },
-  { get worker() { return TreeWorkerClass; }, args: treeWorkerArgsCodec },
+  { get worker() { return CleanupWorkerClass; }, args: cleanupWorkerArgsCodec, contract: '6a2e0a4f' },
+  { get worker() { return NotifyWorkerClass; }, args: notifyWorkerArgsCodec, contract: 'c607fc26' },
+  { get worker() { return OrderWorkerClass; }, args: orderWorkerArgsCodec, result: orderWorkerResultCodec, contract: 'e6b24d84' },
+  { get worker() { return ProbeWorkerClass; }, args: probeWorkerArgsCodec, result: probeWorkerResultCodec, contract: 'bfb20d56' },
+  { get worker() { return RelayWorkerClass; }, args: relayWorkerArgsCodec, contract: '578809b0' },
+  { get worker() { return RenamedWorkerClass; }, args: renamedWorkerArgsCodec, contract: 'b0cc22a4' },
+  { get worker() { return TreeWorkerClass; }, args: treeWorkerArgsCodec, contract: 'd8224ef8' },
 ];
 
 function cleanupWorkerSample(): CleanupWorkerArgs {
