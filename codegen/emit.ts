@@ -1,16 +1,18 @@
 import { posix } from 'node:path';
 import { type WorkerContractSource, workerContract } from '../sdk/worker-contract.js';
 import {
+  argsKeysCheckSource,
   type BuilderNames,
   builderSource,
   codecSource,
   invalidArgsSource,
+  sameKeysSource,
   typesSource,
 } from '../templates/builder.js';
 import { generatedHeader } from '../templates/header.js';
 import { type HelperName, helperSources, helpersWithDependencies } from '../templates/helpers.js';
 import { invalidCases, printExpr, sampleObject, sampleOf } from './fixtures.js';
-import type { GenModel, WorkerModel } from './model.js';
+import { argsKeys, type GenModel, type WorkerModel } from './model.js';
 import { resolve } from './type-model.js';
 import { ValidatorEmitter } from './validators.js';
 import { CodeWriter, camelCase, quote } from './writer.js';
@@ -42,6 +44,7 @@ export const reservedNames: readonly string[] = [
   'InvalidArgs',
   'CodecMode',
   'Check',
+  'SameKeys',
   ...Object.keys(helperSources),
 ];
 
@@ -249,6 +252,14 @@ export function emitModule(model: GenModel): string {
   for (const statement of workerImports(model)) writer.text(statement);
   writer.line();
   for (const source of sources) writer.text(typesSource(source.names));
+  const keyChecks = sources.flatMap(({ worker, names }) => {
+    const keys = argsKeys(worker.args, worker.definitions);
+    return keys && keys.length > 0 ? [argsKeysCheckSource(names, [...keys].sort())] : [];
+  });
+  if (keyChecks.length > 0) {
+    writer.line().text(sameKeysSource);
+    for (const check of keyChecks) writer.line().text(check);
+  }
   if (sources.length > 0) writer.line().text(invalidArgsSource);
   const helperNames = helpersWithDependencies(helpers);
   for (const name of helperNames) writer.line().text(helperSources[name].code);

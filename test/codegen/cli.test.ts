@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../codegen/cli.js';
 import { unifiedDiff } from '../../codegen/diff.js';
-import { runGen, tempProject, tempTsconfig } from './helpers.js';
+import { repo, runGen, tempProject, tempTsconfig, typecheck } from './helpers.js';
 
 const importWorker = (argsType: string) => `import { type Job, Worker } from 'koban';
 
@@ -131,6 +131,30 @@ describe('npx gen', () => {
     stop();
     expect(await running).toBe(0);
     expect(stdout).toContain('watching for changes');
+  });
+});
+
+describe('a stale generated module', () => {
+  it('fails tsc at the generated file once a worker gains, loses or renames an arg', async () => {
+    const { root, write } = project({ 'src/workers/import.ts': importWorker('{ importId: number }') });
+    const types = { types: ['node'], typeRoots: [join(repo, 'node_modules', '@types')] };
+    write('tsconfig.json', JSON.stringify(tempTsconfig(types)));
+    expect((await runGen(root)).code).toBe(0);
+    const tsconfig = join(root, 'tsconfig.json');
+    expect(typecheck(tsconfig)).toEqual({ status: 0, output: '' });
+
+    write('src/workers/import.ts', importWorker('{ importId: number; force: boolean }'));
+    const stale = typecheck(tsconfig);
+    expect(stale.status).not.toBe(0);
+    expect(stale.output).toMatch(/src\/koban\.gen\.ts\(\d+,\d+\): error TS1360/);
+    const line = Number(/koban\.gen\.ts\((\d+),/.exec(stale.output)![1]);
+    const generated = readFileSync(join(root, 'src', 'koban.gen.ts'), 'utf8').split('\n');
+    expect(generated[line - 2]).toContain(
+      "ImportWorker's args keys differ from this file's: run `npx gen` again",
+    );
+
+    expect((await runGen(root)).code).toBe(0);
+    expect(typecheck(tsconfig)).toEqual({ status: 0, output: '' });
   });
 });
 

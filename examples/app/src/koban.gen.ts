@@ -28,6 +28,21 @@ export type ReportWorkerResult = ResultOf<typeof ReportWorkerClass>;
 export type WelcomeEmailWorkerArgs = ArgsOf<typeof WelcomeEmailWorkerClass>;
 export type WelcomeEmailWorkerResult = ResultOf<typeof WelcomeEmailWorkerClass>;
 
+/** true when T has exactly the keys K; false means this module is stale: run `npx gen`. */
+type SameKeys<T, K> = [keyof T] extends [K] ? ([K] extends [keyof T] ? true : false) : false;
+
+// Fails to compile once FlakyImportWorker's args keys differ from this file's: run `npx gen` again.
+true satisfies SameKeys<FlakyImportWorkerArgs, 'importId'>;
+
+// Fails to compile once ObsoleteTaskWorker's args keys differ from this file's: run `npx gen` again.
+true satisfies SameKeys<ObsoleteTaskWorkerArgs, 'taskId'>;
+
+// Fails to compile once ReportWorker's args keys differ from this file's: run `npx gen` again.
+true satisfies SameKeys<ReportWorkerArgs, 'reportId'>;
+
+// Fails to compile once WelcomeEmailWorker's args keys differ from this file's: run `npx gen` again.
+true satisfies SameKeys<WelcomeEmailWorkerArgs, 'email' | 'name'>;
+
 /** Args a worker's validator must reject, and the issue it reports (`path: message`). */
 export interface InvalidArgs {
   readonly args: unknown;

@@ -66,6 +66,36 @@ export type StepCResult = ResultOf<typeof StepCClass>;
 export type TransformWorkerArgs = ArgsOf<typeof TransformWorkerClass>;
 export type TransformWorkerResult = ResultOf<typeof TransformWorkerClass>;
 
+/** true when T has exactly the keys K; false means this module is stale: run `npx gen`. */
+type SameKeys<T, K> = [keyof T] extends [K] ? ([K] extends [keyof T] ? true : false) : false;
+
+// Fails to compile once AuditWorker's args keys differ from this file's: run `npx gen` again.
+true satisfies SameKeys<AuditWorkerArgs, 'action' | 'metadata' | 'userId'>;
+
+// Fails to compile once DigestWorker's args keys differ from this file's: run `npx gen` again.
+true satisfies SameKeys<DigestWorkerArgs, 'sections' | 'type' | 'userId'>;
+
+// Fails to compile once EmailBatchWorker's args keys differ from this file's: run `npx gen` again.
+true satisfies SameKeys<EmailBatchWorkerArgs, 'batchId' | 'email'>;
+
+// Fails to compile once ExtractWorker's args keys differ from this file's: run `npx gen` again.
+true satisfies SameKeys<ExtractWorkerArgs, 'dataId'>;
+
+// Fails to compile once FetchWorker's args keys differ from this file's: run `npx gen` again.
+true satisfies SameKeys<FetchWorkerArgs, 'url'>;
+
+// Fails to compile once ImportWorker's args keys differ from this file's: run `npx gen` again.
+true satisfies SameKeys<ImportWorkerArgs, 'importId'>;
+
+// Fails to compile once ReportWorker's args keys differ from this file's: run `npx gen` again.
+true satisfies SameKeys<ReportWorkerArgs, 'accountId' | 'month'>;
+
+// Fails to compile once ResizeWorker's args keys differ from this file's: run `npx gen` again.
+true satisfies SameKeys<ResizeWorkerArgs, 'size'>;
+
+// Fails to compile once SensitiveWorker's args keys differ from this file's: run `npx gen` again.
+true satisfies SameKeys<SensitiveWorkerArgs, 'ssn' | 'userId'>;
+
 /** Args a worker's validator must reject, and the issue it reports (`path: message`). */
 export interface InvalidArgs {
   readonly args: unknown;

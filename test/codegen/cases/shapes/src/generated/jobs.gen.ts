@@ -33,6 +33,27 @@ export type RenamedWorkerResult = ResultOf<typeof RenamedWorkerClass>;
 export type TreeWorkerArgs = ArgsOf<typeof TreeWorkerClass>;
 export type TreeWorkerResult = ResultOf<typeof TreeWorkerClass>;
 
+/** true when T has exactly the keys K; false means this module is stale: run `npx gen`. */
+type SameKeys<T, K> = [keyof T] extends [K] ? ([K] extends [keyof T] ? true : false) : false;
+
+// Fails to compile once NotifyWorker's args keys differ from this file's: run `npx gen` again.
+true satisfies SameKeys<NotifyWorkerArgs, 'kind'>;
+
+// Fails to compile once OrderWorker's args keys differ from this file's: run `npx gen` again.
+true satisfies SameKeys<OrderWorkerArgs, 'amount' | 'attributes' | 'channel' | 'coupon' | 'customer' | 'delivery' | 'items' | 'orderId' | 'placedAt' | 'point' | 'priority' | 'status' | 'tags'>;
+
+// Fails to compile once ProbeWorker's args keys differ from this file's: run `npx gen` again.
+true satisfies SameKeys<ProbeWorkerArgs, 'issues' | 'mode' | 'path'>;
+
+// Fails to compile once RelayWorker's args keys differ from this file's: run `npx gen` again.
+true satisfies SameKeys<RelayWorkerArgs, 'to'>;
+
+// Fails to compile once RenamedWorker's args keys differ from this file's: run `npx gen` again.
+true satisfies SameKeys<RenamedWorkerArgs, 'flags' | 'id' | 'retries'>;
+
+// Fails to compile once TreeWorker's args keys differ from this file's: run `npx gen` again.
+true satisfies SameKeys<TreeWorkerArgs, 'depth' | 'owner' | 'root'>;
+
 /** Args a worker's validator must reject, and the issue it reports (`path: message`). */
 export interface InvalidArgs {
   readonly args: unknown;
