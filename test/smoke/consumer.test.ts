@@ -340,7 +340,7 @@ describe('the packed package in a fresh project', () => {
 
   it('runs the README test of a decorated worker with the vitest npm installs today, through koban/vitest', async () => {
     // No pins: whatever vitest 4 (the last for Node 20) and its Vite resolve to now.
-    await run('npm', ['install', '-D', 'vitest@4', 'esbuild', '--no-audit', '--no-fund'], project);
+    await run('npm', ['install', '-D', 'vitest@4', '--no-audit', '--no-fund'], project);
     const vite = JSON.parse(await readFile(join(project, 'node_modules/vite/package.json'), 'utf8')) as {
       version: string;
     };
@@ -356,12 +356,16 @@ describe('the packed package in a fresh project', () => {
     await mkdir(join(project, 'src/workers'), { recursive: true });
     await writeFile(join(project, 'src/workers/greet.ts'), worker!);
     await writeFile(join(project, 'src/workers/greet.test.ts'), test!);
-    const { stdout } = await run(
-      'npx',
-      ['--no-install', 'vitest', 'run', 'src/workers/greet.test.ts'],
-      project,
-      180_000,
+    const vitest = ['--no-install', 'vitest', 'run', 'src/workers/greet.test.ts'];
+    const withoutEsbuild = await run('npx', vitest, project, 180_000).then(
+      () => 'passed',
+      (error: Error) => error.message,
     );
+    expect(withoutEsbuild).toContain(
+      'koban/vitest compiles decorators with esbuild, which is not installed. Run `npm install -D esbuild`',
+    );
+    await run('npm', ['install', '-D', 'esbuild', '--no-audit', '--no-fund'], project);
+    const { stdout } = await run('npx', vitest, project, 180_000);
     const plain = stdout.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '');
     expect(plain).toMatch(/Tests\s+1 passed/);
   }, 300_000);
