@@ -381,7 +381,6 @@ describe('the packed package in a fresh project', () => {
     const written: string[] = [];
     for (const [index, block] of blocks.entries()) {
       const path = readmeBlockPath(block, index);
-      if (!path.startsWith('src/')) continue; // vitest.config.ts: run by the vitest test above
       expect(written, `two README blocks are both ${path}`).not.toContain(path);
       written.push(path);
       await mkdir(join(docs, dirname(path)), { recursive: true });
@@ -389,5 +388,15 @@ describe('the packed package in a fresh project', () => {
     }
     await run('npx', ['--no-install', 'gen'], docs, 120_000);
     await run(join(project, 'node_modules/.bin/tsc'), ['-p', '.', '--noEmit'], docs);
+    // Blocks outside src/ (vitest.config.ts), under the same options.
+    const outside = written.filter((path) => !path.startsWith('src/'));
+    expect(outside).toEqual(['vitest.config.ts']);
+    const tools = {
+      extends: './tsconfig.json',
+      compilerOptions: { rootDir: '.', noEmit: true },
+      include: outside,
+    };
+    await writeFile(join(docs, 'tsconfig.tools.json'), JSON.stringify(tools));
+    await run(join(project, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.tools.json'], docs);
   }, 240_000);
 });
