@@ -1,12 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import type { PGlite, PGliteOptions } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { createPglite } from './embedded-pglite.js';
+import { forgetStoredSnapshot, readStoredSnapshot, storeSnapshot } from './pglite-snapshot-store.js';
 
 // Starting embedded PGlite costs about 2.5 s: compiling its WebAssembly, then initdb. In-memory
 // starts after the first in a process skip both: the compiled modules are kept, and the data
 // directory is loaded from a snapshot taken right after the first start migrated a schema. Tests
-// that start a fresh in-memory Koban per test so start in well under a second.
+// that start a fresh in-memory Koban per test so start in well under a second. With a snapshot
+// directory (pglite-snapshot-store.ts), the first start of a process loads one too.
 
 interface Artifacts {
   readonly pgliteWasmModule: WebAssembly.Module;
@@ -48,16 +50,31 @@ function loadArtifacts(): Promise<Artifacts | undefined> {
   return artifacts;
 }
 
-/** A fresh in-memory PGlite: from the snapshot of `schema` when this process has one. */
+/** The snapshot of `schema`: this process's, else one stored by another (see the store). */
+function snapshotOf(schema: string | undefined): Promise<Blob | undefined> | undefined {
+  if (schema === undefined) return undefined;
+  let snapshot = snapshots.get(schema);
+  if (!snapshot) {
+    snapshot = readStoredSnapshot(schema);
+    snapshots.set(schema, snapshot);
+  }
+  return snapshot;
+}
+
+/** A fresh in-memory PGlite: from a snapshot of `schema` when there is one. */
 export async function openInMemory(schema: string | undefined): Promise<PGlite> {
-  const [compiled, snapshot] = await Promise.all([
-    loadArtifacts(),
-    schema === undefined ? undefined : snapshots.get(schema),
-  ]);
-  const options: PGliteOptions = { ...compiled };
-  if (snapshot) options.loadDataDir = snapshot;
-  const client = await createPglite(options, why);
-  if (schema !== undefined && !snapshot) unsnapshotted.set(client, schema);
+  const [compiled, snapshot] = await Promise.all([loadArtifacts(), snapshotOf(schema)]);
+  if (snapshot && schema !== undefined) {
+    try {
+      return await createPglite({ ...compiled, loadDataDir: snapshot }, why);
+    } catch {
+      // A damaged stored snapshot: start afresh, and let this start take a new one.
+      snapshots.delete(schema);
+      await forgetStoredSnapshot(schema);
+    }
+  }
+  const client = await createPglite({ ...compiled }, why);
+  if (schema !== undefined) unsnapshotted.set(client, schema);
   return client;
 }
 
@@ -66,12 +83,15 @@ export async function openInMemory(schema: string | undefined): Promise<PGlite> 
  * one, for the next in-memory start of that schema in this process.
  */
 export async function snapshotMigrated(client: PGlite, schema: string): Promise<void> {
-  if (unsnapshotted.get(client) !== schema || snapshots.has(schema)) return;
+  if (unsnapshotted.get(client) !== schema) return;
   unsnapshotted.delete(client);
+  const kept = snapshots.get(schema);
+  if (kept && (await kept)) return; // another start of this process took one meanwhile
   const dump = client.dumpDataDir('none').then(
     (file) => file as Blob,
     () => undefined, // no snapshot: later starts are only slower
   );
   snapshots.set(schema, dump);
-  await dump;
+  const snapshot = await dump;
+  if (snapshot) await storeSnapshot(schema, snapshot);
 }

@@ -55,4 +55,14 @@ describe('koban/vitest', () => {
     expect(await plugin.transform(source, '/app/node_modules/lib/worker.ts')).toBeNull();
     expect(plugin).toMatchObject({ name: 'koban:decorators', enforce: 'pre' });
   });
+
+  it('points embedded starts at a snapshot directory in the tests it configures, unless told not to', () => {
+    expect(koban().config()).toEqual({
+      test: { env: { KOBAN_PGLITE_SNAPSHOTS: join(process.cwd(), 'node_modules', '.cache', 'koban') } },
+    });
+    expect(koban({ snapshots: '/tmp/koban-snapshots' }).config()).toEqual({
+      test: { env: { KOBAN_PGLITE_SNAPSHOTS: '/tmp/koban-snapshots' } },
+    });
+    expect(koban({ snapshots: false }).config()).toBeUndefined();
+  });
 });

@@ -1,5 +1,11 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { sql } from 'drizzle-orm';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { defineWorker, type Job, type Koban, newJob } from '../../index.js';
 import { startKoban } from '../support/koban.js';
 
@@ -38,4 +44,37 @@ describe('embedded in-memory starts', () => {
     const inserted = await koban.insert(newJob(SnapshotWorker, { n: 3 }));
     expect((await koban.getJob(inserted.id))?.state).toBe('available');
   });
+});
+
+const script = fileURLToPath(new URL('./support/embedded-node.ts', import.meta.url));
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const directories: string[] = [];
+afterAll(async () => {
+  await Promise.all(directories.map((directory) => rm(directory, { recursive: true, force: true })));
+});
+
+/** Runs embedded-node.ts in a process of its own, with a snapshot directory. */
+async function startInProcess(snapshots: string): Promise<{ cluster: string; jobs: number }> {
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script], {
+    cwd: repo,
+    env: { ...process.env, KOBAN_PGLITE_SNAPSHOTS: snapshots },
+  });
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as { cluster: string; jobs: number };
+}
+
+describe('a snapshot directory (KOBAN_PGLITE_SNAPSHOTS, set by koban/vitest)', () => {
+  it('lets the first start of another process load the snapshot, and replaces a damaged one', async () => {
+    const snapshots = await mkdtemp(join(tmpdir(), 'koban-snapshots-'));
+    directories.push(snapshots);
+    const first = await startInProcess(snapshots);
+    const stored = await readdir(snapshots);
+    expect(stored).toEqual([expect.stringMatching(/^pglite-[\d.]+-koban-v\d+-koban\.tar$/)]);
+    expect(await startInProcess(snapshots)).toEqual(first);
+
+    await writeFile(join(snapshots, stored[0]!), 'not a tar file');
+    const afresh = await startInProcess(snapshots);
+    expect(afresh.jobs).toBe(0);
+    expect(afresh.cluster).not.toBe(first.cluster);
+    expect(await startInProcess(snapshots)).toEqual(afresh);
+  }, 120_000);
 });

@@ -368,6 +368,9 @@ describe('the packed package in a fresh project', () => {
     const { stdout } = await run('npx', vitest, project, 180_000);
     const plain = stdout.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '');
     expect(plain).toMatch(/Tests\s+1 passed/);
+    // The plugin had the embedded start keep its snapshot for the next test files.
+    const cached = await readdir(join(project, 'node_modules/.cache/koban'));
+    expect(cached).toEqual([expect.stringMatching(/^pglite-.*-koban\.tar$/)]);
   }, 300_000);
 
   it('compiles every TypeScript block of the README under its own tsconfig.json', async () => {
