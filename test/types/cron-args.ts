@@ -1,5 +1,5 @@
 // Type tests, checked by `npm run typecheck` (tsc): each @ts-expect-error must meet an error.
-import { defineWorker, type Job, type JobBuilder, Koban } from '../../index.js';
+import { defineWorker, type Job, type JobBuilder, Koban, newJob } from '../../index.js';
 
 class Daily {
   async process(_job: Job<{ kind: 'daily' | 'weekly' }>) {}
@@ -41,5 +41,14 @@ export async function fromTheEnvironment(): Promise<void> {
     schema: process.env.KOBAN_SCHEMA,
     node: process.env.HOSTNAME,
     poolSize: process.env.POOL ? Number(process.env.POOL) : undefined,
+  });
+}
+
+/** Job options may be undefined too. */
+export async function jobOptionsFromTheEnvironment(koban: Koban): Promise<void> {
+  await koban.insert(newJob(Counter, { n: 1 }), {
+    queue: process.env.QUEUE,
+    priority: process.env.PRIORITY ? Number(process.env.PRIORITY) : undefined,
+    scheduleIn: undefined,
   });
 }
