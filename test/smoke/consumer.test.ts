@@ -338,6 +338,49 @@ describe('the packed package in a fresh project', () => {
     });
   }, 240_000);
 
+  it('does not let a stale generated module pass silently: tsc fails on new args, start warns on new options', async () => {
+    const tsc = join(project, 'node_modules/.bin/tsc');
+    const original = await readFile(join(project, 'src/workers.ts'), 'utf8');
+    try {
+      // A new arg: the generated module no longer compiles, and says why where it fails.
+      await writeFile(
+        join(project, 'src/workers.ts'),
+        original.replace('Job<{ name: string }>', 'Job<{ name: string; loud: boolean }>'),
+      );
+      const failed = await run(tsc, ['-p', '.'], project).then(
+        () => 'compiled',
+        (error: Error) => error.message,
+      );
+      expect(failed).toMatch(/src\/koban\.gen\.ts\(\d+,\d+\): error TS1360/);
+
+      // New @Structured lists with the same args: it compiles, and Koban.start warns.
+      await writeFile(
+        join(project, 'src/workers.ts'),
+        original
+          .replace(
+            "import { type Job, Worker } from 'koban';",
+            "import { type Job, Structured, Worker } from 'koban';",
+          )
+          .replace(
+            "@Worker({ queue: 'default' })",
+            "@Worker({ queue: 'default' })\n@Structured({ required: ['name'] })",
+          ),
+      );
+      await run(tsc, ['-p', '.'], project);
+      const { stdout, stderr } = await run(process.execPath, ['dist/generated.js'], project, 120_000);
+      expect(JSON.parse(stdout.trim().split('\n').at(-1) ?? '')).toMatchObject({ final: 'completed' });
+      expect(stderr).toContain('the generated module (npx gen) is stale for Hello');
+
+      await run('npx', ['--no-install', 'gen'], project, 120_000);
+      await run(tsc, ['-p', '.'], project);
+      const fresh = await run(process.execPath, ['dist/generated.js'], project, 120_000);
+      expect(fresh.stderr).not.toContain('stale');
+    } finally {
+      await writeFile(join(project, 'src/workers.ts'), original);
+      await run('npx', ['--no-install', 'gen'], project, 120_000);
+    }
+  }, 300_000);
+
   it('runs the README test of a decorated worker with the vitest npm installs today, through koban/vitest', async () => {
     // No pins: whatever vitest 4 (the last for Node 20) and its Vite resolve to now.
     await run('npm', ['install', '-D', 'vitest@4', '--no-audit', '--no-fund'], project);
