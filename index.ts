@@ -1,4 +1,11 @@
-export type { CronEntry, KobanConfig, KobanLogger, QueueConfig } from './runtime/config.js';
+export type {
+  CronEntries,
+  CronEntry,
+  CronWorker,
+  KobanConfig,
+  KobanLogger,
+  QueueConfig,
+} from './runtime/config.js';
 export type { DatabaseInput, DrizzleDatabase, Executor } from './runtime/database.js';
 export type { InsertedJob } from './runtime/engine/insert.js';
 export type { InsertAllOptions, InsertSource, JobSource } from './runtime/insert-all.js';

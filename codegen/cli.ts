@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { checkOutput } from './check.js';
 import { defaultOut, type GenConfig, loadConfig } from './config.js';
 import { KobanCodegenError, KobanCodegenSetupError } from './errors.js';
-import { generate } from './generate.js';
+import { type Generated, generate } from './generate.js';
 import { projectPath } from './scan.js';
 import { watchProject } from './watch.js';
 import { writeOutput } from './write.js';
@@ -61,6 +61,7 @@ function parseFlags(argv: readonly string[]): Flags {
 function runOnce(config: GenConfig, io: CliIo): boolean {
   try {
     const generated = generate(config);
+    reportWarnings(generated, io);
     const status = writeOutput(generated);
     const where = projectPath(config.root, config.out);
     const count = generated.workers === 1 ? '1 worker' : `${generated.workers} workers`;
@@ -72,6 +73,10 @@ function runOnce(config: GenConfig, io: CliIo): boolean {
     io.stderr.write(`${error.message}\n`);
     return false;
   }
+}
+
+function reportWarnings(generated: Generated, io: CliIo): void {
+  for (const warning of generated.warnings) io.stderr.write(`warning: ${warning}\n`);
 }
 
 function stopOnSignal(): Promise<void> {
@@ -91,7 +96,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     }
     const config = loadConfig(io.cwd, { out: flags.out });
     if (flags.check) {
-      const result = checkOutput(generate(config));
+      const generated = generate(config);
+      reportWarnings(generated, io);
+      const result = checkOutput(generated);
       if (result.upToDate) {
         io.stdout.write(`${projectPath(config.root, config.out)} is up to date\n`);
         return 0;
@@ -102,12 +109,12 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       return 1;
     }
     if (flags.watch) {
-      const watcher = watchProject(config, () => {
+      const watcher = await watchProject(config, () => {
         runOnce(config, io);
       });
       io.stdout.write('watching for changes (Ctrl-C to stop)\n');
       await (io.stopSignal ?? stopOnSignal());
-      watcher.close();
+      await watcher.close();
       return 0;
     }
     return runOnce(config, io) ? 0 : 1;

@@ -1,15 +1,18 @@
 import { posix } from 'node:path';
+import { type WorkerContractSource, workerContract } from '../sdk/worker-contract.js';
 import {
+  argsKeysCheckSource,
   type BuilderNames,
   builderSource,
   codecSource,
   invalidArgsSource,
+  sameKeysSource,
   typesSource,
 } from '../templates/builder.js';
 import { generatedHeader } from '../templates/header.js';
 import { type HelperName, helperSources, helpersWithDependencies } from '../templates/helpers.js';
 import { invalidCases, printExpr, sampleObject, sampleOf } from './fixtures.js';
-import type { GenModel, WorkerModel } from './model.js';
+import { argsKeys, type GenModel, type WorkerModel } from './model.js';
 import { resolve } from './type-model.js';
 import { ValidatorEmitter } from './validators.js';
 import { CodeWriter, camelCase, quote } from './writer.js';
@@ -41,6 +44,7 @@ export const reservedNames: readonly string[] = [
   'InvalidArgs',
   'CodecMode',
   'Check',
+  'SameKeys',
   ...Object.keys(helperSources),
 ];
 
@@ -118,6 +122,7 @@ function summaryOf(worker: WorkerModel): string {
 }
 
 interface WorkerSource {
+  readonly worker: WorkerModel;
   readonly names: BuilderNames;
   readonly validators: string;
   readonly fixture: FixtureSource;
@@ -154,7 +159,7 @@ function emitWorker(worker: WorkerModel, helpers: Set<HelperName>, taken: Set<st
     ...codecs,
     builderSource(names, summaryOf(worker), worker.options.recorded),
   ].join('\n\n');
-  return { names, validators, fixture: emitFixture(worker, names, helpers) };
+  return { worker, names, validators, fixture: emitFixture(worker, names, helpers) };
 }
 
 function emitFixture(worker: WorkerModel, names: BuilderNames, helpers: Set<HelperName>): FixtureSource {
@@ -197,14 +202,31 @@ function emitFixture(worker: WorkerModel, names: BuilderNames, helpers: Set<Help
   return { sample: sampleFunction.toString().trimEnd(), entry: writer.toString().trimEnd() };
 }
 
+/** The contract `Koban.start` checks the generated module against, from what gen read. */
+function contractSource(worker: WorkerModel): WorkerContractSource {
+  const { structured } = worker.options;
+  return {
+    name: worker.options.name,
+    structured: structured && {
+      keys: structured.keys,
+      required: structured.required,
+      defaults: structured.defaults,
+    },
+    recorded: worker.options.recorded,
+  };
+}
+
 function writeRegistry(writer: CodeWriter, sources: readonly WorkerSource[]): void {
   writer.line('// Classes are read through getters, so that worker files may import this module themselves.');
   writer.block(
     'export const workers: readonly WorkerEntry[] = [',
     () => {
-      for (const { names } of sources) {
+      for (const { names, worker } of sources) {
         const result = names.resultCodec ? `, result: ${names.resultCodec}` : '';
-        writer.line(`{ get worker() { return ${names.classAlias}; }, args: ${names.argsCodec}${result} },`);
+        const contract = `contract: ${quote(workerContract(contractSource(worker)))}`;
+        writer.line(
+          `{ get worker() { return ${names.classAlias}; }, args: ${names.argsCodec}${result}, ${contract} },`,
+        );
       }
     },
     '];',
@@ -230,6 +252,14 @@ export function emitModule(model: GenModel): string {
   for (const statement of workerImports(model)) writer.text(statement);
   writer.line();
   for (const source of sources) writer.text(typesSource(source.names));
+  const keyChecks = sources.flatMap(({ worker, names }) => {
+    const keys = argsKeys(worker.args, worker.definitions);
+    return keys && keys.length > 0 ? [argsKeysCheckSource(names, [...keys].sort())] : [];
+  });
+  if (keyChecks.length > 0) {
+    writer.line().text(sameKeysSource);
+    for (const check of keyChecks) writer.line().text(check);
+  }
   if (sources.length > 0) writer.line().text(invalidArgsSource);
   const helperNames = helpersWithDependencies(helpers);
   for (const name of helperNames) writer.line().text(helperSources[name].code);

@@ -7,12 +7,15 @@ import { formatSource } from './format.js';
 import { buildModel } from './model.js';
 import { loadProject } from './project.js';
 import { projectPath, scanProject } from './scan.js';
+import { projectWarnings } from './warnings.js';
 
 /** The generated module, not yet written, with how long each stage took. */
 export interface Generated {
   readonly config: GenConfig;
   readonly text: string;
   readonly workers: number;
+  /** Problems that do not stop gen but would break the project, each with its fix. */
+  readonly warnings: readonly string[];
   readonly timings: { readonly load: number; readonly scan: number; readonly emit: number };
 }
 
@@ -53,6 +56,11 @@ export function generate(config: GenConfig): Generated {
     config,
     text,
     workers: model.workers.length,
+    warnings: projectWarnings(
+      project.getCompilerOptions(),
+      projectPath(config.root, config.tsconfig),
+      model.workers.length,
+    ),
     timings: { load: loaded - started, scan: scanned - loaded, emit: emitted - scanned },
   };
 }

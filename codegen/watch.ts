@@ -1,5 +1,5 @@
-import { type FSWatcher, watch } from 'node:fs';
 import { relative, sep } from 'node:path';
+import { watch } from 'chokidar';
 import type { GenConfig } from './config.js';
 
 const ignoredDirectories = new Set(['node_modules', '.git', 'dist', 'coverage']);
@@ -10,15 +10,23 @@ const quietPeriodMs = 150;
 export function isRelevantChange(config: GenConfig, file: string): boolean {
   const path = relative(config.root, file);
   if (path === relative(config.root, config.out)) return false;
-  if (path.split(sep).some((part) => ignoredDirectories.has(part))) return false;
+  if (isIgnoredPath(config, file)) return false;
   return watchedFile.test(path);
 }
 
+function isIgnoredPath(config: GenConfig, file: string): boolean {
+  return relative(config.root, file)
+    .split(sep)
+    .some((part) => ignoredDirectories.has(part));
+}
+
 /**
- * Calls `run` once now and again after each burst of relevant changes under the project root.
- * Runs never overlap: a change during a run schedules one more run after it.
+ * Calls `run` once the watcher sees every file, and again after each burst of relevant changes
+ * under the project root. Runs never overlap: a change during a run schedules
+ * one more run after it. chokidar follows files that editors and `sed -i` save by writing a new
+ * file and renaming it over the old one, which a bare `fs.watch` loses track of.
  */
-export function watchProject(config: GenConfig, run: () => void): { close(): void } {
+export async function watchProject(config: GenConfig, run: () => void): Promise<{ close(): Promise<void> }> {
   let timer: NodeJS.Timeout | undefined;
   const schedule = () => {
     if (timer) clearTimeout(timer);
@@ -27,14 +35,22 @@ export function watchProject(config: GenConfig, run: () => void): { close(): voi
       run();
     }, quietPeriodMs);
   };
-  run();
-  const watcher: FSWatcher = watch(config.root, { recursive: true }, (_event, name) => {
-    if (name && isRelevantChange(config, `${config.root}${sep}${name}`)) schedule();
+  const watcher = watch(config.root, {
+    ignoreInitial: true,
+    ignored: (file) => isIgnoredPath(config, file),
   });
+  watcher.on('all', (event, file) => {
+    if (event !== 'addDir' && event !== 'unlinkDir' && isRelevantChange(config, file)) schedule();
+  });
+  await new Promise<void>((resolve, reject) => {
+    watcher.once('ready', resolve);
+    watcher.once('error', reject);
+  });
+  run(); // after ready: a change saved while it runs is seen
   return {
-    close() {
+    async close() {
       if (timer) clearTimeout(timer);
-      watcher.close();
+      await watcher.close();
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { PGlite } from '@electric-sql/pglite';
 import { KobanConfigError } from '../sdk/errors.js';
 import type { WorkerEntry } from '../sdk/registry.js';
-import type { WorkerClass } from '../sdk/worker.js';
+import type { ArgsOf, WorkerClass } from '../sdk/worker.js';
 import { checkQueueName } from '../sdk/worker-options.js';
 import { type DrizzleDatabase, defaultConnectTimeout, defaultReconnectDelay } from './database.js';
 import type { KobanPlugin } from './plugin.js';
@@ -10,20 +10,37 @@ export interface QueueConfig {
   /** Jobs of this queue that run at once on this node. */
   limit: number;
   /** Start paused. */
-  paused?: boolean;
+  paused?: boolean | undefined;
 }
 
-export interface CronEntry {
+/** A worker class, or the builder `npx gen` exports for it. */
+export type CronWorker = WorkerClass | { readonly worker: WorkerClass };
+
+/** The class of a cron entry's worker, given as a class or a builder. */
+export type CronWorkerClass<T> = T extends { readonly worker: infer W } ? W : T;
+
+/**
+ * One periodic job. `args` are typed from the worker's `process(job: Job<Args>)` and checked
+ * at `Koban.start` (with the generated validator when the worker is given as its builder or is in
+ * `workers` from `npx gen`), so that a wrong shape fails at start rather than at each tick.
+ */
+export interface CronEntry<T extends CronWorker = CronWorker> {
   /** A standard cron expression (5 fields, or 6 with seconds), or a nickname like `@hourly`. */
   expression: string;
   /** The worker to run, as a class or a builder from `npx gen`; its default options apply. */
-  worker: WorkerClass | { readonly worker: WorkerClass };
-  args?: Record<string, unknown>;
+  worker: T;
+  /** The job's args. Default `{}`. */
+  args?: ArgsOf<CronWorkerClass<T>> | undefined;
   /** An IANA zone such as `Europe/Paris`. Default UTC. */
-  timezone?: string;
+  timezone?: string | undefined;
   /** Distinguishes two entries of the same worker. Default: the worker name and expression. */
-  name?: string;
+  name?: string | undefined;
 }
+
+/** Cron entries, each typed by its own worker: `Koban.start({ cron: [...] })` infers one per entry. */
+export type CronEntries<Workers extends readonly CronWorker[] = readonly CronWorker[]> = {
+  readonly [K in keyof Workers]: CronEntry<Workers[K]>;
+};
 
 export interface KobanLogger {
   info(message: string, details?: Record<string, unknown>): void;
@@ -31,37 +48,46 @@ export interface KobanLogger {
   error(message: string, details?: Record<string, unknown>): void;
 }
 
-export interface KobanConfig {
+/**
+ * What `Koban.start` takes. Every option may be `undefined` (the default applies), so that values
+ * read from the environment fit under `exactOptionalPropertyTypes`:
+ * `{ database: process.env.DATABASE_URL }`.
+ */
+export interface KobanConfig<CronWorkers extends readonly CronWorker[] = readonly CronWorker[]> {
   /** A postgres:// URL, a Drizzle instance (postgres-js or pglite), a PGlite instance, or nothing for in-memory PGlite. */
-  database?: string | DrizzleDatabase | PGlite;
+  database?: string | DrizzleDatabase | PGlite | undefined;
   /** With no `database`: a directory where embedded PGlite keeps its data. */
-  dataDir?: string;
+  dataDir?: string | undefined;
   /** The PostgreSQL schema of Koban's tables. Default `koban`. */
-  schema?: string;
+  schema?: string | undefined;
   /** Queues this node runs, with their concurrency: `{ default: 10, mailers: { limit: 20 } }`. */
-  queues?: Record<string, number | QueueConfig>;
+  queues?: Record<string, number | QueueConfig> | undefined;
   /** The workers this node knows: classes, or the `workers` registry from `npx gen`. Default: every defined worker. */
-  workers?: readonly (WorkerClass | WorkerEntry)[];
+  workers?: readonly (WorkerClass | WorkerEntry)[] | undefined;
   /** Apply migrations at start. Default true. */
-  migrate?: boolean;
+  migrate?: boolean | undefined;
   /** This node's name; default host name and a random suffix. */
-  node?: string;
+  node?: string | undefined;
   /** Milliseconds between fetches when no NOTIFY arrives. Default 1000. */
-  pollInterval?: number;
+  pollInterval?: number | undefined;
   /** Milliseconds between moves of due scheduled jobs to available. Default 1000. */
-  stageInterval?: number;
+  stageInterval?: number | undefined;
   /** Milliseconds between node heartbeats. Default 5000. */
-  heartbeatInterval?: number;
+  heartbeatInterval?: number | undefined;
   /**
    * Milliseconds without a heartbeat after which a node counts as dead and the leader rescues its
    * executing jobs (they run again). At least 3 × `heartbeatInterval`. Default 60000.
    */
-  rescueAfter?: number;
+  rescueAfter?: number | undefined;
   /** Milliseconds `stop()` waits for running jobs. Default 15000. */
-  shutdownGrace?: number;
+  shutdownGrace?: number | undefined;
   /** Delete completed, cancelled and discarded jobs older than `maxAge` seconds. Default 7 days; false keeps them. */
-  prune?: false | { maxAge?: number; interval?: number; limit?: number };
-  cron?: readonly CronEntry[];
+  prune?:
+    | false
+    | { maxAge?: number | undefined; interval?: number | undefined; limit?: number | undefined }
+    | undefined;
+  /** Periodic jobs; each entry's `args` are typed from its worker. */
+  cron?: CronEntries<CronWorkers> | undefined;
   /**
    * For tests. `manual`: the node runs no queues and no plugins, so inserted jobs stay for
    * `assertEnqueued` and run only through `drainJobs`, `runWorkflow` or `runBatch`. `inline`: as
@@ -70,19 +96,19 @@ export interface KobanConfig {
    */
   testing?: 'manual' | 'inline' | undefined;
   /** More plugins to run beside Koban's own; see KobanPlugin. */
-  plugins?: readonly KobanPlugin[];
+  plugins?: readonly KobanPlugin[] | undefined;
   /** Milliseconds between sweeps of held workflow steps whose release was lost (leader only). Default 1000. */
-  workflowSweepInterval?: number;
+  workflowSweepInterval?: number | undefined;
   /** Connections Koban opens for a URL. Default 10. */
-  poolSize?: number;
+  poolSize?: number | undefined;
   /** Milliseconds a new connection may take to answer before it fails (and `Koban.start` with it). Default 10000. */
-  connectTimeout?: number;
+  connectTimeout?: number | undefined;
   /**
    * The longest wait, in milliseconds, between attempts to reconnect after the database went away:
    * roughly how long after the database returns the node resumes work. Default 500.
    */
-  reconnectDelay?: number;
-  logger?: KobanLogger;
+  reconnectDelay?: number | undefined;
+  logger?: KobanLogger | undefined;
 }
 
 export interface ResolvedConfig {

@@ -1,12 +1,13 @@
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import type { SQL } from 'drizzle-orm';
 import { type PgDatabase, PgDialect } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import type postgres from 'postgres';
 import { KobanConfigError } from '../sdk/errors.js';
 import { connectTimeoutError, explainConnectionError } from './connection-errors.js';
 import { isPostgresUrl, parseDatabaseUrl, redactUrl } from './database-url.js';
+import { createPglite, pgliteDrizzle } from './embedded-pglite.js';
+import { openInMemory, snapshotMigrated } from './pglite-snapshot.js';
 import { installArrayTypes } from './postgres-arrays.js';
 import { openPostgresClient } from './postgres-client.js';
 
@@ -24,13 +25,15 @@ type PostgresClient = postgres.Sql;
 
 export interface OpenOptions {
   /** With no database: where embedded PGlite keeps its data. */
-  dataDir?: string;
+  dataDir?: string | undefined;
   /** Connections Koban opens for a URL. */
-  poolSize?: number;
+  poolSize?: number | undefined;
   /** Milliseconds the first connection (and each new one) may take before it fails. */
-  connectTimeout?: number;
+  connectTimeout?: number | undefined;
   /** The longest wait, in milliseconds, between attempts to reconnect to a database that went away. */
-  reconnectDelay?: number;
+  reconnectDelay?: number | undefined;
+  /** The schema about to be migrated, whose snapshot an in-memory PGlite may start from. */
+  schema?: string | undefined;
 }
 
 export const defaultConnectTimeout = 10_000;
@@ -54,10 +57,11 @@ export class Database {
 
   static async open(input: DatabaseInput, options: OpenOptions = {}): Promise<Database> {
     if (input === undefined) {
-      const client = new PGlite(options.dataDir);
-      await client.waitReady;
+      const client = options.dataDir
+        ? await createPglite({ dataDir: options.dataDir }, 'Koban.start({ dataDir })')
+        : await openInMemory(options.schema);
       const label = options.dataDir ? `embedded PGlite at ${options.dataDir}` : 'embedded in-memory PGlite';
-      return new Database('pglite', drizzlePglite({ client }), undefined, client, true, label);
+      return new Database('pglite', await pgliteDrizzle(client), undefined, client, true, label);
     }
     const connectTimeout = options.connectTimeout ?? defaultConnectTimeout;
     if (typeof input === 'string') {
@@ -90,12 +94,12 @@ export class Database {
       }
       return database;
     }
-    if (input instanceof PGlite || isPgliteLike(input)) {
+    if (isPgliteLike(input)) {
       const client = input as PGlite;
       await client.waitReady;
       return new Database(
         'pglite',
-        drizzlePglite({ client }),
+        await pgliteDrizzle(client),
         undefined,
         client,
         false,
@@ -188,6 +192,11 @@ export class Database {
     }
     const unlisten = await this.pgliteClient!.listen(channel, (payload) => onPayload(payload));
     return () => unlisten();
+  }
+
+  /** Called once `schema` is migrated: lets later in-memory starts in this process begin from here. */
+  async migrated(schema: string): Promise<void> {
+    if (this.owned && this.pgliteClient) await snapshotMigrated(this.pgliteClient, schema);
   }
 
   /**

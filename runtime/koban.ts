@@ -11,12 +11,14 @@ import type { WorkflowAppender, WorkflowStatus } from '../sdk/workflow-context.j
 import { jobBatch } from './batches/job-batch.js';
 import { appendedBatchPlan, plannedBatches } from './batches/plan.js';
 import { batchStatus } from './batches/status.js';
-import { type KobanConfig, type ResolvedConfig, resolveConfig } from './config.js';
+import { type CronWorker, type KobanConfig, type ResolvedConfig, resolveConfig } from './config.js';
+import { checkCronArgs } from './cron-args.js';
 import { Database, type DrizzleDatabase, type Executor } from './database.js';
 import { finishedBy } from './deadline.js';
 import { Engine } from './engine/engine.js';
 import type { InsertedJob } from './engine/insert.js';
 import type { Signal } from './engine/queue-meta.js';
+import { staleGeneratedWarning, staleGeneratedWorkers } from './generated-contracts.js';
 import { type InsertAllOptions, type InsertSource, insertAll } from './insert-all.js';
 import { getJob, type JobFilter, type JobId, type JobSelection, listJobs } from './job-queries.js';
 import { type MigrationResult, migrate, verifySchema } from './migrator.js';
@@ -28,6 +30,7 @@ import { defaultNodeName } from './node/node-name.js';
 import { NodePlugins } from './node/node-plugins.js';
 import { Producer } from './node/producer.js';
 import { type KobanTables, kobanTables } from './schema.js';
+import { defaultShutdownSignals, onShutdownSignals } from './shutdown-signals.js';
 import { drainWith } from './testing/drain-loop.js';
 import { TestingHarness } from './testing/harness.js';
 import { prepareJobs } from './workers/prepare-job.js';
@@ -91,20 +94,28 @@ export class Koban implements RecordedReader {
   }
 
   /** Connects, migrates (unless `migrate: false`), and starts the configured queues and plugins. */
-  static async start(options: KobanConfig = {}): Promise<Koban> {
+  static async start<const CronWorkers extends readonly CronWorker[] = readonly CronWorker[]>(
+    options: KobanConfig<CronWorkers> = {},
+  ): Promise<Koban> {
     const config = resolveConfig(options, defaultNodeName());
-    // Bad worker options and keys fail here, before anything connects.
+    const stale = staleGeneratedWorkers(options.workers);
+    if (stale.length > 0) config.logger.warn(staleGeneratedWarning(stale));
+    // Bad worker options, keys and cron args fail here, before anything connects.
     const catalog = await WorkerCatalog.create(options.workers);
+    await checkCronArgs(config.cron, catalog);
     const database = await Database.open(options.database, {
       dataDir: options.dataDir,
       poolSize: options.poolSize,
       connectTimeout: config.connectTimeout,
       reconnectDelay: config.reconnectDelay,
+      schema: config.schema,
     });
     let koban: Koban | undefined;
     try {
-      if (config.migrate) await migrate(database, config.schema);
-      else await verifySchema(database, config.schema);
+      if (config.migrate) {
+        await migrate(database, config.schema);
+        await database.migrated(config.schema);
+      } else await verifySchema(database, config.schema);
       koban = new Koban(database, config, catalog);
       await koban.boot();
       return koban;
@@ -320,6 +331,21 @@ export class Koban implements RecordedReader {
   stop(): Promise<void> {
     this.stopping ??= this.shutdown();
     return this.stopping;
+  }
+
+  /**
+   * Runs `stop()` on SIGTERM and SIGINT, so that a container stop or Ctrl-C lets running jobs
+   * finish (up to `shutdownGrace`) instead of leaving them `executing` until the lifeline
+   * rescues them. Once stopped, the process ends as the signal would have ended it (unless the
+   * application listens for it too); a second signal ends it at once. Returns a function that
+   * removes the handlers.
+   */
+  stopOnSignals(signals: readonly NodeJS.Signals[] = defaultShutdownSignals): () => void {
+    return onShutdownSignals(
+      signals,
+      () => this.stop(),
+      (error) => this.config.logger.error('stop on signal failed', { error }),
+    );
   }
 
   private async shutdown(): Promise<void> {

@@ -1,10 +1,13 @@
 import type { KnownCallbacks } from './batch-context.js';
 import { defineWorker, defineWorkerFeature } from './registry.js';
-import type { WorkerClass } from './worker.js';
+import type { ArgsOf, WorkerClass } from './worker.js';
 import type {
+  ClassWithArgKeys,
   EncryptedOptions,
   RecordedOptions,
+  StructuredKeyMistakes,
   StructuredOptions,
+  WorkerOptionKeyMistakes,
   WorkerOptions,
 } from './worker-options.js';
 
@@ -20,14 +23,25 @@ export type WorkerDecorator = <W extends WorkerClass>(
 ) => void;
 
 /** Marks a class as a worker. Sugar for `defineWorker(Class, options)`. */
-export function Worker(options: WorkerOptions = {}): WorkerDecorator {
-  return (target) => {
-    defineWorker(target, options);
+export function Worker<const O extends WorkerOptions = {}>(
+  options: O = {} as O,
+): <W extends WorkerClass>(
+  target: ClassWithArgKeys<W, WorkerOptionKeyMistakes<O, ArgsOf<W>>> & KnownCallbacks<W>,
+  context?: ClassDecoratorContext<W>,
+) => void {
+  return (target: WorkerClass) => {
+    // The checks are in the signature above; the class itself is any worker class.
+    defineWorker(target as WorkerClass & KnownCallbacks<WorkerClass>, options);
   };
 }
 
 /** Validates args against the type and these lists. Sugar for `defineWorker(Class, { structured })`. */
-export function Structured(options: StructuredOptions = {}): WorkerDecorator {
+export function Structured<const O extends StructuredOptions = {}>(
+  options: O = {} as O,
+): <W extends WorkerClass>(
+  target: ClassWithArgKeys<W, StructuredKeyMistakes<O, ArgsOf<W>>>,
+  context?: ClassDecoratorContext<W>,
+) => void {
   return (target) => {
     defineWorkerFeature(target, { structured: options }, 'Structured');
   };

@@ -3,21 +3,24 @@ import type { JsonObject } from './job.js';
 import type { ArgsOf, ResultOf, WorkerClass } from './worker.js';
 import type { UniqueOptions } from './worker-options.js';
 
-/** Per-job options, given to a builder's `new(args, options)` or to `insert(job, options)`. */
+/**
+ * Per-job options, given to a builder's `new(args, options)` or to `insert(job, options)`. Each
+ * may be `undefined` (the worker's default applies), as values from the environment are.
+ */
 export interface JobOptions<Args = any> {
-  queue?: string;
-  priority?: number;
-  maxAttempts?: number;
-  tags?: readonly string[];
-  meta?: JsonObject;
+  queue?: string | undefined;
+  priority?: number | undefined;
+  maxAttempts?: number | undefined;
+  tags?: readonly string[] | undefined;
+  meta?: JsonObject | undefined;
   /** Run no earlier than this time. */
-  scheduledAt?: Date;
+  scheduledAt?: Date | undefined;
   /** Run no earlier than this many seconds from now. */
-  scheduleIn?: number;
+  scheduleIn?: number | undefined;
   /** Overrides the worker's unique options for this job; `false` turns uniqueness off. */
-  unique?: UniqueOptions<Args> | false;
+  unique?: UniqueOptions<Args> | false | undefined;
   /** Makes the job part of this batch (a UUID): jobs inserted with the same id form one batch. */
-  batchId?: string;
+  batchId?: string | undefined;
 }
 
 declare const resultType: unique symbol;

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import type { KnownCallbacks } from './batch-context.js';
 import type { Codec } from './codec.js';
 import { KobanConfigError } from './errors.js';
-import type { WorkerClass } from './worker.js';
+import type { ArgsOf, WorkerClass } from './worker.js';
 import {
   checkMaxAttempts,
   checkPriority,
@@ -39,6 +39,8 @@ export interface WorkerEntry<Args = any, Result = any> {
   readonly worker: WorkerClass<Args, Result>;
   readonly args?: Codec<Args>;
   readonly result?: Codec<Result>;
+  /** The fingerprint of the options the codecs were generated from (see `workerContract`). */
+  readonly contract?: string;
 }
 
 const metadataKey = Symbol.for('koban:worker-options');
@@ -88,7 +90,7 @@ function mergeOptions(target: WorkerClass, options: WorkerOptions): void {
  */
 export function defineWorker<W extends WorkerClass>(
   target: W & KnownCallbacks<W>,
-  options: WorkerOptions = {},
+  options: WorkerOptions<ArgsOf<W>> = {},
 ): W {
   const where = `worker ${(target as { name?: string })?.name || '(anonymous class)'}`;
   checkWorkerClass(target, where);

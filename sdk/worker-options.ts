@@ -141,3 +141,29 @@ export function checkWorkerName(value: unknown, where: string): string {
 
 /** The longest delay Node timers take: a longer `timeout` would fire at once. */
 export const maxTimeoutMs = 2_147_483_647;
+
+/** Names listed in `Listed` that are not keys of `Args`; never when `Args` allows any key. */
+type KeysNotIn<Listed, Args> = string extends keyof Args ? never : Exclude<Listed, keyof Args>;
+
+type ListedIn<O, Option extends string> = O extends { readonly [K in Option]: readonly (infer Key)[] }
+  ? Key
+  : never;
+
+/** `@Structured` (or `structured`) option keys that are not keys of the worker's args. */
+export type StructuredKeyMistakes<O, Args> =
+  | KeysNotIn<ListedIn<O, 'keys'>, Args>
+  | KeysNotIn<ListedIn<O, 'required'>, Args>
+  | KeysNotIn<O extends { readonly defaults: infer D } ? keyof NonNullable<D> : never, Args>;
+
+/** `unique.keys` and `structured` names in worker options that are not keys of the worker's args. */
+export type WorkerOptionKeyMistakes<O, Args> =
+  | KeysNotIn<O extends { readonly unique: infer U } ? ListedIn<U, 'keys'> : never, Args>
+  | (O extends { readonly structured: infer S } ? StructuredKeyMistakes<S, Args> : never);
+
+/**
+ * The class a decorator accepts: any class when its options name only keys of its args, else a
+ * type that the class fails with a message naming the stray keys, at the decorator, when tsc runs.
+ */
+export type ClassWithArgKeys<W, Mistakes> = [Mistakes] extends [never]
+  ? W
+  : W & { readonly 'options name keys that are not in the args type': Mistakes };

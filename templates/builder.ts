@@ -62,3 +62,17 @@ export interface InvalidArgs {
   readonly args: unknown;
   readonly error: string;
 }`;
+
+/** The type that each worker's args keys are checked with; see `argsKeysCheckSource`. */
+export const sameKeysSource = `/** true when T has exactly the keys K; false means this module is stale: run \`npx gen\`. */
+type SameKeys<T, K> = [keyof T] extends [K] ? ([K] extends [keyof T] ? true : false) : false;`;
+
+/**
+ * A statement that fails to compile once the worker's args keys differ from those gen read, so
+ * that `tsc` reports a stale module instead of its validators checking the old shape.
+ */
+export function argsKeysCheckSource(names: BuilderNames, keys: readonly string[]): string {
+  const union = keys.map((key) => `'${key.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`).join(' | ');
+  return `// Fails to compile once ${names.className}'s args keys differ from this file's: run \`npx gen\` again.
+true satisfies SameKeys<${names.argsType}, ${union}>;`;
+}

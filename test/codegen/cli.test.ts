@@ -1,9 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../codegen/cli.js';
 import { unifiedDiff } from '../../codegen/diff.js';
-import { runGen, tempProject } from './helpers.js';
+import { repo, runGen, tempProject, tempTsconfig, typecheck } from './helpers.js';
 
 const importWorker = (argsType: string) => `import { type Job, Worker } from 'koban';
 
@@ -131,6 +131,83 @@ describe('npx gen', () => {
     stop();
     expect(await running).toBe(0);
     expect(stdout).toContain('watching for changes');
+  });
+});
+
+describe('a stale generated module', () => {
+  it('fails tsc at the generated file once a worker gains, loses or renames an arg', async () => {
+    const { root, write } = project({ 'src/workers/import.ts': importWorker('{ importId: number }') });
+    const types = { types: ['node'], typeRoots: [join(repo, 'node_modules', '@types')] };
+    write('tsconfig.json', JSON.stringify(tempTsconfig(types)));
+    expect((await runGen(root)).code).toBe(0);
+    const tsconfig = join(root, 'tsconfig.json');
+    expect(typecheck(tsconfig)).toEqual({ status: 0, output: '' });
+
+    write('src/workers/import.ts', importWorker('{ importId: number; force: boolean }'));
+    const stale = typecheck(tsconfig);
+    expect(stale.status).not.toBe(0);
+    expect(stale.output).toMatch(/src\/koban\.gen\.ts\(\d+,\d+\): error TS1360/);
+    const line = Number(/koban\.gen\.ts\((\d+),/.exec(stale.output)![1]);
+    const generated = readFileSync(join(root, 'src', 'koban.gen.ts'), 'utf8').split('\n');
+    expect(generated[line - 2]).toContain(
+      "ImportWorker's args keys differ from this file's: run `npx gen` again",
+    );
+
+    expect((await runGen(root)).code).toBe(0);
+    expect(typecheck(tsconfig)).toEqual({ status: 0, output: '' });
+  });
+});
+
+describe('gen and the tsconfig target', () => {
+  it('warns, with the fix, when target esnext would leave decorators that Node cannot run', async () => {
+    const { root, write } = project({ 'src/workers/import.ts': importWorker('{ importId: number }') });
+    write('tsconfig.json', JSON.stringify(tempTsconfig({ target: 'ESNext' })));
+    const esnext = await runGen(root);
+    expect(esnext.code).toBe(0);
+    expect(esnext.stderr).toBe(
+      'warning: tsconfig.json: "target": "esnext" leaves decorators in the compiled JavaScript as written, ' +
+        'and Node cannot run them yet (SyntaxError: Invalid or unexpected token). Set "target" to "es2022" ' +
+        '(any of es2022 to es2024) in compilerOptions.\n',
+    );
+    expect((await runGen(root, ['--check'])).stderr).toContain('"target": "esnext"');
+
+    write('tsconfig.json', JSON.stringify(tempTsconfig({ target: 'ESNext', experimentalDecorators: true })));
+    expect((await runGen(root)).stderr).toBe('');
+    write('tsconfig.json', JSON.stringify(tempTsconfig({ target: 'ES2022' })));
+    expect((await runGen(root)).stderr).toBe('');
+  });
+});
+
+describe('gen --watch and atomic saves', () => {
+  it('keeps seeing a worker file that an editor or sed -i saved by rename', async () => {
+    const { root } = project({ 'src/workers/import.ts': importWorker('{ importId: number }') });
+    const out = join(root, 'src', 'koban.gen.ts');
+    const file = join(root, 'src', 'workers', 'import.ts');
+    /** What `sed -i` and atomic-saving editors do: write a new file beside it, rename it over. */
+    const saveByRename = (text: string) => {
+      writeFileSync(`${file}.tmp`, text);
+      renameSync(`${file}.tmp`, file);
+    };
+    let stop = () => {};
+    const stopSignal = new Promise<void>((resolve) => {
+      stop = resolve;
+    });
+    let stdout = '';
+    const running = main(['--watch'], {
+      cwd: root,
+      stdout: { write: (text: string) => (stdout += text) },
+      stderr: { write: (text: string) => (stdout += text) },
+      stopSignal,
+    });
+    await waitFor(() => stdout.includes('watching for changes'));
+    saveByRename(importWorker('{ importId: string }'));
+    await waitFor(() => readFileSync(out, 'utf8').includes("checkString(input['importId']"));
+    saveByRename(importWorker('{ importId: boolean }'));
+    await waitFor(() => readFileSync(out, 'utf8').includes("checkBoolean(input['importId']"));
+    writeFileSync(file, importWorker('{ importId: number }'));
+    await waitFor(() => readFileSync(out, 'utf8').includes("checkNumber(input['importId']"));
+    stop();
+    expect(await running).toBe(0);
   });
 });
 

@@ -65,7 +65,8 @@ function check(value: unknown): TransferArgs {
 }
 
 @Worker({ queue: 'structured' })
-@Structured({ keys: ['a'], required: ['b'] as never })
+// @ts-expect-error: 'b' is not a key of the args (the compiler says so too, and start fails as tested below)
+@Structured({ keys: ['a'], required: ['b'] })
 class MisconfiguredWorker {
   async process(_job: Job<{ a: number }>) {}
 }

@@ -43,6 +43,30 @@ export type MergeWorkerResult = ResultOf<typeof MergeWorkerClass>;
 export type TransformWorkerArgs = ArgsOf<typeof TransformWorkerClass>;
 export type TransformWorkerResult = ResultOf<typeof TransformWorkerClass>;
 
+/** true when T has exactly the keys K; false means this module is stale: run `npx gen`. */
+type SameKeys<T, K> = [keyof T] extends [K] ? ([K] extends [keyof T] ? true : false) : false;
+
+// Fails to compile once AuditLogWorker's args keys differ from this file's: run `npx gen` again.
+true satisfies SameKeys<AuditLogWorkerArgs, 'action' | 'metadata' | 'userId'>;
+
+// Fails to compile once AuditWorker's args keys differ from this file's: run `npx gen` again.
+true satisfies SameKeys<AuditWorkerArgs, 'expected'>;
+
+// Fails to compile once DigestWorker's args keys differ from this file's: run `npx gen` again.
+true satisfies SameKeys<DigestWorkerArgs, 'kind' | 'userId'>;
+
+// Fails to compile once EmailBatchWorker's args keys differ from this file's: run `npx gen` again.
+true satisfies SameKeys<EmailBatchWorkerArgs, 'email'>;
+
+// Fails to compile once ExtractWorker's args keys differ from this file's: run `npx gen` again.
+true satisfies SameKeys<ExtractWorkerArgs, 'partitions' | 'source'>;
+
+// Fails to compile once LoadWorker's args keys differ from this file's: run `npx gen` again.
+true satisfies SameKeys<LoadWorkerArgs, 'table'>;
+
+// Fails to compile once TransformWorker's args keys differ from this file's: run `npx gen` again.
+true satisfies SameKeys<TransformWorkerArgs, 'partition'>;
+
 /** Args a worker's validator must reject, and the issue it reports (`path: message`). */
 export interface InvalidArgs {
   readonly args: unknown;
@@ -497,15 +521,15 @@ export const TransformWorker: JobBuilder<typeof TransformWorkerClass> & Recorded
 /** Every worker with its codecs: pass to `Koban.start({ workers })`. */
 // Classes are read through getters, so that worker files may import this module themselves.
 export const workers: readonly WorkerEntry[] = [
-  { get worker() { return AuditLogWorkerClass; }, args: auditLogWorkerArgsCodec },
-  { get worker() { return AuditWorkerClass; }, args: auditWorkerArgsCodec, result: auditWorkerResultCodec },
-  { get worker() { return DigestWorkerClass; }, args: digestWorkerArgsCodec },
-  { get worker() { return EmailBatchWorkerClass; }, args: emailBatchWorkerArgsCodec },
-  { get worker() { return ExtractWorkerClass; }, args: extractWorkerArgsCodec, result: extractWorkerResultCodec },
-  { get worker() { return HeartbeatWorkerClass; }, args: heartbeatWorkerArgsCodec },
-  { get worker() { return LoadWorkerClass; }, args: loadWorkerArgsCodec, result: loadWorkerResultCodec },
-  { get worker() { return MergeWorkerClass; }, args: mergeWorkerArgsCodec, result: mergeWorkerResultCodec },
-  { get worker() { return TransformWorkerClass; }, args: transformWorkerArgsCodec, result: transformWorkerResultCodec },
+  { get worker() { return AuditLogWorkerClass; }, args: auditLogWorkerArgsCodec, contract: 'e1bdd76b' },
+  { get worker() { return AuditWorkerClass; }, args: auditWorkerArgsCodec, result: auditWorkerResultCodec, contract: 'c6b9697b' },
+  { get worker() { return DigestWorkerClass; }, args: digestWorkerArgsCodec, contract: 'b2795ba5' },
+  { get worker() { return EmailBatchWorkerClass; }, args: emailBatchWorkerArgsCodec, contract: '335c79e1' },
+  { get worker() { return ExtractWorkerClass; }, args: extractWorkerArgsCodec, result: extractWorkerResultCodec, contract: '0549f6e9' },
+  { get worker() { return HeartbeatWorkerClass; }, args: heartbeatWorkerArgsCodec, contract: 'de735be3' },
+  { get worker() { return LoadWorkerClass; }, args: loadWorkerArgsCodec, result: loadWorkerResultCodec, contract: '6afc6592' },
+  { get worker() { return MergeWorkerClass; }, args: mergeWorkerArgsCodec, result: mergeWorkerResultCodec, contract: '052b9a00' },
+  { get worker() { return TransformWorkerClass; }, args: transformWorkerArgsCodec, result: transformWorkerResultCodec, contract: 'e6706814' },
 ];
 
 function auditLogWorkerSample(): AuditLogWorkerArgs {

@@ -66,6 +66,36 @@ export type StepCResult = ResultOf<typeof StepCClass>;
 export type TransformWorkerArgs = ArgsOf<typeof TransformWorkerClass>;
 export type TransformWorkerResult = ResultOf<typeof TransformWorkerClass>;
 
+/** true when T has exactly the keys K; false means this module is stale: run `npx gen`. */
+type SameKeys<T, K> = [keyof T] extends [K] ? ([K] extends [keyof T] ? true : false) : false;
+
+// Fails to compile once AuditWorker's args keys differ from this file's: run `npx gen` again.
+true satisfies SameKeys<AuditWorkerArgs, 'action' | 'metadata' | 'userId'>;
+
+// Fails to compile once DigestWorker's args keys differ from this file's: run `npx gen` again.
+true satisfies SameKeys<DigestWorkerArgs, 'sections' | 'type' | 'userId'>;
+
+// Fails to compile once EmailBatchWorker's args keys differ from this file's: run `npx gen` again.
+true satisfies SameKeys<EmailBatchWorkerArgs, 'batchId' | 'email'>;
+
+// Fails to compile once ExtractWorker's args keys differ from this file's: run `npx gen` again.
+true satisfies SameKeys<ExtractWorkerArgs, 'dataId'>;
+
+// Fails to compile once FetchWorker's args keys differ from this file's: run `npx gen` again.
+true satisfies SameKeys<FetchWorkerArgs, 'url'>;
+
+// Fails to compile once ImportWorker's args keys differ from this file's: run `npx gen` again.
+true satisfies SameKeys<ImportWorkerArgs, 'importId'>;
+
+// Fails to compile once ReportWorker's args keys differ from this file's: run `npx gen` again.
+true satisfies SameKeys<ReportWorkerArgs, 'accountId' | 'month'>;
+
+// Fails to compile once ResizeWorker's args keys differ from this file's: run `npx gen` again.
+true satisfies SameKeys<ResizeWorkerArgs, 'size'>;
+
+// Fails to compile once SensitiveWorker's args keys differ from this file's: run `npx gen` again.
+true satisfies SameKeys<SensitiveWorkerArgs, 'ssn' | 'userId'>;
+
 /** Args a worker's validator must reject, and the issue it reports (`path: message`). */
 export interface InvalidArgs {
   readonly args: unknown;
@@ -722,22 +752,22 @@ export const TransformWorker: JobBuilder<typeof TransformWorkerClass> & Recorded
 /** Every worker with its codecs: pass to `Koban.start({ workers })`. */
 // Classes are read through getters, so that worker files may import this module themselves.
 export const workers: readonly WorkerEntry[] = [
-  { get worker() { return AuditWorkerClass; }, args: auditWorkerArgsCodec },
-  { get worker() { return DigestWorkerClass; }, args: digestWorkerArgsCodec },
-  { get worker() { return EmailBatchWorkerClass; }, args: emailBatchWorkerArgsCodec },
-  { get worker() { return ExtraWorkerClass; }, args: extraWorkerArgsCodec },
-  { get worker() { return ExtractWorkerClass; }, args: extractWorkerArgsCodec, result: extractWorkerResultCodec },
-  { get worker() { return FetchWorkerClass; }, args: fetchWorkerArgsCodec },
-  { get worker() { return ImportWorkerClass; }, args: importWorkerArgsCodec },
-  { get worker() { return LoadWorkerClass; }, args: loadWorkerArgsCodec },
-  { get worker() { return MergeWorkerClass; }, args: mergeWorkerArgsCodec },
-  { get worker() { return ReportWorkerClass; }, args: reportWorkerArgsCodec, result: reportWorkerResultCodec },
-  { get worker() { return ResizeWorkerClass; }, args: resizeWorkerArgsCodec },
-  { get worker() { return SensitiveWorkerClass; }, args: sensitiveWorkerArgsCodec },
-  { get worker() { return StepAClass; }, args: stepAArgsCodec },
-  { get worker() { return StepBClass; }, args: stepBArgsCodec },
-  { get worker() { return StepCClass; }, args: stepCArgsCodec },
-  { get worker() { return TransformWorkerClass; }, args: transformWorkerArgsCodec, result: transformWorkerResultCodec },
+  { get worker() { return AuditWorkerClass; }, args: auditWorkerArgsCodec, contract: '38b0aca6' },
+  { get worker() { return DigestWorkerClass; }, args: digestWorkerArgsCodec, contract: 'b2795ba5' },
+  { get worker() { return EmailBatchWorkerClass; }, args: emailBatchWorkerArgsCodec, contract: '335c79e1' },
+  { get worker() { return ExtraWorkerClass; }, args: extraWorkerArgsCodec, contract: '3f623f29' },
+  { get worker() { return ExtractWorkerClass; }, args: extractWorkerArgsCodec, result: extractWorkerResultCodec, contract: '0549f6e9' },
+  { get worker() { return FetchWorkerClass; }, args: fetchWorkerArgsCodec, contract: 'a932c517' },
+  { get worker() { return ImportWorkerClass; }, args: importWorkerArgsCodec, contract: '203c20ba' },
+  { get worker() { return LoadWorkerClass; }, args: loadWorkerArgsCodec, contract: '53859605' },
+  { get worker() { return MergeWorkerClass; }, args: mergeWorkerArgsCodec, contract: 'b7d90f33' },
+  { get worker() { return ReportWorkerClass; }, args: reportWorkerArgsCodec, result: reportWorkerResultCodec, contract: '734e96ec' },
+  { get worker() { return ResizeWorkerClass; }, args: resizeWorkerArgsCodec, contract: 'eee9eacd' },
+  { get worker() { return SensitiveWorkerClass; }, args: sensitiveWorkerArgsCodec, contract: 'b4b0de93' },
+  { get worker() { return StepAClass; }, args: stepAArgsCodec, contract: '6de4cba6' },
+  { get worker() { return StepBClass; }, args: stepBArgsCodec, contract: 'cffc9bf5' },
+  { get worker() { return StepCClass; }, args: stepCArgsCodec, contract: '631ec630' },
+  { get worker() { return TransformWorkerClass; }, args: transformWorkerArgsCodec, result: transformWorkerResultCodec, contract: 'e6706814' },
 ];
 
 function auditWorkerSample(): AuditWorkerArgs {

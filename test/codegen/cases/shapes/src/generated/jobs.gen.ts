@@ -33,6 +33,27 @@ export type RenamedWorkerResult = ResultOf<typeof RenamedWorkerClass>;
 export type TreeWorkerArgs = ArgsOf<typeof TreeWorkerClass>;
 export type TreeWorkerResult = ResultOf<typeof TreeWorkerClass>;
 
+/** true when T has exactly the keys K; false means this module is stale: run `npx gen`. */
+type SameKeys<T, K> = [keyof T] extends [K] ? ([K] extends [keyof T] ? true : false) : false;
+
+// Fails to compile once NotifyWorker's args keys differ from this file's: run `npx gen` again.
+true satisfies SameKeys<NotifyWorkerArgs, 'kind'>;
+
+// Fails to compile once OrderWorker's args keys differ from this file's: run `npx gen` again.
+true satisfies SameKeys<OrderWorkerArgs, 'amount' | 'attributes' | 'channel' | 'coupon' | 'customer' | 'delivery' | 'items' | 'orderId' | 'placedAt' | 'point' | 'priority' | 'status' | 'tags'>;
+
+// Fails to compile once ProbeWorker's args keys differ from this file's: run `npx gen` again.
+true satisfies SameKeys<ProbeWorkerArgs, 'issues' | 'mode' | 'path'>;
+
+// Fails to compile once RelayWorker's args keys differ from this file's: run `npx gen` again.
+true satisfies SameKeys<RelayWorkerArgs, 'to'>;
+
+// Fails to compile once RenamedWorker's args keys differ from this file's: run `npx gen` again.
+true satisfies SameKeys<RenamedWorkerArgs, 'flags' | 'id' | 'retries'>;
+
+// Fails to compile once TreeWorker's args keys differ from this file's: run `npx gen` again.
+true satisfies SameKeys<TreeWorkerArgs, 'depth' | 'owner' | 'root'>;
+
 /** Args a worker's validator must reject, and the issue it reports (`path: message`). */
 export interface InvalidArgs {
   readonly args: unknown;
@@ -683,13 +704,13 @@ export const TreeWorker: JobBuilder<typeof TreeWorkerClass> = {
 /** Every worker with its codecs: pass to `Koban.start({ workers })`. */
 // Classes are read through getters, so that worker files may import this module themselves.
 export const workers: readonly WorkerEntry[] = [
-  { get worker() { return CleanupWorkerClass; }, args: cleanupWorkerArgsCodec },
-  { get worker() { return NotifyWorkerClass; }, args: notifyWorkerArgsCodec },
-  { get worker() { return OrderWorkerClass; }, args: orderWorkerArgsCodec, result: orderWorkerResultCodec },
-  { get worker() { return ProbeWorkerClass; }, args: probeWorkerArgsCodec, result: probeWorkerResultCodec },
-  { get worker() { return RelayWorkerClass; }, args: relayWorkerArgsCodec },
-  { get worker() { return RenamedWorkerClass; }, args: renamedWorkerArgsCodec },
-  { get worker() { return TreeWorkerClass; }, args: treeWorkerArgsCodec },
+  { get worker() { return CleanupWorkerClass; }, args: cleanupWorkerArgsCodec, contract: '6a2e0a4f' },
+  { get worker() { return NotifyWorkerClass; }, args: notifyWorkerArgsCodec, contract: 'c607fc26' },
+  { get worker() { return OrderWorkerClass; }, args: orderWorkerArgsCodec, result: orderWorkerResultCodec, contract: 'e6b24d84' },
+  { get worker() { return ProbeWorkerClass; }, args: probeWorkerArgsCodec, result: probeWorkerResultCodec, contract: 'bfb20d56' },
+  { get worker() { return RelayWorkerClass; }, args: relayWorkerArgsCodec, contract: '578809b0' },
+  { get worker() { return RenamedWorkerClass; }, args: renamedWorkerArgsCodec, contract: 'b0cc22a4' },
+  { get worker() { return TreeWorkerClass; }, args: treeWorkerArgsCodec, contract: 'd8224ef8' },
 ];
 
 function cleanupWorkerSample(): CleanupWorkerArgs {
