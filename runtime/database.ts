@@ -10,6 +10,7 @@ import { createPglite, pgliteDrizzle } from './embedded-pglite.js';
 import { openInMemory, snapshotMigrated } from './pglite-snapshot.js';
 import { installArrayTypes } from './postgres-arrays.js';
 import { openPostgresClient } from './postgres-client.js';
+import { PostgresTransactions } from './postgres-transaction.js';
 
 export type DrizzleDatabase = PgDatabase<any, any, any>;
 
@@ -46,6 +47,8 @@ const dialect = new PgDialect();
  * queries through `query` and gets plain row objects back.
  */
 export class Database {
+  private transactions: PostgresTransactions | undefined;
+
   private constructor(
     readonly kind: 'postgres' | 'pglite',
     readonly drizzle: DrizzleDatabase,
@@ -159,11 +162,13 @@ export class Database {
 
   /**
    * Runs `work` in a transaction on Koban's own connection. On postgres.js its statements are
-   * prepared, as those of `query` are: the engine's acks of workflow and batch jobs run here.
+   * prepared, as those of `query` are, and it survives the connection dying under it (see
+   * postgres-transaction.ts): the engine's writes of workflow and batch jobs run here.
    */
   transaction<T>(work: (tx: Executor) => Promise<T>): Promise<T> {
     if (this.postgresClient) {
-      return this.postgresClient.begin((client) => work(preparedExecutor(client))) as Promise<T>;
+      this.transactions ??= new PostgresTransactions(this.postgresClient);
+      return this.transactions.run(work);
     }
     return this.drizzle.transaction((tx) => work(tx));
   }
@@ -225,15 +230,6 @@ export class Database {
       clearTimeout(timer);
     }
   }
-}
-
-function preparedExecutor(client: postgres.TransactionSql): Executor {
-  return {
-    execute(query: SQL) {
-      const compiled = dialect.sqlToQuery(query);
-      return client.unsafe(compiled.sql, compiled.params as never[], { prepare: true });
-    },
-  };
 }
 
 function rowsOf<Row>(result: unknown): Row[] {
