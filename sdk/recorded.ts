@@ -25,7 +25,9 @@ export type RecordedMissingReason =
   /** The job has not completed yet: a value is recorded when `process` returns. */
   | 'not_completed'
   /** The job completed, but its worker was not `@Recorded` when it ran. */
-  | 'not_recorded';
+  | 'not_recorded'
+  /** The job completed, but its value could not be stored (over the limit, or not storable): the message says why. */
+  | 'not_storable';
 
 /**
  * The answer of `fetchRecorded`: the value, or a stated reason why there is none. A missing

@@ -17,6 +17,7 @@ import type { ClaimedRow } from '../engine/claim.js';
 import { toJob } from '../engine/job-row.js';
 import { trackingOf } from '../engine/transitions.js';
 import { recordValue } from '../workers/recorded.js';
+import { unstorableRecord } from '../workers/recorded-value.js';
 import { decodeStoredArgs } from '../workers/stored-args.js';
 import type { RunnableWorker, WorkerCatalog } from '../workers/worker-catalog.js';
 import { defaultBackoff } from './backoff.js';
@@ -98,11 +99,9 @@ export async function executeJob(
   let attempt: Attempt;
   try {
     const result = await runWithTimeout(entry, job, row.batchCallback as BatchCallback | null, abort, deps);
-    const isCallback = row.batchCallback !== null;
-    // A value over the @Recorded limit, or not encodable, fails the attempt like a throw.
     const recorded =
-      entry.definition.recorded && !isCallback && !isControlOutcome(result)
-        ? await recordValue(entry, result)
+      entry.definition.recorded && row.batchCallback === null && !isControlOutcome(result)
+        ? await storedValue(entry, job, result, deps)
         : undefined;
     attempt = settle(id, job, result, recorded, tracked);
   } catch (error) {
@@ -147,6 +146,25 @@ function giveBack(row: ClaimedRow, deps: ExecutorDeps, tracked: Ack['tracked']):
       tracked,
     },
   };
+}
+
+/**
+ * What a `@Recorded` job stores: its value, or, when the value cannot be stored (over the limit,
+ * or not storable without a result codec), the reason in its place. `process` has run and may
+ * have had side effects: failing the attempt would run them again, so the job completes, and
+ * `fetchRecorded` answers `not_storable` with the reason.
+ */
+async function storedValue(entry: RunnableWorker, job: Job<unknown>, result: unknown, deps: ExecutorDeps) {
+  try {
+    return await recordValue(entry, result);
+  } catch (error) {
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    deps.logger.warn(
+      `job ${job.id} (${entry.definition.name}) completed, but its value was not recorded: ${reason}`,
+    );
+    deps.events.emit('error', { source: `recording job ${job.id}`, error });
+    return unstorableRecord(storableText(reason));
+  }
 }
 
 async function runWithTimeout(

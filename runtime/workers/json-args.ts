@@ -27,9 +27,7 @@ export function jsonIssues(
         ? []
         : [{ path, message: `${value} is not valid JSON; use a finite number` }];
     case 'bigint':
-      return [
-        { path, message: 'bigint is not JSON; pass a string, or run `npx gen` to get bigint args decoded' },
-      ];
+      return [{ path, message: `bigint is not JSON; ${codecHint(path, 'bigint', 'a string')}` }];
     case 'undefined':
       return [{ path, message: 'undefined is not JSON; leave the key out or use null' }];
     case 'function':
@@ -49,7 +47,7 @@ export function jsonIssues(
   const prototype = Object.getPrototypeOf(object);
   if (prototype !== Object.prototype && prototype !== null) {
     const kind = prototype?.constructor?.name ?? 'object';
-    const hint = kind === 'Date' ? '; pass an ISO string, or run `npx gen` to get Date args decoded' : '';
+    const hint = kind === 'Date' ? `; ${codecHint(path, 'Date', 'an ISO string')}` : '';
     return [{ path, message: `a ${kind} instance is not plain JSON${hint}` }];
   }
   seen.add(object);
@@ -101,4 +99,15 @@ function tooDeep(path: string): ValidationIssue {
     path: path.split(/[.[]/, 1)[0] ?? path,
     message: `nested deeper than ${maxJsonDepth} levels of arrays and objects; Koban stores at most ${maxJsonDepth}`,
   };
+}
+
+/**
+ * What to do about a value that only a generated codec can store: for args, pass plain data or
+ * build the job with the generated builder; for a recorded result, return plain data or give
+ * `Koban.start` the generated `workers` entry, which carries the result codec.
+ */
+function codecHint(path: string, kind: string, plain: string): string {
+  return path.startsWith('result')
+    ? `return ${plain}, or list the worker's generated entry (from npx gen) in Koban.start({ workers }): its result codec stores ${kind} values`
+    : `pass ${plain}, or build the job with the worker's generated builder (from npx gen): its codec stores ${kind} args`;
 }

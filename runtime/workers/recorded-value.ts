@@ -18,6 +18,8 @@ const version = 1;
 const deflated = 1;
 const encrypted = 2;
 const undefinedValue = 4;
+/** The job completed, but its value could not be stored: the payload says why. */
+const unstorableValue = 8;
 
 /** Values under this many bytes of JSON are stored as they are: deflate would not pay. */
 const compressFrom = 512;
@@ -60,6 +62,18 @@ export async function encodeRecorded(value: unknown, encoding: RecordedEncoding)
   if (stored.length > encoding.limit)
     throw new KobanRecordedLimitError(encoding.worker, stored.length, encoding.limit);
   return stored;
+}
+
+/** What is stored for a completed job whose value could not be: the reason, in its place. */
+export function unstorableRecord(reason: string): Buffer {
+  return Buffer.concat([Buffer.from([version, unstorableValue]), Buffer.from(reason)]);
+}
+
+/** Why a completed job's value was not stored, when that is what its recorded bytes say. */
+export function unstorableReason(stored: Buffer): string | undefined {
+  return stored[0] === version && (stored[1] ?? 0) & unstorableValue
+    ? stored.subarray(2).toString('utf8')
+    : undefined;
 }
 
 /** The stored bytes back to the value. Throws KobanEncryptionError or the codec's error. */

@@ -4,7 +4,7 @@ import type { FetchRecordedOptions, RecordedJobRef, RecordedValue } from '../../
 import type { JobState } from '../../sdk/states.js';
 import type { Database } from '../database.js';
 import { toId } from '../job-queries.js';
-import { decodeRecorded, encodeRecorded } from './recorded-value.js';
+import { decodeRecorded, encodeRecorded, unstorableReason } from './recorded-value.js';
 import { type CatalogWorker, defaultRecordedLimit, keyRingOf, type WorkerCatalog } from './worker-catalog.js';
 
 /** The stored form of what a `@Recorded` worker's `process` returned; see encodeRecorded. */
@@ -80,8 +80,17 @@ export async function readRecorded<Result>(
           message: `job ${id} (${row.worker}) is ${row.state}; a value is recorded when it completes`,
         };
   }
+  const stored = Buffer.from(row.recorded, 'base64');
+  const unstorable = unstorableReason(stored);
+  if (unstorable !== undefined) {
+    return {
+      status: 'missing',
+      reason: 'not_storable',
+      message: `job ${id} (${row.worker}) completed, but its value could not be stored: ${unstorable}`,
+    };
+  }
   const entry = await catalog.entryForName(row.worker);
-  const value = await decodeRecorded(Buffer.from(row.recorded, 'base64'), `the recorded value of job ${id}`, {
+  const value = await decodeRecorded(stored, `the recorded value of job ${id}`, {
     worker: row.worker,
     codec: (codec ?? entry?.result) as Codec<unknown> | undefined,
     ring: entry?.definition.encrypted ? keyRingOf(entry) : undefined,
