@@ -6,7 +6,7 @@ export type {
   KobanLogger,
   QueueConfig,
 } from './runtime/config.js';
-export type { DatabaseInput, DrizzleDatabase, Executor } from './runtime/database.js';
+export type { DatabaseInput, DrizzleDatabase, Executor } from './runtime/database/database.js';
 export type { InsertedJob } from './runtime/engine/insert.js';
 export type { InsertAllOptions, InsertSource, JobSource } from './runtime/insert-all.js';
 export type { JobFilter, JobId, JobSelection } from './runtime/job-queries.js';

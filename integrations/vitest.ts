@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { snapshotDirectoryVariable } from '../runtime/pglite-snapshot-store.js';
+import { snapshotDirectoryVariable } from '../runtime/database/pglite-snapshot-store.js';
 import { compileDecorators, type TransformedCode } from './decorator-transform.js';
 
 /**

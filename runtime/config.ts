@@ -3,7 +3,7 @@ import { KobanConfigError } from '../sdk/errors.js';
 import type { WorkerEntry } from '../sdk/registry.js';
 import type { ArgsOf, WorkerClass } from '../sdk/worker.js';
 import { checkQueueName } from '../sdk/worker-options.js';
-import { type DrizzleDatabase, defaultConnectTimeout, defaultReconnectDelay } from './database.js';
+import { type DrizzleDatabase, defaultConnectTimeout, defaultReconnectDelay } from './database/database.js';
 import type { KobanPlugin } from './plugin.js';
 
 export interface QueueConfig {

@@ -3,7 +3,7 @@ import { KobanValidationError } from '../sdk/errors.js';
 import type { JobSpec } from '../sdk/job-spec.js';
 import { isWorkflow, type Workflow } from '../sdk/workflow.js';
 import { batchPlan, plannedBatches } from './batches/plan.js';
-import type { Executor } from './database.js';
+import type { Executor } from './database/database.js';
 import type { Engine } from './engine/engine.js';
 import type { InsertedJob } from './engine/insert.js';
 import { prepareJobs } from './workers/prepare-job.js';

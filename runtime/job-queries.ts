@@ -3,7 +3,7 @@ import { KobanValidationError } from '../sdk/errors.js';
 import { checkUuid } from '../sdk/ids.js';
 import type { JobRecord, JsonObject } from '../sdk/job.js';
 import { isJobState, type JobState, jobStates } from '../sdk/states.js';
-import type { Database } from './database.js';
+import type { Database } from './database/database.js';
 import { type JobRow, jobRowColumns, toJob } from './engine/job-row.js';
 import { readableArgs } from './workers/stored-args.js';
 import type { WorkerCatalog } from './workers/worker-catalog.js';

@@ -13,7 +13,7 @@ import { appendedBatchPlan, plannedBatches } from './batches/plan.js';
 import { batchStatus } from './batches/status.js';
 import { type CronWorker, type KobanConfig, type ResolvedConfig, resolveConfig } from './config.js';
 import { checkCronArgs } from './cron-args.js';
-import { Database, type DrizzleDatabase, type Executor } from './database.js';
+import { Database, type DrizzleDatabase, type Executor } from './database/database.js';
 import { finishedBy } from './deadline.js';
 import { Engine } from './engine/engine.js';
 import type { InsertedJob } from './engine/insert.js';

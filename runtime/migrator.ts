@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { KobanMigrationError } from '../sdk/errors.js';
-import type { Database } from './database.js';
+import type { Database } from './database/database.js';
 import { latestVersion, migrations } from './migrations/index.js';
 
 export interface MigrationResult {

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { BatchCallback, JobBatch } from '../../sdk/batch-context.js';
 import type { JobRecord } from '../../sdk/job.js';
 import type { JobState } from '../../sdk/states.js';
-import type { Database } from '../database.js';
+import type { Database } from '../database/database.js';
 import type { ClaimedRow } from '../engine/claim.js';
 import { type JobRow, jobRowColumns } from '../engine/job-row.js';
 import { readableJobs } from '../job-queries.js';

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { type BatchCallback, type BatchStatus, batchCallbacks } from '../../sdk/batch-context.js';
-import type { Database } from '../database.js';
+import type { Database } from '../database/database.js';
 import { callbackBit } from '../engine/batch-tracking.js';
 import { batchCounts } from './job-batch.js';
 

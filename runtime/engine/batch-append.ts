@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { KobanBatchError } from '../../sdk/errors.js';
-import type { Executor } from '../database.js';
+import type { Executor } from '../database/database.js';
 import type { EngineContext } from './context.js';
 import { type InsertedJob, type InsertPlan, insertPlan } from './insert.js';
 

@@ -1,7 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { type BatchCallback, batchCallbacks } from '../../sdk/batch-context.js';
 import { isFinalState, type JobState, jobStates, stateMask } from '../../sdk/states.js';
-import type { Executor } from '../database.js';
+import type { Executor } from '../database/database.js';
 import type { EngineContext } from './context.js';
 import type { JobTransition, TransitionSubscriber } from './transitions.js';
 

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { isFinalState, type JobState } from '../../sdk/states.js';
-import type { Executor } from '../database.js';
+import type { Executor } from '../database/database.js';
 import { type JobSelection, whereSelection } from '../job-queries.js';
 import type { EngineContext } from './context.js';
 import { signal } from './queue-meta.js';

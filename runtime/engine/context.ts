@@ -1,4 +1,4 @@
-import type { Database } from '../database.js';
+import type { Database } from '../database/database.js';
 import type { TransitionSubscriber } from './transitions.js';
 
 /** What every engine operation works with: the database, the schema, and who hears transitions. */

@@ -1,4 +1,4 @@
-import type { Database, Executor } from '../database.js';
+import type { Database, Executor } from '../database/database.js';
 import type { JobSelection } from '../job-queries.js';
 import { type Ack, writeAcks } from './ack.js';
 import { appendBatch } from './batch-append.js';

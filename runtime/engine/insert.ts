@@ -1,7 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { KobanWorkflowError } from '../../sdk/errors.js';
 import type { JsonObject } from '../../sdk/job.js';
-import type { Executor } from '../database.js';
+import type { Executor } from '../database/database.js';
 import type { EngineContext } from './context.js';
 import {
   type InsertedColumns,

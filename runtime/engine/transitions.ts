@@ -1,6 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { JobState } from '../../sdk/states.js';
-import type { Executor } from '../database.js';
+import type { Executor } from '../database/database.js';
 
 /**
  * A change of state of a workflow or batch job, reported by the engine write that made it: a

@@ -2,7 +2,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import { KobanDatabaseError } from '../../sdk/errors.js';
 import { stateBit } from '../../sdk/states.js';
 import type { ReplaceField } from '../../sdk/worker-options.js';
-import type { Executor } from '../database.js';
+import type { Executor } from '../database/database.js';
 import type { ReplacePlan } from '../workers/unique.js';
 import type { EngineContext } from './context.js';
 import {

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { KobanWorkflowError } from '../../sdk/errors.js';
 import { isFinalState, type JobState } from '../../sdk/states.js';
-import type { Executor } from '../database.js';
+import type { Executor } from '../database/database.js';
 import type { EngineContext } from './context.js';
 import {
   type InsertedJob,

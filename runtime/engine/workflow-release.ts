@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { isFinalState, jobStates, stateBit } from '../../sdk/states.js';
-import type { Executor } from '../database.js';
+import type { Executor } from '../database/database.js';
 import type { EngineContext } from './context.js';
 import { initialStateSql } from './state-sql.js';
 import {

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type { Database } from '../database.js';
+import type { Database } from '../database/database.js';
 import { Periodic } from '../node/periodic.js';
 import type { KobanPlugin, PluginContext } from '../plugin.js';
 import { claimLeadership, resignLeadership } from './leader.js';

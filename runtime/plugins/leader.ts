@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type { Database } from '../database.js';
+import type { Database } from '../database/database.js';
 
 /**
  * Leadership for periodic work that should run on one node (lifeline, pruner): a row with an

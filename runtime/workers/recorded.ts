@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Codec } from '../../sdk/codec.js';
 import type { FetchRecordedOptions, RecordedJobRef, RecordedValue } from '../../sdk/recorded.js';
 import type { JobState } from '../../sdk/states.js';
-import type { Database } from '../database.js';
+import type { Database } from '../database/database.js';
 import { toId } from '../job-queries.js';
 import { decodeRecorded, encodeRecorded, unstorableReason } from './recorded-value.js';
 import { type CatalogWorker, defaultRecordedLimit, keyRingOf, type WorkerCatalog } from './worker-catalog.js';

@@ -8,7 +8,7 @@ import type {
   WorkflowAppender,
   WorkflowJobsFilter,
 } from '../../sdk/workflow-context.js';
-import type { Database } from '../database.js';
+import type { Database } from '../database/database.js';
 import type { ClaimedRow } from '../engine/claim.js';
 import { type JobRow, jobRowColumns } from '../engine/job-row.js';
 import { readableJobs } from '../job-queries.js';

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { isFinalState, type JobState, jobStates } from '../../sdk/states.js';
 import type { WorkflowStatus } from '../../sdk/workflow-context.js';
-import type { Database } from '../database.js';
+import type { Database } from '../database/database.js';
 
 /** Counts of each state, all zero. */
 export function emptyCounts(): Record<JobState, number> {

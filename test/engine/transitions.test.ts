@@ -1,7 +1,7 @@
 import { sql as sqlTag } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { Database } from '../../runtime/database.js';
+import { Database } from '../../runtime/database/database.js';
 import type { Ack } from '../../runtime/engine/ack.js';
 import { Engine } from '../../runtime/engine/engine.js';
 import type { InsertRow } from '../../runtime/engine/insert.js';

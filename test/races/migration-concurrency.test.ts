@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Koban, KobanMigrationError } from '../../index.js';
-import { Database } from '../../runtime/database.js';
+import { Database } from '../../runtime/database/database.js';
 import { latestVersion } from '../../runtime/migrations/index.js';
 import { migrate } from '../../runtime/migrator.js';
 import { freshDatabase, withSql } from '../support/databases.js';

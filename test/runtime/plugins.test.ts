@@ -8,7 +8,7 @@ import {
   type JobStopEvent,
   newJob,
 } from '../../index.js';
-import { Database } from '../../runtime/database.js';
+import { Database } from '../../runtime/database/database.js';
 import { Engine } from '../../runtime/engine/engine.js';
 import { freshDatabase } from '../support/databases.js';
 import { startKoban } from '../support/koban.js';

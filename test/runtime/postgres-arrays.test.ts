@@ -1,7 +1,7 @@
 import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseArray, serializeArray } from '../../runtime/postgres-arrays.js';
-import { openPostgresClient } from '../../runtime/postgres-client.js';
+import { parseArray, serializeArray } from '../../runtime/database/postgres-arrays.js';
+import { openPostgresClient } from '../../runtime/database/postgres-client.js';
 import { adminUrl } from '../support/databases.js';
 
 // Koban's client skips postgres.js's per-connection type fetch (it crashed the process when the

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Database } from '../../runtime/database.js';
+import { Database } from '../../runtime/database/database.js';
 import { freshDatabase } from '../support/databases.js';
 
 // A connection that dies in the middle of one of Koban's transactions (a restart, a failover,

@@ -1,5 +1,5 @@
 import postgres from 'postgres';
-import { Database } from '../../runtime/database.js';
+import { Database } from '../../runtime/database/database.js';
 import { migrate } from '../../runtime/migrator.js';
 import { adminUrl, databaseUrl, runPrefix, templateDatabase } from './databases.js';
 

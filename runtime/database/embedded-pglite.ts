@@ -1,5 +1,5 @@
 import type { PGlite, PGliteOptions } from '@electric-sql/pglite';
-import { KobanConfigError } from '../sdk/errors.js';
+import { KobanConfigError } from '../../sdk/errors.js';
 import type { DrizzleDatabase } from './database.js';
 
 // PGlite is an optional peer dependency: production installs that give Koban a postgres:// URL

@@ -3,7 +3,7 @@ import type { SQL } from 'drizzle-orm';
 import { type PgDatabase, PgDialect } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import type postgres from 'postgres';
-import { KobanConfigError } from '../sdk/errors.js';
+import { KobanConfigError } from '../../sdk/errors.js';
 import { connectTimeoutError, explainConnectionError } from './connection-errors.js';
 import { isPostgresUrl, parseDatabaseUrl, redactUrl } from './database-url.js';
 import { createPglite, pgliteDrizzle } from './embedded-pglite.js';

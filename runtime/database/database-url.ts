@@ -1,4 +1,4 @@
-import { KobanConfigError } from '../sdk/errors.js';
+import { KobanConfigError } from '../../sdk/errors.js';
 
 /** A `postgres://` URL checked up front, with its password taken out of the text Koban shows. */
 export interface DatabaseUrl {

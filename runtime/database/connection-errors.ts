@@ -1,4 +1,4 @@
-import { KobanDatabaseError } from '../sdk/errors.js';
+import { KobanDatabaseError } from '../../sdk/errors.js';
 
 const startHint =
   'Start PostgreSQL (for example `pg_ctlcluster <version> main start` or `docker run -p 5432:5432 postgres`), ' +
