@@ -104,7 +104,7 @@ describe('performJob', () => {
     const at = new Date('2030-05-06T07:08:09.000Z');
     // Without a codec, args are stored as JSON: an insert refuses a Date, and so does performJob.
     await expect(performJob(DatedWorker, { at })).rejects.toThrow(
-      'args.at: a Date instance is not plain JSON; pass an ISO string, or run `npx gen` to get Date args decoded (DatedWorker)',
+      "args.at: a Date instance is not plain JSON; pass an ISO string, or build the job with the worker's generated builder (from npx gen): its codec stores Date args (DatedWorker)",
     );
     expect(await performJob({ worker: DatedWorker, codec: datedCodec }, { at })).toEqual({
       kind: 'completed',
