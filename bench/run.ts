@@ -1,7 +1,7 @@
 // Compares Koban with graphile-worker and pg-boss on one PostgreSQL server, in one run.
 // Each library and scenario runs in a fresh child process on a fresh database, dropped afterwards.
 // Usage: npm run bench -- [--only koban,graphile,pgboss] [--jobs 20000] [--big 100000] [--latency-jobs 200]
-//        [--runs 3] [--koban-limits 1000,2000,5000] [--scenarios insert,process,latency] [--quick] [--no-pro] [--no-flows]
+//        [--runs 3] [--koban-limits 1000,2000,5000] [--scenarios insert,process,latency] [--quick] [--no-pro] [--no-flows] [--no-scaling]
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
@@ -36,6 +36,7 @@ const { values: flags } = parseArgs({
     quick: { type: 'boolean', default: false },
     pro: { type: 'boolean', default: true },
     flows: { type: 'boolean', default: true },
+    scaling: { type: 'boolean', default: true },
   },
 });
 const quick = flags.quick;
@@ -258,5 +259,14 @@ if (flags.flows && only.includes('koban')) {
     '--runs',
     String(runs),
     ...(quick ? ['--width', '2000', '--chain', '200', '--small', '200', '--batch', '5000'] : []),
+  ]);
+}
+// Scaling: 2 and 4 processes against 1, and a table holding 1,000,000 completed rows against an empty one.
+if (flags.scaling && only.includes('koban')) {
+  progress('Scaling: several processes, and a table with a long history...');
+  await rowsOf('scaling.ts', [
+    '--runs',
+    String(runs),
+    ...(quick ? ['--jobs', '20000', '--history', '100000', '--history-jobs', '5000'] : []),
   ]);
 }
