@@ -188,7 +188,7 @@ export function resolveConfig(config: KobanConfig, defaultNode: string): Resolve
 }
 
 /** Heartbeats a live node may miss (a slow beat, a pause) before its jobs are rescued. */
-export const rescueHeartbeats = 3;
+const rescueHeartbeats = 3;
 
 /**
  * A live node beats every `heartbeatInterval`; the leader takes a node whose last beat is older than

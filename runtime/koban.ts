@@ -397,6 +397,7 @@ export class Koban implements RecordedReader {
       await this.database.listen(`${schema}_signal`, (payload) => this.onSignal(payload)),
     );
     const stored = await this.engine.readQueueStates();
+    const contexts = this.contexts();
     for (const [queue, { limit, paused }] of this.config.queues) {
       const state = stored.get(queue);
       const producer = new Producer(queue, state?.limit ?? limit, state?.paused ?? paused ?? false, {
@@ -409,7 +410,7 @@ export class Koban implements RecordedReader {
         events: this.events,
         logger: this.config.logger,
         hooks: this.processHooks,
-        contexts: this.contexts(),
+        contexts,
       });
       this.producers.set(queue, producer);
     }

@@ -44,7 +44,9 @@ export function toMermaid(source: Workflow<any, any> | WorkflowStatus): string {
   const groups = new Map<string, DrawnStep[]>();
   for (const step of steps) {
     const group = step.name.includes('.') ? step.name.slice(0, step.name.lastIndexOf('.')) : '';
-    groups.set(group, [...(groups.get(group) ?? []), step]);
+    const members = groups.get(group);
+    if (members) members.push(step);
+    else groups.set(group, [step]);
   }
   for (const [group, members] of groups) {
     if (group === '') {

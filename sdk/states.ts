@@ -34,6 +34,11 @@ export const incompleteStates = [
 /** States a job is inserted in: see `initialState`. */
 export type InitialState = 'available' | 'scheduled' | 'held';
 
+/** Counts of each state, all zero. */
+export function emptyCounts(): Record<JobState, number> {
+  return Object.fromEntries(jobStates.map((state) => [state, 0])) as Record<JobState, number>;
+}
+
 export function isJobState(value: unknown): value is JobState {
   return typeof value === 'string' && (jobStates as readonly string[]).includes(value);
 }

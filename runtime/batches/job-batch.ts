@@ -1,13 +1,12 @@
 import { sql } from 'drizzle-orm';
 import type { BatchCallback, JobBatch } from '../../sdk/batch-context.js';
 import type { JobRecord } from '../../sdk/job.js';
-import type { JobState } from '../../sdk/states.js';
+import { emptyCounts, type JobState } from '../../sdk/states.js';
 import type { Database } from '../database/database.js';
 import type { ClaimedRow } from '../engine/claim.js';
 import { type JobRow, jobRowColumns } from '../engine/job-row.js';
 import { readableJobs } from '../job-queries.js';
 import type { WorkerCatalog } from '../workers/worker-catalog.js';
-import { emptyCounts } from '../workflows/status.js';
 
 /** What `job.batch` reads through. */
 export interface BatchAccess {
@@ -29,7 +28,7 @@ export function jobBatch(access: BatchAccess, row: ClaimedRow): JobBatch {
 }
 
 /** The batch's jobs, callback jobs excluded, in insert order. */
-export async function batchJobs(
+async function batchJobs(
   access: BatchAccess,
   id: string,
   states?: readonly JobState[],

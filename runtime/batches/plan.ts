@@ -14,7 +14,7 @@ import { storedArgs } from '../workers/stored-args.js';
 import type { WorkerCatalog } from '../workers/worker-catalog.js';
 
 /** The bits of the callbacks a worker class implements. */
-export function implementedCallbacks(worker: WorkerClass): number {
+function implementedCallbacks(worker: WorkerClass): number {
   const prototype = worker.prototype as Record<string, unknown>;
   let bits = 0;
   for (const callback of batchCallbacks) {
@@ -99,16 +99,7 @@ export async function batchPlan(catalog: WorkerCatalog, batch: Batch): Promise<I
     }
     return { ...row, batchId: id };
   });
-  const named = options.callbackWorker;
-  const workers = new Set(batch.jobs.map((job) => job.worker));
-  const worker: WorkerClass | undefined =
-    named === undefined
-      ? workers.size === 1 && implementedCallbacks([...workers][0]!) !== 0
-        ? [...workers][0]
-        : undefined
-      : typeof named === 'function'
-        ? named
-        : named.worker;
+  const worker = callbackWorkerOf(batch);
   const stored =
     worker &&
     (await storedCallback(catalog, {
@@ -128,6 +119,18 @@ export async function batchPlan(catalog: WorkerCatalog, batch: Batch): Promise<I
       },
     ],
   };
+}
+
+/**
+ * The batch's callback worker: the one named in its options, or else the worker of all its jobs
+ * when they share one that implements a callback.
+ */
+function callbackWorkerOf({ options, jobs }: Batch): WorkerClass | undefined {
+  const named = options.callbackWorker;
+  if (named !== undefined) return typeof named === 'function' ? named : named.worker;
+  const workers = new Set(jobs.map((job) => job.worker));
+  const [only] = workers;
+  return workers.size === 1 && only && implementedCallbacks(only) !== 0 ? only : undefined;
 }
 
 /** What `appendBatch(id, jobs)` writes: the jobs, counted into the batch. */

@@ -8,7 +8,7 @@ import type { DrizzleDatabase } from './database.js';
 const pglitePackage = '@electric-sql/pglite';
 
 /** The PGlite module, or a KobanConfigError saying what to install when it is missing. */
-export async function loadPglite(why: string): Promise<typeof import('@electric-sql/pglite')> {
+async function loadPglite(why: string): Promise<typeof import('@electric-sql/pglite')> {
   try {
     return await import('@electric-sql/pglite');
   } catch (error) {

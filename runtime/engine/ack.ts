@@ -57,7 +57,7 @@ export async function writeAcks(ctx: EngineContext, acks: readonly Ack[]): Promi
 type Returning = 'nothing' | 'transitions' | 'batch counts';
 
 /** The statements that write a list of acks. */
-export function ackStatements(schema: string, acks: readonly Ack[], returning: Returning): SQL[] {
+function ackStatements(schema: string, acks: readonly Ack[], returning: Returning): SQL[] {
   const completedByAttempt = new Map<number, string[]>();
   const recorded: Ack[] = [];
   const others: Ack[] = [];

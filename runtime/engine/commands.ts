@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { isFinalState, type JobState } from '../../sdk/states.js';
+import { isFinalState } from '../../sdk/states.js';
 import type { Executor } from '../database/database.js';
 import { type JobSelection, whereSelection } from '../job-queries.js';
 import type { EngineContext } from './context.js';
@@ -109,7 +109,7 @@ export async function retryJobs(ctx: EngineContext, selection: JobSelection): Pr
           SELECT * FROM retried, woken`,
         tx,
       ),
-    (transition) => isFinalState(transition.previous as JobState),
+    (transition) => isFinalState(transition.previous),
   );
   return retried.length;
 }

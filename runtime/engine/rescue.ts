@@ -25,15 +25,15 @@ export async function rescueOrphans(ctx: EngineContext, deadAfterMs: number): Pr
           ORDER BY j.id
           FOR UPDATE OF j SKIP LOCKED
         ), rescued AS (
-        UPDATE ${s}.jobs j SET
-          state = CASE WHEN j.attempt >= j.max_attempts THEN 'discarded' ELSE 'available' END,
-          discarded_at = CASE WHEN j.attempt >= j.max_attempts THEN now() ELSE j.discarded_at END,
-          scheduled_at = CASE WHEN j.attempt >= j.max_attempts THEN j.scheduled_at ELSE now() END,
-          errors = array_append(j.errors, jsonb_build_object(
-            'attempt', j.attempt, 'at', now(),
-            'error', 'rescued: node ' || coalesce(j.attempted_by[cardinality(j.attempted_by)], '?') || ' stopped heartbeating or restarted'))
-        WHERE j.id = ANY(ARRAY(SELECT id FROM orphaned))
-        RETURNING ${transitionColumns('j', `'executing'`, 'j.attempt')}
+          UPDATE ${s}.jobs j SET
+            state = CASE WHEN j.attempt >= j.max_attempts THEN 'discarded' ELSE 'available' END,
+            discarded_at = CASE WHEN j.attempt >= j.max_attempts THEN now() ELSE j.discarded_at END,
+            scheduled_at = CASE WHEN j.attempt >= j.max_attempts THEN j.scheduled_at ELSE now() END,
+            errors = array_append(j.errors, jsonb_build_object(
+              'attempt', j.attempt, 'at', now(),
+              'error', 'rescued: node ' || coalesce(j.attempted_by[cardinality(j.attempted_by)], '?') || ' stopped heartbeating or restarted'))
+          WHERE j.id = ANY(ARRAY(SELECT id FROM orphaned))
+          RETURNING ${transitionColumns('j', `'executing'`, 'j.attempt')}
         ), ${wakeAvailable(schema, 'rescued')}
         SELECT * FROM rescued, woken`,
       tx,

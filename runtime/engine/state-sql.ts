@@ -2,7 +2,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import { finalStates, type JobState, jobStates, stateBit } from '../../sdk/states.js';
 
 /** A list of states as SQL literals, for `state IN (…)`. State names come from a fixed list. */
-export function stateList(states: readonly JobState[]): SQL {
+function stateList(states: readonly JobState[]): SQL {
   return sql.raw(`(${states.map((state) => `'${state}'`).join(', ')})`);
 }
 

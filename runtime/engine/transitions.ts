@@ -50,16 +50,18 @@ export function transitionColumns(
   );
 }
 
+interface TrackedColumns {
+  readonly workflowId: string | null;
+  readonly batchId: string | null;
+  readonly batchCallback: string | null;
+}
+
 /**
  * Whether a job's transitions matter to someone: a workflow step, or a job of a batch (a
  * batch's callback jobs are not counted in it).
  */
-export function isTracked(row: {
-  workflowId: string | null;
-  batchId: string | null;
-  batchCallback: string | null;
-}): boolean {
-  return row.workflowId !== null || (row.batchId !== null && row.batchCallback === null);
+function isTracked(row: TrackedColumns): boolean {
+  return trackingOf(row) !== false;
 }
 
 /** Normalises driver values (int8 ids as bigint on PGlite, uuids as text) into a transition. */
@@ -98,11 +100,7 @@ export async function reportTransitions(
 }
 
 /** Who hears of a claimed job's outcome: see `Ack.tracked`. */
-export function trackingOf(row: {
-  workflowId: string | null;
-  batchId: string | null;
-  batchCallback: string | null;
-}): false | 'batch' | 'workflow' {
+export function trackingOf(row: TrackedColumns): false | 'batch' | 'workflow' {
   if (row.workflowId !== null) return 'workflow';
   return row.batchId !== null && row.batchCallback === null ? 'batch' : false;
 }

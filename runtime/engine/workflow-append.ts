@@ -11,7 +11,7 @@ import {
   type PlannedEdge,
 } from './insert.js';
 import { reportTransitions } from './transitions.js';
-import { ignoreBits, releaseDependents } from './workflow-release.js';
+import { countsAsDone, releaseDependents } from './workflow-release.js';
 
 /** A step to add to a running workflow: its row, and deps by name (new steps or existing ones). */
 export interface AppendedStep {
@@ -126,11 +126,4 @@ export async function appendWorkflow(
     return inserted;
   };
   return executor ? run(executor) : ctx.database.transaction(run);
-}
-
-function countsAsDone(state: JobState, ignore: number): boolean {
-  if (state === 'completed') return true;
-  if (state === 'cancelled') return (ignore & ignoreBits.cancelled) !== 0;
-  if (state === 'discarded') return (ignore & ignoreBits.discarded) !== 0;
-  return false;
 }

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { isFinalState, jobStates, stateBit } from '../../sdk/states.js';
+import { isFinalState, type JobState, jobStates, stateBit } from '../../sdk/states.js';
 import type { Executor } from '../database/database.js';
 import type { EngineContext } from './context.js';
 import { initialStateSql } from './state-sql.js';
@@ -38,6 +38,19 @@ export function ignoreMask(flags: {
 /** The SQL bit of a dep outcome (`completed` counts as done anyway). */
 function outcomeBit(state: string): string {
   return `CASE ${state} WHEN 'cancelled' THEN ${ignoreBits.cancelled} WHEN 'discarded' THEN ${ignoreBits.discarded} WHEN 'deleted' THEN ${ignoreBits.deleted} ELSE 0 END`;
+}
+
+/** SQL: whether a dep that ended in `state` counts as done for an edge whose `ignore` bits are `ignore`. */
+export function countsAsDoneSql(state: string, ignore: string): string {
+  return `(${state} = 'completed' OR (${ignore} & ${outcomeBit(state)}) <> 0)`;
+}
+
+/** The same test in JS, for the existing deps an append reads. */
+export function countsAsDone(state: JobState, ignore: number): boolean {
+  if (state === 'completed') return true;
+  if (state === 'cancelled') return (ignore & ignoreBits.cancelled) !== 0;
+  if (state === 'discarded') return (ignore & ignoreBits.discarded) !== 0;
+  return false;
 }
 
 /** The option that would have let a step run after a dep ended in `state` (SQL). */
@@ -82,7 +95,7 @@ export async function releaseDependents(
   finished: readonly FinishedDep[],
 ): Promise<JobTransition[]> {
   const s = sql.raw(ctx.schema);
-  const ok = `(f.state = 'completed' OR (e.ignore & ${outcomeBit('f.state')}) <> 0)`;
+  const ok = countsAsDoneSql('f.state', 'e.ignore');
   const rows = await ctx.database.query(
     sql`
       WITH hits AS MATERIALIZED (
@@ -105,19 +118,19 @@ export async function releaseDependents(
         ORDER BY j.id
         FOR UPDATE OF j
       ), released AS (
-      UPDATE ${s}.jobs j SET
-        deps_remaining = greatest(j.deps_remaining - h.n, 0),
-        state = CASE WHEN h.failed_step IS NOT NULL THEN 'cancelled'
-          WHEN j.deps_remaining - h.n <= 0 THEN ${sql.raw(initialStateSql('j.scheduled_at', null))}
-          ELSE 'held' END,
-        cancelled_at = CASE WHEN h.failed_step IS NOT NULL THEN now() ELSE j.cancelled_at END,
-        errors = CASE WHEN h.failed_step IS NULL THEN j.errors ELSE array_append(j.errors, jsonb_build_object(
-          'attempt', j.attempt, 'at', now(),
-          'error', 'cancelled: workflow dep "' || h.failed_step || '" (job ' || h.failed_id || ') was ' ||
-            h.failed_state || '; set ' || ${sql.raw(ignoreOption('h.failed_state'))} || ' on the step to run it anyway')) END
-      FROM locked h
-      WHERE j.id = h.id AND j.state = 'held'
-      RETURNING ${transitionColumns('j', `'held'`, 'j.attempt')}
+        UPDATE ${s}.jobs j SET
+          deps_remaining = greatest(j.deps_remaining - h.n, 0),
+          state = CASE WHEN h.failed_step IS NOT NULL THEN 'cancelled'
+            WHEN j.deps_remaining - h.n <= 0 THEN ${sql.raw(initialStateSql('j.scheduled_at', null))}
+            ELSE 'held' END,
+          cancelled_at = CASE WHEN h.failed_step IS NOT NULL THEN now() ELSE j.cancelled_at END,
+          errors = CASE WHEN h.failed_step IS NULL THEN j.errors ELSE array_append(j.errors, jsonb_build_object(
+            'attempt', j.attempt, 'at', now(),
+            'error', 'cancelled: workflow dep "' || h.failed_step || '" (job ' || h.failed_id || ') was ' ||
+              h.failed_state || '; set ' || ${sql.raw(ignoreOption('h.failed_state'))} || ' on the step to run it anyway')) END
+        FROM locked h
+        WHERE j.id = h.id AND j.state = 'held'
+        RETURNING ${transitionColumns('j', `'held'`, 'j.attempt')}
       ), ${wakeAvailable(ctx.schema, 'released')}
       SELECT * FROM released, woken`,
     tx,

@@ -3,7 +3,7 @@ import type { EngineContext } from './context.js';
 import { finalStateList, initialStateSql } from './state-sql.js';
 import { reportTransitions, toTransition, transitionColumns } from './transitions.js';
 import { wakeAvailable } from './wake.js';
-import { ignoreBits } from './workflow-release.js';
+import { countsAsDoneSql, ignoreBits } from './workflow-release.js';
 
 /** Held steps looked at per sweep, so that one sweep stays short however many steps wait. */
 const windowSize = 1000;
@@ -35,8 +35,7 @@ export async function sweepHeldSteps(ctx: EngineContext, after: string): Promise
     );
     const next = window.length < windowSize ? '0' : String(window[window.length - 1]!.id);
     if (window.length === 0) return { next, released: 0, cancelled: 0 };
-    const notDone = `NOT (d.state = 'completed' OR (d.state = 'cancelled' AND e.ignore & ${ignoreBits.cancelled} <> 0)
-      OR (d.state = 'discarded' AND e.ignore & ${ignoreBits.discarded} <> 0))`;
+    const notDone = `NOT ${countsAsDoneSql('d.state', 'e.ignore')}`;
     const rows = await ctx.database.query(
       sql`
         WITH stuck AS MATERIALIZED (
@@ -69,15 +68,15 @@ export async function sweepHeldSteps(ctx: EngineContext, after: string): Promise
             END AS outcome
           FROM status
         ), swept AS (
-        UPDATE ${s}.jobs j SET
-          deps_remaining = 0,
-          state = CASE WHEN v.outcome = 'release' THEN ${sql.raw(initialStateSql('j.scheduled_at', null))} ELSE 'cancelled' END,
-          cancelled_at = CASE WHEN v.outcome = 'release' THEN j.cancelled_at ELSE now() END,
-          errors = CASE WHEN v.outcome = 'release' THEN j.errors
-            ELSE array_append(j.errors, jsonb_build_object('attempt', j.attempt, 'at', now(), 'error', v.outcome)) END
-        FROM verdict v
-        WHERE v.outcome IS NOT NULL AND j.id = v.id
-        RETURNING ${transitionColumns('j', `'held'`, 'j.attempt')}
+          UPDATE ${s}.jobs j SET
+            deps_remaining = 0,
+            state = CASE WHEN v.outcome = 'release' THEN ${sql.raw(initialStateSql('j.scheduled_at', null))} ELSE 'cancelled' END,
+            cancelled_at = CASE WHEN v.outcome = 'release' THEN j.cancelled_at ELSE now() END,
+            errors = CASE WHEN v.outcome = 'release' THEN j.errors
+              ELSE array_append(j.errors, jsonb_build_object('attempt', j.attempt, 'at', now(), 'error', v.outcome)) END
+          FROM verdict v
+          WHERE v.outcome IS NOT NULL AND j.id = v.id
+          RETURNING ${transitionColumns('j', `'held'`, 'j.attempt')}
         ), ${wakeAvailable(ctx.schema, 'swept')}
         SELECT * FROM swept, woken`,
       tx,

@@ -74,9 +74,10 @@ export async function runWorkflow<W extends Workflow<any, any>>(
 ): Promise<WorkflowRun<W>> {
   const [first] = await koban.insertAll(flow);
   const workflowId = first!.workflowId!;
-  await runScope(koban[testingHarness](), { workflowId });
+  const harness = koban[testingHarness]();
+  await runScope(harness, { workflowId });
   const status = (await koban.workflowStatus(workflowId))!;
-  const jobs = await koban[testingHarness]().listJobs({ workflowId });
+  const jobs = await harness.listJobs({ workflowId });
   const steps: Record<string, JobOutcome> = {};
   for (const job of jobs) steps[job.workflowStep!] = await outcomeOf(koban, job);
   return { workflowId, state: status.state, steps: steps as unknown as StepOutcomes<W> };

@@ -137,8 +137,8 @@ async function prepare(entry: WorkerEntry): Promise<CatalogWorker> {
   return { worker: entry.worker, definition, args: entry.args, result: entry.result, ring };
 }
 
-/** Checks what can be checked without keys; also used by the testing helpers. */
-export function checkWorkerFeatures(definition: WorkerDefinition): void {
+/** Checks what can be checked without keys. */
+function checkWorkerFeatures(definition: WorkerDefinition): void {
   const { name } = definition;
   if (definition.unique) resolveUnique(definition.unique, `worker ${name}`);
   if (definition.structured) checkStructuredOptions(definition.structured, name);

@@ -79,7 +79,7 @@ export function jobWorkflow(access: WorkflowAccess, row: ClaimedRow): JobWorkflo
 }
 
 /** The jobs of a workflow, in insert order, with args readable where this node has the keys. */
-export async function workflowJobs(
+async function workflowJobs(
   access: Pick<WorkflowAccess, 'database' | 'schema' | 'catalog'>,
   workflowId: string,
   filter: WorkflowJobsFilter,

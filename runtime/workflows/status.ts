@@ -1,12 +1,7 @@
 import { sql } from 'drizzle-orm';
-import { isFinalState, type JobState, jobStates } from '../../sdk/states.js';
+import { emptyCounts, isFinalState, type JobState } from '../../sdk/states.js';
 import type { WorkflowStatus } from '../../sdk/workflow-context.js';
 import type { Database } from '../database/database.js';
-
-/** Counts of each state, all zero. */
-export function emptyCounts(): Record<JobState, number> {
-  return Object.fromEntries(jobStates.map((state) => [state, 0])) as Record<JobState, number>;
-}
 
 /** A workflow's steps with their states and deps, and counts per state; null for an unknown id. */
 export async function workflowStatus(

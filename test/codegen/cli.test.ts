@@ -114,23 +114,13 @@ describe('npx gen', () => {
   it('--watch regenerates when a worker changes, until stopped', async () => {
     const { root, write } = project({ 'src/workers/import.ts': importWorker('{ importId: number }') });
     const out = join(root, 'src', 'koban.gen.ts');
-    let stop = () => {};
-    const stopSignal = new Promise<void>((resolve) => {
-      stop = resolve;
-    });
-    let stdout = '';
-    const running = main(['--watch'], {
-      cwd: root,
-      stdout: { write: (text: string) => (stdout += text) },
-      stderr: { write: (text: string) => (stdout += text) },
-      stopSignal,
-    });
+    const { output, stop, running } = watch(root);
     await waitFor(() => existsSync(out) && readFileSync(out, 'utf8').includes('checkNumber(input'));
     write('src/workers/import.ts', importWorker('{ importId: string }'));
     await waitFor(() => readFileSync(out, 'utf8').includes("checkString(input['importId']"));
     stop();
     expect(await running).toBe(0);
-    expect(stdout).toContain('watching for changes');
+    expect(output()).toContain('watching for changes');
   });
 });
 
@@ -188,18 +178,8 @@ describe('gen --watch and atomic saves', () => {
       writeFileSync(`${file}.tmp`, text);
       renameSync(`${file}.tmp`, file);
     };
-    let stop = () => {};
-    const stopSignal = new Promise<void>((resolve) => {
-      stop = resolve;
-    });
-    let stdout = '';
-    const running = main(['--watch'], {
-      cwd: root,
-      stdout: { write: (text: string) => (stdout += text) },
-      stderr: { write: (text: string) => (stdout += text) },
-      stopSignal,
-    });
-    await waitFor(() => stdout.includes('watching for changes'));
+    const { output, stop, running } = watch(root);
+    await waitFor(() => output().includes('watching for changes'));
     saveByRename(importWorker('{ importId: string }'));
     await waitFor(() => readFileSync(out, 'utf8').includes("checkString(input['importId']"));
     saveByRename(importWorker('{ importId: boolean }'));
@@ -210,6 +190,18 @@ describe('gen --watch and atomic saves', () => {
     expect(await running).toBe(0);
   });
 });
+
+/** Runs `gen --watch` in `root` until `stop()`; `output()` is what it printed so far. */
+function watch(root: string) {
+  let stop = () => {};
+  const stopSignal = new Promise<void>((resolve) => {
+    stop = resolve;
+  });
+  let printed = '';
+  const write = (text: string) => (printed += text);
+  const running = main(['--watch'], { cwd: root, stdout: { write }, stderr: { write }, stopSignal });
+  return { output: () => printed, stop, running };
+}
 
 async function waitFor(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
