@@ -363,7 +363,8 @@ export class Koban implements RecordedReader {
       // Jobs that honour the abort settle quickly and go back to the queue with their attempt refunded.
       await Promise.all(producers.map((producer) => producer.settled(abortSettleMs)));
     }
-    const released = await finishedBy(this.release(), Date.now() + releaseMs);
+    const releaseEnds = Date.now() + releaseMs;
+    const released = await finishedBy(this.release(), releaseEnds);
     if (!released) {
       this.acker.close();
       this.config.logger.warn(
@@ -371,7 +372,9 @@ export class Koban implements RecordedReader {
           'Jobs whose outcome was not written stay executing until the lifeline rescues them.',
       );
     }
-    await this.database.close(released ? undefined : { timeout: 0 });
+    // Queries still in flight (the application's own on koban.db, or a claim that outlived the
+    // grace period and waits for a database that is gone) get what is left of the same window.
+    await this.database.close({ timeout: Math.max(0, releaseEnds - Date.now()) / 1000 });
   }
 
   /** Writes the last outcomes and leaves: the steps of stop() that need the database. */

@@ -70,10 +70,14 @@ export class Heartbeat implements KobanPlugin {
   /**
    * Whether the lifeline may take silent nodes for dead now. Beats this node missed because the
    * database was away, every node missed: the others get a `rescueAfter` to beat again before
-   * any of them is taken for dead and its jobs run twice.
+   * any of them is taken for dead and its jobs run twice. Until this node's own beats reach the
+   * database again, it cannot tell such an outage from dead nodes, so it rescues nothing: the
+   * lifeline's timer may fire before the first beat after an outage does.
    */
   get mayRescue(): boolean {
-    return Date.now() >= this.rescueFrom;
+    const now = Date.now();
+    const beating = this.lastBeatAt !== undefined && now - this.lastBeatAt <= 2 * this.options.interval;
+    return beating && now >= this.rescueFrom;
   }
 
   private async beat(): Promise<void> {
