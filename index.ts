@@ -3,18 +3,13 @@ export type {
   CronEntry,
   CronWorker,
   KobanConfig,
-  KobanLogger,
   QueueConfig,
 } from './runtime/config.js';
-export type { DatabaseInput, DrizzleDatabase, Executor } from './runtime/database/database.js';
+export type { DrizzleDatabase, Executor } from './runtime/database/executor.js';
+export type { DatabaseInput } from './runtime/database/open-database.js';
 export type { InsertedJob } from './runtime/engine/insert.js';
-export type { InsertAllOptions, InsertSource, JobSource } from './runtime/insert-all.js';
-export type { JobFilter, JobId, JobSelection } from './runtime/job-queries.js';
-export { type InsertOptions, Koban, type QueueStatus } from './runtime/koban.js';
-export type { MigrationResult } from './runtime/migrator.js';
-export type { JobExceptionEvent, JobStartEvent, JobStopEvent, KobanEvents } from './runtime/node/events.js';
-export type { AfterProcessHook, BeforeProcessHook, KobanHooks } from './runtime/node/hooks.js';
-export type { KobanPlugin, PluginContext } from './runtime/plugin.js';
+export type { JobFilter, JobId, JobSelection } from './runtime/engine/job-filter.js';
+export type { MigrationResult } from './runtime/engine/migrator.js';
 export {
   batches,
   jobs,
@@ -26,5 +21,11 @@ export {
   schemaVersions,
   workflowDeps,
   workflows,
-} from './runtime/schema.js';
+} from './runtime/engine/tables.js';
+export { type InsertOptions, Koban, type QueueStatus } from './runtime/koban.js';
+export type { JobExceptionEvent, JobStartEvent, JobStopEvent, KobanEvents } from './runtime/node/events.js';
+export type { AfterProcessHook, BeforeProcessHook, KobanHooks } from './runtime/node/hooks.js';
+export type { KobanLogger } from './runtime/node/logger.js';
+export type { KobanPlugin, PluginContext } from './runtime/plugins/plugin.js';
+export type { InsertAllOptions, InsertSource, JobSource } from './runtime/workers/insert-all.js';
 export * from './sdk/index.js';

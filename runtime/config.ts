@@ -3,8 +3,10 @@ import { KobanConfigError } from '../sdk/errors.js';
 import type { WorkerEntry } from '../sdk/registry.js';
 import type { ArgsOf, WorkerClass } from '../sdk/worker.js';
 import { checkQueueName } from '../sdk/worker-options.js';
-import { type DrizzleDatabase, defaultConnectTimeout, defaultReconnectDelay } from './database/database.js';
-import type { KobanPlugin } from './plugin.js';
+import type { DrizzleDatabase } from './database/executor.js';
+import { defaultConnectTimeout, defaultReconnectDelay } from './database/open-database.js';
+import { consoleLogger, type KobanLogger } from './node/logger.js';
+import type { KobanPlugin } from './plugins/plugin.js';
 
 export interface QueueConfig {
   /** Jobs of this queue that run at once on this node. */
@@ -41,12 +43,6 @@ export interface CronEntry<T extends CronWorker = CronWorker> {
 export type CronEntries<Workers extends readonly CronWorker[] = readonly CronWorker[]> = {
   readonly [K in keyof Workers]: CronEntry<Workers[K]>;
 };
-
-export interface KobanLogger {
-  info(message: string, details?: Record<string, unknown>): void;
-  warn(message: string, details?: Record<string, unknown>): void;
-  error(message: string, details?: Record<string, unknown>): void;
-}
 
 /**
  * What `Koban.start` takes. Every option may be `undefined` (the default applies), so that values
@@ -132,12 +128,6 @@ export interface ResolvedConfig {
 }
 
 const schemaPattern = /^[a-z_][a-z0-9_]{0,40}$/;
-
-export const consoleLogger: KobanLogger = {
-  info: (message, details) => console.info(`[koban] ${message}`, details ?? ''),
-  warn: (message, details) => console.warn(`[koban] ${message}`, details ?? ''),
-  error: (message, details) => console.error(`[koban] ${message}`, details ?? ''),
-};
 
 export function resolveConfig(config: KobanConfig, defaultNode: string): ResolvedConfig {
   const schema = config.schema ?? 'koban';

@@ -1,6 +1,5 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { BatchStatus } from '../sdk/batch-context.js';
-import { KobanJobCancelledError, KobanShutdownError, KobanValidationError } from '../sdk/errors.js';
+import { KobanValidationError } from '../sdk/errors.js';
 import { checkUuid } from '../sdk/ids.js';
 import type { JobRecord } from '../sdk/job.js';
 import type { JobOptions, JobSpec } from '../sdk/job-spec.js';
@@ -8,60 +7,47 @@ import type { FetchRecordedOptions, RecordedJobRef, RecordedReader, RecordedValu
 import { checkQueueName } from '../sdk/worker-options.js';
 import { appendingWorkflow } from '../sdk/workflow.js';
 import type { WorkflowAppender, WorkflowStatus } from '../sdk/workflow-context.js';
-import { jobBatch } from './batches/job-batch.js';
-import { appendedBatchPlan, plannedBatches } from './batches/plan.js';
-import { batchStatus } from './batches/status.js';
+import { Batches } from './batches/batches.js';
 import { type CronWorker, type KobanConfig, type ResolvedConfig, resolveConfig } from './config.js';
-import { checkCronArgs } from './cron-args.js';
-import { Database, type DrizzleDatabase, type Executor } from './database/database.js';
-import { finishedBy } from './deadline.js';
-import { Engine } from './engine/engine.js';
+import type { Database } from './database/database.js';
+import type { DrizzleDatabase, Executor } from './database/executor.js';
+import { openDatabase } from './database/open-database.js';
+import type { Engine } from './engine/engine.js';
+import { BasicEngine, engineContext } from './engine/engines/basic.js';
+import { InlineEngine } from './engine/engines/inline.js';
 import type { InsertedJob } from './engine/insert.js';
-import type { Signal } from './engine/queue-meta.js';
-import { staleGeneratedWarning, staleGeneratedWorkers } from './generated-contracts.js';
-import { type InsertAllOptions, type InsertSource, insertAll } from './insert-all.js';
-import { getJob, type JobFilter, type JobId, type JobSelection, listJobs } from './job-queries.js';
-import { type MigrationResult, migrate, verifySchema } from './migrator.js';
-import { Acker } from './node/acker.js';
+import { type JobFilter, type JobId, type JobSelection, toId } from './engine/job-filter.js';
+import type { MigrationResult } from './engine/migrator.js';
+import type { Signal } from './engine/signals.js';
+import { type KobanTables, kobanTables } from './engine/tables.js';
+import { Drainer } from './node/drainer.js';
 import { KobanEventEmitter, type KobanEvents } from './node/events.js';
-import type { RunningJob } from './node/executor.js';
+import type { ExecutorDeps } from './node/executor.js';
 import { type KobanHooks, ProcessHooks } from './node/hooks.js';
+import { drainerKey } from './node/internals.js';
+import { Node, type QueueStatus, releaseMs } from './node/node.js';
 import { defaultNodeName } from './node/node-name.js';
-import { NodePlugins } from './node/node-plugins.js';
-import { Producer } from './node/producer.js';
-import { type KobanTables, kobanTables } from './schema.js';
-import { defaultShutdownSignals, onShutdownSignals } from './shutdown-signals.js';
-import { drainWith } from './testing/drain-loop.js';
-import { TestingHarness } from './testing/harness.js';
-import { prepareJobs } from './workers/prepare-job.js';
-import { fetchRecorded } from './workers/recorded.js';
+import { checkPlugins } from './node/plugin-runner.js';
+import { defaultShutdownSignals, onShutdownSignals } from './node/shutdown-signals.js';
+import { checkCronArgs } from './plugins/cron-args.js';
+import { staleGeneratedWarning, staleGeneratedWorkers } from './workers/generated-contracts.js';
+import {
+  type InsertAllOptions,
+  type Inserter,
+  type InsertSource,
+  insertAll,
+  insertSpecs,
+  withCallerArgs,
+} from './workers/insert-all.js';
+import { readRecorded } from './workers/recorded.js';
 import { WorkerCatalog } from './workers/worker-catalog.js';
-import { jobWorkflow } from './workflows/job-workflow.js';
-import { appendedSteps } from './workflows/plan.js';
-import { workflowStatus } from './workflows/status.js';
+import { Workflows } from './workflows/workflows.js';
 
-/** The key of the harness koban/testing runs jobs through; not part of the public API. */
-export const testingHarness = Symbol('koban.testing');
-
-/** Set while the `inline` testing mode runs jobs: inserts those jobs make join that run. */
-const inlineRun = new AsyncLocalStorage<true>();
-
-/** How long stop() waits for aborted jobs to settle after the grace period. */
-const abortSettleMs = 1000;
-
-/** How long stop() may then spend writing the last outcomes and leaving before it closes anyway. */
-const releaseMs = 3000;
+export type { QueueStatus } from './node/node.js';
 
 export interface InsertOptions<Args = any> extends JobOptions<Args> {
-  /** An application transaction (Drizzle) to insert in: the job exists only if it commits. */
+  /** A transaction of the application's Drizzle database to insert in: the job exists only if it commits. */
   tx?: Executor;
-}
-
-export interface QueueStatus {
-  readonly queue: string;
-  readonly limit: number;
-  readonly running: number;
-  readonly paused: boolean;
 }
 
 /**
@@ -73,13 +59,12 @@ export class Koban implements RecordedReader {
   readonly tables: KobanTables;
   private readonly processHooks = new ProcessHooks();
   private readonly events = new KobanEventEmitter();
-  private readonly producers = new Map<string, Producer>();
-  private readonly running = new Map<string, RunningJob>();
   private readonly engine: Engine;
-  private readonly acker: Acker;
-  private readonly plugins: NodePlugins;
-  private unlisteners: (() => Promise<void>)[] = [];
-  private inlineRuns: Promise<void> = Promise.resolve();
+  private readonly workflows: Workflows;
+  private readonly batches: Batches;
+  private readonly inserter: Inserter;
+  private readonly drainer: Drainer;
+  private localNode: Node | undefined;
   private stopping: Promise<void> | undefined;
 
   private constructor(
@@ -88,9 +73,15 @@ export class Koban implements RecordedReader {
     private readonly catalog: WorkerCatalog,
   ) {
     this.tables = kobanTables(config.schema);
-    this.engine = new Engine(database, config.schema);
-    this.acker = new Acker(this.engine, this.events);
-    this.plugins = new NodePlugins(this.engine, config, catalog, this.events);
+    const context = engineContext(database, config.schema);
+    this.workflows = new Workflows(context, catalog);
+    this.batches = new Batches(context, catalog);
+    context.extensions.push(this.workflows.extension, this.batches.extension);
+    const inline = config.testing === 'inline' ? new InlineEngine(context) : undefined;
+    this.engine = inline ?? new BasicEngine(context);
+    this.inserter = { engine: this.engine, catalog, workflows: this.workflows, batches: this.batches };
+    this.drainer = new Drainer(this.engine, catalog, this.executorDeps());
+    inline?.runWith(() => this.drainer.drain());
   }
 
   /** Connects, migrates (unless `migrate: false`), and starts the configured queues and plugins. */
@@ -100,10 +91,11 @@ export class Koban implements RecordedReader {
     const config = resolveConfig(options, defaultNodeName());
     const stale = staleGeneratedWorkers(options.workers);
     if (stale.length > 0) config.logger.warn(staleGeneratedWarning(stale));
-    // Bad worker options, keys and cron args fail here, before anything connects.
+    // Bad worker options, keys, cron args and plugin options fail here, before anything connects.
     const catalog = await WorkerCatalog.create(options.workers);
     await checkCronArgs(config.cron, catalog);
-    const database = await Database.open(options.database, {
+    checkPlugins(config.plugins);
+    const database = await openDatabase(options.database, {
       dataDir: options.dataDir,
       poolSize: options.poolSize,
       connectTimeout: config.connectTimeout,
@@ -112,11 +104,11 @@ export class Koban implements RecordedReader {
     });
     let koban: Koban | undefined;
     try {
-      if (config.migrate) {
-        await migrate(database, config.schema);
-        await database.migrated(config.schema);
-      } else await verifySchema(database, config.schema);
       koban = new Koban(database, config, catalog);
+      if (config.migrate) {
+        await koban.engine.migrate();
+        await database.migrated(config.schema);
+      } else await koban.engine.verifySchema();
       await koban.boot();
       return koban;
     } catch (error) {
@@ -129,7 +121,7 @@ export class Koban implements RecordedReader {
 
   /** Whether this node is the leader now: the one that runs the lifeline, the pruner and the leader-only plugins. */
   get isLeader(): boolean {
-    return this.plugins.isLeader;
+    return this.localNode?.isLeader ?? false;
   }
 
   /** This node's name, as recorded in each job's `attemptedBy`. */
@@ -160,18 +152,16 @@ export class Koban implements RecordedReader {
     options: InsertOptions<Args> = {},
   ): Promise<InsertedJob<Args, Result>> {
     const { tx, ...jobOptions } = options;
-    const rows = await prepareJobs(this.catalog, [spec], jobOptions);
-    const batches = rows[0]!.batchId == null ? [] : await plannedBatches(this.catalog, [spec], rows);
-    const jobs = await this.engine.insert({ rows, batches }, tx);
-    return (await this.runInline(jobs, tx))[0] as InsertedJob<Args, Result>;
+    const jobs = await insertSpecs(this.inserter, [spec], jobOptions, tx);
+    return (await this.engine.inserted(jobs, tx))[0] as InsertedJob<Args, Result>;
   }
 
   /**
    * Inserts, all or nothing: a list of jobs (in chunked multi-row statements), a `workflow()`
    * (every step, held until its deps finish), or a `batch()` (its jobs, tracked for callbacks).
    */
-  async insertAll(source: InsertSource, options: InsertAllOptions = {}): Promise<InsertedJob[]> {
-    return this.runInline(await insertAll(this.engine, this.catalog, source, options), options.tx);
+  insertAll(source: InsertSource, options: InsertAllOptions = {}): Promise<InsertedJob[]> {
+    return insertAll(this.inserter, source, options);
   }
 
   /**
@@ -185,13 +175,8 @@ export class Koban implements RecordedReader {
     options: { tx?: Executor } = {},
   ): Promise<InsertedJob[]> {
     const id = checkUuid(workflowId, 'workflowId', 'appendWorkflow');
-    const workflow = build(appendingWorkflow());
-    const jobs = await this.engine.appendWorkflow(
-      id,
-      await appendedSteps(this.catalog, workflow, id),
-      options.tx,
-    );
-    return this.runInline(jobs, options.tx);
+    const jobs = await this.workflows.append(id, build(appendingWorkflow()), options.tx);
+    return this.engine.inserted(await withCallerArgs(this.catalog, jobs), options.tx);
   }
 
   /** Adds jobs to a batch that has not finished; its callbacks then wait for them too. */
@@ -201,21 +186,13 @@ export class Koban implements RecordedReader {
     options: { tx?: Executor } = {},
   ): Promise<InsertedJob[]> {
     const id = checkUuid(batchId, 'batchId', 'appendBatch');
-    const inserted = await this.engine.appendBatch(
-      id,
-      await appendedBatchPlan(this.catalog, id, jobs),
-      options.tx,
-    );
-    return this.runInline(inserted, options.tx);
+    const inserted = await this.batches.append(id, jobs, options.tx);
+    return this.engine.inserted(await withCallerArgs(this.catalog, inserted), options.tx);
   }
 
   /** A workflow's steps with their states and deps, and counts per state; null for an unknown id. */
   workflowStatus(workflowId: string): Promise<WorkflowStatus | null> {
-    return workflowStatus(
-      this.database,
-      this.config.schema,
-      checkUuid(workflowId, 'workflowId', 'workflowStatus'),
-    );
+    return this.workflows.status(checkUuid(workflowId, 'workflowId', 'workflowStatus'));
   }
 
   /** Cancels the steps of a workflow that have not finished; running ones are aborted. */
@@ -225,26 +202,37 @@ export class Koban implements RecordedReader {
 
   /** A batch's counts per state and which callbacks have fired; null for an unknown id. */
   batchStatus(batchId: string): Promise<BatchStatus | null> {
-    return batchStatus(this.database, this.config.schema, checkUuid(batchId, 'batchId', 'batchStatus'));
+    return this.batches.status(checkUuid(batchId, 'batchId', 'batchStatus'));
   }
 
   /**
    * The value a `@Recorded` job's `process` returned: `{ status: 'ok', value }`, or
    * `{ status: 'missing', reason, message }` while there is none. Typed from an inserted job.
    */
-  fetchRecorded<Result = unknown>(
+  async fetchRecorded<Result = unknown>(
     job: RecordedJobRef<Result>,
-    options?: FetchRecordedOptions<Result>,
+    options: FetchRecordedOptions<Result> = {},
   ): Promise<RecordedValue<Result>> {
-    return fetchRecorded(this.database, this.config.schema, this.catalog, job, options);
+    const id = toId(typeof job === 'object' ? job.id : job);
+    const row = await this.engine.recordedOf(id);
+    if (!row) {
+      return {
+        status: 'missing',
+        reason: 'not_found',
+        message: `no job ${id}: never inserted, or pruned or deleted`,
+      };
+    }
+    return readRecorded(this.catalog, row, options.codec);
   }
 
-  getJob(id: JobId): Promise<JobRecord | null> {
-    return getJob(this.database, this.config.schema, id);
+  /** A job as stored (an encrypted job's args are its envelope); null if there is none. */
+  async getJob(id: JobId): Promise<JobRecord | null> {
+    return (await this.engine.getJob(toId(id))) as JobRecord | null;
   }
 
+  /** Jobs matching a filter, newest first, as stored. */
   listJobs(filter: JobFilter = {}): Promise<JobRecord[]> {
-    return listJobs(this.database, this.config.schema, filter);
+    return this.engine.listJobs(filter) as Promise<JobRecord[]>;
   }
 
   /** Cancels a job that has not finished; a running one is aborted through `job.signal`. */
@@ -275,19 +263,22 @@ export class Koban implements RecordedReader {
 
   /** Stops fetching from a queue on every node; running jobs finish. Stored, so new nodes start paused. */
   async pauseQueue(queue: string): Promise<void> {
-    await this.changeQueue({ action: 'pause', queue: checkQueueName(queue, 'pauseQueue') }, { paused: true });
+    await this.changeQueue(
+      { action: 'pause', queue: checkQueueName(queue, 'pauseQueue', 'argument') },
+      { paused: true },
+    );
   }
 
   async resumeQueue(queue: string): Promise<void> {
     await this.changeQueue(
-      { action: 'resume', queue: checkQueueName(queue, 'resumeQueue') },
+      { action: 'resume', queue: checkQueueName(queue, 'resumeQueue', 'argument') },
       { paused: false },
     );
   }
 
   /** Changes a queue's concurrency on every node that runs it. */
   async scaleQueue(queue: string, limit: number): Promise<void> {
-    checkQueueName(queue, 'scaleQueue');
+    checkQueueName(queue, 'scaleQueue', 'argument');
     const where = `scaleQueue(${JSON.stringify(queue)})`;
     if (!Number.isInteger(limit) || limit < 1) {
       throw new KobanValidationError([
@@ -302,23 +293,18 @@ export class Koban implements RecordedReader {
     change: { paused?: boolean; limit?: number },
   ) {
     await this.engine.storeQueueState(message.queue, change);
-    this.apply(message);
+    this.localNode?.apply(message);
     await this.engine.signal(message);
   }
 
   /** The queues this node runs, with their limits and running counts. */
   queues(): QueueStatus[] {
-    return [...this.producers.values()].map((producer) => ({
-      queue: producer.queue,
-      limit: producer.limit,
-      running: producer.running,
-      paused: producer.paused,
-    }));
+    return this.localNode?.queues() ?? [];
   }
 
   /** Applies pending migrations; safe to call from many processes at once. */
   migrate(): Promise<MigrationResult> {
-    return migrate(this.database, this.config.schema);
+    return this.engine.migrate();
   }
 
   /**
@@ -349,149 +335,59 @@ export class Koban implements RecordedReader {
   }
 
   private async shutdown(): Promise<void> {
-    // With the database down or not answering, a claim, a periodic task or a write in flight may
-    // never settle: each step gets a deadline, so stop() keeps to shutdownGrace whatever happens.
-    const graceEnds = Date.now() + this.config.shutdownGrace;
-    await finishedBy(this.plugins.stopScheduling(), graceEnds);
-    const producers = [...this.producers.values()];
-    await finishedBy(
-      Promise.all(producers.map((producer) => producer.stop(this.config.shutdownGrace))),
-      graceEnds,
-    );
-    if (this.running.size > 0) {
-      for (const job of this.running.values()) job.abort.abort(new KobanShutdownError(this.config.node));
-      // Jobs that honour the abort settle quickly and go back to the queue with their attempt refunded.
-      await Promise.all(producers.map((producer) => producer.settled(abortSettleMs)));
-    }
-    const releaseEnds = Date.now() + releaseMs;
-    const released = await finishedBy(this.release(), releaseEnds);
-    if (!released) {
-      this.acker.close();
-      this.config.logger.warn(
-        `stop(): the database did not answer within ${releaseMs} ms; closing anyway. ` +
-          'Jobs whose outcome was not written stay executing until the lifeline rescues them.',
-      );
+    const started = Date.now();
+    if (this.localNode) {
+      const released = await this.localNode.stop(started + this.config.shutdownGrace);
+      if (!released) {
+        this.config.logger.warn(
+          `stop(): the database did not answer within ${releaseMs} ms; closing anyway. ` +
+            'Jobs whose outcome was not written stay executing until the lifeline rescues them.',
+        );
+      }
     }
     // Queries still in flight (the application's own on koban.db, or a claim that outlived the
-    // grace period and waits for a database that is gone) get what is left of the same window.
-    await this.database.close({ timeout: Math.max(0, releaseEnds - Date.now()) / 1000 });
-  }
-
-  /** Writes the last outcomes and leaves: the steps of stop() that need the database. */
-  private async release(): Promise<void> {
-    await this.acker.flush();
-    this.acker.close();
-    await this.plugins.stop({ keepNode: this.running.size > 0 });
-    await Promise.allSettled(this.unlisteners.map((unlisten) => unlisten()));
+    // grace period and waits for a database that is gone) get what is left of the window.
+    const closeBy = started + this.config.shutdownGrace + releaseMs;
+    await this.database.close({ timeout: Math.max(0, closeBy - Date.now()) / 1000 });
   }
 
   private async boot(): Promise<void> {
-    const { schema } = this.config;
     this.events.on('error', ({ source, error }) => this.config.logger.error(`${source} failed`, { error }));
     // In a testing mode the node runs nothing by itself: the test runs the jobs.
     if (this.config.testing) return;
-    this.unlisteners.push(
-      await this.database.listen(
-        `${schema}_insert`,
-        (queue) => this.producers.get(queue)?.wake(),
-        // Inserts notified while the connection was down were missed: look for them now.
-        () => this.wakeAll(),
-      ),
-      await this.database.listen(`${schema}_signal`, (payload) => this.onSignal(payload)),
+    this.localNode = new Node(
+      this.engine,
+      this.config,
+      this.catalog,
+      this.workflows,
+      this.events,
+      this.executorDeps(),
     );
-    const stored = await this.engine.readQueueStates();
-    const contexts = this.contexts();
-    for (const [queue, { limit, paused }] of this.config.queues) {
-      const state = stored.get(queue);
-      const producer = new Producer(queue, state?.limit ?? limit, state?.paused ?? paused ?? false, {
-        engine: this.engine,
-        node: this.config.node,
-        acker: this.acker,
-        running: this.running,
-        pollInterval: this.config.pollInterval,
-        catalog: this.catalog,
-        events: this.events,
-        logger: this.config.logger,
-        hooks: this.processHooks,
-        contexts,
-      });
-      this.producers.set(queue, producer);
-    }
-    // The heartbeat's first beat comes before the first claim: see runtime/plugins/heartbeat.ts.
-    await this.plugins.start([...this.config.queues.keys()]);
-    for (const producer of this.producers.values()) producer.start();
+    await this.localNode.start();
   }
 
-  /**
-   * In the `inline` testing mode, runs what an insert made runnable before the insert returns,
-   * and returns the inserted jobs as they ended. An insert made by a job that runs inline leaves
-   * its jobs to the run in progress; inserts from concurrent callers run one after another.
-   */
-  private async runInline(jobs: InsertedJob[], tx: Executor | undefined): Promise<InsertedJob[]> {
-    if (this.config.testing !== 'inline' || tx || inlineRun.getStore()) return jobs;
-    const harness = this[testingHarness]();
-    const run = this.inlineRuns.then(() => inlineRun.run(true, () => drainWith(harness)));
-    this.inlineRuns = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    await run;
-    return Promise.all(
-      jobs.map(async (job) => Object.assign((await this.getJob(job.id)) ?? job, { conflict: job.conflict })),
-    );
-  }
-
-  /** How jobs reach their workflow and batch while they run. */
-  private contexts() {
+  /** What the executor runs jobs with on this node: producers and the drainer alike. */
+  private executorDeps(): ExecutorDeps {
     const access = {
-      database: this.database,
-      schema: this.config.schema,
       catalog: this.catalog,
       reader: this as RecordedReader,
       append: (id: string, build: WorkflowAppender) => this.appendWorkflow(id, build),
     };
     return {
-      workflow: (row: Parameters<typeof jobWorkflow>[1]) => jobWorkflow(access, row),
-      batch: (row: Parameters<typeof jobBatch>[1]) => jobBatch(access, row),
-    };
-  }
-
-  private wakeAll(): void {
-    for (const producer of this.producers.values()) producer.wake();
-  }
-
-  private onSignal(payload: string): void {
-    let message: Signal;
-    try {
-      message = JSON.parse(payload) as Signal;
-    } catch {
-      return;
-    }
-    this.apply(message);
-  }
-
-  /** Applies a signal to this node; pause, resume and scale apply at once on the node that asked too. */
-  private apply(message: Signal): void {
-    if (message.action === 'abort') {
-      for (const id of message.ids) this.running.get(id)?.abort.abort(new KobanJobCancelledError(id));
-      return;
-    }
-    const producer = this.producers.get(message.queue);
-    if (!producer) return;
-    if (message.action === 'pause') producer.pause();
-    else if (message.action === 'resume') producer.resume();
-    else if (message.action === 'scale') producer.scale(message.limit);
-  }
-
-  /** For koban/testing: runs jobs on this node's executor. Keyed by a symbol the package does not export. */
-  [testingHarness](): TestingHarness {
-    return new TestingHarness(this.engine, this.catalog, {
       catalog: this.catalog,
       events: this.events,
       logger: this.config.logger,
       node: this.config.node,
       hooks: this.processHooks,
-      contexts: this.contexts(),
-    });
+      contexts: {
+        workflow: (job) => this.workflows.context(job, access),
+        batch: (job) => this.batches.context(job),
+      },
+    };
+  }
+
+  /** For koban/testing: the drainer that runs jobs on this node's executor. Keyed by a symbol the package does not export. */
+  [drainerKey](): Drainer {
+    return this.drainer;
   }
 }

@@ -1,4 +1,4 @@
-import { KobanConfigError } from './errors.js';
+import { faultError } from './errors.js';
 import { checkUuid } from './ids.js';
 import type { JsonObject } from './job.js';
 import { isJobSpec, type JobSpec } from './job-spec.js';
@@ -35,28 +35,39 @@ export interface Batch {
  */
 export function batch<W extends WorkerClass>(jobs: readonly JobSpec[], options: BatchOptions<W> = {}): Batch {
   if (!Array.isArray(jobs) || jobs.length === 0) {
-    throw new KobanConfigError('batch(jobs): expected a non-empty array of jobs built by MyWorker.new(args)');
+    throw faultError(
+      'argument',
+      'batch(jobs)',
+      'expected a non-empty array of jobs built by MyWorker.new(args)',
+    );
   }
   const stray = jobs.findIndex((job) => !isJobSpec(job));
   if (stray >= 0) {
-    throw new KobanConfigError(`batch(jobs): jobs[${stray}] is not a job built by MyWorker.new(args)`);
+    throw faultError('argument', `batch(jobs)`, `jobs[${stray}] is not a job built by MyWorker.new(args)`);
   }
   if (typeof options !== 'object' || options === null) {
-    throw new KobanConfigError(`batch(jobs, options): options must be an object, got ${String(options)}`);
+    throw faultError('argument', 'batch(jobs, options)', `options must be an object, got ${String(options)}`);
   }
   if (options.batchId !== undefined) checkUuid(options.batchId, 'batchId', 'batch()');
   if (
     options.batchName !== undefined &&
     (typeof options.batchName !== 'string' || options.batchName === '')
   ) {
-    throw new KobanConfigError(
-      `batch(): batchName must be a non-empty string, got ${JSON.stringify(options.batchName)}`,
+    throw faultError(
+      'argument',
+      'batch()',
+      `batchName must be a non-empty string, got ${JSON.stringify(options.batchName)}`,
     );
   }
-  if (options.callbackQueue !== undefined) checkQueueName(options.callbackQueue, 'batch() callbackQueue');
+  if (options.callbackQueue !== undefined)
+    checkQueueName(options.callbackQueue, 'batch() callbackQueue', 'argument');
   const worker = options.callbackWorker;
   if (worker !== undefined && typeof worker !== 'function' && typeof worker?.worker !== 'function') {
-    throw new KobanConfigError('batch(): callbackWorker must be a worker class or a builder from npx gen');
+    throw faultError(
+      'argument',
+      'batch()',
+      'callbackWorker must be a worker class or a builder from npx gen',
+    );
   }
   return Object.freeze({
     kind: 'batch' as const,

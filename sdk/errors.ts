@@ -152,3 +152,17 @@ export class KobanAssertionError extends KobanError {
     super('assertion', message);
   }
 }
+
+/**
+ * Whose mistake a bad value is decides the class of error, whichever code finds it: an option
+ * read when a worker is defined or a node starts (`config`), an argument of a call (`argument`),
+ * a workflow being built (`workflow`).
+ */
+export type Fault = 'config' | 'argument' | 'workflow';
+
+/** The error for a bad value at `where`, by whose mistake it is; the message reads `where: message`. */
+export function faultError(fault: Fault, where: string, message: string): KobanError {
+  if (fault === 'argument') return new KobanValidationError([{ path: where, message }]);
+  if (fault === 'workflow') return new KobanWorkflowError(`${where}: ${message}`);
+  return new KobanConfigError(`${where}: ${message}`);
+}

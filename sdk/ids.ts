@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { KobanConfigError } from './errors.js';
+import { type Fault, faultError } from './errors.js';
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Checks an id given by the caller (a workflow or batch id) and returns it in lower case. */
-export function checkUuid(value: unknown, name: string, where: string): string {
+export function checkUuid(value: unknown, name: string, where: string, fault: Fault = 'argument'): string {
   if (typeof value !== 'string' || !uuidPattern.test(value)) {
-    throw new KobanConfigError(`${where}: ${name} must be a UUID, got ${JSON.stringify(value)}`);
+    throw faultError(fault, where, `${name} must be a UUID, got ${JSON.stringify(value)}`);
   }
   return value.toLowerCase();
 }

@@ -35,6 +35,8 @@ export interface JobSpec<Args = any, Result = unknown> {
   readonly options: JobOptions<Args>;
   /** Validation and encoding for the args, when the builder came from `npx gen`. */
   readonly codec?: Codec<Args>;
+  /** The args as `codec` encoded them when the builder built the job: an insert does not encode them again. */
+  readonly encoded?: unknown;
   readonly [resultType]?: Result;
 }
 
@@ -44,8 +46,10 @@ export function newJob<W extends WorkerClass>(
   args: ArgsOf<W>,
   options: JobOptions<ArgsOf<W>> = {},
   codec?: Codec<ArgsOf<W>>,
+  encoded?: unknown,
 ): JobSpec<ArgsOf<W>, ResultOf<W>> {
-  return codec ? { worker, args, options, codec } : { worker, args, options };
+  if (!codec) return { worker, args, options };
+  return encoded === undefined ? { worker, args, options, codec } : { worker, args, options, codec, encoded };
 }
 
 export function isJobSpec(value: unknown): value is JobSpec {

@@ -1,4 +1,4 @@
-import { KobanConfigError } from './errors.js';
+import { type Fault, faultError } from './errors.js';
 import type { JobState } from './job.js';
 import { unstorableText } from './storable-text.js';
 
@@ -77,19 +77,21 @@ export const defaultMaxAttempts = 20;
 const namePattern = /^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$/;
 
 /** Throws a message naming the owner and the option when `value` is not a usable queue name. */
-export function checkQueueName(value: unknown, where: string): string {
+export function checkQueueName(value: unknown, where: string, fault: Fault = 'config'): string {
   if (typeof value !== 'string' || !namePattern.test(value)) {
-    throw new KobanConfigError(
-      `${where}: queue must be a name of letters, digits, '_', '.', ':' or '-' starting with a letter or '_' ` +
+    throw faultError(
+      fault,
+      where,
+      "queue must be a name of letters, digits, '_', '.', ':' or '-' starting with a letter or '_' " +
         `(at most 128 characters), got ${JSON.stringify(value)}`,
     );
   }
   return value;
 }
 
-export function checkPriority(value: unknown, where: string): number {
+export function checkPriority(value: unknown, where: string, fault: Fault = 'config'): number {
   if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 9) {
-    throw new KobanConfigError(`${where}: priority must be an integer from 0 to 9, got ${String(value)}`);
+    throw faultError(fault, where, `priority must be an integer from 0 to 9, got ${String(value)}`);
   }
   return value as number;
 }
@@ -97,24 +99,28 @@ export function checkPriority(value: unknown, where: string): number {
 /** The largest PostgreSQL `integer`: the column type of attempts. */
 export const maxInteger = 2_147_483_647;
 
-export function checkMaxAttempts(value: unknown, where: string): number {
+export function checkMaxAttempts(value: unknown, where: string, fault: Fault = 'config'): number {
   if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > maxInteger) {
-    throw new KobanConfigError(
-      `${where}: maxAttempts must be an integer from 1 to ${maxInteger}, got ${String(value)}`,
+    throw faultError(
+      fault,
+      where,
+      `maxAttempts must be an integer from 1 to ${maxInteger}, got ${String(value)}`,
     );
   }
   return value as number;
 }
 
-export function checkTags(value: unknown, where: string): string[] {
+export function checkTags(value: unknown, where: string, fault: Fault = 'config'): string[] {
   if (!Array.isArray(value) || value.some((tag) => typeof tag !== 'string' || tag.length === 0)) {
-    throw new KobanConfigError(
-      `${where}: tags must be an array of non-empty strings, got ${JSON.stringify(value)}`,
+    throw faultError(
+      fault,
+      where,
+      `tags must be an array of non-empty strings, got ${JSON.stringify(value)}`,
     );
   }
   value.forEach((tag: string, index) => {
     const reason = unstorableText(tag);
-    if (reason) throw new KobanConfigError(`${where}: tags[${index}] ${reason}, got ${JSON.stringify(tag)}`);
+    if (reason) throw faultError(fault, where, `tags[${index}] ${reason}, got ${JSON.stringify(tag)}`);
   });
   return [...value];
 }
@@ -123,19 +129,21 @@ export function checkTags(value: unknown, where: string): string[] {
 export const maxWorkerNameLength = 255;
 
 /** Throws a message naming the owner when `value` cannot be stored as a worker name. */
-export function checkWorkerName(value: unknown, where: string): string {
+export function checkWorkerName(value: unknown, where: string, fault: Fault = 'config'): string {
   if (typeof value !== 'string' || value.trim() === '') {
-    throw new KobanConfigError(`${where}: name must be a non-empty string, got ${JSON.stringify(value)}`);
+    throw faultError(fault, where, `name must be a non-empty string, got ${JSON.stringify(value)}`);
   }
   const length = [...value].length;
   if (length > maxWorkerNameLength) {
-    throw new KobanConfigError(
-      `${where}: the worker name is ${length} characters long; at most ${maxWorkerNameLength} fit in the jobs table. ` +
+    throw faultError(
+      fault,
+      where,
+      `the worker name is ${length} characters long; at most ${maxWorkerNameLength} fit in the jobs table. ` +
         'Give the class a shorter name, or set @Worker({ name })',
     );
   }
   const reason = unstorableText(value);
-  if (reason) throw new KobanConfigError(`${where}: the worker name ${reason}`);
+  if (reason) throw faultError(fault, where, `the worker name ${reason}`);
   return value;
 }
 

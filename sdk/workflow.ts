@@ -1,4 +1,4 @@
-import { KobanConfigError } from './errors.js';
+import { KobanWorkflowError } from './errors.js';
 import { checkUuid } from './ids.js';
 import { isJobSpec, type JobSpec } from './job-spec.js';
 
@@ -101,14 +101,14 @@ const countNames = ['waitingDelay', 'waitingLimit'] as const;
 export function checkStepFlags(value: StepFlags | undefined, where: string): StepFlags {
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null) {
-    throw new KobanConfigError(`${where}: options must be an object, got ${JSON.stringify(value)}`);
+    throw new KobanWorkflowError(`${where}: options must be an object, got ${JSON.stringify(value)}`);
   }
   const flags: Record<string, unknown> = {};
   for (const name of flagNames) {
     const flag = value[name];
     if (flag === undefined) continue;
     if (typeof flag !== 'boolean') {
-      throw new KobanConfigError(`${where}: ${name} must be true or false, got ${JSON.stringify(flag)}`);
+      throw new KobanWorkflowError(`${where}: ${name} must be true or false, got ${JSON.stringify(flag)}`);
     }
     flags[name] = flag;
   }
@@ -116,7 +116,7 @@ export function checkStepFlags(value: StepFlags | undefined, where: string): Ste
     const count = value[name];
     if (count === undefined) continue;
     if (!Number.isInteger(count) || count < 0 || count > 2_147_483_647) {
-      throw new KobanConfigError(
+      throw new KobanWorkflowError(
         `${where}: ${name} must be a whole number of at least 0${name === 'waitingDelay' ? ' (milliseconds)' : ''}, got ${JSON.stringify(count)}`,
       );
     }
@@ -129,13 +129,15 @@ function checkOptions(options: WorkflowOptions): WorkflowOptions {
   const flags = checkStepFlags(options, 'workflow()');
   const { workflowId, workflowName } = options;
   if (workflowName !== undefined && (typeof workflowName !== 'string' || workflowName.trim() === '')) {
-    throw new KobanConfigError(
+    throw new KobanWorkflowError(
       `workflow(): workflowName must be a non-empty string, got ${JSON.stringify(workflowName)}`,
     );
   }
   return Object.freeze({
     ...flags,
-    ...(workflowId === undefined ? {} : { workflowId: checkUuid(workflowId, 'workflowId', 'workflow()') }),
+    ...(workflowId === undefined
+      ? {}
+      : { workflowId: checkUuid(workflowId, 'workflowId', 'workflow()', 'workflow') }),
     ...(workflowName === undefined ? {} : { workflowName }),
   });
 }
@@ -203,17 +205,17 @@ function build(
   /** Checks a new step or sub-workflow name against those already taken. */
   const checkName = (name: unknown, where: string): string => {
     if (typeof name !== 'string' || name.trim() === '') {
-      throw new KobanConfigError(
+      throw new KobanWorkflowError(
         `${where}: the step name must be a non-empty string, got ${JSON.stringify(name)}`,
       );
     }
     if (name.includes('.') || name.length > 200) {
-      throw new KobanConfigError(
+      throw new KobanWorkflowError(
         `${where}: step names may not contain '.' (it joins sub-workflow and step names) and have at most 200 characters`,
       );
     }
     if (has(name) || name in groups) {
-      throw new KobanConfigError(
+      throw new KobanWorkflowError(
         `${where}: a step named "${name}" was already added; give each step its own name`,
       );
     }
@@ -224,7 +226,9 @@ function build(
   const resolveDeps = (deps: unknown, where: string): string[] => {
     if (deps === undefined) return [];
     if (!Array.isArray(deps) || deps.some((dep) => typeof dep !== 'string')) {
-      throw new KobanConfigError(`${where}: deps must be a list of step names, got ${JSON.stringify(deps)}`);
+      throw new KobanWorkflowError(
+        `${where}: deps must be a list of step names, got ${JSON.stringify(deps)}`,
+      );
     }
     const resolved = new Set<string>();
     const unknown: string[] = [];
@@ -236,7 +240,7 @@ function build(
     }
     if (unknown.length > 0) {
       const known = [...log.names(length), ...Object.keys(groups)].join(', ') || 'none yet';
-      throw new KobanConfigError(
+      throw new KobanWorkflowError(
         `${where}: deps name steps not added before it: ${unknown.join(', ')} (added: ${known}). Add those steps first`,
       );
     }
@@ -256,7 +260,7 @@ function build(
       const where = `workflow.add(${JSON.stringify(name)})`;
       checkName(name, where);
       if (!isJobSpec(spec)) {
-        throw new KobanConfigError(`${where}: expected a job from MyWorker.new(args), got ${String(spec)}`);
+        throw new KobanWorkflowError(`${where}: expected a job from MyWorker.new(args), got ${String(spec)}`);
       }
       const deps = resolveDeps(stepOptions?.deps, where);
       const step: WorkflowStep = Object.freeze({
@@ -271,7 +275,7 @@ function build(
       const where = `workflow.addWorkflow(${JSON.stringify(name)})`;
       checkName(name, where);
       if (!isWorkflow(sub) || sub.steps.length === 0) {
-        throw new KobanConfigError(`${where}: expected a workflow() with at least one step`);
+        throw new KobanWorkflowError(`${where}: expected a workflow() with at least one step`);
       }
       const deps = resolveDeps(stepOptions?.deps, where);
       const flags = { ...checkStepFlags(sub.options, where), ...checkStepFlags(stepOptions, where) };

@@ -46,8 +46,7 @@ export const ${names.className}: JobBuilder<typeof ${names.classAlias}>${fetcher
   },
   codec: ${names.argsCodec},
   new(args, options = {}) {
-    ${names.argsCodec}.encode(args);
-    return newJob(${names.classAlias}, args, options, ${names.argsCodec});
+    return newJob(${names.classAlias}, args, options, ${names.argsCodec}, ${names.argsCodec}.encode(args));
   },${fetcher}
 };`;
 }

@@ -6,12 +6,15 @@ import type { JsonObject } from '../../sdk/job.js';
 import type { JobSpec } from '../../sdk/job-spec.js';
 import type { WorkerClass } from '../../sdk/worker.js';
 import { checkQueueName } from '../../sdk/worker-options.js';
-import { callbackBit } from '../engine/batch-tracking.js';
-import type { InsertPlan, InsertRow, PlannedBatch } from '../engine/insert.js';
+import type { EngineContext } from '../engine/context.js';
+import type { InsertPlan, InsertRow, PlanWrite } from '../engine/insert.js';
+import type { EncodedArgs } from '../engine/records.js';
 import { jsonIssues } from '../workers/json-args.js';
 import { prepareJobs } from '../workers/prepare-job.js';
 import { storedArgs } from '../workers/stored-args.js';
 import type { WorkerCatalog } from '../workers/worker-catalog.js';
+import { batchRowsWrite, type PlannedBatch } from './batch-rows.js';
+import { callbackBit } from './counting.js';
 
 /** The bits of the callbacks a worker class implements. */
 function implementedCallbacks(worker: WorkerClass): number {
@@ -55,8 +58,11 @@ async function storedCallback(
     callbacks,
     callback: {
       worker: definition.name,
-      queue: choice.queue === undefined ? definition.queue : checkQueueName(choice.queue, 'callbackQueue'),
-      args: storedArgs(entry, args) as JsonObject,
+      queue:
+        choice.queue === undefined
+          ? definition.queue
+          : checkQueueName(choice.queue, 'callbackQueue', 'argument'),
+      args: storedArgs(entry, args as EncodedArgs) as unknown as JsonObject,
       meta,
       tags: [...definition.tags],
       maxAttempts: definition.maxAttempts,
@@ -66,10 +72,21 @@ async function storedCallback(
 }
 
 /**
- * The batches that rows join, for jobs built with `{ batchId }` (the seed's form): each batch's
- * callback worker is the worker of its first job, when it implements any callback.
+ * The write that counts rows into the batches they join, for jobs built with `{ batchId }` (the
+ * seed's form): each batch's callback worker is the worker of its first job, when it implements
+ * any callback. None when no row joins a batch.
  */
-export async function plannedBatches(
+export async function joinedBatches(
+  ctx: EngineContext,
+  catalog: WorkerCatalog,
+  specs: readonly JobSpec[],
+  rows: readonly InsertRow[],
+): Promise<PlanWrite[]> {
+  if (!rows.some((row) => row.batchId != null)) return [];
+  return [batchRowsWrite(ctx, await plannedBatches(catalog, specs, rows))];
+}
+
+async function plannedBatches(
   catalog: WorkerCatalog,
   specs: readonly JobSpec[],
   rows: readonly InsertRow[],
@@ -87,7 +104,11 @@ export async function plannedBatches(
 }
 
 /** Everything `insertAll(batch(jobs, options))` writes. */
-export async function batchPlan(catalog: WorkerCatalog, batch: Batch): Promise<InsertPlan> {
+export async function batchPlan(
+  ctx: EngineContext,
+  catalog: WorkerCatalog,
+  batch: Batch,
+): Promise<InsertPlan> {
   const { options } = batch;
   const id = options.batchId ?? uuidv7();
   const prepared = await prepareJobs(catalog, batch.jobs);
@@ -108,17 +129,13 @@ export async function batchPlan(catalog: WorkerCatalog, batch: Batch): Promise<I
       meta: options.callbackMeta,
       queue: options.callbackQueue,
     }));
-  return {
-    rows,
-    batches: [
-      {
-        id,
-        name: options.batchName ?? null,
-        callback: stored?.callback ?? null,
-        callbacks: stored?.callbacks ?? 0,
-      },
-    ],
+  const planned = {
+    id,
+    name: options.batchName ?? null,
+    callback: stored?.callback ?? null,
+    callbacks: stored?.callbacks ?? 0,
   };
+  return { rows, after: [batchRowsWrite(ctx, [planned])] };
 }
 
 /**
@@ -135,10 +152,11 @@ function callbackWorkerOf({ options, jobs }: Batch): WorkerClass | undefined {
 
 /** What `appendBatch(id, jobs)` writes: the jobs, counted into the batch. */
 export async function appendedBatchPlan(
+  ctx: EngineContext,
   catalog: WorkerCatalog,
   batchId: string,
   jobs: readonly JobSpec[],
 ): Promise<InsertPlan> {
   const rows = (await prepareJobs(catalog, jobs)).map((row) => ({ ...row, batchId }));
-  return { rows, batches: [{ id: batchId, name: null, callback: null, callbacks: 0 }] };
+  return { rows, after: [batchRowsWrite(ctx, [{ id: batchId, name: null, callback: null, callbacks: 0 }])] };
 }

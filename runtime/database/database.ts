@@ -1,147 +1,37 @@
 import type { PGlite } from '@electric-sql/pglite';
 import type { SQL } from 'drizzle-orm';
-import { type PgDatabase, PgDialect } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import type postgres from 'postgres';
-import { KobanConfigError } from '../../sdk/errors.js';
 import { connectTimeoutError, explainConnectionError } from './connection-errors.js';
-import { isPostgresUrl, parseDatabaseUrl, redactUrl } from './database-url.js';
-import { createPglite, pgliteDrizzle } from './embedded-pglite.js';
-import { openInMemory, snapshotMigrated } from './pglite-snapshot.js';
-import { installArrayTypes } from './postgres-arrays.js';
-import { openPostgresClient } from './postgres-client.js';
-import { PostgresTransactions } from './postgres-transaction.js';
+import type { DrizzleDatabase, Executor } from './executor.js';
+import { snapshotMigrated } from './pglite-snapshot.js';
+import type { GuardedTransactions } from './postgres-workarounds.js';
 
-export type DrizzleDatabase = PgDatabase<any, any, any>;
+export type { DrizzleDatabase, Executor } from './executor.js';
 
-/** Anything that runs a Drizzle `sql` query: the database, or an application transaction. */
-export interface Executor {
-  execute(query: SQL): PromiseLike<unknown>;
-}
-
-/** What `Koban.start({ database })` accepts. */
-export type DatabaseInput = string | DrizzleDatabase | PGlite | undefined;
-
-type PostgresClient = postgres.Sql;
-
-export interface OpenOptions {
-  /** With no database: where embedded PGlite keeps its data. */
-  dataDir?: string | undefined;
-  /** Connections Koban opens for a URL. */
-  poolSize?: number | undefined;
-  /** Milliseconds the first connection (and each new one) may take before it fails. */
-  connectTimeout?: number | undefined;
-  /** The longest wait, in milliseconds, between attempts to reconnect to a database that went away. */
-  reconnectDelay?: number | undefined;
-  /** The schema about to be migrated, whose snapshot an in-memory PGlite may start from. */
-  schema?: string | undefined;
-}
-
-export const defaultConnectTimeout = 10_000;
-export const defaultReconnectDelay = 500;
+/** The client under a Database: postgres.js (with Koban's guarded transactions when Koban opened it) or PGlite. */
+export type Driver =
+  | { readonly kind: 'postgres'; readonly client: postgres.Sql; readonly guarded?: GuardedTransactions }
+  | { readonly kind: 'pglite'; readonly client: PGlite };
 
 const dialect = new PgDialect();
 
 /**
- * The one place that knows which driver is underneath. Everything else runs Drizzle `sql`
- * queries through `query` and gets plain row objects back.
+ * The one place that knows which driver is underneath. The engine runs Drizzle `sql` statements
+ * through `query` and gets the driver's row objects back; the statements select every value in
+ * a form all drivers read alike (see wire.ts), so nothing above this needs to know the driver.
  */
 export class Database {
-  private transactions: PostgresTransactions | undefined;
-
-  private constructor(
-    readonly kind: 'postgres' | 'pglite',
+  constructor(
     readonly drizzle: DrizzleDatabase,
-    private readonly postgresClient: PostgresClient | undefined,
-    private readonly pgliteClient: PGlite | undefined,
+    private readonly driver: Driver,
+    /** Whether Koban opened the client, and so closes it. */
     private readonly owned: boolean,
     readonly description: string,
   ) {}
 
-  static async open(input: DatabaseInput, options: OpenOptions = {}): Promise<Database> {
-    if (input === undefined) {
-      const client = options.dataDir
-        ? await createPglite({ dataDir: options.dataDir }, 'Koban.start({ dataDir })')
-        : await openInMemory(options.schema);
-      const label = options.dataDir ? `embedded PGlite at ${options.dataDir}` : 'embedded in-memory PGlite';
-      return new Database('pglite', await pgliteDrizzle(client), undefined, client, true, label);
-    }
-    const connectTimeout = options.connectTimeout ?? defaultConnectTimeout;
-    if (typeof input === 'string') {
-      if (!isPostgresUrl(input)) {
-        throw new KobanConfigError(
-          `database: expected a postgres:// URL, a Drizzle instance or a PGlite instance, got the string "${redactUrl(input)}"`,
-        );
-      }
-      const { url, password, description } = parseDatabaseUrl(input);
-      const client = openPostgresClient(url, {
-        poolSize: options.poolSize ?? 10,
-        connectTimeout,
-        reconnectDelay: options.reconnectDelay ?? defaultReconnectDelay,
-        password,
-      });
-      const database = new Database(
-        'postgres',
-        drizzlePostgres({ client }),
-        client,
-        undefined,
-        true,
-        description,
-      );
-      try {
-        await database.ping(connectTimeout);
-      } catch (error) {
-        // Stops the driver's reconnect loop: a host that accepts and drops connections keeps it spinning.
-        await client.end({ timeout: 0 }).catch(() => undefined);
-        throw error;
-      }
-      return database;
-    }
-    if (isPgliteLike(input)) {
-      const client = input as PGlite;
-      await client.waitReady;
-      return new Database(
-        'pglite',
-        await pgliteDrizzle(client),
-        undefined,
-        client,
-        false,
-        'the given PGlite instance',
-      );
-    }
-    if (isDrizzle(input)) {
-      const client = (input as { $client?: unknown }).$client;
-      if (isPgliteLike(client)) {
-        return new Database(
-          'pglite',
-          input,
-          undefined,
-          client as PGlite,
-          false,
-          'the given Drizzle (PGlite) database',
-        );
-      }
-      if (typeof client === 'function' && typeof (client as PostgresClient).listen === 'function') {
-        // A client made with `fetch_types: false` lacks the array types Koban's statements use.
-        installArrayTypes(client as PostgresClient);
-        const database = new Database(
-          'postgres',
-          input,
-          client as PostgresClient,
-          undefined,
-          false,
-          'the given Drizzle database',
-        );
-        await database.ping(connectTimeout);
-        return database;
-      }
-      throw new KobanConfigError(
-        'database: the Drizzle instance must use the postgres-js or pglite driver (drizzle-orm/postgres-js, drizzle-orm/pglite)',
-      );
-    }
-    throw new KobanConfigError(
-      `database: expected a postgres:// URL, a Drizzle instance or a PGlite instance, got ${describe(input)}`,
-    );
+  get kind(): 'postgres' | 'pglite' {
+    return this.driver.kind;
   }
 
   /**
@@ -151,9 +41,9 @@ export class Database {
    */
   async query<Row = Record<string, unknown>>(query: SQL, executor?: Executor): Promise<Row[]> {
     if (executor) return rowsOf<Row>(await executor.execute(query));
-    if (this.postgresClient) {
+    if (this.driver.kind === 'postgres') {
       const compiled = dialect.sqlToQuery(query);
-      return (await this.postgresClient.unsafe(compiled.sql, compiled.params as never[], {
+      return (await this.driver.client.unsafe(compiled.sql, compiled.params as never[], {
         prepare: true,
       })) as Row[];
     }
@@ -161,15 +51,12 @@ export class Database {
   }
 
   /**
-   * Runs `work` in a transaction on Koban's own connection. On postgres.js its statements are
-   * prepared, as those of `query` are, and it survives the connection dying under it (see
-   * postgres-transaction.ts): the engine's writes of workflow and batch jobs run here.
+   * Runs `work` in a transaction. On the client Koban opened, it survives the connection dying
+   * under it (see postgres-workarounds.ts); on the application's client, it is a plain Drizzle
+   * transaction.
    */
   transaction<T>(work: (tx: Executor) => Promise<T>): Promise<T> {
-    if (this.postgresClient) {
-      this.transactions ??= new PostgresTransactions(this.postgresClient);
-      return this.transactions.run(work);
-    }
+    if (this.driver.kind === 'postgres' && this.driver.guarded) return this.driver.guarded.run(work);
     return this.drizzle.transaction((tx) => work(tx));
   }
 
@@ -183,9 +70,9 @@ export class Database {
     onPayload: (payload: string) => void,
     onRelisten?: () => void,
   ): Promise<() => Promise<void>> {
-    if (this.postgresClient) {
+    if (this.driver.kind === 'postgres') {
       let listening = false;
-      const subscription = await this.postgresClient.listen(
+      const subscription = await this.driver.client.listen(
         channel,
         (payload) => onPayload(payload),
         () => {
@@ -195,13 +82,13 @@ export class Database {
       );
       return () => subscription.unlisten();
     }
-    const unlisten = await this.pgliteClient!.listen(channel, (payload) => onPayload(payload));
+    const unlisten = await this.driver.client.listen(channel, (payload) => onPayload(payload));
     return () => unlisten();
   }
 
   /** Called once `schema` is migrated: lets later in-memory starts in this process begin from here. */
   async migrated(schema: string): Promise<void> {
-    if (this.owned && this.pgliteClient) await snapshotMigrated(this.pgliteClient, schema);
+    if (this.owned && this.driver.kind === 'pglite') await snapshotMigrated(this.driver.client, schema);
   }
 
   /**
@@ -210,17 +97,18 @@ export class Database {
    */
   async close({ timeout = 5 }: { timeout?: number } = {}): Promise<void> {
     if (!this.owned) return;
-    if (this.postgresClient) await this.postgresClient.end({ timeout });
-    if (this.pgliteClient) await this.pgliteClient.close();
+    if (this.driver.kind === 'postgres') await this.driver.client.end({ timeout });
+    else await this.driver.client.close();
   }
 
   /** Fails with a clear error when the server does not answer within `timeoutMs`. */
-  private async ping(timeoutMs: number): Promise<void> {
+  async ping(timeoutMs: number): Promise<void> {
+    if (this.driver.kind !== 'postgres') return;
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(connectTimeoutError(timeoutMs)), timeoutMs);
     });
-    const answered = this.postgresClient!.unsafe('select 1');
+    const answered = this.driver.client.unsafe('select 1');
     answered.catch(() => undefined);
     try {
       await Promise.race([answered, expired]);
@@ -235,30 +123,4 @@ export class Database {
 function rowsOf<Row>(result: unknown): Row[] {
   if (Array.isArray(result)) return result as Row[];
   return ((result as { rows?: Row[] }).rows ?? []) as Row[];
-}
-
-function isPgliteLike(value: unknown): boolean {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as PGlite).query === 'function' &&
-    typeof (value as PGlite).exec === 'function' &&
-    typeof (value as PGlite).listen === 'function'
-  );
-}
-
-function isDrizzle(value: unknown): value is DrizzleDatabase {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as DrizzleDatabase).execute === 'function' &&
-    typeof (value as DrizzleDatabase).transaction === 'function' &&
-    '$client' in value
-  );
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'object') return `an object with keys [${Object.keys(value).slice(0, 5).join(', ')}]`;
-  return typeof value;
 }

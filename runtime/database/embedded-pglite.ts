@@ -1,6 +1,6 @@
 import type { PGlite, PGliteOptions } from '@electric-sql/pglite';
 import { KobanConfigError } from '../../sdk/errors.js';
-import type { DrizzleDatabase } from './database.js';
+import type { DrizzleDatabase } from './executor.js';
 
 // PGlite is an optional peer dependency: production installs that give Koban a postgres:// URL
 // never load it, and need not install it. Only the embedded default and a given PGlite import it.

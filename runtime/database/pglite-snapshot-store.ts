@@ -1,7 +1,7 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { latestVersion } from '../migrations/index.js';
+import { latestVersion } from '../engine/migrations/index.js';
 
 /**
  * The environment variable naming a directory where migrated in-memory snapshots are kept across

@@ -1,63 +1,103 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { JobError } from '../../sdk/job.js';
-import { ackDeltas, countBatchesStatement } from './batch-tracking.js';
+import { list } from '../database/wire.js';
 import type { EngineContext } from './context.js';
-import { reportTransitions, toTransition, transitionColumns } from './transitions.js';
+import type { EngineExtension } from './extension.js';
+import type { JobTracking } from './records.js';
+import { reportTransitions } from './report.js';
+import { type JobTransition, transitionColumns } from './transitions.js';
 
-/** How an attempt ended, as the engine writes it to the job row. */
-export interface Ack {
+/** The job an ack is for: its id, the attempt that ended, and what the engine routes the ack by. */
+export interface AckedJob extends JobTracking {
   readonly id: string;
   /** The attempt this ack is for: a late ack for an older attempt changes nothing. */
   readonly attempt: number;
+}
+
+/** How an attempt ended, as the engine writes it to the job row. */
+export interface Ack {
+  readonly job: AckedJob;
   readonly state: 'completed' | 'retryable' | 'discarded' | 'cancelled' | 'scheduled';
   /** Milliseconds from now until the job is due again (retryable and snoozed jobs). */
   readonly delayMs?: number;
   readonly error?: JobError;
   /** A snooze gives the attempt back. */
   readonly refund?: boolean;
-  /** A completed `@Recorded` job's value, as stored (see runtime/recorded-value.ts). */
+  /** A completed `@Recorded` job's value, as stored (see runtime/workers/recorded-value.ts). */
   readonly recorded?: Buffer;
-  /**
-   * Who needs to hear of this outcome: nobody (a plain job); the job's batch only; or the
-   * subscribers, for a workflow step (which may also be in a batch).
-   */
-  readonly tracked: false | 'batch' | 'workflow';
 }
 
 /** Rows per statement for acks that carry per-row values (errors, delays, recorded results). */
 const rowsPerStatement = 500;
 
 /**
- * Writes attempt outcomes. Plain jobs take one statement per group of outcomes, without a
- * transaction. The jobs of a batch do too: their statement also counts them into their batch
- * and inserts the callbacks that became due (see countBatchesStatement). The outcomes of
- * workflow steps are written in one transaction with what they cause (released or cancelled
- * steps, and through those, batch counts), which the subscribers write in it.
+ * Writes attempt outcomes, routed by who must hear of them. Untracked jobs take one statement
+ * per group of outcomes, without a transaction. Jobs that one extension alone tracks and that it
+ * can count in the ack's own statement (a batch's jobs) take one statement too. The outcomes of
+ * jobs that need more (workflow steps, which may also be in a batch) are written in one
+ * transaction with what they cause (released or cancelled steps, and through those, batch
+ * counts), which the extensions write in it.
  */
 export async function writeAcks(ctx: EngineContext, acks: readonly Ack[]): Promise<void> {
   const plain: Ack[] = [];
-  const batched: Ack[] = [];
-  const steps: Ack[] = [];
-  for (const ack of acks)
-    (ack.tracked === 'workflow' ? steps : ack.tracked === 'batch' ? batched : plain).push(ack);
-  for (const statement of ackStatements(ctx.schema, plain, 'nothing')) await ctx.database.query(statement);
-  for (const statement of ackStatements(ctx.schema, batched, 'batch counts'))
-    await ctx.database.query(statement);
-  if (steps.length === 0) return;
-  await ctx.database.transaction(async (tx) => {
-    const transitions = [];
-    for (const statement of ackStatements(ctx.schema, steps, 'transitions')) {
-      for (const row of await ctx.database.query(statement, tx)) transitions.push(toTransition(row));
+  const counted = new Map<EngineExtension, Ack[]>();
+  const reported: Ack[] = [];
+  for (const ack of acks) {
+    const route = routeOf(ctx, ack.job);
+    if (route === undefined) plain.push(ack);
+    else if (route === 'report') reported.push(ack);
+    else {
+      const group = counted.get(route);
+      if (group) group.push(ack);
+      else counted.set(route, [ack]);
     }
-    await reportTransitions(tx, ctx.subscribers, transitions);
+  }
+  for (const statement of ackStatements(ctx.schema, plain, plainEnd)) await ctx.database.query(statement);
+  for (const [extension, group] of counted) {
+    for (const statement of ackStatements(ctx.schema, group, countedEnd(extension)))
+      await ctx.database.query(statement);
+  }
+  if (reported.length === 0) return;
+  await ctx.database.transaction(async (tx) => {
+    const transitions: JobTransition[] = [];
+    for (const statement of ackStatements(ctx.schema, reported, reportedEnd)) {
+      for (const row of await ctx.database.query<JobTransition>(statement, tx)) transitions.push(row);
+    }
+    await reportTransitions(ctx, tx, transitions);
   });
 }
 
-/** What an ack statement returns: nothing, the transitions it made, or (in itself) batch counts. */
-type Returning = 'nothing' | 'transitions' | 'batch counts';
+/**
+ * Who must hear of an ack: nobody (undefined); one extension, in the ack's statement; or the
+ * extensions, in a transaction around it ('report').
+ */
+function routeOf(ctx: EngineContext, job: AckedJob): EngineExtension | 'report' | undefined {
+  let found: EngineExtension | undefined;
+  for (const extension of ctx.extensions) {
+    if (!extension.tracks(job)) continue;
+    if (found || !extension.countInAck) return 'report';
+    found = extension;
+  }
+  return found;
+}
+
+/** How an ack statement ends: `write(end)` gets its RETURNING clause, or is wrapped to count its jobs. */
+type AckEnd = (write: (end: SQL) => SQL, previousAttempt: string) => SQL;
+
+const plainEnd: AckEnd = (write) => write(sql``);
+
+const reportedEnd: AckEnd = (write, previousAttempt) =>
+  write(sql`RETURNING ${transitionColumns('j', `'executing'`, previousAttempt)}`);
+
+function countedEnd(extension: EngineExtension): AckEnd {
+  return (write, previousAttempt) => {
+    const done = write(sql`RETURNING ${transitionColumns('j', `'executing'`, previousAttempt)}`);
+    return sql`WITH done AS (${done}), ${extension.countInAck!(sql`done`)}`;
+  };
+}
 
 /** The statements that write a list of acks. */
-function ackStatements(schema: string, acks: readonly Ack[], returning: Returning): SQL[] {
+function ackStatements(schema: string, acks: readonly Ack[], end: AckEnd): SQL[] {
   const completedByAttempt = new Map<number, string[]>();
   const recorded: Ack[] = [];
   const others: Ack[] = [];
@@ -65,41 +105,22 @@ function ackStatements(schema: string, acks: readonly Ack[], returning: Returnin
     if (ack.recorded !== undefined) recorded.push(ack);
     else if (ack.state !== 'completed') others.push(ack);
     else {
-      const ids = completedByAttempt.get(ack.attempt);
-      if (ids) ids.push(ack.id);
-      else completedByAttempt.set(ack.attempt, [ack.id]);
+      const ids = completedByAttempt.get(ack.job.attempt);
+      if (ids) ids.push(ack.job.id);
+      else completedByAttempt.set(ack.job.attempt, [ack.job.id]);
     }
   }
   const statements: SQL[] = [];
   for (const [attempt, ids] of completedByAttempt) {
-    statements.push(
-      withReturning(schema, returning, 'j.attempt', (end) => complete(schema, ids, attempt, end)),
-    );
+    statements.push(end((tail) => complete(schema, ids, attempt, tail), 'j.attempt'));
   }
   for (const chunk of chunks(recorded)) {
-    statements.push(
-      withReturning(schema, returning, 'a.attempt', (end) => completeRecorded(schema, chunk, end)),
-    );
+    statements.push(end((tail) => completeRecorded(schema, chunk, tail), 'a.attempt'));
   }
   for (const chunk of chunks(others)) {
-    statements.push(withReturning(schema, returning, 'a.attempt', (end) => finish(schema, chunk, end)));
+    statements.push(end((tail) => finish(schema, chunk, tail), 'a.attempt'));
   }
   return statements;
-}
-
-/** An ack statement `write(end)` with what it returns, or wrapped to count its batch jobs. */
-function withReturning(
-  schema: string,
-  returning: Returning,
-  previousAttempt: string,
-  write: (end: SQL) => SQL,
-): SQL {
-  if (returning === 'nothing') return write(sql``);
-  if (returning === 'transitions') {
-    return write(sql`RETURNING ${transitionColumns('j', `'executing'`, previousAttempt)}`);
-  }
-  const done = write(sql`RETURNING j.batch_id, j.state, ${sql.raw(previousAttempt)} AS "previousAttempt"`);
-  return sql`WITH done AS (${done}), ${countBatchesStatement(schema, ackDeltas)}`;
 }
 
 /**
@@ -109,7 +130,7 @@ function withReturning(
 function complete(schema: string, ids: readonly string[], attempt: number, end: SQL): SQL {
   return sql`
     UPDATE ${sql.raw(schema)}.jobs j SET state = 'completed', completed_at = now()
-    WHERE id = ANY(${sql.param(ids)}::bigint[]) AND attempt = ${attempt} AND state = 'executing'
+    WHERE id = ANY(${list(ids, 'bigint')}) AND attempt = ${attempt} AND state = 'executing'
     ${end}`;
 }
 
@@ -118,19 +139,28 @@ function complete(schema: string, ids: readonly string[], attempt: number, end: 
  * completion, which carries only ids and attempts, so jobs that record nothing pay nothing.
  */
 function completeRecorded(schema: string, acks: readonly Ack[], end: SQL): SQL {
+  const ids = acks.map((ack) => ack.job.id);
   return sql`
     UPDATE ${sql.raw(schema)}.jobs j SET state = 'completed', completed_at = now(), recorded = decode(a.recorded, 'base64')
     FROM unnest(
-      ${sql.param(acks.map((ack) => ack.id))}::bigint[], ${sql.param(acks.map((ack) => ack.attempt))}::int[],
-      ${sql.param(acks.map((ack) => ack.recorded!.toString('base64')))}::text[]
+      ${list(ids, 'bigint')}, ${list(
+        acks.map((ack) => ack.job.attempt),
+        'int',
+      )}, ${list(
+        acks.map((ack) => ack.recorded!.toString('base64')),
+        'text',
+      )}
     ) AS a(id, attempt, recorded)
-    WHERE j.id = ANY(${sql.param(acks.map((ack) => ack.id))}::bigint[])
+    WHERE j.id = ANY(${list(ids, 'bigint')})
         AND j.id = a.id AND j.attempt = a.attempt AND j.state = 'executing'
     ${end}`;
 }
 
 function finish(schema: string, acks: readonly Ack[], end: SQL): SQL {
-  const column = <T>(pick: (ack: Ack) => T) => sql.param(acks.map(pick));
+  const ids = list(
+    acks.map((ack) => ack.job.id),
+    'bigint',
+  );
   return sql`
     UPDATE ${sql.raw(schema)}.jobs j SET
       state = a.state,
@@ -140,11 +170,26 @@ function finish(schema: string, acks: readonly Ack[], end: SQL): SQL {
       cancelled_at = CASE WHEN a.state = 'cancelled' THEN now() ELSE j.cancelled_at END,
       errors = CASE WHEN a.error IS NULL THEN j.errors ELSE array_append(j.errors, a.error::jsonb) END
     FROM unnest(
-      ${column((ack) => ack.id)}::bigint[], ${column((ack) => ack.attempt)}::int[], ${column((ack) => ack.state)}::text[],
-      ${column((ack) => ack.delayMs ?? null)}::bigint[], ${column((ack) => (ack.error ? JSON.stringify(ack.error) : null))}::text[],
-      ${column((ack) => (ack.refund ? 1 : 0))}::int[]
+      ${ids}, ${list(
+        acks.map((ack) => ack.job.attempt),
+        'int',
+      )}, ${list(
+        acks.map((ack) => ack.state),
+        'text',
+      )},
+      ${list(
+        acks.map((ack) => ack.delayMs ?? null),
+        'bigint',
+      )}, ${list(
+        acks.map((ack) => (ack.error ? JSON.stringify(ack.error) : null)),
+        'text',
+      )},
+      ${list(
+        acks.map((ack) => (ack.refund ? 1 : 0)),
+        'int',
+      )}
     ) AS a(id, attempt, state, delay_ms, error, refund)
-    WHERE j.id = ANY(${column((ack) => ack.id)}::bigint[])
+    WHERE j.id = ANY(${ids})
       AND j.id = a.id AND j.attempt = a.attempt AND j.state = 'executing'
     ${end}`;
 }

@@ -1,9 +1,15 @@
 import { type SQL, sql } from 'drizzle-orm';
+import { list } from '../database/wire.js';
 import type { EngineContext } from './context.js';
-import { type JobRow, jobRowColumns, toDate } from './job-row.js';
+import { type JobWireRow, jobColumnList, jobColumns, type StoredJob, toStoredJob } from './records.js';
 
-/** A claimed job: its row, and the names of its workflow and batch (for `job.workflow.name`, `job.batch.name`). */
-export type ClaimedRow = JobRow & { workflowName: string | null; batchName: string | null };
+/** A claimed job: its record, and the names of its workflow and batch (for `job.workflow.name`, `job.batch.name`). */
+export type ClaimedJob = StoredJob & {
+  readonly workflowName: string | null;
+  readonly batchName: string | null;
+};
+
+type ClaimedWireRow = JobWireRow & { workflowName: string | null; batchName: string | null };
 
 /**
  * Claims up to `limit` available jobs of a queue for this node in one statement. The CTE fences
@@ -16,7 +22,7 @@ export function claimJobs(
   queue: string,
   limit: number,
   node: string,
-): Promise<ClaimedRow[]> {
+): Promise<ClaimedJob[]> {
   return claim(
     ctx,
     sql`
@@ -29,17 +35,17 @@ export function claimJobs(
   );
 }
 
-/** Claims the given jobs that are available, whatever their queue: for the testing helpers. */
+/** Claims the given jobs that are available, whatever their queue: for the drainer. */
 export function claimJobsById(
   ctx: EngineContext,
   ids: readonly string[],
   node: string,
-): Promise<ClaimedRow[]> {
+): Promise<ClaimedJob[]> {
   return claim(
     ctx,
     sql`
       SELECT id FROM ${sql.raw(ctx.schema)}.jobs
-      WHERE id = ANY(${sql.param(ids)}::bigint[]) AND state = 'available'
+      WHERE id = ANY(${list(ids, 'bigint')}) AND state = 'available'
       FOR UPDATE SKIP LOCKED`,
     node,
   );
@@ -49,31 +55,31 @@ async function claim(
   { database, schema }: EngineContext,
   claimable: SQL,
   node: string,
-): Promise<ClaimedRow[]> {
+): Promise<ClaimedJob[]> {
   const s = sql.raw(schema);
-  const rows = await database.query<ClaimedRow>(sql`
-    WITH claimable AS MATERIALIZED (${claimable})
-    UPDATE ${s}.jobs j
-    SET state = 'executing', attempt = j.attempt + 1, attempted_at = now(),
-        attempted_by = array_append(j.attempted_by, ${node}::text)
-    WHERE j.id = ANY(ARRAY(SELECT id FROM claimable))
-    RETURNING ${jobRowColumns('j')},
-      CASE WHEN j.workflow_id IS NULL THEN NULL
-        ELSE (SELECT w.name FROM ${s}.workflows w WHERE w.id = j.workflow_id) END AS "workflowName",
-      CASE WHEN j.batch_id IS NULL THEN NULL
-        ELSE (SELECT b.name FROM ${s}.batches b WHERE b.id = j.batch_id) END AS "batchName"`);
-  return inRunOrder(rows);
+  // The update returns rows in no particular order: they come back in the queue's (priority,
+  // due time, id), sorted by the database among the few rows claimed.
+  const rows = await database.query<ClaimedWireRow>(sql`
+    WITH claimable AS MATERIALIZED (${claimable}), claimed AS (
+      UPDATE ${s}.jobs j
+      SET state = 'executing', attempt = j.attempt + 1, attempted_at = now(),
+          attempted_by = array_append(j.attempted_by, ${node}::text)
+      WHERE j.id = ANY(ARRAY(SELECT id FROM claimable))
+      RETURNING ${jobColumns('j')}, j.scheduled_at AS due,
+        CASE WHEN j.workflow_id IS NULL THEN NULL
+          ELSE (SELECT w.name FROM ${s}.workflows w WHERE w.id = j.workflow_id) END AS "workflowName",
+        CASE WHEN j.batch_id IS NULL THEN NULL
+          ELSE (SELECT b.name FROM ${s}.batches b WHERE b.id = j.batch_id) END AS "batchName"
+    )
+    SELECT ${sql.raw(claimedFields)} FROM claimed ORDER BY priority, due, id::bigint`);
+  return rows.map(toClaimedJob);
 }
 
-/**
- * Orders claimed rows as the queue does (priority, due time, id). The update returns them in no
- * particular order; the keys are computed once per row, not once per comparison.
- */
-function inRunOrder<Row extends JobRow>(rows: Row[]): Row[] {
-  if (rows.length < 2) return rows;
-  const keyed = rows.map((row) => ({ row, due: toDate(row.scheduledAt).getTime(), id: BigInt(row.id) }));
-  keyed.sort(
-    (a, b) => a.row.priority - b.row.priority || a.due - b.due || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
-  );
-  return keyed.map((entry) => entry.row);
+const claimedFields = `${jobColumnList('claimed', (_, field) => `claimed."${field}"`)}, "workflowName", "batchName"`;
+
+function toClaimedJob(row: ClaimedWireRow): ClaimedJob {
+  const job = toStoredJob(row) as StoredJob & { workflowName: string | null; batchName: string | null };
+  job.workflowName = row.workflowName;
+  job.batchName = row.batchName;
+  return job;
 }

@@ -1,11 +1,12 @@
 import { sql } from 'drizzle-orm';
 import { isFinalState } from '../../sdk/states.js';
-import type { Executor } from '../database/database.js';
-import { type JobSelection, whereSelection } from '../job-queries.js';
+import type { Executor } from '../database/executor.js';
 import type { EngineContext } from './context.js';
-import { signal } from './queue-meta.js';
+import { type JobSelection, whereSelection } from './job-filter.js';
+import { reportTransitions } from './report.js';
+import { signal } from './signals.js';
 import { finalStateList } from './state-sql.js';
-import { type JobTransition, reportTransitions, toTransition, transitionColumns } from './transitions.js';
+import { type JobTransition, transitionColumns } from './transitions.js';
 import { wakeAvailable } from './wake.js';
 
 /**
@@ -14,12 +15,12 @@ import { wakeAvailable } from './wake.js';
  */
 async function command(
   ctx: EngineContext,
-  write: (tx: Executor) => Promise<Record<string, unknown>[]>,
+  write: (tx: Executor) => Promise<JobTransition[]>,
   report: (transition: JobTransition) => boolean = () => true,
 ): Promise<JobTransition[]> {
   const transitions = await ctx.database.transaction(async (tx) => {
-    const made = (await write(tx)).map(toTransition);
-    await reportTransitions(tx, ctx.subscribers, made.filter(report));
+    const made = await write(tx);
+    await reportTransitions(ctx, tx, made.filter(report));
     return made;
   });
   const executing = transitions.filter((row) => row.previous === 'executing').map((row) => row.id);
@@ -31,7 +32,7 @@ async function command(
 export async function cancelJobs(ctx: EngineContext, selection: JobSelection): Promise<number> {
   const s = sql.raw(ctx.schema);
   const cancelled = await command(ctx, (tx) =>
-    ctx.database.query(
+    ctx.database.query<JobTransition>(
       sql`
         WITH target AS MATERIALIZED (
           SELECT id, state, attempt FROM ${s}.jobs
@@ -54,14 +55,14 @@ export async function deleteJobs(ctx: EngineContext, selection: JobSelection): P
   const deleted = await command(
     ctx,
     (tx) =>
-      ctx.database.query(
+      ctx.database.query<JobTransition>(
         sql`
           WITH deleted AS (
             DELETE FROM ${s}.jobs j WHERE ${whereSelection(selection)}
             RETURNING ${transitionColumns('j', 'j.state', 'j.attempt', `'deleted'`)}
           ), edges AS (
             DELETE FROM ${s}.workflow_deps e USING deleted
-            WHERE deleted."workflowId" IS NOT NULL AND e.job_id = deleted.id
+            WHERE deleted."workflowId" IS NOT NULL AND e.job_id = deleted.id::bigint
           )
           SELECT * FROM deleted`,
         tx,
@@ -83,7 +84,7 @@ export async function retryJobs(ctx: EngineContext, selection: JobSelection): Pr
   const retried = await command(
     ctx,
     (tx) =>
-      ctx.database.query(
+      ctx.database.query<JobTransition>(
         sql`
           WITH target AS MATERIALIZED (
             SELECT t.id, t.state, (

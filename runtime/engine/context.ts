@@ -1,9 +1,9 @@
 import type { Database } from '../database/database.js';
-import type { TransitionSubscriber } from './transitions.js';
+import type { EngineExtension } from './extension.js';
 
-/** What every engine operation works with: the database, the schema, and who hears transitions. */
+/** What every engine operation works with: the database, the schema, and the extensions that hear transitions. */
 export interface EngineContext {
   readonly database: Database;
   readonly schema: string;
-  readonly subscribers: readonly TransitionSubscriber[];
+  readonly extensions: readonly EngineExtension[];
 }

@@ -1,136 +1,72 @@
-import type { Database, Executor } from '../database/database.js';
-import type { JobSelection } from '../job-queries.js';
-import { type Ack, writeAcks } from './ack.js';
-import { appendBatch } from './batch-append.js';
-import { batchSubscriber } from './batch-tracking.js';
-import { type ClaimedRow, claimJobs, claimJobsById } from './claim.js';
-import { cancelJobs, deleteJobs, retryJobs } from './commands.js';
-import type { EngineContext } from './context.js';
-import { type InsertedJob, type InsertPlan, insertPlan, type PlannedBatch } from './insert.js';
-import { pruneJobs } from './prune.js';
-import {
-  readQueueStates,
-  type Signal,
-  type StoredQueueState,
-  signal,
-  storeQueueState,
-} from './queue-meta.js';
-import { rescueOrphans } from './rescue.js';
-import { type StageScope, stageDueJobs, stageNow } from './stage.js';
-import type { TransitionSubscriber } from './transitions.js';
-import { type AppendedStep, appendWorkflow } from './workflow-append.js';
-import { workflowSubscriber } from './workflow-release.js';
-import { type SweepResult, sweepHeldSteps } from './workflow-sweep.js';
+import type { Executor } from '../database/executor.js';
+import type { Ack } from './ack.js';
+import type { ClaimedJob } from './claim.js';
+import type { InsertedJob, InsertPlan } from './insert.js';
+import type { JobFilter, JobSelection } from './job-filter.js';
+import type { MigrationResult } from './migrator.js';
+import type { StoredQueueState } from './queues.js';
+import type { StoredJob, StoredRecorded } from './records.js';
+import type { Signal } from './signals.js';
+import type { StageScope } from './stage.js';
 
 /**
- * The only code that writes a job's state, as Oban's Engine is: insert, claim, ack, stage,
- * rescue, prune, the commands by selection, and the workflow and batch bookkeeping those
- * writes cause. Each operation lives in its own file; this is the contract the rest of the
- * runtime (producers, plugins, the Koban facade, testing helpers) works through. One
- * implementation serves postgres.js and PGlite: the Database hides the driver.
- *
- * Every write that moves workflow or batch jobs to a final state (or back out of one) reports
- * the transitions to the workflow and batch subscribers, in its own transaction.
+ * The one typed data port, as Oban's Engine and River's driver are: every statement Koban runs
+ * is one of these operations, and each takes and returns normalised records (string ids, Dates,
+ * args in stored form). Implementations: engines/basic.ts runs them on a database; engines/inline.ts
+ * (the `inline` testing mode) runs what an insert made runnable before the insert returns.
+ * Workflows and batches add their own operations as extensions (runtime/workflows, runtime/batches).
  */
-export class Engine {
-  private readonly ctx: EngineContext;
-  private readonly subscribers: TransitionSubscriber[] = [];
+export interface Engine {
+  readonly schema: string;
+  /** Which database is underneath: PGlite has one connection, which some callers plan around. */
+  readonly kind: 'postgres' | 'pglite';
 
-  constructor(database: Database, schema: string) {
-    this.ctx = { database, schema, subscribers: this.subscribers };
-    this.subscribers.push(workflowSubscriber(this.ctx), batchSubscriber(this.ctx));
-  }
+  /** Runs `work` in a transaction; operations given its `tx` join it. */
+  transaction<T>(work: (tx: Executor) => Promise<T>): Promise<T>;
 
+  // The job lifecycle.
+  insert(plan: InsertPlan, tx?: Executor): Promise<InsertedJob[]>;
   /**
-   * Adds a subscriber to the transitions of workflow and batch jobs: it runs inside the
-   * transaction of each write that makes some. Returns the function that removes it.
+   * What becomes of jobs an insert (or an append) made, before it returns: nothing on the basic
+   * engine; on the inline engine, they run to the end, and come back as they ended.
    */
-  subscribe(subscriber: TransitionSubscriber): () => void {
-    this.subscribers.push(subscriber);
-    return () => {
-      const index = this.subscribers.indexOf(subscriber);
-      if (index >= 0) this.subscribers.splice(index, 1);
-    };
-  }
-
-  get schema(): string {
-    return this.ctx.schema;
-  }
-
-  get database(): Database {
-    return this.ctx.database;
-  }
-
-  insert(plan: InsertPlan, tx?: Executor): Promise<InsertedJob[]> {
-    return insertPlan(this.ctx, plan, tx);
-  }
-
-  appendWorkflow(
-    workflowId: string,
-    append: { readonly steps: readonly AppendedStep[]; readonly batches: readonly PlannedBatch[] },
-    tx?: Executor,
-  ): Promise<InsertedJob[]> {
-    return appendWorkflow(this.ctx, workflowId, append, tx);
-  }
-
-  appendBatch(batchId: string, plan: InsertPlan, tx?: Executor): Promise<InsertedJob[]> {
-    return appendBatch(this.ctx, batchId, plan, tx);
-  }
-
-  claim(queue: string, limit: number, node: string): Promise<ClaimedRow[]> {
-    return claimJobs(this.ctx, queue, limit, node);
-  }
-
-  claimById(ids: readonly string[], node: string): Promise<ClaimedRow[]> {
-    return claimJobsById(this.ctx, ids, node);
-  }
-
-  ack(acks: readonly Ack[]): Promise<void> {
-    return writeAcks(this.ctx, acks);
-  }
-
-  stage(limit?: number): Promise<number> {
-    return stageDueJobs(this.ctx, limit);
-  }
-
+  inserted(jobs: InsertedJob[], tx: Executor | undefined): Promise<InsertedJob[]>;
+  claim(queue: string, limit: number, node: string): Promise<ClaimedJob[]>;
+  claimById(ids: readonly string[], node: string): Promise<ClaimedJob[]>;
+  ack(acks: readonly Ack[]): Promise<void>;
+  stage(limit?: number): Promise<number>;
   /** Makes the scheduled and retryable jobs of a scope available now, except `keep`. */
-  stageNow(scope: StageScope, keep: readonly string[]): Promise<void> {
-    return stageNow(this.ctx, scope, keep);
-  }
+  stageNow(scope: StageScope, keep: readonly string[]): Promise<void>;
+  rescue(deadAfterMs: number): Promise<number>;
+  prune(maxAgeSeconds: number, limit: number): Promise<number>;
+  cancel(selection: JobSelection): Promise<number>;
+  retry(selection: JobSelection): Promise<number>;
+  delete(selection: JobSelection): Promise<number>;
 
-  rescue(deadAfterMs: number): Promise<number> {
-    return rescueOrphans(this.ctx, deadAfterMs);
-  }
+  // Reads.
+  getJob(id: string): Promise<StoredJob | null>;
+  listJobs(filter: JobFilter): Promise<StoredJob[]>;
+  allJobs(filter: Omit<JobFilter, 'limit'>): Promise<StoredJob[]>;
+  availableQueues(queue?: string): Promise<string[]>;
+  availableIn(scope: { workflowId?: string; batchId?: string }): Promise<string[]>;
+  recordedOf(id: string): Promise<StoredRecorded | null>;
 
-  prune(maxAgeSeconds: number, limit: number): Promise<number> {
-    return pruneJobs(this.ctx, maxAgeSeconds, limit);
-  }
+  // Queues and signals.
+  readQueueStates(): Promise<Map<string, StoredQueueState>>;
+  storeQueueState(queue: string, change: { paused?: boolean; limit?: number }): Promise<void>;
+  signal(message: Signal): Promise<void>;
+  /** Calls `onQueue` with each queue that jobs became available in; `onRelisten` after a lost listen. */
+  listenInserts(onQueue: (queue: string) => void, onRelisten: () => void): Promise<() => Promise<void>>;
+  listenSignals(onSignal: (signal: Signal) => void): Promise<() => Promise<void>>;
 
-  sweepWorkflows(after: string): Promise<SweepResult> {
-    return sweepHeldSteps(this.ctx, after);
-  }
+  // The peer: heartbeats and leadership.
+  beat(node: string, queues: readonly string[], first: boolean): Promise<void>;
+  removeNode(node: string): Promise<void>;
+  liveQueues(staleAfterMs: number): Promise<Set<string>>;
+  claimLeadership(node: string, ttlMs: number): Promise<boolean>;
+  resignLeadership(node: string): Promise<void>;
 
-  cancel(selection: JobSelection): Promise<number> {
-    return cancelJobs(this.ctx, selection);
-  }
-
-  retry(selection: JobSelection): Promise<number> {
-    return retryJobs(this.ctx, selection);
-  }
-
-  delete(selection: JobSelection): Promise<number> {
-    return deleteJobs(this.ctx, selection);
-  }
-
-  readQueueStates(): Promise<Map<string, StoredQueueState>> {
-    return readQueueStates(this.ctx);
-  }
-
-  storeQueueState(queue: string, change: { paused?: boolean; limit?: number }): Promise<void> {
-    return storeQueueState(this.ctx, queue, change);
-  }
-
-  signal(message: Signal): Promise<void> {
-    return signal(this.ctx, message);
-  }
+  // The schema.
+  migrate(): Promise<MigrationResult>;
+  verifySchema(): Promise<void>;
 }

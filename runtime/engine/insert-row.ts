@@ -1,23 +1,36 @@
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { JobRecord, JsonObject } from '../../sdk/job.js';
 import type { CarriesResult } from '../../sdk/recorded.js';
-import type { ReplacePlan } from '../workers/unique.js';
-import { type JobRow, toDate } from './job-row.js';
+import type { JobState } from '../../sdk/states.js';
+import type { ReplaceField } from '../../sdk/worker-options.js';
+import { arrayLiteral, epochMs, type ListType, list, toDate } from '../database/wire.js';
+import type { StoredArgs } from './records.js';
 import { initialStateSql } from './state-sql.js';
 
 /**
- * An inserted job; `conflict` is true when a unique job already existed and was returned instead.
- * It carries its worker's result type, so `koban.fetchRecorded(job)` is typed.
+ * An inserted job, with the args the caller passed; `conflict` is true when a unique job already
+ * existed and was returned instead. It carries its worker's result type, so
+ * `koban.fetchRecorded(job)` is typed.
  */
 export type InsertedJob<Args = unknown, Result = unknown> = JobRecord<Args> & {
   readonly conflict: boolean;
 } & CarriesResult<Result>;
 
-/** One job as it goes into the table. */
+/** What a conflicting unique insert overwrites on the holder: fields, each for a bitmask of states. */
+export interface ReplacePlan {
+  readonly fields: readonly { readonly field: ReplaceField; readonly states: number }[];
+  /** Groups rows with the same plan into one statement. */
+  readonly signature: string;
+}
+
+/** One job as it goes into the table: every job row Koban writes is built from one of these. */
 export interface InsertRow {
   readonly worker: string;
   readonly queue: string;
-  readonly args: unknown;
+  /** The args column: encoded, or sealed for an encrypted worker. */
+  readonly args: StoredArgs;
+  /** The args as the caller passed them: what the inserted job's record shows. */
+  readonly given: unknown;
   readonly meta: JsonObject;
   readonly tags: readonly string[];
   readonly maxAttempts: number;
@@ -36,42 +49,25 @@ export interface InsertRow {
   readonly batchId?: string | null;
 }
 
-/** Whether any row needs the workflow and batch columns: plain inserts leave them out. */
-function hasTrackedColumns(rows: readonly InsertRow[]): boolean {
-  return rows.some((row) => row.workflowId != null || row.batchId != null);
-}
+/** A column of a job insert: its name, the type of its list, how to read it from a row. */
+type ColumnSource = readonly [name: string, type: ListType, pick: (row: InsertRow) => unknown];
 
-/** The columns of an insert from `unnest(…) AS t(…)`, with their SQL values and types. */
-export function insertColumns(rows: readonly InsertRow[], extra: readonly ColumnSource[] = []) {
-  const tracked = hasTrackedColumns(rows);
-  const sources: ColumnSource[] = [
-    ['worker', 'text', (row) => row.worker],
-    ['queue', 'text', (row) => row.queue],
-    ['args', 'text', (row) => JSON.stringify(row.args)],
-    ['meta', 'text', (row) => JSON.stringify(row.meta)],
-    ['tags', 'text', (row) => arrayLiteral(row.tags)],
-    ['max_attempts', 'int', (row) => row.maxAttempts],
-    ['priority', 'smallint', (row) => row.priority],
-    ['scheduled_at', 'text', (row) => row.scheduledAt?.toISOString() ?? null],
-    ...extra,
-    ...(tracked ? trackedSources : []),
-  ];
-  const names = sources.map(([name]) => name);
-  const values = names.map((name) => columnValue(name));
-  const state = initialStateSql('t.scheduled_at::timestamptz', tracked ? 't.deps_remaining > 0' : null);
-  return {
-    columns: sql.raw(`state, ${names.join(', ')}`),
-    values: sql.raw(`${state}, ${values.join(', ')}`),
-    unnest: sql`unnest(${sql.join(
-      sources.map(([, type, pick]) => sql`${sql.param(rows.map(pick))}::${sql.raw(type)}[]`),
-      sql`, `,
-    )}) AS t(${sql.raw(names.join(', '))})`,
-  };
-}
-// Timestamps travel as ISO text: drizzle's postgres-js setup replaces the timestamptz serializer,
-// which leaves postgres.js unable to serialize a timestamptz[] parameter.
+// Timestamps travel as ISO text, JSON as text, tag lists as array literals: see database/wire.ts.
+const baseSources: readonly ColumnSource[] = [
+  ['worker', 'text', (row) => row.worker],
+  ['queue', 'text', (row) => row.queue],
+  ['args', 'text', (row) => JSON.stringify(row.args)],
+  ['meta', 'text', (row) => JSON.stringify(row.meta)],
+  ['tags', 'text', (row) => arrayLiteral(row.tags)],
+  ['max_attempts', 'int', (row) => row.maxAttempts],
+  ['priority', 'smallint', (row) => row.priority],
+  ['scheduled_at', 'text', (row) => row.scheduledAt?.toISOString() ?? null],
+];
 
-type ColumnSource = readonly [name: string, type: string, pick: (row: InsertRow) => unknown];
+const uniqueSources: readonly ColumnSource[] = [
+  ['unique_key', 'text', (row) => row.uniqueKey],
+  ['unique_states', 'smallint', (row) => row.uniqueStates],
+];
 
 const trackedSources: readonly ColumnSource[] = [
   ['workflow_id', 'uuid', (row) => row.workflowId ?? null],
@@ -80,6 +76,17 @@ const trackedSources: readonly ColumnSource[] = [
   ['batch_id', 'uuid', (row) => row.batchId ?? null],
 ];
 
+/** What a job insert writes besides the columns every job has. */
+export interface InsertShape {
+  /** The unique key and its states. */
+  readonly unique: boolean;
+  /** The workflow and batch columns, and a `held` state for rows with deps. */
+  readonly tracked: boolean;
+  /** Batch callback jobs name their callback (a column only they fill). */
+  readonly callback?: boolean;
+}
+
+/** The value expression of each column from the source relation `t`. */
 function columnValue(name: string): string {
   switch (name) {
     case 'args':
@@ -94,8 +101,55 @@ function columnValue(name: string): string {
   }
 }
 
+function namesOf(shape: InsertShape): string[] {
+  const names = baseSources.map(([name]) => name);
+  if (shape.unique) names.push(...uniqueSources.map(([name]) => name));
+  if (shape.tracked) names.push(...trackedSources.map(([name]) => name));
+  if (shape.callback) names.push('batch_callback');
+  return names;
+}
+
+/**
+ * The one writer of job rows: `INSERT INTO jobs (…) SELECT … FROM <source> t`. The source has a
+ * column per name of the shape (see `insertSource`), as text, numbers, JSON text or array
+ * literals; batch callbacks build theirs in SQL (runtime/batches/counting.ts). The state comes
+ * from the database's clock: held while a step waits for deps, scheduled when due later, else
+ * available.
+ */
+export function jobInsert(schema: string, shape: InsertShape, source: SQL, tail: SQL = sql``): SQL {
+  const names = namesOf(shape);
+  const state = initialStateSql('t.scheduled_at::timestamptz', shape.tracked ? 't.deps_remaining > 0' : null);
+  return sql`
+    INSERT INTO ${sql.raw(schema)}.jobs AS j (state, ${sql.raw(names.join(', '))})
+    SELECT ${sql.raw(`${state}, ${names.map(columnValue).join(', ')}`)} FROM ${source}
+    ${tail}`;
+}
+
+/** The source of `jobInsert` for rows sent from here: `unnest(<one list per column>) AS t(…)`. */
+export function insertSource(rows: readonly InsertRow[], shape: InsertShape): SQL {
+  const sources = [
+    ...baseSources,
+    ...(shape.unique ? uniqueSources : []),
+    ...(shape.tracked ? trackedSources : []),
+  ];
+  return sql`unnest(${sql.join(
+    sources.map(([, type, pick]) => list(rows.map(pick) as (string | number | null)[], type)),
+    sql`, `,
+  )}) AS t(${sql.raw(sources.map(([name]) => name).join(', '))})`;
+}
+
+/** Whether any row needs the workflow and batch columns: plain inserts leave them out. */
+export function isTrackedInsert(rows: readonly InsertRow[]): boolean {
+  return rows.some((row) => row.workflowId != null || row.batchId != null);
+}
+
 /** What the database decides for a new row, and returns from an insert. */
-export type InsertedColumns = Pick<JobRow, 'id' | 'state' | 'insertedAt' | 'scheduledAt'>;
+export interface InsertedColumns {
+  readonly id: string;
+  readonly state: JobState;
+  readonly insertedAt: number;
+  readonly scheduledAt: number;
+}
 
 export const insertedFields: readonly (keyof InsertedColumns)[] = [
   'id',
@@ -105,21 +159,25 @@ export const insertedFields: readonly (keyof InsertedColumns)[] = [
 ];
 
 export function insertedColumns(alias: string): string {
-  return `${alias}.id, ${alias}.state, ${alias}.inserted_at AS "insertedAt", ${alias}.scheduled_at AS "scheduledAt"`;
+  return (
+    `${alias}.id::text AS id, ${alias}.state, ${epochMs(`${alias}.inserted_at`)} AS "insertedAt", ` +
+    `${epochMs(`${alias}.scheduled_at`)} AS "scheduledAt"`
+  );
 }
 
 /**
  * The record of a freshly inserted job, built from what was sent: only the columns the database
- * decides come back, which keeps bulk inserts from echoing every job's args.
+ * decides come back, which keeps bulk inserts from echoing every job's args. Its args are the
+ * caller's.
  */
 export function insertedRecord(row: InsertRow, inserted: InsertedColumns): InsertedJob {
   // Built field by field: spreading driver rows here cost more than the INSERT itself.
   return {
-    id: String(inserted.id),
+    id: inserted.id,
     state: inserted.state,
     queue: row.queue,
     worker: row.worker,
-    args: row.args,
+    args: row.given,
     meta: row.meta,
     tags: row.tags,
     errors: [],
@@ -139,9 +197,4 @@ export function insertedRecord(row: InsertRow, inserted: InsertedColumns): Inser
     batchCallback: null,
     conflict: false,
   };
-}
-
-/** A PostgreSQL array literal, so that a list of text arrays can travel as one text[] parameter. */
-export function arrayLiteral(values: readonly string[]): string {
-  return `{${values.map((value) => `"${value.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
 }

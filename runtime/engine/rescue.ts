@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { EngineContext } from './context.js';
-import { reportTransitions, toTransition, transitionColumns } from './transitions.js';
+import { reportTransitions } from './report.js';
+import { type JobTransition, transitionColumns } from './transitions.js';
 import { wakeAvailable } from './wake.js';
 
 /**
@@ -12,7 +13,7 @@ export async function rescueOrphans(ctx: EngineContext, deadAfterMs: number): Pr
   const { database, schema } = ctx;
   const s = sql.raw(schema);
   const rescued = await database.transaction(async (tx) => {
-    const rows = await database.query(
+    const transitions = await database.query<JobTransition>(
       sql`
         WITH orphaned AS MATERIALIZED (
           SELECT j.id FROM ${s}.jobs j
@@ -38,8 +39,7 @@ export async function rescueOrphans(ctx: EngineContext, deadAfterMs: number): Pr
         SELECT * FROM rescued, woken`,
       tx,
     );
-    const transitions = rows.map(toTransition);
-    await reportTransitions(tx, ctx.subscribers, transitions);
+    await reportTransitions(ctx, tx, transitions);
     return transitions;
   });
   await database.query(sql`

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { list } from '../database/wire.js';
 import type { EngineContext } from './context.js';
 import { wakeAvailable } from './wake.js';
 
@@ -40,5 +41,5 @@ export async function stageNow(
       AND ${scope.queue === undefined ? sql`true` : sql`queue = ${scope.queue}`}
       AND ${scope.workflowId === undefined ? sql`true` : sql`workflow_id = ${scope.workflowId}::uuid`}
       AND ${scope.batchId === undefined ? sql`true` : sql`batch_id = ${scope.batchId}::uuid`}
-      AND NOT (id = ANY(${sql.param([...keep])}::bigint[]))`);
+      AND NOT (id = ANY(${list(keep, 'bigint')}))`);
 }

@@ -2,12 +2,15 @@ import { type SQL, sql } from 'drizzle-orm';
 import { finalStates, type JobState, jobStates, stateBit } from '../../sdk/states.js';
 
 /** A list of states as SQL literals, for `state IN (…)`. State names come from a fixed list. */
-function stateList(states: readonly JobState[]): SQL {
-  return sql.raw(`(${states.map((state) => `'${state}'`).join(', ')})`);
+function stateList(states: readonly JobState[]): string {
+  return `(${states.map((state) => `'${state}'`).join(', ')})`;
 }
 
+/** `(…final states…)`, as text for SQL built as text. */
+export const finalStatesText = stateList(finalStates);
+
 /** `(…final states…)` */
-export const finalStateList = stateList(finalStates);
+export const finalStateList: SQL = sql.raw(finalStatesText);
 
 /** A condition on `alias.state` being one of the states of a bitmask; `true` for all of them. */
 export function stateInMask(alias: string, mask: number): string {

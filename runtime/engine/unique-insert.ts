@@ -2,18 +2,21 @@ import { type SQL, sql } from 'drizzle-orm';
 import { KobanDatabaseError } from '../../sdk/errors.js';
 import { stateBit } from '../../sdk/states.js';
 import type { ReplaceField } from '../../sdk/worker-options.js';
-import type { Executor } from '../database/database.js';
-import type { ReplacePlan } from '../workers/unique.js';
+import type { Executor } from '../database/executor.js';
+import { list } from '../database/wire.js';
 import type { EngineContext } from './context.js';
 import {
   type InsertedColumns,
   type InsertedJob,
   type InsertRow,
-  insertColumns,
   insertedFields,
   insertedRecord,
+  insertSource,
+  isTrackedInsert,
+  jobInsert,
+  type ReplacePlan,
 } from './insert-row.js';
-import { type JobRow, mapJobColumns, toJob } from './job-row.js';
+import { type JobWireRow, jobColumnList, toStoredJob } from './records.js';
 import { initialStateBitSql, stateInMask } from './state-sql.js';
 
 /** A row with a unique key. */
@@ -106,10 +109,11 @@ export async function insertUniqueRows(
 }
 
 /** What a unique insert returns: the columns of `insertedRecord`, and the whole row of a holder. */
-type ReturnedRow = JobRow & InsertedColumns & { uniqueKey: string; conflict: boolean };
+type ReturnedRow = JobWireRow & InsertedColumns & { uniqueKey: string; conflict: boolean };
 
+/** The holder of a key, as a record whose args are in stored form: the caller opens them (runtime/workers). */
 function conflictRecord(row: ReturnedRow): InsertedJob {
-  return Object.assign(toJob(row, row.args), { conflict: true });
+  return { ...toStoredJob(row), conflict: true };
 }
 
 /** Whether a row holds its key from the start, whichever of available or scheduled it begins in. */
@@ -144,7 +148,7 @@ function expireStatement(schema: string, keys: readonly string[], period: number
     UPDATE ${s}.jobs j SET unique_key = NULL
     WHERE j.id = ANY(ARRAY(
         SELECT (SELECT h.id FROM ${s}.jobs h WHERE h.unique_active = k.key LIMIT 1)
-        FROM unnest(${sql.param(keys)}::text[]) AS k(key)))
+        FROM unnest(${list(keys, 'text')}) AS k(key)))
       AND j.unique_active IS NOT NULL
       AND j.inserted_at < now() - ${period}::float8 * interval '1 second'`;
 }
@@ -156,12 +160,9 @@ function expiredHolder(alias: string, period: number | null): SQL {
     : sql`${sql.raw(alias)}.inserted_at < now() - ${period}::float8 * interval '1 second'`;
 }
 
-/** The columns of a unique insert: those of any insert, plus the key and its states. */
-function uniqueInsert(rows: readonly UniqueRow[]) {
-  return insertColumns(rows, [
-    ['unique_key', 'text', (row) => row.uniqueKey],
-    ['unique_states', 'smallint', (row) => row.uniqueStates],
-  ]);
+/** The shape of a unique insert: that of any insert, plus the key and its states. */
+function uniqueShape(rows: readonly UniqueRow[]) {
+  return { unique: true, tracked: isTrackedInsert(rows) };
 }
 
 /** The conflict update applies only to holders within the period: an expired one is left out. */
@@ -175,15 +176,17 @@ function insertStatement(
   replace: ReplacePlan | undefined,
   period: number | null,
 ): SQL {
-  const { columns, values, unnest } = uniqueInsert(rows);
-  return sql`
-    INSERT INTO ${sql.raw(schema)}.jobs AS j (${columns})
-    SELECT ${values}
-    FROM ${unnest}
+  const shape = uniqueShape(rows);
+  return jobInsert(
+    schema,
+    shape,
+    insertSource(rows, shape),
+    sql`
     ORDER BY t.unique_key
     ON CONFLICT (unique_active) WHERE unique_active IS NOT NULL
     DO UPDATE SET ${replaceSet(replace)} ${conflictWhere(period)}
-    RETURNING ${sql.raw(returnedColumns)}`;
+    RETURNING ${sql.raw(returnedColumns)}`,
+  );
 }
 
 /**
@@ -191,11 +194,11 @@ function insertStatement(
  * holder (`xmax <> 0`: the row was updated, not inserted). Null columns cost next to nothing.
  */
 const decided = new Set<string>(insertedFields);
-const returnedColumns = `${mapJobColumns((column, field) =>
-  decided.has(field) ? `j.${column}` : `CASE WHEN j.xmax <> 0 THEN j.${column} END`,
+const returnedColumns = `${jobColumnList('j', (expression, field) =>
+  decided.has(field) ? expression : `CASE WHEN j.xmax <> 0 THEN ${expression} END`,
 )}, j.unique_key AS "uniqueKey", (j.xmax <> 0) AS conflict`;
 /** The same columns, in the same order, for a holder `h` found by lookup. */
-const holderColumns = `${mapJobColumns((column) => `h.${column}`)}, found.unique_key AS "uniqueKey", true AS conflict`;
+const holderColumns = `${jobColumnList('h')}, found.unique_key AS "uniqueKey", true AS conflict`;
 
 /**
  * For rows that may start outside their unique states: `found` are the holders of the keys of
@@ -211,23 +214,25 @@ function lookupInsertStatement(
   period: number | null,
 ): SQL {
   const s = sql.raw(schema);
-  const { columns, values, unnest } = uniqueInsert(rows);
+  const shape = uniqueShape(rows);
   return sql`
-    WITH t AS MATERIALIZED (SELECT * FROM ${unnest}),
+    WITH t AS MATERIALIZED (SELECT * FROM ${insertSource(rows, shape)}),
     found AS MATERIALIZED (
       SELECT h.id, t.unique_key, ${expiredHolder('h', period)} AS expired
       FROM t JOIN ${s}.jobs h ON h.unique_active = t.unique_key
       WHERE t.unique_states & (${sql.raw(initialStateBitSql('t.scheduled_at::timestamptz'))}) = 0
     ),
-    inserted AS (
-      INSERT INTO ${s}.jobs AS j (${columns})
-      SELECT ${values} FROM t
+    inserted AS (${jobInsert(
+      schema,
+      shape,
+      sql`t`,
+      sql`
       WHERE NOT EXISTS (SELECT 1 FROM found WHERE found.unique_key = t.unique_key)
       ORDER BY t.unique_key
       ON CONFLICT (unique_active) WHERE unique_active IS NOT NULL
       DO UPDATE SET ${replaceSet(replace)} ${conflictWhere(period)}
-      RETURNING ${sql.raw(returnedColumns)}
-    )
+      RETURNING ${sql.raw(returnedColumns)}`,
+    )})
     SELECT * FROM inserted
     UNION ALL
     SELECT ${sql.raw(holderColumns)}

@@ -1,4 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm';
+import { insertChannel } from './signals.js';
 
 /**
  * A CTE `woken` that notifies the producers of the queues that rows of the CTE `source` (with
@@ -7,7 +8,7 @@ import { type SQL, sql } from 'drizzle-orm';
  */
 export function wakeAvailable(schema: string, source: string): SQL {
   return sql.raw(`woken AS (
-    SELECT count(pg_notify('${schema}_insert', queue)) AS woken
+    SELECT count(pg_notify('${insertChannel(schema)}', queue)) AS woken
     FROM (SELECT DISTINCT queue FROM ${source} WHERE state = 'available') q
   )`);
 }

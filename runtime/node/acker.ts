@@ -121,21 +121,21 @@ export class Acker {
 
   /** The outcome of one job whose write was refused: its state, with an error saying why. */
   private async writeRefused(ack: Ack, error: unknown): Promise<void> {
-    this.events.emit('error', { source: `ack of job ${ack.id}`, error });
+    this.events.emit('error', { source: `ack of job ${ack.job.id}`, error });
     const reason = storableText(
       `KobanDatabaseError: the outcome of this attempt could not be stored: ${(error as Error)?.message}`,
     );
     const { recorded: _recorded, ...rest } = ack;
     const replacement: Ack = {
       ...rest,
-      error: { attempt: ack.attempt, at: new Date().toISOString(), error: reason },
+      error: { attempt: ack.job.attempt, at: new Date().toISOString(), error: reason },
     };
     try {
       await this.engine.ack([replacement]);
     } catch (again) {
       if (!isRefusedData(again)) throw again;
       // Nothing of this outcome can be stored: the job stays executing, and the lifeline rescues it.
-      this.events.emit('error', { source: `ack of job ${ack.id}`, error: again });
+      this.events.emit('error', { source: `ack of job ${ack.job.id}`, error: again });
     }
   }
 }

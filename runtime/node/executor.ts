@@ -11,11 +11,8 @@ import { isControlOutcome } from '../../sdk/results.js';
 import { storableText } from '../../sdk/storable-text.js';
 import type { ProcessOutcome } from '../../sdk/worker.js';
 import type { JobWorkflow } from '../../sdk/workflow-context.js';
-import type { KobanLogger } from '../config.js';
 import type { Ack } from '../engine/ack.js';
-import type { ClaimedRow } from '../engine/claim.js';
-import { toJob } from '../engine/job-row.js';
-import { trackingOf } from '../engine/transitions.js';
+import type { ClaimedJob } from '../engine/claim.js';
 import { recordValue } from '../workers/recorded.js';
 import { unstorableRecord } from '../workers/recorded-value.js';
 import { decodeStoredArgs } from '../workers/stored-args.js';
@@ -24,11 +21,13 @@ import { defaultBackoff } from './backoff.js';
 import type { KobanEventEmitter } from './events.js';
 import type { ProcessHooks } from './hooks.js';
 import { JobAbort } from './job-abort.js';
+import { attemptJob } from './job-object.js';
+import type { KobanLogger } from './logger.js';
 
 /** Builds `job.workflow` and `job.batch` for the jobs that have them, when they are first read. */
 export interface JobContexts {
-  workflow(row: ClaimedRow): JobWorkflow;
-  batch(row: ClaimedRow): JobBatch;
+  workflow(job: ClaimedJob): JobWorkflow;
+  batch(job: ClaimedJob): JobBatch;
 }
 
 export interface ExecutorDeps {
@@ -63,31 +62,30 @@ const unknownWorkerMaxDelaySeconds = 3600;
  * the testing helpers.
  */
 export async function executeJob(
-  row: ClaimedRow,
+  claimed: ClaimedJob,
   deps: ExecutorDeps,
   running: Map<string, RunningJob>,
 ): Promise<Attempt> {
-  const id = String(row.id);
-  const tracked = trackingOf(row);
-  const entry = deps.catalog.get(row.worker);
-  if (!entry) return giveBack(row, deps, tracked);
+  const { id } = claimed;
+  const entry = deps.catalog.get(claimed.worker);
+  if (!entry) return giveBack(claimed, deps);
   let args: unknown;
   try {
-    args = decodeStoredArgs(entry, row.args, id, { callback: row.batchCallback !== null });
+    args = decodeStoredArgs(entry, claimed.args, id, { callback: claimed.batchCallback !== null });
   } catch (error) {
     // Args that no longer fit the worker's contract (or fail decryption) would fail the same way on every retry.
-    const entryError = errorEntry(row.attempt, error);
+    const entryError = errorEntry(claimed.attempt, error);
     return {
       outcome: { kind: 'cancelled', reason: entryError.error },
-      ack: { id, attempt: row.attempt, state: 'cancelled', error: entryError, tracked },
+      ack: { job: claimed, state: 'cancelled', error: entryError },
     };
   }
   const abort = new JobAbort();
   const { contexts } = deps;
-  const job = toJob(row, args, {
+  const job = attemptJob(claimed, args, {
     abort,
-    workflow: row.workflowId !== null && contexts ? () => contexts.workflow(row) : undefined,
-    batch: row.batchId !== null && contexts ? () => contexts.batch(row) : undefined,
+    workflow: claimed.workflowId !== null && contexts ? () => contexts.workflow(claimed) : undefined,
+    batch: claimed.batchId !== null && contexts ? () => contexts.batch(claimed) : undefined,
   });
   running.set(id, { id, abort });
   const observed = deps.events.observesJobs;
@@ -98,14 +96,20 @@ export async function executeJob(
   const started = performance.now();
   let attempt: Attempt;
   try {
-    const result = await runWithTimeout(entry, job, row.batchCallback as BatchCallback | null, abort, deps);
+    const result = await runWithTimeout(
+      entry,
+      job,
+      claimed.batchCallback as BatchCallback | null,
+      abort,
+      deps,
+    );
     const recorded =
-      entry.definition.recorded && row.batchCallback === null && !isControlOutcome(result)
+      entry.definition.recorded && claimed.batchCallback === null && !isControlOutcome(result)
         ? await storedValue(entry, job, result, deps)
         : undefined;
-    attempt = settle(id, job, result, recorded, tracked);
+    attempt = settle(claimed, result, recorded);
   } catch (error) {
-    attempt = failed(id, job, entry, error, abort, deps, tracked);
+    attempt = failed(claimed, job, entry, error, abort, deps);
   } finally {
     running.delete(id);
   }
@@ -128,22 +132,18 @@ export async function executeJob(
  * wait doubles with each give-back, from a second up to an hour, so that a worker no node runs
  * any more costs little. Nothing is cancelled or discarded for it.
  */
-function giveBack(row: ClaimedRow, deps: ExecutorDeps, tracked: Ack['tracked']): Attempt {
-  const error = new KobanUnknownWorkerError(row.worker, deps.catalog.names(), deps.node);
-  const earlier = (row.errors ?? []).filter((entry) =>
-    (typeof entry === 'string' ? entry : entry.error).includes(error.name),
-  ).length;
+function giveBack(claimed: ClaimedJob, deps: ExecutorDeps): Attempt {
+  const error = new KobanUnknownWorkerError(claimed.worker, deps.catalog.names(), deps.node);
+  const earlier = claimed.errors.filter((entry) => entry.error.includes(error.name)).length;
   const seconds = Math.min(2 ** earlier, unknownWorkerMaxDelaySeconds);
   return {
     outcome: { kind: 'snoozed', seconds },
     ack: {
-      id: String(row.id),
-      attempt: row.attempt,
+      job: claimed,
       state: 'scheduled',
       delayMs: seconds * 1000,
       refund: true,
-      error: errorEntry(row.attempt, error),
-      tracked,
+      error: errorEntry(claimed.attempt, error),
     },
   };
 }
@@ -208,93 +208,59 @@ function runCallback(entry: RunnableWorker, job: Job<unknown>, callback: BatchCa
   return handler.call(entry.instance, job);
 }
 
-function settle(
-  id: string,
-  job: Job<unknown>,
-  result: unknown,
-  recorded: Buffer | undefined,
-  tracked: Ack['tracked'],
-): Attempt {
-  const attempt = job.attempt;
+function settle(claimed: ClaimedJob, result: unknown, recorded: Buffer | undefined): Attempt {
+  const { attempt } = claimed;
+  const job = claimed;
   if (!isControlOutcome(result)) {
     const ack: Ack =
-      recorded === undefined
-        ? { id, attempt, state: 'completed', tracked }
-        : { id, attempt, state: 'completed', recorded, tracked };
+      recorded === undefined ? { job, state: 'completed' } : { job, state: 'completed', recorded };
     return { outcome: { kind: 'completed', result }, ack };
   }
   switch (result.kind) {
     case 'cancel':
       return {
         outcome: { kind: 'cancelled', reason: result.reason },
-        ack: {
-          id,
-          attempt,
-          state: 'cancelled',
-          error: reasonEntry(attempt, 'cancelled', result.reason),
-          tracked,
-        },
+        ack: { job, state: 'cancelled', error: reasonEntry(attempt, 'cancelled', result.reason) },
       };
     case 'discard':
       return {
         outcome: { kind: 'discarded', reason: result.reason },
-        ack: {
-          id,
-          attempt,
-          state: 'discarded',
-          error: reasonEntry(attempt, 'discarded', result.reason),
-          tracked,
-        },
+        ack: { job, state: 'discarded', error: reasonEntry(attempt, 'discarded', result.reason) },
       };
     case 'snooze':
       return {
         outcome: { kind: 'snoozed', seconds: result.seconds },
-        ack: {
-          id,
-          attempt,
-          state: 'scheduled',
-          delayMs: Math.round(result.seconds * 1000),
-          refund: true,
-          tracked,
-        },
+        ack: { job, state: 'scheduled', delayMs: Math.round(result.seconds * 1000), refund: true },
       };
   }
 }
 
 function failed(
-  id: string,
+  claimed: ClaimedJob,
   job: Job<unknown>,
   entry: RunnableWorker,
   error: unknown,
   abort: JobAbort,
   deps: ExecutorDeps,
-  tracked: Ack['tracked'],
 ): Attempt {
-  const attempt = job.attempt;
+  const { attempt } = claimed;
   if (abort.reason instanceof KobanShutdownError) {
     // Interrupted by this node's shutdown, not by a fault of the job: run it again soon.
     return {
       outcome: { kind: 'snoozed', seconds: 0 },
-      ack: { id, attempt, state: 'scheduled', delayMs: 0, refund: true, tracked },
+      ack: { job: claimed, state: 'scheduled', delayMs: 0, refund: true },
     };
   }
   const entryError = errorEntry(attempt, error);
-  if (attempt >= job.maxAttempts) {
+  if (attempt >= claimed.maxAttempts) {
     return {
       outcome: { kind: 'error', error, state: 'discarded' },
-      ack: { id, attempt, state: 'discarded', error: entryError, tracked },
+      ack: { job: claimed, state: 'discarded', error: entryError },
     };
   }
   return {
     outcome: { kind: 'error', error, state: 'retryable' },
-    ack: {
-      id,
-      attempt,
-      state: 'retryable',
-      error: entryError,
-      delayMs: backoffMs(entry, job, deps),
-      tracked,
-    },
+    ack: { job: claimed, state: 'retryable', error: entryError, delayMs: backoffMs(entry, job, deps) },
   };
 }
 

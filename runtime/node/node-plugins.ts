@@ -1,77 +1,77 @@
 import type { ResolvedConfig } from '../config.js';
 import type { Engine } from '../engine/engine.js';
-import type { KobanPlugin } from '../plugin.js';
 import { CronScheduler } from '../plugins/cron.js';
-import { Heartbeat, liveQueues } from '../plugins/heartbeat.js';
 import { lifeline } from '../plugins/lifeline.js';
+import type { KobanPlugin } from '../plugins/plugin.js';
 import { pruner } from '../plugins/pruner.js';
 import { stager } from '../plugins/stager.js';
 import { workflowSweeper } from '../plugins/workflow-sweeper.js';
 import type { WorkerCatalog } from '../workers/worker-catalog.js';
+import type { Workflows } from '../workflows/workflows.js';
 import type { KobanEventEmitter } from './events.js';
+import { Peer } from './peer.js';
 import { PluginRunner } from './plugin-runner.js';
 
 /**
- * The plugins of a node: Koban's own (heartbeat and leadership, stager, cron, and on the leader
- * the lifeline, the pruner and the workflow sweeper) followed by the user's.
+ * A node's background work: its peer (heartbeat and leadership), then the plugins, Koban's own
+ * (stager, cron, and on the leader the lifeline, the pruner and the workflow sweeper) followed
+ * by the user's.
  */
 export class NodePlugins {
-  private readonly heartbeat: Heartbeat;
+  private readonly peer: Peer;
   private readonly runner: PluginRunner;
 
   constructor(
     private readonly engine: Engine,
     private readonly config: ResolvedConfig,
     private readonly catalog: WorkerCatalog,
+    workflows: Workflows,
     events: KobanEventEmitter,
   ) {
-    this.heartbeat = new Heartbeat(engine.database, {
-      schema: config.schema,
+    const report = (source: string, error: unknown) => events.emit('error', { source, error });
+    this.peer = new Peer(engine, {
       node: config.node,
       queues: [...config.queues.keys()],
       interval: config.heartbeatInterval,
       rescueAfter: config.rescueAfter,
       onLeadership: (leader) => this.runner.setLeader(leader),
+      report: (error) => report('heartbeat', error),
     });
     const plugins: KobanPlugin[] = [
-      this.heartbeat,
-      stager(engine, config.stageInterval),
-      new CronScheduler(config.cron, { engine, catalog }),
-      lifeline(engine, {
+      stager(config.stageInterval),
+      new CronScheduler(config.cron, { catalog }),
+      lifeline({
         rescueAfter: config.rescueAfter,
         interval: config.heartbeatInterval,
-        mayRescue: () => this.heartbeat.mayRescue,
+        mayRescue: () => this.peer.mayRescue,
       }),
-      workflowSweeper(engine, config.workflowSweepInterval),
-      ...(config.prune ? [pruner(engine, config.prune)] : []),
+      workflowSweeper(workflows, config.workflowSweepInterval),
+      ...(config.prune ? [pruner(config.prune)] : []),
       ...config.plugins,
     ];
-    this.runner = new PluginRunner(plugins, {
-      node: config.node,
-      logger: config.logger,
-      report: (source, error) => events.emit('error', { source, error }),
-    });
+    this.runner = new PluginRunner(plugins, { node: config.node, logger: config.logger, engine, report });
   }
 
   get isLeader(): boolean {
     return this.runner.isLeader;
   }
 
-  /** Starts the plugins, the heartbeat first, then warns about queues no node runs. */
+  /** Starts the peer (its first beat before any claim), then the plugins; warns about queues no node runs. */
   async start(queues: readonly string[]): Promise<void> {
+    await this.peer.start();
     await this.runner.start();
     if (queues.length > 0) await this.reportUnrunQueues();
   }
 
-  /** Stops everything but the heartbeat, which keeps the node alive while its jobs finish. */
+  /** Stops the plugins; the peer keeps the node alive while its jobs finish. */
   stopScheduling(): Promise<void> {
-    return this.runner.stop([this.heartbeat]);
+    return this.runner.stop();
   }
 
-  /** Stops the heartbeat and leaves; `keepNode` keeps the node's row so its unfinished jobs are rescued. */
+  /** Stops the peer and leaves; `keepNode` keeps the node's row so its unfinished jobs are rescued. */
   async stop({ keepNode }: { keepNode: boolean }): Promise<void> {
     await this.runner.stop();
-    await this.heartbeat.depart({ keepNode });
+    await this.peer.stop({ keepNode });
   }
 
   /**
@@ -79,7 +79,7 @@ export class NodePlugins {
    * that runs no queues (a web process, a test) says nothing.
    */
   private async reportUnrunQueues(): Promise<void> {
-    const live = await liveQueues(this.engine.database, this.config.schema, this.config.rescueAfter);
+    const live = await this.engine.liveQueues(this.config.rescueAfter);
     const unrun = this.catalog
       .all()
       .filter((worker) => !live.has(worker.definition.queue))

@@ -1,12 +1,46 @@
-import { KobanConfigError } from '../../sdk/errors.js';
-import type { KobanLogger } from '../config.js';
-import type { KobanPlugin, PluginContext } from '../plugin.js';
+import { KobanConfigError, KobanError } from '../../sdk/errors.js';
+import type { Engine } from '../engine/engine.js';
+import type { KobanPlugin, PluginContext } from '../plugins/plugin.js';
+import type { KobanLogger } from './logger.js';
 
 export interface PluginHost {
   readonly node: string;
   readonly logger: KobanLogger;
+  readonly engine: Engine;
   /** Reports a failure; `source` names the plugin. */
   report(source: string, error: unknown): void;
+}
+
+/**
+ * Checks plugins before a node connects: each has a name, start and stop, names are unique, and
+ * each plugin's own `validate` accepts its options. Throws a KobanConfigError naming the plugin.
+ */
+export function checkPlugins(plugins: readonly KobanPlugin[]): void {
+  const names = new Set<string>();
+  for (const plugin of plugins) {
+    if (
+      typeof plugin?.name !== 'string' ||
+      typeof plugin.start !== 'function' ||
+      typeof plugin.stop !== 'function'
+    ) {
+      throw new KobanConfigError(
+        `plugins: expected objects with name, start(context) and stop(), got ${JSON.stringify(plugin)}`,
+      );
+    }
+    if (names.has(plugin.name)) {
+      throw new KobanConfigError(`plugins: two plugins are named "${plugin.name}"; give each its own name`);
+    }
+    names.add(plugin.name);
+    try {
+      plugin.validate?.();
+    } catch (error) {
+      if (error instanceof KobanConfigError) throw error;
+      const reason = error instanceof KobanError || error instanceof Error ? error.message : String(error);
+      throw new KobanConfigError(`plugins: "${plugin.name}" refused its options: ${reason}`, {
+        cause: error,
+      });
+    }
+  }
 }
 
 /**
@@ -24,22 +58,7 @@ export class PluginRunner {
     private readonly plugins: readonly KobanPlugin[],
     private readonly host: PluginHost,
   ) {
-    const names = new Set<string>();
-    for (const plugin of plugins) {
-      if (
-        typeof plugin?.name !== 'string' ||
-        typeof plugin.start !== 'function' ||
-        typeof plugin.stop !== 'function'
-      ) {
-        throw new KobanConfigError(
-          `plugins: expected objects with name, start(context) and stop(), got ${JSON.stringify(plugin)}`,
-        );
-      }
-      if (names.has(plugin.name)) {
-        throw new KobanConfigError(`plugins: two plugins are named "${plugin.name}"; give each its own name`);
-      }
-      names.add(plugin.name);
-    }
+    checkPlugins(plugins);
   }
 
   get isLeader(): boolean {
@@ -56,8 +75,8 @@ export class PluginRunner {
   }
 
   private contextOf(plugin: KobanPlugin): PluginContext {
-    const { node, logger } = this.host;
-    return { node, logger, reportError: (error) => this.host.report(plugin.name, error) };
+    const { node, logger, engine } = this.host;
+    return { node, logger, engine, reportError: (error) => this.host.report(plugin.name, error) };
   }
 
   /** Starts or stops the leader-only plugins. */
@@ -74,13 +93,11 @@ export class PluginRunner {
     return this.changes;
   }
 
-  /** Stops every running plugin but `keep`, last started first. */
-  async stop(keep: readonly KobanPlugin[] = []): Promise<void> {
+  /** Stops every running plugin, last started first. */
+  async stop(): Promise<void> {
     this.stopped = true;
     await this.changes;
-    for (const plugin of [...this.running].reverse()) {
-      if (!keep.includes(plugin)) await this.stopOne(plugin);
-    }
+    for (const plugin of [...this.running].reverse()) await this.stopOne(plugin);
   }
 
   private async startOne(plugin: KobanPlugin): Promise<void> {

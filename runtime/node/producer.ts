@@ -1,4 +1,4 @@
-import type { ClaimedRow } from '../engine/claim.js';
+import type { ClaimedJob } from '../engine/claim.js';
 import type { Engine } from '../engine/engine.js';
 import type { Acker } from './acker.js';
 import { type ExecutorDeps, executeJob, type RunningJob } from './executor.js';
@@ -116,9 +116,9 @@ export class Producer {
     if ((this.queueHasMore || this.wakeRequested) && !this.stopped && !this.pausedValue) this.wake();
   }
 
-  private run(row: ClaimedRow): void {
+  private run(claimed: ClaimedJob): void {
     this.active++;
-    const task = executeJob(row, this.deps, this.deps.running).then(async ({ ack }) => {
+    const task = executeJob(claimed, this.deps, this.deps.running).then(async ({ ack }) => {
       this.active--;
       this.unacked++;
       // Only a queue known to hold more work is worth a fetch per finished job.

@@ -6,9 +6,9 @@ import { jobStates, stateMask } from '../../sdk/states.js';
 import type { WorkerClass } from '../../sdk/worker.js';
 import type { CronEntry } from '../config.js';
 import type { Engine } from '../engine/engine.js';
-import type { KobanPlugin, PluginContext } from '../plugin.js';
 import { prepareJobs } from '../workers/prepare-job.js';
 import type { WorkerCatalog } from '../workers/worker-catalog.js';
+import type { KobanPlugin, PluginContext } from './plugin.js';
 
 const allStates = stateMask(jobStates);
 
@@ -30,11 +30,11 @@ export class CronScheduler implements KobanPlugin {
   private stopped = false;
   private firing: Promise<void> = Promise.resolve();
   private report: (error: unknown) => void = () => {};
+  private engine: Engine | undefined;
 
   constructor(
     entries: readonly CronEntry[],
     private readonly deps: {
-      engine: Engine;
       catalog: WorkerCatalog;
       now?: () => Date;
     },
@@ -64,6 +64,7 @@ export class CronScheduler implements KobanPlugin {
 
   start(context: PluginContext): void {
     this.report = (error) => context.reportError(error);
+    this.engine = context.engine;
     this.stopped = false;
     const now = this.now();
     for (const scheduled of this.entries) scheduled.next = scheduled.schedule.nextRun(now);
@@ -91,7 +92,7 @@ export class CronScheduler implements KobanPlugin {
   async insertTick(scheduled: ScheduledEntry, tick: Date): Promise<number> {
     const { entry } = scheduled;
     const [row] = await prepareJobs(this.deps.catalog, [newJob(workerClassOf(entry), entry.args ?? {})]);
-    const [job] = await this.deps.engine.insert({
+    const [job] = await this.engine!.insert({
       rows: [
         {
           ...row!,

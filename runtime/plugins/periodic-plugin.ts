@@ -1,11 +1,12 @@
+import type { Engine } from '../engine/engine.js';
 import { Periodic } from '../node/periodic.js';
-import type { KobanPlugin, PluginContext } from '../plugin.js';
+import type { KobanPlugin, PluginContext } from './plugin.js';
 
-/** A plugin that runs `task` at start and then every `intervalMs`. */
+/** A plugin that runs `task` with the node's engine at start and then every `intervalMs`. */
 export function periodicPlugin(
   name: string,
   intervalMs: number,
-  task: () => Promise<unknown>,
+  task: (engine: Engine) => Promise<unknown>,
   options: { leaderOnly?: boolean } = {},
 ): KobanPlugin {
   let periodic: Periodic | undefined;
@@ -13,7 +14,11 @@ export function periodicPlugin(
     name,
     leaderOnly: options.leaderOnly ?? false,
     start(context: PluginContext) {
-      periodic = new Periodic(intervalMs, task, (error) => context.reportError(error));
+      periodic = new Periodic(
+        intervalMs,
+        () => task(context.engine),
+        (error) => context.reportError(error),
+      );
       periodic.start();
     },
     async stop() {

@@ -1,6 +1,5 @@
-import type { Engine } from '../engine/engine.js';
-import type { KobanPlugin } from '../plugin.js';
 import { periodicPlugin } from './periodic-plugin.js';
+import type { KobanPlugin } from './plugin.js';
 
 export interface PrunerOptions {
   /** Seconds a finished job is kept. */
@@ -12,8 +11,8 @@ export interface PrunerOptions {
 }
 
 /** Deletes old finished jobs, on the leader only. */
-export function pruner(engine: Engine, options: PrunerOptions): KobanPlugin {
-  return periodicPlugin('pruner', options.interval, () => engine.prune(options.maxAge, options.limit), {
+export function pruner(options: PrunerOptions): KobanPlugin {
+  return periodicPlugin('pruner', options.interval, (engine) => engine.prune(options.maxAge, options.limit), {
     leaderOnly: true,
   });
 }

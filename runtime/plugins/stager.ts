@@ -1,8 +1,7 @@
-import type { Engine } from '../engine/engine.js';
-import type { KobanPlugin } from '../plugin.js';
 import { periodicPlugin } from './periodic-plugin.js';
+import type { KobanPlugin } from './plugin.js';
 
 /** Makes due scheduled and retryable jobs available, on every node (claims skip locked rows). */
-export function stager(engine: Engine, intervalMs: number): KobanPlugin {
-  return periodicPlugin('stager', intervalMs, () => engine.stage());
+export function stager(intervalMs: number): KobanPlugin {
+  return periodicPlugin('stager', intervalMs, (engine) => engine.stage());
 }

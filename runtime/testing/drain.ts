@@ -1,7 +1,8 @@
-import { type Koban, testingHarness } from '../koban.js';
-import { type DrainOptions, type DrainResult, drainWith } from './drain-loop.js';
+import type { Koban } from '../koban.js';
+import type { DrainOptions, DrainResult } from '../node/drainer.js';
+import { drainerKey } from '../node/internals.js';
 
-export type { DrainOptions, DrainResult } from './drain-loop.js';
+export type { DrainOptions, DrainResult } from '../node/drainer.js';
 
 /**
  * Runs the available jobs of a Koban instance inline, one at a time, on the node's own
@@ -10,5 +11,5 @@ export type { DrainOptions, DrainResult } from './drain-loop.js';
  * producer competes.
  */
 export function drainJobs(koban: Koban, options: DrainOptions = {}): Promise<DrainResult> {
-  return drainWith(koban[testingHarness](), options);
+  return koban[drainerKey]().drain(options);
 }

@@ -4,7 +4,8 @@ import type { JobRecord, JsonObject } from '../../sdk/job.js';
 import { getWorkerDefinition } from '../../sdk/registry.js';
 import type { JobState } from '../../sdk/states.js';
 import type { ArgsOf, WorkerClass } from '../../sdk/worker.js';
-import { type Koban, testingHarness } from '../koban.js';
+import type { Koban } from '../koban.js';
+import { drainerKey } from '../node/internals.js';
 import { resolveRef, type WorkerRef } from './perform.js';
 
 export interface EnqueuedFilter<W extends WorkerClass = WorkerClass> {
@@ -22,10 +23,9 @@ export async function allEnqueued<W extends WorkerClass>(
   koban: Koban,
   filter: EnqueuedFilter<W> = {},
 ): Promise<JobRecord[]> {
-  const harness = koban[testingHarness]();
   const states: JobState[] = filter.state === undefined ? ['available', 'scheduled'] : [filter.state].flat();
   const worker = filter.worker === undefined ? undefined : workerName(filter.worker);
-  const jobs = await harness.listJobs({ state: states, worker, queue: filter.queue });
+  const jobs = await koban[drainerKey]().listJobs({ state: states, worker, queue: filter.queue });
   const encodedArgs = filter.args && encodePartial(filter);
   return jobs.filter((job) => contains(job.args, encodedArgs) && contains(job.meta, filter.meta));
 }

@@ -2,10 +2,11 @@ import type { Codec } from '../../sdk/codec.js';
 import type { JsonObject } from '../../sdk/job.js';
 import { newJob } from '../../sdk/job-spec.js';
 import type { ArgsOf, ProcessOutcome, WorkerClass } from '../../sdk/worker.js';
-import { consoleLogger, type KobanLogger } from '../config.js';
-import type { ClaimedRow } from '../engine/claim.js';
+import type { ClaimedJob } from '../engine/claim.js';
+import { insertedRecord } from '../engine/insert-row.js';
 import { KobanEventEmitter } from '../node/events.js';
 import { executeJob, type RunningJob } from '../node/executor.js';
+import { consoleLogger, type KobanLogger } from '../node/logger.js';
 import { prepareJob } from '../workers/prepare-job.js';
 import { WorkerCatalog } from '../workers/worker-catalog.js';
 
@@ -44,37 +45,28 @@ export async function performJob<W extends WorkerClass>(
   const catalog = await WorkerCatalog.create([{ worker, args: codec }]);
   const entry = catalog.all()[0]!;
   const stored = prepareJob(newJob(worker, args, { meta: options.meta ?? {} }, codec), {}, entry);
-  const now = new Date();
-  const row: ClaimedRow = {
+  const now = Date.now();
+  // The job as a claim would hand it out: the record an insert of the row makes, then attempted.
+  const { conflict: _conflict, ...inserted } = insertedRecord(stored, {
     id: '0',
     state: 'executing',
-    queue: stored.queue,
-    worker: stored.worker,
-    args: stored.args,
-    meta: stored.meta,
-    tags: [...stored.tags],
-    errors: [],
-    attempt: options.attempt ?? 1,
-    maxAttempts: options.maxAttempts ?? stored.maxAttempts,
-    priority: stored.priority,
     insertedAt: now,
     scheduledAt: now,
-    attemptedAt: now,
-    completedAt: null,
-    cancelledAt: null,
-    discardedAt: null,
+  });
+  const claimed: ClaimedJob = {
+    ...inserted,
+    args: stored.args,
+    attempt: options.attempt ?? 1,
+    maxAttempts: options.maxAttempts ?? stored.maxAttempts,
+    attemptedAt: new Date(now),
     attemptedBy: ['performJob'],
-    workflowId: null,
-    workflowStep: null,
-    batchId: null,
-    batchCallback: null,
     workflowName: null,
     batchName: null,
   };
   const running = new Map<string, RunningJob>();
   const events = new KobanEventEmitter();
   const attempt = executeJob(
-    row,
+    claimed,
     { catalog, events, logger: options.logger ?? consoleLogger, node: 'performJob' },
     running,
   );

@@ -5,8 +5,8 @@ import type { JobSpec } from '../../sdk/job-spec.js';
 import type { JobState } from '../../sdk/states.js';
 import type { Workflow, WorkflowSteps } from '../../sdk/workflow.js';
 import type { WorkflowStatus } from '../../sdk/workflow-context.js';
-import { type Koban, testingHarness } from '../koban.js';
-import type { TestingHarness } from './harness.js';
+import type { Koban } from '../koban.js';
+import { drainerKey } from '../node/internals.js';
 
 /** What a job of a workflow or batch came to, with the value it recorded (if its worker is `@Recorded`). */
 export interface JobOutcome<Result = unknown> {
@@ -40,23 +40,6 @@ export interface BatchRun {
   readonly callbacks: Partial<Record<BatchCallback, JobOutcome>>;
 }
 
-/**
- * Runs the jobs of a workflow or batch inline until none is left to run: retries and scheduled
- * jobs at once, a job that snoozes once more at most (snoozing again would never end).
- */
-async function runScope(harness: TestingHarness, scope: { workflowId?: string; batchId?: string }) {
-  const snoozed = new Set<string>();
-  for (;;) {
-    await harness.stageNow(scope, [...snoozed]);
-    const ids = await harness.availableIn(scope);
-    if (ids.length === 0) return;
-    for (const row of await harness.claimById(ids)) {
-      const { ack } = await harness.run(row);
-      if (ack.state === 'scheduled') snoozed.add(String(row.id));
-    }
-  }
-}
-
 async function outcomeOf(koban: Koban, job: JobRecord<unknown>): Promise<JobOutcome> {
   const recorded = job.state === 'completed' ? await koban.fetchRecorded(job.id) : undefined;
   return { state: job.state, job, value: recorded?.status === 'ok' ? recorded.value : undefined };
@@ -74,10 +57,10 @@ export async function runWorkflow<W extends Workflow<any, any>>(
 ): Promise<WorkflowRun<W>> {
   const [first] = await koban.insertAll(flow);
   const workflowId = first!.workflowId!;
-  const harness = koban[testingHarness]();
-  await runScope(harness, { workflowId });
+  const drainer = koban[drainerKey]();
+  await drainer.drainScope({ workflowId });
   const status = (await koban.workflowStatus(workflowId))!;
-  const jobs = await harness.listJobs({ workflowId });
+  const jobs = await drainer.listJobs({ workflowId });
   const steps: Record<string, JobOutcome> = {};
   for (const job of jobs) steps[job.workflowStep!] = await outcomeOf(koban, job);
   return { workflowId, state: status.state, steps: steps as unknown as StepOutcomes<W> };
@@ -90,12 +73,12 @@ export async function runWorkflow<W extends Workflow<any, any>>(
 export async function runBatch(koban: Koban, source: Batch): Promise<BatchRun> {
   const [first] = await koban.insertAll(source);
   const batchId = first!.batchId!;
-  const harness = koban[testingHarness]();
-  await runScope(harness, { batchId });
+  const drainer = koban[drainerKey]();
+  await drainer.drainScope({ batchId });
   const status = (await koban.batchStatus(batchId))!;
   const jobs: JobOutcome[] = [];
   const callbacks: Partial<Record<BatchCallback, JobOutcome>> = {};
-  for (const job of await harness.listJobs({ batchId })) {
+  for (const job of await drainer.listJobs({ batchId })) {
     if (job.batchCallback) callbacks[job.batchCallback] = await outcomeOf(koban, job);
     else jobs.push(await outcomeOf(koban, job));
   }

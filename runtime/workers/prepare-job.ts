@@ -59,7 +59,8 @@ export function prepareJob(spec: JobSpec, insertOptions: JobOptions, entry: Cata
           },
         ];
   if (metaIssues.length > 0) throw new KobanValidationError(metaIssues, definition.name);
-  const queue = options.queue === undefined ? definition.queue : checkQueueName(options.queue, where);
+  const queue =
+    options.queue === undefined ? definition.queue : checkQueueName(options.queue, where, 'argument');
   // A codec walks args before Koban's JSON check (which stops at maxJsonDepth): args nested
   // thousands deep would overflow its stack.
   const tooDeep = (spec.codec ?? entry.args) && nestingIssue(spec.args, 'args');
@@ -77,13 +78,17 @@ export function prepareJob(spec: JobSpec, insertOptions: JobOptions, entry: Cata
     worker: definition.name,
     queue,
     args: storedArgs(entry, args),
+    given: spec.args,
     meta,
-    tags: options.tags === undefined ? definition.tags : checkTags(options.tags, where),
+    tags: options.tags === undefined ? definition.tags : checkTags(options.tags, where, 'argument'),
     maxAttempts:
       options.maxAttempts === undefined
         ? definition.maxAttempts
-        : checkMaxAttempts(options.maxAttempts, where),
-    priority: options.priority === undefined ? definition.priority : checkPriority(options.priority, where),
+        : checkMaxAttempts(options.maxAttempts, where, 'argument'),
+    priority:
+      options.priority === undefined
+        ? definition.priority
+        : checkPriority(options.priority, where, 'argument'),
     scheduledAt: scheduledAt(options, where),
     uniqueKey: unique ? unique.uniqueKey : null,
     uniqueStates: unique ? unique.uniqueStates : null,

@@ -1,6 +1,7 @@
 import type { Codec } from '../../sdk/codec.js';
 import { KobanValidationError } from '../../sdk/errors.js';
 import type { JobSpec } from '../../sdk/job-spec.js';
+import type { EncodedArgs, StoredArgs } from '../engine/records.js';
 import { openArgs, sealArgs } from './encrypted-args.js';
 import { jsonIssues } from './json-args.js';
 import { applyStructured } from './structured.js';
@@ -9,11 +10,13 @@ import { type CatalogWorker, keyRingOf } from './worker-catalog.js';
 /**
  * Args from typed value to JSON-safe data, enforcing the worker's contract: the spec's codec,
  * else the catalog entry's codec (both from `npx gen`), else a JSON check plus the `@Structured`
- * lists. Throws KobanValidationError listing every problem.
+ * lists. Throws KobanValidationError listing every problem. A generated builder encodes its args
+ * when it builds the job: they are not encoded again.
  */
-export function encodeArgs(spec: JobSpec, entry: CatalogWorker): unknown {
+export function encodeArgs(spec: JobSpec, entry: CatalogWorker): EncodedArgs {
+  if (spec.codec && spec.encoded !== undefined) return spec.encoded as EncodedArgs;
   const codec = (spec.codec ?? entry.args) as Codec<unknown> | undefined;
-  if (codec) return codec.encode(spec.args);
+  if (codec) return codec.encode(spec.args) as EncodedArgs;
   const { structured, name } = entry.definition;
   let args = spec.args;
   const issues =
@@ -26,12 +29,14 @@ export function encodeArgs(spec: JobSpec, entry: CatalogWorker): unknown {
     issues.push(...checked.issues);
   }
   if (issues.length > 0) throw new KobanValidationError(issues, name);
-  return args;
+  return args as EncodedArgs;
 }
 
 /** The args column value: encoded args, sealed in an envelope when the worker is encrypted. */
-export function storedArgs(entry: CatalogWorker, encoded: unknown): unknown {
-  return entry.definition.encrypted ? sealArgs(keyRingOf(entry), encoded) : encoded;
+export function storedArgs(entry: CatalogWorker, encoded: EncodedArgs): StoredArgs {
+  return (entry.definition.encrypted
+    ? sealArgs(keyRingOf(entry), encoded)
+    : encoded) as unknown as StoredArgs;
 }
 
 /**
@@ -41,7 +46,7 @@ export function storedArgs(entry: CatalogWorker, encoded: unknown): unknown {
  */
 export function decodeStoredArgs(
   entry: CatalogWorker,
-  stored: unknown,
+  stored: StoredArgs,
   jobId: string,
   { callback = false } = {},
 ): unknown {
@@ -57,7 +62,11 @@ export function decodeStoredArgs(
 }
 
 /** Stored args in readable form (opened, not decoded), for test helpers that show jobs. */
-export function readableArgs(entry: CatalogWorker | undefined, stored: unknown, jobId: string): unknown {
+export function readableArgs(
+  entry: CatalogWorker | undefined,
+  stored: StoredArgs,
+  jobId: string,
+): EncodedArgs | StoredArgs {
   if (!entry?.definition.encrypted) return stored;
-  return openArgs(keyRingOf(entry), stored, jobId);
+  return openArgs(keyRingOf(entry), stored, jobId) as EncodedArgs;
 }

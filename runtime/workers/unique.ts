@@ -1,8 +1,9 @@
 import { createHmac, hash } from 'node:crypto';
-import { KobanConfigError } from '../../sdk/errors.js';
+import { type Fault, faultError } from '../../sdk/errors.js';
 import type { JsonObject } from '../../sdk/job.js';
 import { incompleteStates, type JobState, jobStates, stateBit, stateMask } from '../../sdk/states.js';
 import type { ReplaceField, UniqueField, UniqueOptions, UniqueStates } from '../../sdk/worker-options.js';
+import type { ReplacePlan } from '../engine/insert-row.js';
 
 /** Unique options after defaults and checks, as the insert needs them. */
 export interface UniquePlan {
@@ -19,11 +20,6 @@ export interface UniquePlan {
 }
 
 /** Which columns a conflicting insert overwrites, each for the existing job's states (a bitmask). */
-export interface ReplacePlan {
-  readonly fields: readonly { readonly field: ReplaceField; readonly states: number }[];
-  /** Equal plans share one statement. */
-  readonly signature: string;
-}
 
 /** The unique columns of one row. */
 export interface UniqueColumns {
@@ -63,15 +59,16 @@ export function uniquePlanFor(
 ): UniquePlan | undefined {
   if (insertOptions === false) return undefined;
   if (insertOptions === undefined) return workerOptions ? resolveUnique(workerOptions, where) : undefined;
-  return resolveUnique({ ...workerOptions, ...insertOptions }, where);
+  // The insert's own unique options are an argument of the call: a mistake there is the caller's.
+  return resolveUnique({ ...workerOptions, ...insertOptions }, where, 'argument');
 }
 
 /** Checks unique options and fills in defaults; cached per options object. */
-export function resolveUnique(options: UniqueOptions, where: string): UniquePlan {
+export function resolveUnique(options: UniqueOptions, where: string, fault: Fault = 'config'): UniquePlan {
   const cached = plans.get(options);
   if (cached) return cached;
   const fail = (message: string): never => {
-    throw new KobanConfigError(`${where}: unique.${message}`);
+    throw faultError(fault, where, `unique.${message}`);
   };
   if (typeof options !== 'object' || options === null)
     fail(`options must be an object, got ${String(options)}`);

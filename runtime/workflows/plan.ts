@@ -2,12 +2,14 @@ import { KobanWorkflowError } from '../../sdk/errors.js';
 import { uuidv7 } from '../../sdk/ids.js';
 import { isJobSpec } from '../../sdk/job-spec.js';
 import { checkStepFlags, type StepFlags, type Workflow, type WorkflowStep } from '../../sdk/workflow.js';
-import { plannedBatches } from '../batches/plan.js';
-import type { InsertPlan, InsertRow, PlannedEdge } from '../engine/insert.js';
-import type { AppendedStep } from '../engine/workflow-append.js';
-import { ignoreMask } from '../engine/workflow-release.js';
+import { joinedBatches } from '../batches/plan.js';
+import type { EngineContext } from '../engine/context.js';
+import type { InsertPlan, InsertRow } from '../engine/insert.js';
 import { prepareJobs } from '../workers/prepare-job.js';
 import type { WorkerCatalog } from '../workers/worker-catalog.js';
+import type { AppendedStep } from './append.js';
+import { edgesWrite, type PlannedEdge, workflowsWrite } from './edges.js';
+import { ignoreMask } from './rules.js';
 
 const defaultWaitingDelay = 1000;
 const defaultWaitingLimit = 10;
@@ -117,6 +119,7 @@ async function stepRows(
 
 /** Everything `insertAll(workflow)` writes: the workflow, its steps (held when they have deps) and their edges. */
 export async function workflowPlan(
+  ctx: EngineContext,
   catalog: WorkerCatalog,
   workflow: Workflow<any, any>,
 ): Promise<InsertPlan> {
@@ -132,20 +135,22 @@ export async function workflowPlan(
     for (const dep of step.deps) edges.push({ job: position, dep: index.get(dep)!, depStep: dep, ...flags });
     return { ...row, workflowId: id, workflowStep: step.name, depsRemaining: step.deps.length };
   });
+  const batches = await joinedBatches(
+    ctx,
+    catalog,
+    steps.map((step) => step.spec),
+    rows,
+  );
   return {
     rows,
-    edges,
-    workflows: [{ id, name: workflow.options.workflowName ?? null }],
-    batches: await plannedBatches(
-      catalog,
-      steps.map((step) => step.spec),
-      rows,
-    ),
+    before: [workflowsWrite(ctx, [{ id, name: workflow.options.workflowName ?? null }])],
+    after: [edgesWrite(ctx, edges), ...batches],
   };
 }
 
 /** The steps `appendWorkflow` adds, for the engine to resolve their deps against the running workflow. */
 export async function appendedSteps(
+  ctx: EngineContext,
   catalog: WorkerCatalog,
   workflow: Workflow<any, any>,
   workflowId: string,
@@ -161,7 +166,8 @@ export async function appendedSteps(
   }));
   return {
     steps: appended,
-    batches: await plannedBatches(
+    after: await joinedBatches(
+      ctx,
       catalog,
       steps.map((step) => step.spec),
       rows,

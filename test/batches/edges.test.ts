@@ -6,7 +6,7 @@ import {
   type Job,
   type Koban,
   KobanBatchError,
-  KobanConfigError,
+  KobanValidationError,
   newJob,
   workflow,
 } from '../../index.js';
@@ -82,7 +82,9 @@ describe.each(backends)('batch edges on %s', (backend) => {
 
   it('refuses bad batches with a clear error, inserting nothing', async () => {
     expect(() => batch([])).toThrow(
-      new KobanConfigError('batch(jobs): expected a non-empty array of jobs built by MyWorker.new(args)'),
+      new KobanValidationError([
+        { path: 'batch(jobs)', message: 'expected a non-empty array of jobs built by MyWorker.new(args)' },
+      ]),
     );
     expect(() => batch([{ worker: 'x' } as never])).toThrow(
       'batch(jobs): jobs[0] is not a job built by MyWorker.new(args)',

@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { staleGeneratedWorkers } from '../../runtime/generated-contracts.js';
+import { staleGeneratedWorkers } from '../../runtime/workers/generated-contracts.js';
 import type { WorkerEntry } from '../../sdk/registry.js';
 import { casesDir } from './helpers.js';
 

@@ -5,7 +5,7 @@ import {
   type Job,
   type JobSpec,
   type JobWorkflow,
-  KobanConfigError,
+  KobanWorkflowError,
   newJob,
   type StepNameTaken,
   type WorkflowAppender,
@@ -52,21 +52,21 @@ describe('workflow() types', () => {
     expect(() => {
       // @ts-expect-error "transfrom" is not a step of this workflow
       flow.add('load', load, { deps: ['transfrom'] });
-    }).toThrow(KobanConfigError);
+    }).toThrow(KobanWorkflowError);
     expect(() => {
       // @ts-expect-error a step can't wait for itself
       flow.add('load', load, { deps: ['load'] });
-    }).toThrow(KobanConfigError);
+    }).toThrow(KobanWorkflowError);
     expect(() => {
       // @ts-expect-error step "extract" is already in this workflow
       flow.add('extract', extract);
-    }).toThrow(KobanConfigError);
+    }).toThrow(KobanWorkflowError);
     // @ts-expect-error dataId is a number
     newJob(ExtractWorker, { dataId: 'one' });
     expect(() => {
       // @ts-expect-error the first step has nothing to wait for
       workflow().add('first', extract, { deps: ['extract'] });
-    }).toThrow(KobanConfigError);
+    }).toThrow(KobanWorkflowError);
   });
 
   it('types sub-workflows: their name and qualified steps may be deps; a taken name is an error', () => {
@@ -86,11 +86,11 @@ describe('workflow() types', () => {
     expect(() => {
       // @ts-expect-error "prt" is not a step or sub-workflow of this workflow
       flow.add('after', load, { deps: ['prt'] });
-    }).toThrow(KobanConfigError);
+    }).toThrow(KobanWorkflowError);
     expect(() => {
       // @ts-expect-error step "part" is already in this workflow
       flow.addWorkflow('part', sub);
-    }).toThrow(KobanConfigError);
+    }).toThrow(KobanWorkflowError);
   });
 
   it('lets an append name steps of the running workflow, but not repeat its own', () => {
@@ -103,7 +103,7 @@ describe('workflow() types', () => {
     const again: WorkflowAppender = (flow) =>
       // @ts-expect-error step "extra" is already in this workflow
       flow.add('extra', load).add('extra', load);
-    expect(() => again(appendingWorkflow())).toThrow(KobanConfigError);
+    expect(() => again(appendingWorkflow())).toThrow(KobanWorkflowError);
   });
 
   it("types a dep's recorded value from its worker", () => {

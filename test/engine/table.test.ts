@@ -2,7 +2,7 @@ import { getTableColumns } from 'drizzle-orm';
 import { getTableConfig, type PgTable } from 'drizzle-orm/pg-core';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kobanTables } from '../../runtime/schema.js';
+import { kobanTables } from '../../runtime/engine/tables.js';
 import { freshDatabase } from '../support/databases.js';
 
 // The Drizzle tables are the one definition of Koban's rows in code: the engine builds its

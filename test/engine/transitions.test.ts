@@ -1,30 +1,50 @@
 import { sql as sqlTag } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { Database } from '../../runtime/database/database.js';
+import type { Database } from '../../runtime/database/database.js';
+import { openDatabase } from '../../runtime/database/open-database.js';
 import type { Ack } from '../../runtime/engine/ack.js';
-import { Engine } from '../../runtime/engine/engine.js';
+import type { ClaimedJob } from '../../runtime/engine/claim.js';
+import { BasicEngine, engineContext } from '../../runtime/engine/engines/basic.js';
 import type { InsertRow } from '../../runtime/engine/insert.js';
+import type { StoredArgs } from '../../runtime/engine/records.js';
 import type { JobTransition } from '../../runtime/engine/transitions.js';
 import { freshDatabase } from '../support/databases.js';
 
-// The engine reports every write that finishes a workflow or batch job (or reopens one) to its
-// subscribers, inside that write's transaction. Plain jobs are never reported, and cost no
-// transaction.
+// The engine reports every write that changes the state of a job an extension tracks (finishes
+// it, fails an attempt, reopens it) to that extension, inside that write's transaction. Jobs no
+// extension tracks are never reported, and cost no transaction.
 
 const batchId = '0190e1b4-0000-7000-8000-000000000001';
 
 let url: string;
 let database: Database;
-let engine: Engine;
+let engine: BasicEngine;
 let sql: postgres.Sql;
 let seen: JobTransition[][] = [];
-let unsubscribe: () => void;
+let recording = false;
 
 beforeAll(async () => {
   url = await freshDatabase();
-  database = await Database.open(url, { poolSize: 3 });
-  engine = new Engine(database, 'koban');
+  database = await openDatabase(url, { poolSize: 3 });
+  const context = engineContext(database, 'koban');
+  // An extension that tracks the jobs of a batch (no batch row exists: nothing else counts them).
+  context.extensions.push({
+    name: 'recorder',
+    tracks: (job) => job.batchId !== null,
+    onTransitions: async (tx, transitions) => {
+      if (!recording) return [];
+      const [row] = await database.query<{ inside: boolean }>(
+        // now() is the transaction's start; statement_timestamp() is this statement's.
+        sqlTag`SELECT now() <> statement_timestamp() AS inside`,
+        tx,
+      );
+      expect(row?.inside).toBe(true);
+      seen.push([...transitions]);
+      return [];
+    },
+  });
+  engine = new BasicEngine(context);
   sql = postgres(url, { max: 2, onnotice: () => {} });
 });
 
@@ -34,30 +54,22 @@ afterAll(async () => {
 });
 
 afterEach(async () => {
-  unsubscribe?.();
+  recording = false;
   seen = [];
   await sql`DELETE FROM koban.jobs`;
 });
 
-/** Records what the subscriber is told, and checks that it runs inside a transaction. */
+/** Records what the extension is told, and checks that it runs inside a transaction. */
 function record(): void {
-  unsubscribe = engine.subscribe(async (tx, transitions) => {
-    const [row] = await database.query<{ inside: boolean }>(
-      // now() is the transaction's start; statement_timestamp() is this statement's.
-      sqlTag`SELECT now() <> statement_timestamp() AS inside`,
-      tx,
-    );
-    expect(row?.inside).toBe(true);
-    seen.push([...transitions]);
-    return [];
-  });
+  recording = true;
 }
 
 function row(worker: string, tracked: boolean, maxAttempts = 3): InsertRow {
   return {
     worker,
     queue: 'transitions',
-    args: {},
+    args: {} as StoredArgs,
+    given: {},
     meta: {},
     tags: [],
     maxAttempts,
@@ -75,11 +87,9 @@ async function claimAll(count: number) {
   return claimed.sort((a, b) => Number(a.id) - Number(b.id));
 }
 
-const ack = (id: unknown, attempt: number, state: Ack['state'], extra: Partial<Ack> = {}): Ack => ({
-  id: String(id),
-  attempt,
+const ack = (job: ClaimedJob, attempt: number, state: Ack['state'], extra: Partial<Ack> = {}): Ack => ({
+  job: { ...job, attempt },
   state,
-  tracked: 'workflow',
   ...extra,
 });
 
@@ -90,11 +100,11 @@ describe('the transitions of the ack', () => {
     const [a, b, c, d, e] = await claimAll(5);
     const error = { attempt: 1, at: new Date().toISOString(), error: 'boom' };
     await engine.ack([
-      ack(a!.id, 1, 'completed'),
-      ack(b!.id, 1, 'discarded', { error }),
-      ack(c!.id, 1, 'cancelled', { error }),
-      ack(d!.id, 1, 'retryable', { error, delayMs: 60_000 }),
-      ack(e!.id, 1, 'scheduled', { delayMs: 60_000, refund: true }),
+      ack(a!, 1, 'completed'),
+      ack(b!, 1, 'discarded', { error }),
+      ack(c!, 1, 'cancelled', { error }),
+      ack(d!, 1, 'retryable', { error, delayMs: 60_000 }),
+      ack(e!, 1, 'scheduled', { delayMs: 60_000, refund: true }),
     ]);
     expect(seen).toHaveLength(1);
     const byWorker = Object.fromEntries(seen[0]!.map((transition) => [transition.worker, transition]));
@@ -123,7 +133,7 @@ describe('the transitions of the ack', () => {
     const claimed = await claimAll(2);
     const transaction = vi.spyOn(database, 'transaction');
     try {
-      await engine.ack(claimed.map((job) => ({ ...ack(job.id, 1, 'completed'), tracked: false })));
+      await engine.ack(claimed.map((job) => ack(job, 1, 'completed')));
       expect(transaction).not.toHaveBeenCalled();
     } finally {
       transaction.mockRestore();
@@ -137,7 +147,7 @@ describe('the transitions of the ack', () => {
     record();
     await engine.insert({ rows: [row('Late', true)] });
     const [job] = await claimAll(1);
-    await engine.ack([ack(job!.id, 2, 'completed')]);
+    await engine.ack([ack(job!, 2, 'completed')]);
     expect(seen).toEqual([]);
   });
 });
@@ -151,7 +161,7 @@ describe('the transitions of commands and plugins', () => {
     const transitions = seen.flat();
     expect(
       transitions
-        .map((transition) => [transition.id === String(first!.id), transition.previous, transition.state])
+        .map((transition) => [transition.id === first!.id, transition.previous, transition.state])
         .sort(),
     ).toEqual([
       [false, 'available', 'cancelled'],
@@ -178,7 +188,7 @@ describe('the transitions of commands and plugins', () => {
     record();
     await engine.insert({ rows: [row('Delete', true), row('Delete', true)] });
     const [done] = await claimAll(1);
-    await engine.ack([ack(done!.id, 1, 'completed')]);
+    await engine.ack([ack(done!, 1, 'completed')]);
     seen = [];
     expect(await engine.delete({ worker: 'Delete' })).toBe(2);
     expect(seen.flat().map((transition) => [transition.previous, transition.state])).toEqual([
@@ -190,9 +200,9 @@ describe('the transitions of commands and plugins', () => {
     record();
     await engine.insert({ rows: [row('Retry', true)] });
     const [job] = await claimAll(1);
-    await engine.ack([ack(job!.id, 1, 'discarded')]);
+    await engine.ack([ack(job!, 1, 'discarded')]);
     seen = [];
-    expect(await engine.retry([String(job!.id)])).toBe(1);
+    expect(await engine.retry([job!.id])).toBe(1);
     expect(seen.flat().map((transition) => [transition.previous, transition.state])).toEqual([
       ['discarded', 'available'],
     ]);

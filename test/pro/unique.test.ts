@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defineWorker, type Job, Koban, KobanConfigError, newJob } from '../../index.js';
+import { defineWorker, type Job, Koban, KobanValidationError, newJob } from '../../index.js';
 import { canonicalJson } from '../../runtime/workers/unique.js';
 import { freshDatabase } from '../support/databases.js';
 import { startKoban } from '../support/koban.js';
@@ -360,7 +360,7 @@ describe('unique jobs: insertAll', () => {
 });
 
 describe('unique jobs: option errors', () => {
-  it('rejects bad per-insert options with a KobanConfigError naming the option', async () => {
+  it('rejects bad per-insert options with a KobanValidationError naming the option', async () => {
     const bad = [
       [{ period: -1 }, /unique\.period must be a positive number/],
       [{ states: 'sometimes' }, /unique\.states: expected incomplete, scheduled, successful, all/],
@@ -372,7 +372,7 @@ describe('unique jobs: option errors', () => {
     ] as const;
     for (const [unique, message] of bad) {
       const attempt = koban.insert(newJob(PlainWorker, { n: 1 }), { unique: unique as never });
-      await expect(attempt).rejects.toThrow(KobanConfigError);
+      await expect(attempt).rejects.toThrow(KobanValidationError);
       await expect(attempt).rejects.toThrow(message);
     }
   });

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Koban, KobanMigrationError } from '../../index.js';
-import { Database } from '../../runtime/database/database.js';
-import { latestVersion } from '../../runtime/migrations/index.js';
-import { migrate } from '../../runtime/migrator.js';
+import { openDatabase } from '../../runtime/database/open-database.js';
+import { latestVersion } from '../../runtime/engine/migrations/index.js';
+import { migrate } from '../../runtime/engine/migrator.js';
 import { freshDatabase, withSql } from '../support/databases.js';
 import { quietLogger } from '../support/wait.js';
 
@@ -45,9 +45,7 @@ describe('migrations under concurrency', () => {
 
   it('has exactly one of 10 concurrent migrate() calls do the work', async () => {
     const url = await freshDatabase({ migrated: false });
-    const databases = await Promise.all(
-      Array.from({ length: 10 }, () => Database.open(url, { poolSize: 1 })),
-    );
+    const databases = await Promise.all(Array.from({ length: 10 }, () => openDatabase(url, { poolSize: 1 })));
     try {
       const results = await Promise.all(databases.map((database) => migrate(database, 'koban')));
       const fromScratch = results.filter((result) => result.from === 0);

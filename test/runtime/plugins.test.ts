@@ -8,8 +8,9 @@ import {
   type JobStopEvent,
   newJob,
 } from '../../index.js';
-import { Database } from '../../runtime/database/database.js';
-import { Engine } from '../../runtime/engine/engine.js';
+import type { Database } from '../../runtime/database/database.js';
+import { openDatabase } from '../../runtime/database/open-database.js';
+import { BasicEngine, engineContext } from '../../runtime/engine/engines/basic.js';
 import { freshDatabase } from '../support/databases.js';
 import { startKoban } from '../support/koban.js';
 import { waitFor } from '../support/wait.js';
@@ -26,13 +27,13 @@ defineWorker(EventWorker, { queue: 'events', maxAttempts: 3 });
 let url: string;
 let sql: postgres.Sql;
 let database: Database;
-let engine: Engine;
+let engine: BasicEngine;
 
 beforeAll(async () => {
   url = await freshDatabase();
   sql = postgres(url, { max: 2, onnotice: () => {} });
-  database = await Database.open(url, { poolSize: 2 });
-  engine = new Engine(database, 'koban');
+  database = await openDatabase(url, { poolSize: 2 });
+  engine = new BasicEngine(engineContext(database, 'koban'));
 });
 
 afterAll(async () => {

@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Database } from '../../runtime/database/database.js';
+import type { Database } from '../../runtime/database/database.js';
+import { openDatabase } from '../../runtime/database/open-database.js';
 import { freshDatabase } from '../support/databases.js';
 
 // A connection that dies in the middle of one of Koban's transactions (a restart, a failover,
@@ -16,7 +17,7 @@ let database: Database;
 beforeAll(async () => {
   url = await freshDatabase();
   admin = postgres(url, { max: 1, onnotice: () => {} });
-  database = await Database.open(url, { poolSize: 2 });
+  database = await openDatabase(url, { poolSize: 2 });
 });
 
 afterAll(async () => {

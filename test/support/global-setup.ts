@@ -1,6 +1,6 @@
 import postgres from 'postgres';
-import { Database } from '../../runtime/database/database.js';
-import { migrate } from '../../runtime/migrator.js';
+import { openDatabase } from '../../runtime/database/open-database.js';
+import { migrate } from '../../runtime/engine/migrator.js';
 import { adminUrl, databaseUrl, runPrefix, templateDatabase } from './databases.js';
 
 /** Builds the migrated template database once; each test file clones it. */
@@ -18,7 +18,7 @@ export default async function setup(): Promise<() => Promise<void>> {
   } finally {
     await admin.end();
   }
-  const database = await Database.open(databaseUrl(templateDatabase()));
+  const database = await openDatabase(databaseUrl(templateDatabase()));
   await migrate(database, 'koban');
   await database.close();
   return async () => {

@@ -175,8 +175,7 @@ export const AuditLogWorker: JobBuilder<typeof AuditLogWorkerClass> = {
   },
   codec: auditLogWorkerArgsCodec,
   new(args, options = {}) {
-    auditLogWorkerArgsCodec.encode(args);
-    return newJob(AuditLogWorkerClass, args, options, auditLogWorkerArgsCodec);
+    return newJob(AuditLogWorkerClass, args, options, auditLogWorkerArgsCodec, auditLogWorkerArgsCodec.encode(args));
   },
 };
 
@@ -219,8 +218,7 @@ export const AuditWorker: JobBuilder<typeof AuditWorkerClass> & RecordedFetcher<
   },
   codec: auditWorkerArgsCodec,
   new(args, options = {}) {
-    auditWorkerArgsCodec.encode(args);
-    return newJob(AuditWorkerClass, args, options, auditWorkerArgsCodec);
+    return newJob(AuditWorkerClass, args, options, auditWorkerArgsCodec, auditWorkerArgsCodec.encode(args));
   },
   /** The value process returned: { status: 'ok', value } or { status: 'missing', reason, message }. */
   fetchRecorded(koban, job) {
@@ -253,8 +251,7 @@ export const DigestWorker: JobBuilder<typeof DigestWorkerClass> = {
   },
   codec: digestWorkerArgsCodec,
   new(args, options = {}) {
-    digestWorkerArgsCodec.encode(args);
-    return newJob(DigestWorkerClass, args, options, digestWorkerArgsCodec);
+    return newJob(DigestWorkerClass, args, options, digestWorkerArgsCodec, digestWorkerArgsCodec.encode(args));
   },
 };
 
@@ -281,8 +278,7 @@ export const EmailBatchWorker: JobBuilder<typeof EmailBatchWorkerClass> = {
   },
   codec: emailBatchWorkerArgsCodec,
   new(args, options = {}) {
-    emailBatchWorkerArgsCodec.encode(args);
-    return newJob(EmailBatchWorkerClass, args, options, emailBatchWorkerArgsCodec);
+    return newJob(EmailBatchWorkerClass, args, options, emailBatchWorkerArgsCodec, emailBatchWorkerArgsCodec.encode(args));
   },
 };
 
@@ -335,8 +331,7 @@ export const ExtractWorker: JobBuilder<typeof ExtractWorkerClass> & RecordedFetc
   },
   codec: extractWorkerArgsCodec,
   new(args, options = {}) {
-    extractWorkerArgsCodec.encode(args);
-    return newJob(ExtractWorkerClass, args, options, extractWorkerArgsCodec);
+    return newJob(ExtractWorkerClass, args, options, extractWorkerArgsCodec, extractWorkerArgsCodec.encode(args));
   },
   /** The value process returned: { status: 'ok', value } or { status: 'missing', reason, message }. */
   fetchRecorded(koban, job) {
@@ -365,8 +360,7 @@ export const HeartbeatWorker: JobBuilder<typeof HeartbeatWorkerClass> = {
   },
   codec: heartbeatWorkerArgsCodec,
   new(args, options = {}) {
-    heartbeatWorkerArgsCodec.encode(args);
-    return newJob(HeartbeatWorkerClass, args, options, heartbeatWorkerArgsCodec);
+    return newJob(HeartbeatWorkerClass, args, options, heartbeatWorkerArgsCodec, heartbeatWorkerArgsCodec.encode(args));
   },
 };
 
@@ -411,8 +405,7 @@ export const LoadWorker: JobBuilder<typeof LoadWorkerClass> & RecordedFetcher<Lo
   },
   codec: loadWorkerArgsCodec,
   new(args, options = {}) {
-    loadWorkerArgsCodec.encode(args);
-    return newJob(LoadWorkerClass, args, options, loadWorkerArgsCodec);
+    return newJob(LoadWorkerClass, args, options, loadWorkerArgsCodec, loadWorkerArgsCodec.encode(args));
   },
   /** The value process returned: { status: 'ok', value } or { status: 'missing', reason, message }. */
   fetchRecorded(koban, job) {
@@ -459,8 +452,7 @@ export const MergeWorker: JobBuilder<typeof MergeWorkerClass> & RecordedFetcher<
   },
   codec: mergeWorkerArgsCodec,
   new(args, options = {}) {
-    mergeWorkerArgsCodec.encode(args);
-    return newJob(MergeWorkerClass, args, options, mergeWorkerArgsCodec);
+    return newJob(MergeWorkerClass, args, options, mergeWorkerArgsCodec, mergeWorkerArgsCodec.encode(args));
   },
   /** The value process returned: { status: 'ok', value } or { status: 'missing', reason, message }. */
   fetchRecorded(koban, job) {
@@ -509,8 +501,7 @@ export const TransformWorker: JobBuilder<typeof TransformWorkerClass> & Recorded
   },
   codec: transformWorkerArgsCodec,
   new(args, options = {}) {
-    transformWorkerArgsCodec.encode(args);
-    return newJob(TransformWorkerClass, args, options, transformWorkerArgsCodec);
+    return newJob(TransformWorkerClass, args, options, transformWorkerArgsCodec, transformWorkerArgsCodec.encode(args));
   },
   /** The value process returned: { status: 'ok', value } or { status: 'missing', reason, message }. */
   fetchRecorded(koban, job) {

@@ -241,8 +241,7 @@ export const AuditWorker: JobBuilder<typeof AuditWorkerClass> = {
   },
   codec: auditWorkerArgsCodec,
   new(args, options = {}) {
-    auditWorkerArgsCodec.encode(args);
-    return newJob(AuditWorkerClass, args, options, auditWorkerArgsCodec);
+    return newJob(AuditWorkerClass, args, options, auditWorkerArgsCodec, auditWorkerArgsCodec.encode(args));
   },
 };
 
@@ -280,8 +279,7 @@ export const DigestWorker: JobBuilder<typeof DigestWorkerClass> = {
   },
   codec: digestWorkerArgsCodec,
   new(args, options = {}) {
-    digestWorkerArgsCodec.encode(args);
-    return newJob(DigestWorkerClass, args, options, digestWorkerArgsCodec);
+    return newJob(DigestWorkerClass, args, options, digestWorkerArgsCodec, digestWorkerArgsCodec.encode(args));
   },
 };
 
@@ -310,8 +308,7 @@ export const EmailBatchWorker: JobBuilder<typeof EmailBatchWorkerClass> = {
   },
   codec: emailBatchWorkerArgsCodec,
   new(args, options = {}) {
-    emailBatchWorkerArgsCodec.encode(args);
-    return newJob(EmailBatchWorkerClass, args, options, emailBatchWorkerArgsCodec);
+    return newJob(EmailBatchWorkerClass, args, options, emailBatchWorkerArgsCodec, emailBatchWorkerArgsCodec.encode(args));
   },
 };
 
@@ -336,8 +333,7 @@ export const ExtraWorker: JobBuilder<typeof ExtraWorkerClass> = {
   },
   codec: extraWorkerArgsCodec,
   new(args, options = {}) {
-    extraWorkerArgsCodec.encode(args);
-    return newJob(ExtraWorkerClass, args, options, extraWorkerArgsCodec);
+    return newJob(ExtraWorkerClass, args, options, extraWorkerArgsCodec, extraWorkerArgsCodec.encode(args));
   },
 };
 
@@ -388,8 +384,7 @@ export const ExtractWorker: JobBuilder<typeof ExtractWorkerClass> & RecordedFetc
   },
   codec: extractWorkerArgsCodec,
   new(args, options = {}) {
-    extractWorkerArgsCodec.encode(args);
-    return newJob(ExtractWorkerClass, args, options, extractWorkerArgsCodec);
+    return newJob(ExtractWorkerClass, args, options, extractWorkerArgsCodec, extractWorkerArgsCodec.encode(args));
   },
   /** The value process returned: { status: 'ok', value } or { status: 'missing', reason, message }. */
   fetchRecorded(koban, job) {
@@ -420,8 +415,7 @@ export const FetchWorker: JobBuilder<typeof FetchWorkerClass> = {
   },
   codec: fetchWorkerArgsCodec,
   new(args, options = {}) {
-    fetchWorkerArgsCodec.encode(args);
-    return newJob(FetchWorkerClass, args, options, fetchWorkerArgsCodec);
+    return newJob(FetchWorkerClass, args, options, fetchWorkerArgsCodec, fetchWorkerArgsCodec.encode(args));
   },
 };
 
@@ -448,8 +442,7 @@ export const ImportWorker: JobBuilder<typeof ImportWorkerClass> = {
   },
   codec: importWorkerArgsCodec,
   new(args, options = {}) {
-    importWorkerArgsCodec.encode(args);
-    return newJob(ImportWorkerClass, args, options, importWorkerArgsCodec);
+    return newJob(ImportWorkerClass, args, options, importWorkerArgsCodec, importWorkerArgsCodec.encode(args));
   },
 };
 
@@ -474,8 +467,7 @@ export const LoadWorker: JobBuilder<typeof LoadWorkerClass> = {
   },
   codec: loadWorkerArgsCodec,
   new(args, options = {}) {
-    loadWorkerArgsCodec.encode(args);
-    return newJob(LoadWorkerClass, args, options, loadWorkerArgsCodec);
+    return newJob(LoadWorkerClass, args, options, loadWorkerArgsCodec, loadWorkerArgsCodec.encode(args));
   },
 };
 
@@ -500,8 +492,7 @@ export const MergeWorker: JobBuilder<typeof MergeWorkerClass> = {
   },
   codec: mergeWorkerArgsCodec,
   new(args, options = {}) {
-    mergeWorkerArgsCodec.encode(args);
-    return newJob(MergeWorkerClass, args, options, mergeWorkerArgsCodec);
+    return newJob(MergeWorkerClass, args, options, mergeWorkerArgsCodec, mergeWorkerArgsCodec.encode(args));
   },
 };
 
@@ -550,8 +541,7 @@ export const ReportWorker: JobBuilder<typeof ReportWorkerClass> & RecordedFetche
   },
   codec: reportWorkerArgsCodec,
   new(args, options = {}) {
-    reportWorkerArgsCodec.encode(args);
-    return newJob(ReportWorkerClass, args, options, reportWorkerArgsCodec);
+    return newJob(ReportWorkerClass, args, options, reportWorkerArgsCodec, reportWorkerArgsCodec.encode(args));
   },
   /** The value process returned: { status: 'ok', value } or { status: 'missing', reason, message }. */
   fetchRecorded(koban, job) {
@@ -582,8 +572,7 @@ export const ResizeWorker: JobBuilder<typeof ResizeWorkerClass> = {
   },
   codec: resizeWorkerArgsCodec,
   new(args, options = {}) {
-    resizeWorkerArgsCodec.encode(args);
-    return newJob(ResizeWorkerClass, args, options, resizeWorkerArgsCodec);
+    return newJob(ResizeWorkerClass, args, options, resizeWorkerArgsCodec, resizeWorkerArgsCodec.encode(args));
   },
 };
 
@@ -612,8 +601,7 @@ export const SensitiveWorker: JobBuilder<typeof SensitiveWorkerClass> = {
   },
   codec: sensitiveWorkerArgsCodec,
   new(args, options = {}) {
-    sensitiveWorkerArgsCodec.encode(args);
-    return newJob(SensitiveWorkerClass, args, options, sensitiveWorkerArgsCodec);
+    return newJob(SensitiveWorkerClass, args, options, sensitiveWorkerArgsCodec, sensitiveWorkerArgsCodec.encode(args));
   },
 };
 
@@ -638,8 +626,7 @@ export const StepA: JobBuilder<typeof StepAClass> = {
   },
   codec: stepAArgsCodec,
   new(args, options = {}) {
-    stepAArgsCodec.encode(args);
-    return newJob(StepAClass, args, options, stepAArgsCodec);
+    return newJob(StepAClass, args, options, stepAArgsCodec, stepAArgsCodec.encode(args));
   },
 };
 
@@ -664,8 +651,7 @@ export const StepB: JobBuilder<typeof StepBClass> = {
   },
   codec: stepBArgsCodec,
   new(args, options = {}) {
-    stepBArgsCodec.encode(args);
-    return newJob(StepBClass, args, options, stepBArgsCodec);
+    return newJob(StepBClass, args, options, stepBArgsCodec, stepBArgsCodec.encode(args));
   },
 };
 
@@ -690,8 +676,7 @@ export const StepC: JobBuilder<typeof StepCClass> = {
   },
   codec: stepCArgsCodec,
   new(args, options = {}) {
-    stepCArgsCodec.encode(args);
-    return newJob(StepCClass, args, options, stepCArgsCodec);
+    return newJob(StepCClass, args, options, stepCArgsCodec, stepCArgsCodec.encode(args));
   },
 };
 
@@ -740,8 +725,7 @@ export const TransformWorker: JobBuilder<typeof TransformWorkerClass> & Recorded
   },
   codec: transformWorkerArgsCodec,
   new(args, options = {}) {
-    transformWorkerArgsCodec.encode(args);
-    return newJob(TransformWorkerClass, args, options, transformWorkerArgsCodec);
+    return newJob(TransformWorkerClass, args, options, transformWorkerArgsCodec, transformWorkerArgsCodec.encode(args));
   },
   /** The value process returned: { status: 'ok', value } or { status: 'missing', reason, message }. */
   fetchRecorded(koban, job) {

@@ -223,8 +223,7 @@ export const CleanupWorker: JobBuilder<typeof CleanupWorkerClass> = {
   },
   codec: cleanupWorkerArgsCodec,
   new(args, options = {}) {
-    cleanupWorkerArgsCodec.encode(args);
-    return newJob(CleanupWorkerClass, args, options, cleanupWorkerArgsCodec);
+    return newJob(CleanupWorkerClass, args, options, cleanupWorkerArgsCodec, cleanupWorkerArgsCodec.encode(args));
   },
 };
 
@@ -308,8 +307,7 @@ export const NotifyWorker: JobBuilder<typeof NotifyWorkerClass> = {
   },
   codec: notifyWorkerArgsCodec,
   new(args, options = {}) {
-    notifyWorkerArgsCodec.encode(args);
-    return newJob(NotifyWorkerClass, args, options, notifyWorkerArgsCodec);
+    return newJob(NotifyWorkerClass, args, options, notifyWorkerArgsCodec, notifyWorkerArgsCodec.encode(args));
   },
 };
 
@@ -509,8 +507,7 @@ export const OrderWorker: JobBuilder<typeof OrderWorkerClass> & RecordedFetcher<
   },
   codec: orderWorkerArgsCodec,
   new(args, options = {}) {
-    orderWorkerArgsCodec.encode(args);
-    return newJob(OrderWorkerClass, args, options, orderWorkerArgsCodec);
+    return newJob(OrderWorkerClass, args, options, orderWorkerArgsCodec, orderWorkerArgsCodec.encode(args));
   },
   /** The value process returned: { status: 'ok', value } or { status: 'missing', reason, message }. */
   fetchRecorded(koban, job) {
@@ -553,8 +550,7 @@ export const ProbeWorker: JobBuilder<typeof ProbeWorkerClass> & RecordedFetcher<
   },
   codec: probeWorkerArgsCodec,
   new(args, options = {}) {
-    probeWorkerArgsCodec.encode(args);
-    return newJob(ProbeWorkerClass, args, options, probeWorkerArgsCodec);
+    return newJob(ProbeWorkerClass, args, options, probeWorkerArgsCodec, probeWorkerArgsCodec.encode(args));
   },
   /** The value process returned: { status: 'ok', value } or { status: 'missing', reason, message }. */
   fetchRecorded(koban, job) {
@@ -585,8 +581,7 @@ export const RelayWorker: JobBuilder<typeof RelayWorkerClass> = {
   },
   codec: relayWorkerArgsCodec,
   new(args, options = {}) {
-    relayWorkerArgsCodec.encode(args);
-    return newJob(RelayWorkerClass, args, options, relayWorkerArgsCodec);
+    return newJob(RelayWorkerClass, args, options, relayWorkerArgsCodec, relayWorkerArgsCodec.encode(args));
   },
 };
 
@@ -628,8 +623,7 @@ export const RenamedWorker: JobBuilder<typeof RenamedWorkerClass> = {
   },
   codec: renamedWorkerArgsCodec,
   new(args, options = {}) {
-    renamedWorkerArgsCodec.encode(args);
-    return newJob(RenamedWorkerClass, args, options, renamedWorkerArgsCodec);
+    return newJob(RenamedWorkerClass, args, options, renamedWorkerArgsCodec, renamedWorkerArgsCodec.encode(args));
   },
 };
 
@@ -696,8 +690,7 @@ export const TreeWorker: JobBuilder<typeof TreeWorkerClass> = {
   },
   codec: treeWorkerArgsCodec,
   new(args, options = {}) {
-    treeWorkerArgsCodec.encode(args);
-    return newJob(TreeWorkerClass, args, options, treeWorkerArgsCodec);
+    return newJob(TreeWorkerClass, args, options, treeWorkerArgsCodec, treeWorkerArgsCodec.encode(args));
   },
 };
 

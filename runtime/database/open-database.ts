@@ -1,0 +1,137 @@
+import type { PGlite } from '@electric-sql/pglite';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import type postgres from 'postgres';
+import { KobanConfigError } from '../../sdk/errors.js';
+import { Database } from './database.js';
+import { isPostgresUrl, parseDatabaseUrl, redactUrl } from './database-url.js';
+import { createPglite, pgliteDrizzle } from './embedded-pglite.js';
+import type { DrizzleDatabase } from './executor.js';
+import { openInMemory } from './pglite-snapshot.js';
+import { openPostgresClient } from './postgres-workarounds.js';
+
+/** What `Koban.start({ database })` accepts. */
+export type DatabaseInput = string | DrizzleDatabase | PGlite | undefined;
+
+export interface OpenOptions {
+  /** With no database: where embedded PGlite keeps its data. */
+  dataDir?: string | undefined;
+  /** Connections Koban opens for a URL. */
+  poolSize?: number | undefined;
+  /** Milliseconds the first connection (and each new one) may take before it fails. */
+  connectTimeout?: number | undefined;
+  /** The longest wait, in milliseconds, between attempts to reconnect to a database that went away. */
+  reconnectDelay?: number | undefined;
+  /** The schema about to be migrated, whose snapshot an in-memory PGlite may start from. */
+  schema?: string | undefined;
+}
+
+export const defaultConnectTimeout = 10_000;
+export const defaultReconnectDelay = 500;
+
+/**
+ * Opens the database a node works on: embedded PGlite when there is none, a postgres.js client
+ * Koban opens (and closes) for a URL, or the application's own PGlite or Drizzle database, which
+ * Koban uses as it is: never reconfigured, never closed.
+ */
+export async function openDatabase(input: DatabaseInput, options: OpenOptions = {}): Promise<Database> {
+  if (input === undefined) {
+    const client = options.dataDir
+      ? await createPglite({ dataDir: options.dataDir }, 'Koban.start({ dataDir })')
+      : await openInMemory(options.schema);
+    const label = options.dataDir ? `embedded PGlite at ${options.dataDir}` : 'embedded in-memory PGlite';
+    return new Database(await pgliteDrizzle(client), { kind: 'pglite', client }, true, label);
+  }
+  const connectTimeout = options.connectTimeout ?? defaultConnectTimeout;
+  if (typeof input === 'string') {
+    if (!isPostgresUrl(input)) {
+      throw new KobanConfigError(
+        `database: expected a postgres:// URL, a Drizzle instance or a PGlite instance, got the string "${redactUrl(input)}"`,
+      );
+    }
+    const { url, password, description } = parseDatabaseUrl(input);
+    const { client, transactions } = openPostgresClient(url, {
+      poolSize: options.poolSize ?? 10,
+      connectTimeout,
+      reconnectDelay: options.reconnectDelay ?? defaultReconnectDelay,
+      password,
+    });
+    const database = new Database(
+      drizzlePostgres({ client }),
+      { kind: 'postgres', client, guarded: transactions },
+      true,
+      description,
+    );
+    try {
+      await database.ping(connectTimeout);
+    } catch (error) {
+      // Stops the driver's reconnect loop: a host that accepts and drops connections keeps it spinning.
+      await client.end({ timeout: 0 }).catch(() => undefined);
+      throw error;
+    }
+    return database;
+  }
+  if (isPgliteLike(input)) {
+    const client = input as PGlite;
+    await client.waitReady;
+    return new Database(
+      await pgliteDrizzle(client),
+      { kind: 'pglite', client },
+      false,
+      'the given PGlite instance',
+    );
+  }
+  if (isDrizzle(input)) {
+    const client = (input as { $client?: unknown }).$client;
+    if (isPgliteLike(client)) {
+      return new Database(
+        input,
+        { kind: 'pglite', client: client as PGlite },
+        false,
+        'the given Drizzle (PGlite) database',
+      );
+    }
+    if (typeof client === 'function' && typeof (client as postgres.Sql).listen === 'function') {
+      const database = new Database(
+        input,
+        { kind: 'postgres', client: client as postgres.Sql },
+        false,
+        'the given Drizzle database',
+      );
+      await database.ping(connectTimeout);
+      return database;
+    }
+    throw new KobanConfigError(
+      'database: the Drizzle instance must use the postgres-js or pglite driver (drizzle-orm/postgres-js, drizzle-orm/pglite); ' +
+        'a node-postgres application can still insert in its own transactions with { tx }',
+    );
+  }
+  throw new KobanConfigError(
+    `database: expected a postgres:// URL, a Drizzle instance or a PGlite instance, got ${describe(input)}`,
+  );
+}
+
+function isPgliteLike(value: unknown): boolean {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as PGlite).query === 'function' &&
+    typeof (value as PGlite).exec === 'function' &&
+    typeof (value as PGlite).listen === 'function'
+  );
+}
+
+function isDrizzle(value: unknown): value is DrizzleDatabase {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as DrizzleDatabase).execute === 'function' &&
+    typeof (value as DrizzleDatabase).transaction === 'function' &&
+    '$client' in value
+  );
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return `an object with keys [${Object.keys(value).slice(0, 5).join(', ')}]`;
+  return typeof value;
+}

@@ -1,0 +1,178 @@
+import type { Database } from '../../database/database.js';
+import type { Executor } from '../../database/executor.js';
+import { type Ack, writeAcks } from '../ack.js';
+import { type ClaimedJob, claimJobs, claimJobsById } from '../claim.js';
+import { cancelJobs, deleteJobs, retryJobs } from '../commands.js';
+import type { EngineContext } from '../context.js';
+import type { Engine } from '../engine.js';
+import type { EngineExtension } from '../extension.js';
+import { type InsertedJob, type InsertPlan, insertPlan } from '../insert.js';
+import type { JobFilter, JobSelection } from '../job-filter.js';
+import { allJobs, availableIn, availableQueues, getJob, listJobs, recordedOf } from '../job-reads.js';
+import { claimLeadership, resignLeadership } from '../leadership.js';
+import { type MigrationResult, migrate, verifySchema } from '../migrator.js';
+import { beat, liveQueues, removeNode } from '../nodes.js';
+import { pruneJobs } from '../prune.js';
+import { readQueueStates, type StoredQueueState, storeQueueState } from '../queues.js';
+import type { StoredJob, StoredRecorded } from '../records.js';
+import { rescueOrphans } from '../rescue.js';
+import { insertChannel, type Signal, signal, signalChannel } from '../signals.js';
+import { type StageScope, stageDueJobs, stageNow } from '../stage.js';
+
+/** The context an engine and its extensions share; extensions are added once they exist. */
+export function engineContext(
+  database: Database,
+  schema: string,
+): EngineContext & { extensions: EngineExtension[] } {
+  return { database, schema, extensions: [] };
+}
+
+/**
+ * The engine that runs every operation as statements on the database, in its own folder of one
+ * file per operation. One implementation serves postgres.js and PGlite: the Database hides the
+ * driver, and the statements read and write values in a form every driver shares.
+ */
+export class BasicEngine implements Engine {
+  constructor(readonly context: EngineContext) {}
+
+  get schema(): string {
+    return this.context.schema;
+  }
+
+  get kind(): 'postgres' | 'pglite' {
+    return this.context.database.kind;
+  }
+
+  transaction<T>(work: (tx: Executor) => Promise<T>): Promise<T> {
+    return this.context.database.transaction(work);
+  }
+
+  insert(plan: InsertPlan, tx?: Executor): Promise<InsertedJob[]> {
+    return insertPlan(this.context, plan, tx);
+  }
+
+  /** Jobs just inserted stay for the producers: returned as they are. */
+  inserted(jobs: InsertedJob[], _tx: Executor | undefined): Promise<InsertedJob[]> {
+    return Promise.resolve(jobs);
+  }
+
+  claim(queue: string, limit: number, node: string): Promise<ClaimedJob[]> {
+    return claimJobs(this.context, queue, limit, node);
+  }
+
+  claimById(ids: readonly string[], node: string): Promise<ClaimedJob[]> {
+    return claimJobsById(this.context, ids, node);
+  }
+
+  ack(acks: readonly Ack[]): Promise<void> {
+    return writeAcks(this.context, acks);
+  }
+
+  stage(limit?: number): Promise<number> {
+    return stageDueJobs(this.context, limit);
+  }
+
+  stageNow(scope: StageScope, keep: readonly string[]): Promise<void> {
+    return stageNow(this.context, scope, keep);
+  }
+
+  rescue(deadAfterMs: number): Promise<number> {
+    return rescueOrphans(this.context, deadAfterMs);
+  }
+
+  prune(maxAgeSeconds: number, limit: number): Promise<number> {
+    return pruneJobs(this.context, maxAgeSeconds, limit);
+  }
+
+  cancel(selection: JobSelection): Promise<number> {
+    return cancelJobs(this.context, selection);
+  }
+
+  retry(selection: JobSelection): Promise<number> {
+    return retryJobs(this.context, selection);
+  }
+
+  delete(selection: JobSelection): Promise<number> {
+    return deleteJobs(this.context, selection);
+  }
+
+  getJob(id: string): Promise<StoredJob | null> {
+    return getJob(this.context, id);
+  }
+
+  listJobs(filter: JobFilter): Promise<StoredJob[]> {
+    return listJobs(this.context, filter);
+  }
+
+  allJobs(filter: Omit<JobFilter, 'limit'>): Promise<StoredJob[]> {
+    return allJobs(this.context, filter);
+  }
+
+  availableQueues(queue?: string): Promise<string[]> {
+    return availableQueues(this.context, queue);
+  }
+
+  availableIn(scope: { workflowId?: string; batchId?: string }): Promise<string[]> {
+    return availableIn(this.context, scope);
+  }
+
+  recordedOf(id: string): Promise<StoredRecorded | null> {
+    return recordedOf(this.context, id);
+  }
+
+  readQueueStates(): Promise<Map<string, StoredQueueState>> {
+    return readQueueStates(this.context);
+  }
+
+  storeQueueState(queue: string, change: { paused?: boolean; limit?: number }): Promise<void> {
+    return storeQueueState(this.context, queue, change);
+  }
+
+  signal(message: Signal): Promise<void> {
+    return signal(this.context, message);
+  }
+
+  listenInserts(onQueue: (queue: string) => void, onRelisten: () => void): Promise<() => Promise<void>> {
+    return this.context.database.listen(insertChannel(this.schema), onQueue, onRelisten);
+  }
+
+  listenSignals(onSignal: (signal: Signal) => void): Promise<() => Promise<void>> {
+    return this.context.database.listen(signalChannel(this.schema), (payload) => {
+      let message: Signal;
+      try {
+        message = JSON.parse(payload) as Signal;
+      } catch {
+        return; // not one of Koban's: someone else's NOTIFY on the channel
+      }
+      onSignal(message);
+    });
+  }
+
+  beat(node: string, queues: readonly string[], first: boolean): Promise<void> {
+    return beat(this.context, node, queues, first);
+  }
+
+  removeNode(node: string): Promise<void> {
+    return removeNode(this.context, node);
+  }
+
+  liveQueues(staleAfterMs: number): Promise<Set<string>> {
+    return liveQueues(this.context, staleAfterMs);
+  }
+
+  claimLeadership(node: string, ttlMs: number): Promise<boolean> {
+    return claimLeadership(this.context, node, ttlMs);
+  }
+
+  resignLeadership(node: string): Promise<void> {
+    return resignLeadership(this.context, node);
+  }
+
+  migrate(): Promise<MigrationResult> {
+    return migrate(this.context.database, this.schema);
+  }
+
+  verifySchema(): Promise<void> {
+    return verifySchema(this.context.database, this.schema);
+  }
+}

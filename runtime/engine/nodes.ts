@@ -1,0 +1,34 @@
+import { sql } from 'drizzle-orm';
+import { list } from '../database/wire.js';
+import type { EngineContext } from './context.js';
+
+/**
+ * Records a node's heartbeat and the queues it runs. The first beat of a process restarts the
+ * node's clock: jobs attempted under the same name before it belong to a dead process.
+ */
+export async function beat(
+  { database, schema }: EngineContext,
+  node: string,
+  queues: readonly string[],
+  first: boolean,
+): Promise<void> {
+  await database.query(sql`
+    INSERT INTO ${sql.raw(schema)}.nodes AS n (name, queues) VALUES (${node}, ${list(queues, 'text')})
+    ON CONFLICT (name) DO UPDATE SET heartbeat_at = now(), queues = excluded.queues,
+      started_at = CASE WHEN ${first}::boolean THEN now() ELSE n.started_at END`);
+}
+
+export async function removeNode({ database, schema }: EngineContext, node: string): Promise<void> {
+  await database.query(sql`DELETE FROM ${sql.raw(schema)}.nodes WHERE name = ${node}`);
+}
+
+/** Queues that some node whose last beat is newer than `staleAfterMs` runs. */
+export async function liveQueues(
+  { database, schema }: EngineContext,
+  staleAfterMs: number,
+): Promise<Set<string>> {
+  const rows = await database.query<{ queue: string }>(sql`
+    SELECT DISTINCT unnest(queues) AS queue FROM ${sql.raw(schema)}.nodes
+    WHERE heartbeat_at > now() - ${staleAfterMs} * interval '1 millisecond'`);
+  return new Set(rows.map((row) => row.queue));
+}

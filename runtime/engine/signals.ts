@@ -1,0 +1,50 @@
+import { sql } from 'drizzle-orm';
+import { list } from '../database/wire.js';
+import type { EngineContext } from './context.js';
+
+/** The NOTIFY channel that wakes the producers of a queue: its payload is the queue's name. */
+export function insertChannel(schema: string): string {
+  return `${schema}_insert`;
+}
+
+/** The NOTIFY channel of queue changes and job aborts, as JSON Signals. */
+export function signalChannel(schema: string): string {
+  return `${schema}_signal`;
+}
+
+export type Signal =
+  | { readonly action: 'pause' | 'resume'; readonly queue: string }
+  | { readonly action: 'scale'; readonly queue: string; readonly limit: number }
+  | { readonly action: 'abort'; readonly ids: readonly string[] };
+
+/** PostgreSQL refuses a NOTIFY payload of 8000 bytes or more; job ids are ASCII. */
+const payloadLimit = 7900;
+
+/**
+ * Tells every node, this one included, about a queue or job change. An abort of many jobs goes
+ * as several messages, each under the payload limit, in one statement.
+ */
+export async function signal({ database, schema }: EngineContext, message: Signal): Promise<void> {
+  const payloads = message.action === 'abort' ? abortPayloads(message.ids) : [JSON.stringify(message)];
+  if (payloads.length === 0) return;
+  await database.query(
+    sql`SELECT pg_notify(${signalChannel(schema)}, payload) FROM unnest(${list(payloads, 'text')}) AS payload`,
+  );
+}
+
+function abortPayloads(ids: readonly string[]): string[] {
+  const payloads: string[] = [];
+  let chunk: string[] = [];
+  let size = 0;
+  for (const id of ids) {
+    if (size + id.length + 3 > payloadLimit - 30 && chunk.length > 0) {
+      payloads.push(JSON.stringify({ action: 'abort', ids: chunk }));
+      chunk = [];
+      size = 0;
+    }
+    chunk.push(id);
+    size += id.length + 3;
+  }
+  if (chunk.length > 0) payloads.push(JSON.stringify({ action: 'abort', ids: chunk }));
+  return payloads;
+}

@@ -1,0 +1,132 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  customType,
+  integer,
+  jsonb,
+  pgSchema,
+  primaryKey,
+  smallint,
+  text,
+  timestamp,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import type { JobError, JsonObject } from '../../sdk/job.js';
+import type { JobState } from '../../sdk/states.js';
+import { uniqueActiveExpression } from './migrations/v001.js';
+
+const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({ dataType: () => 'bytea' });
+
+/**
+ * The Drizzle tables of one Koban schema, for custom queries in application code. The default
+ * schema is `koban`; `kobanTables('other')` gives the tables of `Koban.start({ schema: 'other' })`.
+ */
+export function kobanTables(schemaName: string) {
+  const schema = pgSchema(schemaName);
+  const jobs = schema.table('jobs', {
+    id: bigserial('id', { mode: 'bigint' }).primaryKey(),
+    state: text('state').$type<JobState>().notNull().default('available'),
+    queue: text('queue').notNull().default('default'),
+    worker: text('worker').notNull(),
+    args: jsonb('args').$type<JsonObject>().notNull().default({}),
+    meta: jsonb('meta').$type<JsonObject>().notNull().default({}),
+    tags: text('tags').array().notNull().default(sql`'{}'`),
+    errors: jsonb('errors').array().$type<JobError[]>().notNull().default(sql`'{}'`),
+    attempt: integer('attempt').notNull().default(0),
+    maxAttempts: integer('max_attempts').notNull().default(20),
+    priority: smallint('priority').notNull().default(0),
+    insertedAt: timestamptz('inserted_at').notNull().defaultNow(),
+    scheduledAt: timestamptz('scheduled_at').notNull().defaultNow(),
+    attemptedAt: timestamptz('attempted_at'),
+    completedAt: timestamptz('completed_at'),
+    cancelledAt: timestamptz('cancelled_at'),
+    discardedAt: timestamptz('discarded_at'),
+    attemptedBy: text('attempted_by').array().notNull().default(sql`'{}'`),
+    uniqueKey: text('unique_key'),
+    uniqueStates: smallint('unique_states'),
+    uniqueActive: text('unique_active').generatedAlwaysAs(sql.raw(uniqueActiveExpression)),
+    /** A @Recorded job's value in Koban's stored format: read it with `koban.fetchRecorded`. */
+    recorded: bytea('recorded'),
+    /** The workflow this job is a step of, and the step's name in it. */
+    workflowId: uuid('workflow_id'),
+    workflowStep: text('workflow_step'),
+    /** While `held`: how many deps have not finished yet. */
+    depsRemaining: integer('deps_remaining'),
+    /** The batch this job belongs to, or whose callback it runs. */
+    batchId: uuid('batch_id'),
+    /** For a batch callback job: which callback it runs (`completed`, `exhausted`, ...). */
+    batchCallback: text('batch_callback'),
+  });
+  const workflows = schema.table('workflows', {
+    id: uuid('id').primaryKey(),
+    name: text('name'),
+    insertedAt: timestamptz('inserted_at').notNull().defaultNow(),
+  });
+  /**
+   * One row per dependency of a workflow step: `jobId` waits for `depId`. The step's options
+   * travel on each of its edges, where the release and the sweeper read them.
+   */
+  const workflowDeps = schema.table(
+    'workflow_deps',
+    {
+      depId: bigint('dep_id', { mode: 'bigint' }).notNull(),
+      jobId: bigint('job_id', { mode: 'bigint' }).notNull(),
+      depStep: text('dep_step').notNull(),
+      /** Bits of the dep outcomes that count as done: see runtime/engine/workflow-release.ts. */
+      ignore: smallint('ignore').notNull().default(0),
+      waitingDelay: integer('waiting_delay').notNull(),
+      waitingLimit: integer('waiting_limit').notNull(),
+    },
+    (table) => [primaryKey({ columns: [table.depId, table.jobId] })],
+  );
+  const batches = schema.table('batches', {
+    id: uuid('id').primaryKey(),
+    name: text('name'),
+    /** The callback job to insert, as stored (worker, queue, args, meta, tags, max_attempts, priority). */
+    callback: jsonb('callback').$type<JsonObject>(),
+    /** Bits of the callbacks the callback worker implements. */
+    callbacks: smallint('callbacks').notNull().default(0),
+    /** Bits of the callbacks inserted so far: each is inserted once. */
+    fired: smallint('fired').notNull().default(0),
+    /** The bits the last count update added to `fired`: the callbacks that update inserted. */
+    lastFired: smallint('last_fired').notNull().default(0),
+    total: integer('total').notNull().default(0),
+    attempted: integer('attempted').notNull().default(0),
+    completed: integer('completed').notNull().default(0),
+    discarded: integer('discarded').notNull().default(0),
+    cancelled: integer('cancelled').notNull().default(0),
+    retryable: integer('retryable').notNull().default(0),
+    insertedAt: timestamptz('inserted_at').notNull().defaultNow(),
+  });
+  const nodes = schema.table('nodes', {
+    name: text('name').primaryKey(),
+    queues: text('queues').array().notNull().default(sql`'{}'`),
+    startedAt: timestamptz('started_at').notNull().defaultNow(),
+    heartbeatAt: timestamptz('heartbeat_at').notNull().defaultNow(),
+  });
+  const leaders = schema.table('leaders', {
+    name: text('name').primaryKey(),
+    node: text('node').notNull(),
+    expiresAt: timestamptz('expires_at').notNull(),
+  });
+  const queues = schema.table('queues', {
+    name: text('name').primaryKey(),
+    paused: boolean('paused').notNull().default(false),
+    limit: integer('limit'),
+    updatedAt: timestamptz('updated_at').notNull().defaultNow(),
+  });
+  const schemaVersions = schema.table('schema_versions', {
+    version: integer('version').primaryKey(),
+    appliedAt: timestamptz('applied_at').notNull().defaultNow(),
+  });
+  return { jobs, nodes, leaders, queues, schemaVersions, workflows, workflowDeps, batches };
+}
+
+export type KobanTables = ReturnType<typeof kobanTables>;
+
+/** The tables of the default `koban` schema. */
+export const { jobs, nodes, leaders, queues, schemaVersions, workflows, workflowDeps, batches } =
+  kobanTables('koban');

@@ -1,0 +1,87 @@
+import type { JobRecord } from '../../sdk/job.js';
+import type { ClaimedJob } from '../engine/claim.js';
+import type { Engine } from '../engine/engine.js';
+import type { JobFilter } from '../engine/job-filter.js';
+import { readableJobs } from '../workers/readable-jobs.js';
+import type { WorkerCatalog } from '../workers/worker-catalog.js';
+import { type Attempt, type ExecutorDeps, executeJob, type RunningJob } from './executor.js';
+
+export interface DrainOptions {
+  /** Only this queue; default every queue. */
+  queue?: string;
+  /** Also run scheduled and retryable jobs now, whatever their time. Default false. */
+  withScheduled?: boolean;
+  /**
+   * Keep draining the jobs that drained jobs cause: jobs they insert, workflow steps their
+   * completion releases, batch callbacks. Default true.
+   */
+  withRecursion?: boolean;
+}
+
+export type DrainResult = Record<'completed' | 'cancelled' | 'discarded' | 'retryable' | 'snoozed', number>;
+
+/**
+ * Runs jobs one at a time on the node's own executor, writing each outcome before the next job
+ * runs (Oban's Queues.Drainer): what `drainJobs`, `runWorkflow`, `runBatch` and the `inline`
+ * testing mode run jobs through.
+ */
+export class Drainer {
+  private readonly running = new Map<string, RunningJob>();
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly catalog: WorkerCatalog,
+    private readonly deps: ExecutorDeps,
+  ) {}
+
+  /** Runs available jobs until none is left; counts the outcomes. */
+  async drain(options: DrainOptions = {}): Promise<DrainResult> {
+    const counts: DrainResult = { completed: 0, cancelled: 0, discarded: 0, retryable: 0, snoozed: 0 };
+    const snoozed = new Set<string>();
+    for (;;) {
+      if (options.withScheduled) await this.engine.stageNow({ queue: options.queue }, [...snoozed]);
+      else await this.engine.stage();
+      // A job that snoozes runs once per drain: snoozing again would keep the drain going forever.
+      let progress = 0;
+      for (const queue of await this.engine.availableQueues(options.queue)) {
+        for (const claimed of await this.engine.claim(queue, 100, this.deps.node)) {
+          const { ack } = await this.run(claimed);
+          if (ack.state === 'scheduled' && snoozed.has(claimed.id)) continue;
+          counts[ack.state === 'scheduled' ? 'snoozed' : ack.state]++;
+          progress++;
+          if (ack.state === 'scheduled') snoozed.add(claimed.id);
+        }
+      }
+      if (progress === 0 || options.withRecursion === false) return counts;
+    }
+  }
+
+  /**
+   * Runs the jobs of a workflow or batch until none is left to run: retries and scheduled jobs
+   * at once, a job that snoozes once more at most (snoozing again would never end).
+   */
+  async drainScope(scope: { workflowId?: string; batchId?: string }): Promise<void> {
+    const snoozed = new Set<string>();
+    for (;;) {
+      await this.engine.stageNow(scope, [...snoozed]);
+      const ids = await this.engine.availableIn(scope);
+      if (ids.length === 0) return;
+      for (const claimed of await this.engine.claimById(ids, this.deps.node)) {
+        const { ack } = await this.run(claimed);
+        if (ack.state === 'scheduled') snoozed.add(claimed.id);
+      }
+    }
+  }
+
+  /** Every job matching a filter, oldest first, with args opened where the keys are known. */
+  async listJobs(filter: Omit<JobFilter, 'limit'>): Promise<JobRecord[]> {
+    return readableJobs(this.catalog, await this.engine.allJobs(filter));
+  }
+
+  /** Runs a claimed job on the production executor and writes its outcome before returning. */
+  private async run(claimed: ClaimedJob): Promise<Attempt> {
+    const attempt = await executeJob(claimed, this.deps, this.running);
+    await this.engine.ack([attempt.ack]);
+    return attempt;
+  }
+}

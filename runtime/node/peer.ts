@@ -1,0 +1,87 @@
+import type { Engine } from '../engine/engine.js';
+import { Periodic } from './periodic.js';
+
+export interface PeerOptions {
+  readonly node: string;
+  readonly queues: readonly string[];
+  readonly interval: number;
+  readonly rescueAfter: number;
+  /** Called when this node becomes the leader or stops being it. */
+  readonly onLeadership: (leader: boolean) => Promise<void>;
+  readonly report: (error: unknown) => void;
+}
+
+/**
+ * The node's peer, as Oban's Peer is: it records that the node is alive and which queues it
+ * runs, and holds or claims leadership for the leader-only plugins. It starts with a first beat
+ * before the node claims any job: the lifeline takes a job attempted by a node it has no record
+ * of for an orphan. It stops last, after the jobs it vouches for have settled.
+ */
+export class Peer {
+  private periodic: Periodic | undefined;
+  private beaten = false;
+  private leader = false;
+  /** Date.now() of the last heartbeat that reached the database. */
+  private lastBeatAt: number | undefined;
+  /** The lifeline waits until then after this node lost the database: see beat(). */
+  private rescueFrom = 0;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly options: PeerOptions,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.beat();
+    this.periodic = new Periodic(this.options.interval, () => this.beat(), this.options.report);
+    this.periodic.start(this.options.interval);
+  }
+
+  /**
+   * Stops beating and leaves: gives up leadership, and forgets the node unless `keepNode`, which
+   * leaves its row so that the jobs it still holds are rescued once its heartbeat has lapsed.
+   */
+  async stop({ keepNode }: { keepNode: boolean }): Promise<void> {
+    await this.periodic?.stop();
+    this.periodic = undefined;
+    const { node } = this.options;
+    if (this.leader) {
+      this.leader = false;
+      await this.options.onLeadership(false);
+      await this.engine.resignLeadership(node).catch(() => undefined);
+    }
+    if (!keepNode) await this.engine.removeNode(node).catch(() => undefined);
+  }
+
+  get isLeader(): boolean {
+    return this.leader;
+  }
+
+  /**
+   * Whether the lifeline may take silent nodes for dead now. Beats this node missed because the
+   * database was away, every node missed: the others get a `rescueAfter` to beat again before
+   * any of them is taken for dead and its jobs run twice. Until this node's own beats reach the
+   * database again, it cannot tell such an outage from dead nodes, so it rescues nothing: the
+   * lifeline's timer may fire before the first beat after an outage does.
+   */
+  get mayRescue(): boolean {
+    const now = Date.now();
+    const beating = this.lastBeatAt !== undefined && now - this.lastBeatAt <= 2 * this.options.interval;
+    return beating && now >= this.rescueFrom;
+  }
+
+  private async beat(): Promise<void> {
+    const { node, queues, interval, rescueAfter } = this.options;
+    await this.engine.beat(node, queues, !this.beaten);
+    const now = Date.now();
+    if (this.lastBeatAt !== undefined && now - this.lastBeatAt > 2 * interval)
+      this.rescueFrom = now + rescueAfter;
+    this.lastBeatAt = now;
+    this.beaten = true;
+    const leader = await this.engine.claimLeadership(node, interval * 3);
+    if (leader !== this.leader) {
+      this.leader = leader;
+      await this.options.onLeadership(leader);
+    }
+  }
+}

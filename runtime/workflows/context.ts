@@ -1,0 +1,101 @@
+import { type SQL, sql } from 'drizzle-orm';
+import { KobanWorkflowError } from '../../sdk/errors.js';
+import type { JobRecord } from '../../sdk/job.js';
+import type { RecordedFetcher, RecordedReader } from '../../sdk/recorded.js';
+import type {
+  JobWorkflow,
+  WorkerLike,
+  WorkflowAppender,
+  WorkflowJobsFilter,
+} from '../../sdk/workflow-context.js';
+import { list } from '../database/wire.js';
+import type { ClaimedJob } from '../engine/claim.js';
+import type { EngineContext } from '../engine/context.js';
+import {
+  type JobWireRow,
+  jobColumns,
+  recordedColumns,
+  type StoredRecorded,
+  toStoredJob,
+} from '../engine/records.js';
+import { readableJobs } from '../workers/readable-jobs.js';
+import { readRecorded } from '../workers/recorded.js';
+import type { WorkerCatalog } from '../workers/worker-catalog.js';
+
+/** What `job.workflow` reads and writes through, besides the engine. */
+export interface WorkflowAccess {
+  readonly catalog: WorkerCatalog;
+  readonly reader: RecordedReader;
+  append(workflowId: string, build: WorkflowAppender): Promise<JobRecord<unknown>[]>;
+}
+
+/** `job.workflow` for a claimed workflow step. */
+export function jobWorkflow(ctx: EngineContext, access: WorkflowAccess, job: ClaimedJob): JobWorkflow {
+  const id = job.workflowId!;
+  const step = job.workflowStep!;
+  const s = sql.raw(ctx.schema);
+  // Inside a sub-workflow, names resolve among its own steps first.
+  const prefix = step.includes('.') ? step.slice(0, step.lastIndexOf('.') + 1) : '';
+  const candidates = (name: string) =>
+    prefix && !name.startsWith(prefix) ? [`${prefix}${name}`, name] : [name];
+  const onlyDeps = sql`j.id IN (SELECT e.dep_id FROM ${s}.workflow_deps e WHERE e.job_id = ${job.id}::bigint)`;
+
+  return {
+    id,
+    name: job.workflowName,
+    step,
+    async getRecorded(name: string, worker?: WorkerLike) {
+      const names = candidates(name);
+      const rows = await ctx.database.query<StoredRecorded & { step: string }>(sql`
+        SELECT ${recordedColumns('j')}, j.workflow_step AS step FROM ${s}.jobs j
+        WHERE j.workflow_id = ${id}::uuid AND j.workflow_step = ANY(${list(names, 'text')})`);
+      const found = names.map((candidate) => rows.find((row) => row.step === candidate)).find(Boolean);
+      if (!found) {
+        throw new KobanWorkflowError(`workflow ${id} has no step named "${name}" (asked by step "${step}")`);
+      }
+      const fetcher = worker as Partial<RecordedFetcher<unknown>> | undefined;
+      const value =
+        typeof fetcher?.fetchRecorded === 'function'
+          ? await fetcher.fetchRecorded(access.reader, { id: found.id })
+          : await readRecorded(access.catalog, found);
+      return value.status === 'ok' ? (value.value as never) : undefined;
+    },
+    async allRecorded(options = {}) {
+      const rows = await ctx.database.query<StoredRecorded & { step: string }>(sql`
+        SELECT ${recordedColumns('j')}, j.workflow_step AS step FROM ${s}.jobs j
+        WHERE j.workflow_id = ${id}::uuid AND j.state = 'completed' AND j.recorded IS NOT NULL
+          AND ${options.onlyDeps ? onlyDeps : sql`true`}
+        ORDER BY j.id`);
+      const values: Record<string, unknown> = {};
+      for (const row of rows) {
+        const value = await readRecorded(access.catalog, row);
+        if (value.status === 'ok') values[row.step] = value.value;
+      }
+      return values;
+    },
+    jobs(filter: WorkflowJobsFilter = {}) {
+      return workflowJobs(ctx, access.catalog, id, filter, filter.onlyDeps ? onlyDeps : undefined);
+    },
+    append(build: WorkflowAppender) {
+      return access.append(id, build);
+    },
+  };
+}
+
+/** The jobs of a workflow, in insert order, with args readable where this node has the keys. */
+async function workflowJobs(
+  ctx: EngineContext,
+  catalog: WorkerCatalog,
+  workflowId: string,
+  filter: WorkflowJobsFilter,
+  extra?: SQL,
+): Promise<JobRecord[]> {
+  const rows = await ctx.database.query<JobWireRow>(sql`
+    SELECT ${jobColumns('j')} FROM ${sql.raw(ctx.schema)}.jobs j
+    WHERE j.workflow_id = ${workflowId}::uuid
+      AND ${filter.names ? sql`j.workflow_step = ANY(${list([...filter.names], 'text')})` : sql`true`}
+      AND ${filter.states ? sql`j.state = ANY(${list([...filter.states], 'text')})` : sql`true`}
+      AND ${extra ?? sql`true`}
+    ORDER BY j.id`);
+  return readableJobs(catalog, rows.map(toStoredJob));
+}

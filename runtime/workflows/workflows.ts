@@ -1,0 +1,58 @@
+import type { Workflow } from '../../sdk/workflow.js';
+import type { JobWorkflow, WorkflowStatus } from '../../sdk/workflow-context.js';
+import type { Executor } from '../database/executor.js';
+import type { ClaimedJob } from '../engine/claim.js';
+import type { EngineContext } from '../engine/context.js';
+import type { EngineExtension } from '../engine/extension.js';
+import type { InsertedJob, InsertPlan } from '../engine/insert.js';
+import type { WorkerCatalog } from '../workers/worker-catalog.js';
+import { appendWorkflow } from './append.js';
+import { jobWorkflow, type WorkflowAccess } from './context.js';
+import { appendedSteps, workflowPlan } from './plan.js';
+import { releaseSubscriber } from './release.js';
+import { workflowStatus } from './status.js';
+import { type SweepResult, sweepHeldSteps } from './sweep.js';
+
+/**
+ * Workflows, whole: what an insert of a workflow writes, the release of steps as their deps
+ * finish (in the transaction that finishes them), appends, the sweeper's net, status, and
+ * `job.workflow`. The engine hears of it through `extension`.
+ */
+export class Workflows {
+  readonly extension: EngineExtension;
+
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly catalog: WorkerCatalog,
+  ) {
+    this.extension = {
+      name: 'workflows',
+      tracks: (job) => job.workflowId !== null,
+      onTransitions: releaseSubscriber(ctx),
+    };
+  }
+
+  /** Everything `insertAll(workflow)` writes: the workflow, its steps (held when they have deps), their edges. */
+  plan(workflow: Workflow<any, any>): Promise<InsertPlan> {
+    return workflowPlan(this.ctx, this.catalog, workflow);
+  }
+
+  async append(workflowId: string, workflow: Workflow<any, any>, tx?: Executor): Promise<InsertedJob[]> {
+    const appended = await appendedSteps(this.ctx, this.catalog, workflow, workflowId);
+    return appendWorkflow(this.ctx, workflowId, appended, tx);
+  }
+
+  status(workflowId: string): Promise<WorkflowStatus | null> {
+    return workflowStatus(this.ctx, workflowId);
+  }
+
+  /** Resolves a window of held steps whose release was lost; see sweep.ts. */
+  sweep(after: string): Promise<SweepResult> {
+    return sweepHeldSteps(this.ctx, after);
+  }
+
+  /** `job.workflow` for a claimed workflow step. */
+  context(job: ClaimedJob, access: WorkflowAccess): JobWorkflow {
+    return jobWorkflow(this.ctx, access, job);
+  }
+}
