@@ -31,7 +31,7 @@ export const incompleteStates = [
   'held',
 ] as const satisfies readonly JobState[];
 
-/** States a job is inserted in: see `initialState`. */
+/** States a job is inserted in: held while it waits for deps, scheduled when due later, else available. */
 export type InitialState = 'available' | 'scheduled' | 'held';
 
 /** Counts of each state, all zero. */
@@ -57,22 +57,4 @@ export function stateMask(states: readonly JobState[]): number {
   let mask = 0;
   for (const state of states) mask |= stateBit(state);
   return mask;
-}
-
-/** The states of a bitmask, in `jobStates` order. */
-export function statesOf(mask: number): JobState[] {
-  return jobStates.filter((state) => (mask & stateBit(state)) !== 0);
-}
-
-/**
- * The state a new job starts in: `held` while it waits for workflow deps, else `scheduled` when
- * it is due later than `now`, else `available`. The database applies the same rule with its
- * own clock when it inserts (runtime/engine/state-sql.ts).
- */
-export function initialState(
-  job: { readonly waitsForDeps: boolean; readonly dueAt: Date | null },
-  now: Date,
-): InitialState {
-  if (job.waitsForDeps) return 'held';
-  return job.dueAt !== null && job.dueAt > now ? 'scheduled' : 'available';
 }

@@ -61,7 +61,7 @@ async function currentVersion(database: Database, schema: string, tx?: Executor)
     sql.raw(`SELECT max(version) AS version FROM ${schema}.schema_versions`),
     tx,
   );
-  return Number(rows[0]?.version ?? 0);
+  return rows[0]?.version ?? 0;
 }
 
 function refuseNewer(version: number, schema: string): void {

@@ -21,7 +21,7 @@ export function stateInMask(alias: string, mask: number): string {
 }
 
 /**
- * The state a row is inserted in (see `initialState` in sdk/states.ts), by the database's clock:
+ * The state a row is inserted in, by the database's clock:
  * held while it waits for deps, scheduled when due later, else available.
  */
 export function initialStateSql(scheduledAt: string, waitsForDeps: string | null): string {

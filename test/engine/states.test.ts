@@ -1,14 +1,17 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../runtime/database/database.js';
+import { openDatabase } from '../../runtime/database/open-database.js';
+import { BasicEngine, engineContext } from '../../runtime/engine/engines/basic.js';
+import type { InsertRow } from '../../runtime/engine/insert-row.js';
+import type { StoredArgs } from '../../runtime/engine/records.js';
 import {
   finalStates,
   incompleteStates,
-  initialState,
   isFinalState,
   jobStates,
   stateBit,
   stateMask,
-  statesOf,
 } from '../../sdk/states.js';
 import { freshDatabase } from '../support/databases.js';
 
@@ -17,13 +20,17 @@ import { freshDatabase } from '../support/databases.js';
 // migrated database, so that reordering or renaming a state fails here, not in production.
 
 let sql: postgres.Sql;
+let database: Database;
 
 beforeAll(async () => {
-  sql = postgres(await freshDatabase(), { max: 1, onnotice: () => {} });
+  const url = await freshDatabase();
+  sql = postgres(url, { max: 1, onnotice: () => {} });
+  database = await openDatabase(url, { poolSize: 1 });
 });
 
 afterAll(async () => {
   await sql?.end();
+  await database?.close();
 });
 
 describe('the states', () => {
@@ -60,17 +67,33 @@ describe('the states', () => {
     for (const state of incompleteStates) expect(isFinalState(state)).toBe(false);
   });
 
-  it('map to masks and back', () => {
+  it('give each state its bit in jobStates order', () => {
     expect(stateMask(jobStates)).toBe(255);
-    expect(statesOf(stateMask(['scheduled', 'held']))).toEqual(['scheduled', 'held']);
+    expect(stateMask(['scheduled', 'held'])).toBe(stateBit('scheduled') | stateBit('held'));
   });
 
-  it('start a job held while it waits for deps, else scheduled when due later, else available', () => {
-    const now = new Date('2030-01-01T00:00:00Z');
-    const later = new Date('2030-01-01T00:00:01Z');
-    expect(initialState({ waitsForDeps: true, dueAt: later }, now)).toBe('held');
-    expect(initialState({ waitsForDeps: false, dueAt: later }, now)).toBe('scheduled');
-    expect(initialState({ waitsForDeps: false, dueAt: now }, now)).toBe('available');
-    expect(initialState({ waitsForDeps: false, dueAt: null }, now)).toBe('available');
+  it('start a job held while it waits for deps, else scheduled when due later, else available', async () => {
+    const engine = new BasicEngine(engineContext(database, 'koban'));
+    const row = (scheduledAt: Date | null, depsRemaining = 0): InsertRow => ({
+      worker: 'StartProbe',
+      queue: 'states',
+      args: {} as StoredArgs,
+      given: {},
+      meta: {},
+      tags: [],
+      maxAttempts: 1,
+      priority: 0,
+      scheduledAt,
+      uniqueKey: null,
+      uniqueStates: null,
+      depsRemaining,
+      // The held state is only written for tracked rows: those of a workflow.
+      workflowId: depsRemaining > 0 ? '0190e1b4-0000-7000-8000-0000000000aa' : null,
+    });
+    const later = new Date(Date.now() + 60_000);
+    const earlier = new Date(Date.now() - 60_000);
+    const jobs = await engine.insert({ rows: [row(later, 1), row(later), row(earlier), row(null)] });
+    expect(jobs.map((job) => job.state)).toEqual(['held', 'scheduled', 'available', 'available']);
+    await sql`DELETE FROM koban.jobs WHERE worker = 'StartProbe'`;
   });
 });

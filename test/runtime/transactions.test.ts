@@ -1,7 +1,9 @@
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
+import { drizzle as drizzleNodePostgres } from 'drizzle-orm/node-postgres';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import pg from 'pg';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DrizzleDatabase, defineWorker, type Job, type Koban, newJob } from '../../index.js';
@@ -23,6 +25,7 @@ class Rollback extends Error {}
 let url: string;
 let client: postgres.Sql;
 const pglites: PGlite[] = [];
+const appClients: { end(): Promise<unknown> }[] = [];
 
 beforeAll(async () => {
   url = await freshDatabase();
@@ -32,6 +35,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await client?.end();
   for (const pglite of pglites) await pglite.close();
+  for (const app of appClients) await app.end();
 });
 
 async function appTable(db: DrizzleDatabase) {
@@ -181,5 +185,74 @@ describe('on PGlite, through a drizzle pglite instance', { timeout: 180_000 }, (
     }
     const koban = await startKoban({ database: db, queues: { tx: 2 } });
     return { koban, db };
+  });
+});
+
+// Koban started with a URL (its own connections), and the application's own database for its
+// transactions, on every client an application may have: Koban's statements need nothing of
+// the client (no array types, no parsers), so { tx } works in all of them.
+describe("on PostgreSQL, Koban on a URL and { tx } from the application's own client", () => {
+  const appClient = (make: () => DrizzleDatabase) => async () => {
+    const koban = await startKoban({ database: url, queues: { tx: 2 } });
+    const db = make();
+    await appTable(db);
+    return { koban, db };
+  };
+
+  describe("postgres.js with fetch_types: false (the README's advice for a client you pass in)", () => {
+    transactionSuite(
+      appClient(() => {
+        const bare = postgres(url, { max: 2, onnotice: () => {}, fetch_types: false });
+        appClients.push(bare);
+        return drizzlePostgres({ client: bare });
+      }),
+    );
+  });
+
+  describe('postgres.js with its default options', () => {
+    transactionSuite(
+      appClient(() => {
+        const plain = postgres(url, { max: 2, onnotice: () => {} });
+        appClients.push(plain);
+        return drizzlePostgres({ client: plain });
+      }),
+    );
+  });
+
+  describe('node-postgres through drizzle-orm/node-postgres', () => {
+    transactionSuite(
+      appClient(() => {
+        const pool = new pg.Pool({ connectionString: url, max: 2 });
+        appClients.push(pool);
+        return drizzleNodePostgres({ client: pool }) as unknown as DrizzleDatabase;
+      }),
+    );
+  });
+});
+
+describe('a client the application gives Koban', () => {
+  it('is used as it is: its parsers, serializers and methods are not changed', async () => {
+    const given = postgres(url, { max: 2, onnotice: () => {}, fetch_types: false });
+    appClients.push(given);
+    const db = drizzlePostgres({ client: given });
+    const options = given.options as unknown as Record<string, Record<string, unknown>>;
+    const before = {
+      parsers: { ...options.parsers },
+      serializers: { ...options.serializers },
+      unsafe: given.unsafe,
+      onclose: (given.options as unknown as { onclose?: unknown }).onclose,
+    };
+    const koban = await startKoban({ database: db, queues: { tx: 2 } });
+    const label = `given-${Math.random()}`;
+    const job = await koban.insert(newJob(TxWorker, { label }));
+    await waitFor(
+      `job ${job.id} to complete`,
+      async () => (await koban.getJob(job.id))?.state === 'completed',
+    );
+    await db.transaction((tx) => koban.insert(newJob(TxWorker, { label: `${label}-tx` }), { tx }));
+    expect({ ...options.parsers }).toEqual(before.parsers);
+    expect({ ...options.serializers }).toEqual(before.serializers);
+    expect(given.unsafe).toBe(before.unsafe);
+    expect((given.options as unknown as { onclose?: unknown }).onclose).toBe(before.onclose);
   });
 });

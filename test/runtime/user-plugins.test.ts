@@ -91,3 +91,44 @@ describe('user plugins', () => {
     );
   });
 });
+
+describe('the plugin contract', () => {
+  it("gives a plugin the node's engine, as Koban's own plugins have it", async () => {
+    const seen: string[] = [];
+    const reader: KobanPlugin = {
+      name: 'reader',
+      async start(context) {
+        // A plugin reads and writes through the same operations the stager and pruner use.
+        seen.push(...(await context.engine.availableQueues()));
+        seen.push(String(await context.engine.stage()));
+      },
+      stop() {},
+    };
+    const node = await startKoban({ database: url, queues: { plugged: 1 }, plugins: [reader] });
+    await waitFor('the plugin to read through the engine', () => seen.length >= 1);
+    // stage() answered with how many jobs it made available: a number.
+    expect(Number.isInteger(Number(seen.at(-1)))).toBe(true);
+    await node.stop();
+  });
+
+  it('refuses at start, before connecting, a plugin whose validate rejects its options', async () => {
+    const strict: KobanPlugin = {
+      name: 'strict',
+      validate() {
+        throw new Error('interval must be positive, got -5');
+      },
+      start() {},
+      stop() {},
+    };
+    // The database URL points nowhere: validate must fail first, with the plugin's reason.
+    const attempt = startKoban({
+      database: 'postgres://nobody@127.0.0.1:1/none',
+      queues: {},
+      plugins: [strict],
+    });
+    await expect(attempt).rejects.toThrow(KobanConfigError);
+    await expect(attempt).rejects.toThrow(
+      'plugins: "strict" refused its options: interval must be positive, got -5',
+    );
+  });
+});

@@ -1,0 +1,265 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Ack } from '../../../runtime/engine/ack.js';
+import type { ClaimedJob } from '../../../runtime/engine/claim.js';
+import type { InsertRow } from '../../../runtime/engine/insert-row.js';
+import type { StoredArgs } from '../../../runtime/engine/records.js';
+import type { Signal } from '../../../runtime/engine/signals.js';
+import { waitFor } from '../../support/wait.js';
+import { type Driver, drivers } from './drivers.js';
+
+// The driver conformance suite (River's riverdrivertest): every engine operation runs on each
+// driver against the same assertions, and sends the same statements, whose rendered SQL is kept
+// in sql/*.sql so that a review reads the final text.
+
+const opened: Driver[] = [];
+
+beforeAll(async () => {
+  for (const open of drivers) opened.push(await open());
+}, 120_000);
+
+afterAll(async () => {
+  for (const driver of opened) await driver.close();
+});
+
+function row(overrides: Partial<InsertRow> = {}): InsertRow {
+  return {
+    worker: 'ConformanceWorker',
+    queue: 'conformance',
+    args: { n: 1 } as unknown as StoredArgs,
+    given: { n: 1 },
+    meta: { source: 'conformance' },
+    tags: ['a', 'b "quoted"'],
+    maxAttempts: 3,
+    priority: 0,
+    scheduledAt: null,
+    uniqueKey: null,
+    uniqueStates: null,
+    ...overrides,
+  };
+}
+
+const ack = (job: ClaimedJob, state: Ack['state'], extra: Partial<Ack> = {}): Ack => ({
+  job,
+  state,
+  ...extra,
+});
+
+/**
+ * Runs `scenario` on every driver, each on an empty jobs table; checks that every driver sent
+ * the same statements, and keeps them as `sql/<name>.sql`.
+ */
+function operation(name: string, scenario: (driver: Driver) => Promise<void>) {
+  it(name, async () => {
+    let first: string[] | undefined;
+    for (const driver of opened) {
+      await driver.raw(
+        'DELETE FROM koban.jobs; DELETE FROM koban.nodes; DELETE FROM koban.leaders; DELETE FROM koban.queues',
+      );
+      driver.database.statements.length = 0;
+      try {
+        await scenario(driver);
+      } catch (error) {
+        throw new Error(`${name} on ${driver.name}: ${(error as Error).message}`, { cause: error });
+      }
+      const statements = [...driver.database.statements];
+      if (first === undefined) first = statements;
+      else expect(statements, `${name}: the statements on ${driver.name}`).toEqual(first);
+    }
+    await expect(`${first!.map((text) => `${text.trim()};`).join('\n\n')}\n`).toMatchFileSnapshot(
+      `./sql/${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.sql`,
+    );
+  });
+}
+
+describe('every engine operation, on every driver', () => {
+  operation('insert and read', async ({ engine }) => {
+    const due = new Date(Date.now() + 3_600_000);
+    const [now, later] = await engine.insert({ rows: [row(), row({ scheduledAt: due, priority: 4 })] });
+    expect(now).toMatchObject({
+      state: 'available',
+      args: { n: 1 },
+      tags: ['a', 'b "quoted"'],
+      conflict: false,
+    });
+    expect(typeof now!.id).toBe('string');
+    expect(now!.insertedAt).toBeInstanceOf(Date);
+    expect(later).toMatchObject({ state: 'scheduled', priority: 4 });
+    expect(later!.scheduledAt.getTime()).toBe(due.getTime());
+    const stored = await engine.getJob(now!.id);
+    expect(stored).toMatchObject({
+      id: now!.id,
+      state: 'available',
+      queue: 'conformance',
+      worker: 'ConformanceWorker',
+      args: { n: 1 },
+      meta: { source: 'conformance' },
+      tags: ['a', 'b "quoted"'],
+      errors: [],
+      attempt: 0,
+      maxAttempts: 3,
+      attemptedAt: null,
+      attemptedBy: [],
+      workflowId: null,
+      batchId: null,
+    });
+    expect(stored!.insertedAt.getTime()).toBe(now!.insertedAt.getTime());
+    expect(await engine.getJob('999999999')).toBeNull();
+    expect((await engine.listJobs({ queue: 'conformance' })).map((job) => job.id)).toEqual([
+      later!.id,
+      now!.id,
+    ]);
+    expect((await engine.allJobs({ state: 'scheduled' })).map((job) => job.id)).toEqual([later!.id]);
+    expect(await engine.availableQueues()).toEqual(['conformance']);
+    expect(await engine.availableQueues('elsewhere')).toEqual([]);
+  });
+
+  operation('unique insert', async ({ engine }) => {
+    const unique = row({ uniqueKey: 'conformance:1', uniqueStates: 0b11111, uniquePeriod: null });
+    const [first] = await engine.insert({ rows: [unique] });
+    const [second] = await engine.insert({ rows: [unique] });
+    expect(first!.conflict).toBe(false);
+    expect(second).toMatchObject({ id: first!.id, conflict: true, state: 'available' });
+    expect(second!.insertedAt.getTime()).toBe(first!.insertedAt.getTime());
+  });
+
+  operation('claim in run order and ack each outcome', async ({ engine }) => {
+    await engine.insert({ rows: [row({ priority: 5 }), row({ priority: 1 }), row(), row(), row(), row()] });
+    const claimed = await engine.claim('conformance', 10, 'conformance-node');
+    expect(claimed.map((job) => job.priority)).toEqual([0, 0, 0, 0, 1, 5]);
+    expect(claimed[0]).toMatchObject({ state: 'executing', attempt: 1, attemptedBy: ['conformance-node'] });
+    expect(claimed[0]!.attemptedAt).toBeInstanceOf(Date);
+    expect(await engine.claim('conformance', 10, 'conformance-node')).toEqual([]);
+    const [completed, retryable, discarded, cancelled, snoozed, recorded] = claimed;
+    const error = { attempt: 1, at: '2030-01-01T00:00:00.000Z', error: 'Error: "boom"\n\\', stack: 'at x' };
+    await engine.ack([
+      ack(completed!, 'completed'),
+      ack(retryable!, 'retryable', { error, delayMs: 60_000 }),
+      ack(discarded!, 'discarded', { error }),
+      ack(cancelled!, 'cancelled', { error }),
+      ack(snoozed!, 'scheduled', { delayMs: 30_000, refund: true }),
+      ack(recorded!, 'completed', { recorded: Buffer.from([1, 2, 3]) }),
+    ]);
+    const state = async (job: ClaimedJob) => (await engine.getJob(job.id))!;
+    expect(await state(completed!)).toMatchObject({ state: 'completed', errors: [] });
+    expect((await state(completed!)).completedAt).toBeInstanceOf(Date);
+    expect(await state(retryable!)).toMatchObject({ state: 'retryable', errors: [error], attempt: 1 });
+    expect((await state(retryable!)).scheduledAt.getTime()).toBeGreaterThan(Date.now() + 50_000);
+    expect(await state(discarded!)).toMatchObject({ state: 'discarded', errors: [error] });
+    expect(await state(cancelled!)).toMatchObject({ state: 'cancelled', errors: [error] });
+    expect(await state(snoozed!)).toMatchObject({ state: 'scheduled', attempt: 0 });
+    expect(await engine.recordedOf(recorded!.id)).toMatchObject({
+      id: recorded!.id,
+      state: 'completed',
+      recorded: 'AQID',
+    });
+    expect(await engine.recordedOf(completed!.id)).toMatchObject({ recorded: null });
+    // A late ack for an attempt that is over changes nothing.
+    await engine.ack([ack({ ...completed!, attempt: 7 }, 'discarded', { error })]);
+    expect((await state(completed!)).state).toBe('completed');
+  });
+
+  operation('claim by id', async ({ engine }) => {
+    const [a, b] = await engine.insert({ rows: [row(), row({ queue: 'other' })] });
+    const claimed = await engine.claimById([a!.id, b!.id, '999999999'], 'conformance-node');
+    expect(claimed.map((job) => job.id).sort()).toEqual([a!.id, b!.id].sort());
+  });
+
+  operation('stage due jobs', async ({ engine, raw }) => {
+    const [due, later] = await engine.insert({
+      rows: [
+        row({ scheduledAt: new Date(Date.now() + 60_000) }),
+        row({ scheduledAt: new Date(Date.now() + 60_000) }),
+      ],
+    });
+    await raw(`UPDATE koban.jobs SET scheduled_at = now() - interval '1 second' WHERE id = ${due!.id}`);
+    expect(await engine.stage()).toBe(1);
+    expect((await engine.getJob(due!.id))!.state).toBe('available');
+    expect((await engine.getJob(later!.id))!.state).toBe('scheduled');
+    await engine.stageNow({ queue: 'conformance' }, []);
+    expect((await engine.getJob(later!.id))!.state).toBe('available');
+  });
+
+  operation('rescue the jobs of a dead node', async ({ engine }) => {
+    await engine.insert({ rows: [row(), row({ maxAttempts: 1 })] });
+    await engine.claim('conformance', 10, 'dead-node');
+    expect(await engine.rescue(60_000)).toBe(2);
+    const jobs = await engine.allJobs({ queue: 'conformance' });
+    expect(jobs.map((job) => job.state).sort()).toEqual(['available', 'discarded']);
+    expect(jobs[0]!.errors[0]!.error).toContain('rescued: node dead-node stopped heartbeating');
+  });
+
+  operation('cancel, retry and delete', async ({ engine }) => {
+    const [a, b, c] = await engine.insert({ rows: [row(), row(), row({ worker: 'Other' })] });
+    expect(await engine.cancel([a!.id, b!.id])).toBe(2);
+    expect(await engine.cancel([a!.id])).toBe(0);
+    expect(await engine.retry({ worker: 'ConformanceWorker' })).toBe(2);
+    expect((await engine.getJob(a!.id))!).toMatchObject({ state: 'available', cancelledAt: null });
+    expect(await engine.delete({ worker: 'Other' })).toBe(1);
+    expect(await engine.getJob(c!.id)).toBeNull();
+  });
+
+  operation('prune finished jobs', async ({ engine, raw }) => {
+    const [old, recent] = await engine.insert({ rows: [row(), row()] });
+    await engine.ack(
+      (await engine.claim('conformance', 2, 'conformance-node')).map((job) => ack(job, 'completed')),
+    );
+    await raw(`UPDATE koban.jobs SET completed_at = now() - interval '2 days' WHERE id = ${old!.id}`);
+    expect(await engine.prune(86_400, 100)).toBe(1);
+    expect(await engine.getJob(old!.id)).toBeNull();
+    expect(await engine.getJob(recent!.id)).not.toBeNull();
+  });
+
+  operation('workflow and batch scopes', async ({ engine }) => {
+    const workflowId = '0190e1b4-0000-7000-8000-00000000c0f0';
+    const batchId = '0190e1b4-0000-7000-8000-00000000c0f1';
+    const [step, member] = await engine.insert({
+      rows: [row({ workflowId, workflowStep: 'only' }), row({ batchId })],
+    });
+    expect(await engine.availableIn({ workflowId })).toEqual([step!.id]);
+    expect(await engine.availableIn({ batchId })).toEqual([member!.id]);
+  });
+
+  operation('queue state and signals', async ({ engine }) => {
+    const signals: Signal[] = [];
+    const unlisten = await engine.listenSignals((message) => signals.push(message));
+    const woken: string[] = [];
+    const unlistenInserts = await engine.listenInserts(
+      (queue) => woken.push(queue),
+      () => {},
+    );
+    await engine.storeQueueState('conformance', { paused: true });
+    await engine.storeQueueState('conformance', { limit: 7 });
+    expect(await engine.readQueueStates()).toEqual(new Map([['conformance', { paused: true, limit: 7 }]]));
+    await engine.signal({ action: 'scale', queue: 'conformance', limit: 7 });
+    await engine.signal({ action: 'abort', ids: ['1', '2'] });
+    await engine.insert({ rows: [row()] });
+    await waitFor('the signals and the insert to be heard', () => signals.length === 2 && woken.length === 1);
+    expect(signals).toEqual([
+      { action: 'scale', queue: 'conformance', limit: 7 },
+      { action: 'abort', ids: ['1', '2'] },
+    ]);
+    expect(woken).toEqual(['conformance']);
+    await unlisten();
+    await unlistenInserts();
+  });
+
+  operation('heartbeats and leadership', async ({ engine }) => {
+    await engine.beat('node-a', ['conformance', 'mail'], true);
+    await engine.beat('node-b', ['reports'], true);
+    await engine.beat('node-a', ['conformance', 'mail'], false);
+    expect([...(await engine.liveQueues(60_000))].sort()).toEqual(['conformance', 'mail', 'reports']);
+    await engine.removeNode('node-b');
+    expect([...(await engine.liveQueues(60_000))].sort()).toEqual(['conformance', 'mail']);
+    expect(await engine.claimLeadership('node-a', 60_000)).toBe(true);
+    expect(await engine.claimLeadership('node-b', 60_000)).toBe(false);
+    expect(await engine.claimLeadership('node-a', 60_000)).toBe(true);
+    await engine.resignLeadership('node-a');
+    expect(await engine.claimLeadership('node-b', 60_000)).toBe(true);
+  });
+
+  operation('schema', async ({ engine }) => {
+    const result = await engine.migrate();
+    expect(result.from).toBe(result.to);
+    await engine.verifySchema();
+  });
+});

@@ -1,0 +1,45 @@
+INSERT INTO koban.nodes AS n (name, queues) VALUES ($1, $2::text::text[])
+    ON CONFLICT (name) DO UPDATE SET heartbeat_at = now(), queues = excluded.queues,
+      started_at = CASE WHEN $3::boolean THEN now() ELSE n.started_at END;
+
+INSERT INTO koban.nodes AS n (name, queues) VALUES ($1, $2::text::text[])
+    ON CONFLICT (name) DO UPDATE SET heartbeat_at = now(), queues = excluded.queues,
+      started_at = CASE WHEN $3::boolean THEN now() ELSE n.started_at END;
+
+INSERT INTO koban.nodes AS n (name, queues) VALUES ($1, $2::text::text[])
+    ON CONFLICT (name) DO UPDATE SET heartbeat_at = now(), queues = excluded.queues,
+      started_at = CASE WHEN $3::boolean THEN now() ELSE n.started_at END;
+
+SELECT DISTINCT unnest(queues) AS queue FROM koban.nodes
+    WHERE heartbeat_at > now() - $1 * interval '1 millisecond';
+
+DELETE FROM koban.nodes WHERE name = $1;
+
+SELECT DISTINCT unnest(queues) AS queue FROM koban.nodes
+    WHERE heartbeat_at > now() - $1 * interval '1 millisecond';
+
+INSERT INTO koban.leaders AS l (name, node, expires_at)
+    VALUES ('koban', $1, now() + $2 * interval '1 millisecond')
+    ON CONFLICT (name) DO UPDATE SET node = excluded.node, expires_at = excluded.expires_at
+      WHERE l.expires_at < now() OR l.node = excluded.node
+    RETURNING node;
+
+INSERT INTO koban.leaders AS l (name, node, expires_at)
+    VALUES ('koban', $1, now() + $2 * interval '1 millisecond')
+    ON CONFLICT (name) DO UPDATE SET node = excluded.node, expires_at = excluded.expires_at
+      WHERE l.expires_at < now() OR l.node = excluded.node
+    RETURNING node;
+
+INSERT INTO koban.leaders AS l (name, node, expires_at)
+    VALUES ('koban', $1, now() + $2 * interval '1 millisecond')
+    ON CONFLICT (name) DO UPDATE SET node = excluded.node, expires_at = excluded.expires_at
+      WHERE l.expires_at < now() OR l.node = excluded.node
+    RETURNING node;
+
+DELETE FROM koban.leaders WHERE name = 'koban' AND node = $1;
+
+INSERT INTO koban.leaders AS l (name, node, expires_at)
+    VALUES ('koban', $1, now() + $2 * interval '1 millisecond')
+    ON CONFLICT (name) DO UPDATE SET node = excluded.node, expires_at = excluded.expires_at
+      WHERE l.expires_at < now() OR l.node = excluded.node
+    RETURNING node;

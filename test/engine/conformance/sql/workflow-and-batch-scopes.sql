@@ -1,0 +1,15 @@
+INSERT INTO koban.jobs AS j (state, worker, queue, args, meta, tags, max_attempts, priority, scheduled_at, workflow_id, workflow_step, deps_remaining, batch_id)
+    SELECT CASE WHEN t.deps_remaining > 0 THEN 'held' ELSE CASE WHEN t.scheduled_at::timestamptz > now() THEN 'scheduled' ELSE 'available' END END, t.worker, t.queue, t.args::jsonb, t.meta::jsonb, t.tags::text[], t.max_attempts, t.priority, coalesce(t.scheduled_at::timestamptz, now()), t.workflow_id, t.workflow_step, t.deps_remaining, t.batch_id FROM unnest($1::text::text[], $2::text::text[], $3::text::text[], $4::text::text[], $5::text::text[], $6::text::int[], $7::text::smallint[], $8::text::text[], $9::text::uuid[], $10::text::text[], $11::text::int[], $12::text::uuid[]) AS t(worker, queue, args, meta, tags, max_attempts, priority, scheduled_at, workflow_id, workflow_step, deps_remaining, batch_id)
+    RETURNING j.id::text AS id, j.state, date_part('epoch', j.inserted_at) * 1000 AS "insertedAt", date_part('epoch', j.scheduled_at) * 1000 AS "scheduledAt";
+
+SELECT id::text AS id FROM koban.jobs
+    WHERE state = 'available'
+      AND workflow_id = $1::uuid
+      AND true
+    ORDER BY priority, scheduled_at, id;
+
+SELECT id::text AS id FROM koban.jobs
+    WHERE state = 'available'
+      AND true
+      AND batch_id = $1::uuid
+    ORDER BY priority, scheduled_at, id;
