@@ -12,6 +12,7 @@ export type { JobFilter, JobId, JobSelection } from './runtime/engine/job-filter
 export type { MigrationResult } from './runtime/engine/migrator.js';
 export {
   batches,
+  jobHistory,
   jobs,
   type KobanTables,
   kobanTables,

@@ -82,6 +82,12 @@ export interface KobanConfig<CronWorkers extends readonly CronWorker[] = readonl
     | false
     | { maxAge?: number | undefined; interval?: number | undefined; limit?: number | undefined }
     | undefined;
+  /**
+   * Keep completed jobs in the history (`job_history`, read by `getJob`, `listJobs`, the dashboard)
+   * until `prune` removes them. Default true. `false` deletes each completed job in its ack, unless
+   * a workflow or batch tracks it or it recorded a value; discarded and cancelled jobs are kept.
+   */
+  history?: boolean | undefined;
   /** Periodic jobs; each entry's `args` are typed from its worker. */
   cron?: CronEntries<CronWorkers> | undefined;
   /**
@@ -120,6 +126,7 @@ export interface ResolvedConfig {
   readonly connectTimeout: number;
   readonly reconnectDelay: number;
   readonly prune: false | { maxAge: number; interval: number; limit: number };
+  readonly history: boolean;
   readonly cron: readonly CronEntry[];
   readonly plugins: readonly KobanPlugin[];
   readonly workflowSweepInterval: number;
@@ -169,6 +176,7 @@ export function resolveConfig(config: KobanConfig, defaultNode: string): Resolve
     connectTimeout: positive(config.connectTimeout ?? defaultConnectTimeout, 'connectTimeout'),
     reconnectDelay: positive(config.reconnectDelay ?? defaultReconnectDelay, 'reconnectDelay'),
     prune,
+    history: booleanOption(config.history ?? true, 'history'),
     cron: config.cron ?? [],
     plugins: config.plugins ?? [],
     testing: testingMode(config.testing),
@@ -208,6 +216,13 @@ function positive(value: number, name: string): number {
 function nonNegative(value: number, name: string): number {
   if (!(Number.isFinite(value) && value >= 0)) {
     throw new KobanConfigError(`${name}: expected a number of at least 0, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function booleanOption(value: unknown, name: string): boolean {
+  if (typeof value !== 'boolean') {
+    throw new KobanConfigError(`${name}: expected true or false, got ${JSON.stringify(value)}`);
   }
   return value;
 }

@@ -73,7 +73,7 @@ export class Koban implements RecordedReader {
     private readonly catalog: WorkerCatalog,
   ) {
     this.tables = kobanTables(config.schema);
-    const context = engineContext(database, config.schema);
+    const context = engineContext(database, config.schema, { keepHistory: config.history });
     this.workflows = new Workflows(context, catalog);
     this.batches = new Batches(context, catalog);
     context.extensions.push(this.workflows.extension, this.batches.extension);

@@ -1,8 +1,10 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { JobError } from '../../sdk/job.js';
+import { stateBit } from '../../sdk/states.js';
 import { list } from '../database/wire.js';
 import type { EngineContext } from './context.js';
 import type { EngineExtension } from './extension.js';
+import { insertHistory } from './history.js';
 import type { JobTracking } from './records.js';
 import { reportTransitions } from './report.js';
 import { type JobTransition, transitionColumns } from './transitions.js';
@@ -12,6 +14,8 @@ export interface AckedJob extends JobTracking {
   readonly id: string;
   /** The attempt this ack is for: a late ack for an older attempt changes nothing. */
   readonly attempt: number;
+  /** The states in which the job's unique key guards, if it has one: such a job stays in `jobs`. */
+  readonly uniqueStates?: number | null;
 }
 
 /** How an attempt ended, as the engine writes it to the job row. */
@@ -52,7 +56,8 @@ export async function writeAcks(ctx: EngineContext, acks: readonly Ack[]): Promi
       else counted.set(route, [ack]);
     }
   }
-  for (const statement of ackStatements(ctx.schema, plain, plainEnd)) await ctx.database.query(statement);
+  for (const statement of ackStatements(ctx.schema, plain, plainEnd, !ctx.keepHistory))
+    await ctx.database.query(statement);
   for (const [extension, group] of counted) {
     for (const statement of ackStatements(ctx.schema, group, countedEnd(extension)))
       await ctx.database.query(statement);
@@ -81,29 +86,49 @@ function routeOf(ctx: EngineContext, job: AckedJob): EngineExtension | 'report' 
   return found;
 }
 
-/** How an ack statement ends: `write(end)` gets its RETURNING clause, or is wrapped to count its jobs. */
-type AckEnd = (write: (end: SQL) => SQL, previousAttempt: string) => SQL;
+/**
+ * One write of acks: CTEs (or none) and the statement after them, which takes a RETURNING clause.
+ * Kept apart so that an extension's counting can follow the write in the same statement (a
+ * data-modifying CTE must be at the top level).
+ */
+interface AckWrite {
+  readonly ctes: SQL | undefined;
+  statement(returning: SQL): SQL;
+}
 
-const plainEnd: AckEnd = (write) => write(sql``);
+/** How an ack statement ends: without RETURNING, returning its transitions, or counted by an extension. */
+type AckEnd = (write: AckWrite, previousAttempt: string) => SQL;
+
+const withCtes = (write: AckWrite, rest: SQL) => (write.ctes ? sql`WITH ${write.ctes} ${rest}` : rest);
+
+const plainEnd: AckEnd = (write) => withCtes(write, write.statement(sql``));
 
 const reportedEnd: AckEnd = (write, previousAttempt) =>
-  write(sql`RETURNING ${transitionColumns('j', `'executing'`, previousAttempt)}`);
+  withCtes(write, write.statement(sql`RETURNING ${transitionColumns('j', `'executing'`, previousAttempt)}`));
 
 function countedEnd(extension: EngineExtension): AckEnd {
   return (write, previousAttempt) => {
-    const done = write(sql`RETURNING ${transitionColumns('j', `'executing'`, previousAttempt)}`);
-    return sql`WITH done AS (${done}), ${extension.countInAck!(sql`done`)}`;
+    const done = write.statement(sql`RETURNING ${transitionColumns('j', `'executing'`, previousAttempt)}`);
+    const ctes = write.ctes ? sql`${write.ctes}, ` : sql``;
+    return sql`WITH ${ctes}done AS (${done}), ${extension.countInAck!(sql`done`)}`;
   };
 }
 
-/** The statements that write a list of acks. */
-function ackStatements(schema: string, acks: readonly Ack[], end: AckEnd): SQL[] {
+/** The bit of `completed` in `unique_states`: a job whose key guards when completed stays in `jobs`. */
+const completedBit = stateBit('completed');
+
+/**
+ * The statements that write a list of acks. With `deleteCompleted` (untracked jobs, `history:
+ * false`), completions without a recorded value are deleted instead of kept in the history.
+ */
+function ackStatements(schema: string, acks: readonly Ack[], end: AckEnd, deleteCompleted = false): SQL[] {
   const completedByAttempt = new Map<number, string[]>();
   const recorded: Ack[] = [];
   const others: Ack[] = [];
   for (const ack of acks) {
-    if (ack.recorded !== undefined) recorded.push(ack);
-    else if (ack.state !== 'completed') others.push(ack);
+    const guarded = ack.state === 'completed' && ((ack.job.uniqueStates ?? 0) & completedBit) !== 0;
+    if (guarded || ack.state !== 'completed') others.push(ack);
+    else if (ack.recorded !== undefined) recorded.push(ack);
     else {
       const ids = completedByAttempt.get(ack.job.attempt);
       if (ids) ids.push(ack.job.id);
@@ -112,63 +137,92 @@ function ackStatements(schema: string, acks: readonly Ack[], end: AckEnd): SQL[]
   }
   const statements: SQL[] = [];
   for (const [attempt, ids] of completedByAttempt) {
-    statements.push(end((tail) => complete(schema, ids, attempt, tail), 'j.attempt'));
+    statements.push(end(complete(schema, ids, attempt, !deleteCompleted), 'j.attempt'));
   }
-  for (const chunk of chunks(recorded)) {
-    statements.push(end((tail) => completeRecorded(schema, chunk, tail), 'a.attempt'));
-  }
-  for (const chunk of chunks(others)) {
-    statements.push(end((tail) => finish(schema, chunk, tail), 'a.attempt'));
-  }
+  for (const chunk of chunks(recorded)) statements.push(end(completeRecorded(schema, chunk), 'j.attempt'));
+  for (const chunk of chunks(others)) statements.push(end(finish(schema, chunk), 'a.attempt'));
   return statements;
 }
 
 /**
- * The hot path. Completions are grouped by attempt so the statement needs no join: ids go in
- * one `= ANY(...)` that the primary key serves, and the attempt guard is a single value.
+ * The hot path. A completed job leaves `jobs` for the history in the ack's own statement: a
+ * DELETE, which writes no new row version and no index entry in `jobs`, and an INSERT into the
+ * day's partition. Completions are grouped by attempt so that the delete needs no join: ids go in
+ * one `= ANY(...)` that the primary key serves, and the attempt guard is a single value. With
+ * `history: false`, untracked jobs are only deleted.
  */
-function complete(schema: string, ids: readonly string[], attempt: number, end: SQL): SQL {
-  return sql`
-    UPDATE ${sql.raw(schema)}.jobs j SET state = 'completed', completed_at = now()
-    WHERE id = ANY(${list(ids, 'bigint')}) AND attempt = ${attempt} AND state = 'executing'
-    ${end}`;
+function complete(schema: string, ids: readonly string[], attempt: number, keep: boolean): AckWrite {
+  const s = sql.raw(schema);
+  const where = sql`id = ANY(${list(ids, 'bigint')}) AND attempt = ${attempt} AND state = 'executing'`;
+  if (!keep) {
+    return {
+      ctes: undefined,
+      statement: (returning) => sql`DELETE FROM ${s}.jobs j WHERE ${where} ${returning}`,
+    };
+  }
+  return {
+    ctes: sql`gone AS (DELETE FROM ${s}.jobs j WHERE ${where} RETURNING j.*)`,
+    statement: (returning) =>
+      insertHistory(schema, 'gone', `'completed'`, { completed_at: 'now()' }, returning),
+  };
 }
 
 /**
- * Completes jobs and stores their recorded values in one statement. Kept apart from the plain
- * completion, which carries only ids and attempts, so jobs that record nothing pay nothing.
+ * Completes jobs and stores their recorded values, moving them to the history in one statement.
+ * Kept apart from the plain completion, which carries only ids and attempts, so jobs that record
+ * nothing pay nothing.
  */
-function completeRecorded(schema: string, acks: readonly Ack[], end: SQL): SQL {
-  const ids = acks.map((ack) => ack.job.id);
-  return sql`
-    UPDATE ${sql.raw(schema)}.jobs j SET state = 'completed', completed_at = now(), recorded = decode(a.recorded, 'base64')
-    FROM unnest(
-      ${list(ids, 'bigint')}, ${list(
+function completeRecorded(schema: string, acks: readonly Ack[]): AckWrite {
+  const s = sql.raw(schema);
+  const ids = list(
+    acks.map((ack) => ack.job.id),
+    'bigint',
+  );
+  return {
+    ctes: sql`gone AS (
+      DELETE FROM ${s}.jobs j
+      USING unnest(${ids}, ${list(
         acks.map((ack) => ack.job.attempt),
         'int',
       )}, ${list(
         acks.map((ack) => ack.recorded!.toString('base64')),
         'text',
-      )}
-    ) AS a(id, attempt, recorded)
-    WHERE j.id = ANY(${list(ids, 'bigint')})
-        AND j.id = a.id AND j.attempt = a.attempt AND j.state = 'executing'
-    ${end}`;
+      )}) AS a(id, attempt, recorded)
+      WHERE j.id = ANY(${ids}) AND j.id = a.id AND j.attempt = a.attempt AND j.state = 'executing'
+      RETURNING j.*, a.recorded AS recorded_value)`,
+    statement: (returning) =>
+      insertHistory(
+        schema,
+        'gone',
+        `'completed'`,
+        { completed_at: 'now()', recorded: "decode(d.recorded_value, 'base64')" },
+        returning,
+      ),
+  };
 }
 
-function finish(schema: string, acks: readonly Ack[], end: SQL): SQL {
+/**
+ * Every other outcome (a retry, a snooze, a discard, a cancel, and a completion whose unique key
+ * still guards) updates the row; one that reaches a final state is moved to the history by the
+ * table's trigger (migrations/v004.ts), in the same statement.
+ */
+function finish(schema: string, acks: readonly Ack[]): AckWrite {
   const ids = list(
     acks.map((ack) => ack.job.id),
     'bigint',
   );
-  return sql`
+  return {
+    ctes: undefined,
+    statement: (returning) => sql`
     UPDATE ${sql.raw(schema)}.jobs j SET
       state = a.state,
       attempt = j.attempt - a.refund,
       scheduled_at = CASE WHEN a.delay_ms IS NULL THEN j.scheduled_at ELSE now() + a.delay_ms * interval '1 millisecond' END,
+      completed_at = CASE WHEN a.state = 'completed' THEN now() ELSE j.completed_at END,
       discarded_at = CASE WHEN a.state = 'discarded' THEN now() ELSE j.discarded_at END,
       cancelled_at = CASE WHEN a.state = 'cancelled' THEN now() ELSE j.cancelled_at END,
-      errors = CASE WHEN a.error IS NULL THEN j.errors ELSE array_append(j.errors, a.error::jsonb) END
+      errors = CASE WHEN a.error IS NULL THEN j.errors ELSE array_append(j.errors, a.error::jsonb) END,
+      recorded = coalesce(decode(a.recorded, 'base64'), j.recorded)
     FROM unnest(
       ${ids}, ${list(
         acks.map((ack) => ack.job.attempt),
@@ -187,11 +241,15 @@ function finish(schema: string, acks: readonly Ack[], end: SQL): SQL {
       ${list(
         acks.map((ack) => (ack.refund ? 1 : 0)),
         'int',
+      )}, ${list(
+        acks.map((ack) => ack.recorded?.toString('base64') ?? null),
+        'text',
       )}
-    ) AS a(id, attempt, state, delay_ms, error, refund)
+    ) AS a(id, attempt, state, delay_ms, error, refund, recorded)
     WHERE j.id = ANY(${ids})
       AND j.id = a.id AND j.attempt = a.attempt AND j.state = 'executing'
-    ${end}`;
+    ${returning}`,
+  };
 }
 
 /**

@@ -1,15 +1,19 @@
 import { type SQL, sql } from 'drizzle-orm';
-import { list } from '../database/wire.js';
+import type { BatchCallback } from '../../sdk/batch-context.js';
+import type { JobError, JsonObject } from '../../sdk/job.js';
+import { epochMs, list } from '../database/wire.js';
 import type { EngineContext } from './context.js';
-import { type JobWireRow, jobColumnList, jobColumns, type StoredJob, toStoredJob } from './records.js';
+import type { StoredArgs, StoredJob } from './records.js';
 
-/** A claimed job: its record, and the names of its workflow and batch (for `job.workflow.name`, `job.batch.name`). */
+/**
+ * A claimed job: its record, the names of its workflow and batch (for `job.workflow.name`,
+ * `job.batch.name`), and the states in which its unique key guards (for the ack).
+ */
 export type ClaimedJob = StoredJob & {
   readonly workflowName: string | null;
   readonly batchName: string | null;
+  readonly uniqueStates: number | null;
 };
-
-type ClaimedWireRow = JobWireRow & { workflowName: string | null; batchName: string | null };
 
 /**
  * Claims up to `limit` available jobs of a queue for this node in one statement. The CTE fences
@@ -51,6 +55,35 @@ export function claimJobsById(
   );
 }
 
+/**
+ * What a claim returns of each job: only what the attempt needs and the database decides. The
+ * state is `executing`, the finish times are null and the queue is the claim's, so they are not
+ * sent; the rest is read in the forms every driver returns alike (see records.ts).
+ */
+interface ClaimedWireRow {
+  readonly id: string;
+  readonly queue: string;
+  readonly worker: string;
+  readonly args: unknown;
+  readonly meta: JsonObject;
+  readonly tags: string[] | null;
+  readonly errors: JobError[] | null;
+  readonly attempt: number;
+  readonly maxAttempts: number;
+  readonly priority: number;
+  readonly insertedAt: number;
+  readonly scheduledAt: number;
+  readonly attemptedAt: number;
+  readonly attemptedBy: string[];
+  readonly workflowId: string | null;
+  readonly workflowStep: string | null;
+  readonly batchId: string | null;
+  readonly batchCallback: string | null;
+  readonly workflowName: string | null;
+  readonly batchName: string | null;
+  readonly uniqueStates: number | null;
+}
+
 async function claim(
   { database, schema }: EngineContext,
   claimable: SQL,
@@ -65,21 +98,54 @@ async function claim(
       SET state = 'executing', attempt = j.attempt + 1, attempted_at = now(),
           attempted_by = array_append(j.attempted_by, ${node}::text)
       WHERE j.id = ANY(ARRAY(SELECT id FROM claimable))
-      RETURNING ${jobColumns('j')}, j.scheduled_at AS due,
+      RETURNING j.id, j.queue, j.worker, j.args, j.meta,
+        CASE WHEN cardinality(j.tags) = 0 THEN NULL ELSE to_json(j.tags) END AS tags,
+        CASE WHEN cardinality(j.errors) = 0 THEN NULL ELSE to_json(j.errors) END AS errors,
+        j.attempt, j.max_attempts, j.priority, j.inserted_at, j.scheduled_at, j.attempted_at,
+        to_json(j.attempted_by) AS attempted_by, j.workflow_id, j.workflow_step, j.batch_id,
+        j.batch_callback, j.unique_states,
         CASE WHEN j.workflow_id IS NULL THEN NULL
-          ELSE (SELECT w.name FROM ${s}.workflows w WHERE w.id = j.workflow_id) END AS "workflowName",
+          ELSE (SELECT w.name FROM ${s}.workflows w WHERE w.id = j.workflow_id) END AS workflow_name,
         CASE WHEN j.batch_id IS NULL THEN NULL
-          ELSE (SELECT b.name FROM ${s}.batches b WHERE b.id = j.batch_id) END AS "batchName"
+          ELSE (SELECT b.name FROM ${s}.batches b WHERE b.id = j.batch_id) END AS batch_name
     )
-    SELECT ${sql.raw(claimedFields)} FROM claimed ORDER BY priority, due, id::bigint`);
+    SELECT id::text AS id, queue, worker, args, meta, tags, errors, attempt, max_attempts AS "maxAttempts",
+      priority, ${sql.raw(epochMs('inserted_at'))} AS "insertedAt", ${sql.raw(epochMs('scheduled_at'))} AS "scheduledAt",
+      ${sql.raw(epochMs('attempted_at'))} AS "attemptedAt", attempted_by AS "attemptedBy",
+      workflow_id AS "workflowId", workflow_step AS "workflowStep", batch_id AS "batchId",
+      batch_callback AS "batchCallback", workflow_name AS "workflowName", batch_name AS "batchName",
+      unique_states AS "uniqueStates"
+    FROM claimed ORDER BY priority, scheduled_at, id`);
   return rows.map(toClaimedJob);
 }
 
-const claimedFields = `${jobColumnList('claimed', (_, field) => `claimed."${field}"`)}, "workflowName", "batchName"`;
-
+/** The claimed job, built in one step from the narrow row: it runs once per claimed job. */
 function toClaimedJob(row: ClaimedWireRow): ClaimedJob {
-  const job = toStoredJob(row) as StoredJob & { workflowName: string | null; batchName: string | null };
-  job.workflowName = row.workflowName;
-  job.batchName = row.batchName;
-  return job;
+  return {
+    id: row.id,
+    state: 'executing',
+    queue: row.queue,
+    worker: row.worker,
+    args: row.args as StoredArgs,
+    meta: row.meta,
+    tags: row.tags ?? [],
+    errors: row.errors ?? [],
+    attempt: row.attempt,
+    maxAttempts: row.maxAttempts,
+    priority: row.priority,
+    insertedAt: new Date(row.insertedAt),
+    scheduledAt: new Date(row.scheduledAt),
+    attemptedAt: new Date(row.attemptedAt),
+    completedAt: null,
+    cancelledAt: null,
+    discardedAt: null,
+    attemptedBy: row.attemptedBy,
+    workflowId: row.workflowId,
+    workflowStep: row.workflowStep,
+    batchId: row.batchId,
+    batchCallback: row.batchCallback as BatchCallback | null,
+    workflowName: row.workflowName,
+    batchName: row.batchName,
+    uniqueStates: row.uniqueStates,
+  };
 }

@@ -6,4 +6,6 @@ export interface EngineContext {
   readonly database: Database;
   readonly schema: string;
   readonly extensions: readonly EngineExtension[];
+  /** Whether completed jobs that no extension tracks and that record nothing are kept in the history. */
+  readonly keepHistory: boolean;
 }

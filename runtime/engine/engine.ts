@@ -39,6 +39,11 @@ export interface Engine {
   stageNow(scope: StageScope, keep: readonly string[]): Promise<void>;
   rescue(deadAfterMs: number): Promise<number>;
   prune(maxAgeSeconds: number, limit: number): Promise<number>;
+  /**
+   * Keeps the history ready: partitions for today and `daysAhead` days, and up to `moveLimit`
+   * finished jobs still in `jobs` moved to it. Returns how many were moved.
+   */
+  maintainHistory(daysAhead: number, moveLimit: number): Promise<number>;
   cancel(selection: JobSelection): Promise<number>;
   retry(selection: JobSelection): Promise<number>;
   delete(selection: JobSelection): Promise<number>;

@@ -132,10 +132,31 @@ export function insertSource(rows: readonly InsertRow[], shape: InsertShape): SQ
     ...(shape.unique ? uniqueSources : []),
     ...(shape.tracked ? trackedSources : []),
   ];
-  return sql`unnest(${sql.join(
-    sources.map(([, type, pick]) => list(rows.map(pick) as (string | number | null)[], type)),
+  // A column whose value every row shares (the worker, queue, meta, tags, attempts and priority
+  // of a bulk insert, mostly) goes once, as a value, instead of once per row in a list.
+  const constant: [string, SQL][] = [];
+  const listed: [string, SQL][] = [];
+  for (const [name, type, pick] of sources) {
+    const values = rows.map(pick) as (string | number | null)[];
+    const first = values[0];
+    // The args stay a list: the list's length is the number of rows.
+    if (name !== 'args' && rows.length > 1 && values.every((value) => value === first)) {
+      constant.push([name, first === null ? sql`NULL::${sql.raw(type)}` : sql`${first}::${sql.raw(type)}`]);
+    } else listed.push([name, list(values, type)]);
+  }
+  if (constant.length === 0) return unnestOf(listed, 't');
+  const constants = sql.join(
+    constant.map(([name, value]) => sql`${value} AS ${sql.raw(name)}`),
     sql`, `,
-  )}) AS t(${sql.raw(sources.map(([name]) => name).join(', '))})`;
+  );
+  return sql`(SELECT ${constants}, u.* FROM ${unnestOf(listed, 'u')}) t`;
+}
+
+function unnestOf(columns: readonly [string, SQL][], alias: string): SQL {
+  return sql`unnest(${sql.join(
+    columns.map(([, values]) => values),
+    sql`, `,
+  )}) AS ${sql.raw(alias)}(${sql.raw(columns.map(([name]) => name).join(', '))})`;
 }
 
 /** Whether any row needs the workflow and batch columns: plain inserts leave them out. */

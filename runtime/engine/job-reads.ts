@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { KobanValidationError } from '../../sdk/errors.js';
 import type { EngineContext } from './context.js';
+import { allJobs as everyJob } from './history.js';
 import { type JobFilter, whereFilter } from './job-filter.js';
 import {
   type JobWireRow,
@@ -13,7 +14,7 @@ import {
 
 export async function getJob({ database, schema }: EngineContext, id: string): Promise<StoredJob | null> {
   const rows = await database.query<JobWireRow>(
-    sql`SELECT ${jobColumns('j')} FROM ${sql.raw(schema)}.jobs j WHERE j.id = ${id}::bigint`,
+    sql`SELECT ${jobColumns('j')} FROM ${everyJob(schema)} j WHERE j.id = ${id}::bigint`,
   );
   return rows[0] ? toStoredJob(rows[0]) : null;
 }
@@ -27,7 +28,7 @@ export async function listJobs({ database, schema }: EngineContext, filter: JobF
     ]);
   }
   const rows = await database.query<JobWireRow>(sql`
-    SELECT ${jobColumns('jobs')} FROM ${sql.raw(schema)}.jobs
+    SELECT ${jobColumns('j')} FROM ${everyJob(schema)} j
     WHERE ${whereFilter(filter)} ORDER BY id DESC LIMIT ${limit}`);
   return rows.map(toStoredJob);
 }
@@ -38,7 +39,7 @@ export async function allJobs(
   filter: Omit<JobFilter, 'limit'>,
 ): Promise<StoredJob[]> {
   const rows = await database.query<JobWireRow>(sql`
-    SELECT ${jobColumns('jobs')} FROM ${sql.raw(schema)}.jobs WHERE ${whereFilter(filter)} ORDER BY id`);
+    SELECT ${jobColumns('j')} FROM ${everyJob(schema)} j WHERE ${whereFilter(filter)} ORDER BY id`);
   return rows.map(toStoredJob);
 }
 
@@ -73,7 +74,7 @@ export async function recordedOf(
   id: string,
 ): Promise<StoredRecorded | null> {
   const [row] = await database.query<StoredRecorded>(
-    sql`SELECT ${recordedColumns('j')} FROM ${sql.raw(schema)}.jobs j WHERE j.id = ${id}::bigint`,
+    sql`SELECT ${recordedColumns('j')} FROM ${everyJob(schema)} j WHERE j.id = ${id}::bigint`,
   );
   return row ?? null;
 }

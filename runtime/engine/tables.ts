@@ -26,7 +26,8 @@ const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({ dataTyp
  */
 export function kobanTables(schemaName: string) {
   const schema = pgSchema(schemaName);
-  const jobs = schema.table('jobs', {
+  /** The columns every job has, in `jobs` and in `job_history`. */
+  const jobColumns = () => ({
     id: bigserial('id', { mode: 'bigint' }).primaryKey(),
     state: text('state').$type<JobState>().notNull().default('available'),
     queue: text('queue').notNull().default('default'),
@@ -47,7 +48,6 @@ export function kobanTables(schemaName: string) {
     attemptedBy: text('attempted_by').array().notNull().default(sql`'{}'`),
     uniqueKey: text('unique_key'),
     uniqueStates: smallint('unique_states'),
-    uniqueActive: text('unique_active').generatedAlwaysAs(sql.raw(uniqueActiveExpression)),
     /** A @Recorded job's value in Koban's stored format: read it with `koban.fetchRecorded`. */
     recorded: bytea('recorded'),
     /** The workflow this job is a step of, and the step's name in it. */
@@ -59,6 +59,21 @@ export function kobanTables(schemaName: string) {
     batchId: uuid('batch_id'),
     /** For a batch callback job: which callback it runs (`completed`, `exhausted`, ...). */
     batchCallback: text('batch_callback'),
+  });
+  /** Jobs that may still run, and finished ones whose unique key still guards. */
+  const jobs = schema.table('jobs', {
+    ...jobColumns(),
+    uniqueActive: text('unique_active').generatedAlwaysAs(sql.raw(uniqueActiveExpression)),
+  });
+  /**
+   * Completed, discarded and cancelled jobs, partitioned by the day they finished; `id` is not
+   * unique on its own here (a primary key of a partitioned table must hold its partition key).
+   * Read both with the view `all_jobs`.
+   */
+  const jobHistory = schema.table('job_history', {
+    ...jobColumns(),
+    id: bigint('id', { mode: 'bigint' }).notNull(),
+    finishedAt: timestamptz('finished_at').notNull(),
   });
   const workflows = schema.table('workflows', {
     id: uuid('id').primaryKey(),
@@ -122,11 +137,11 @@ export function kobanTables(schemaName: string) {
     version: integer('version').primaryKey(),
     appliedAt: timestamptz('applied_at').notNull().defaultNow(),
   });
-  return { jobs, nodes, leaders, queues, schemaVersions, workflows, workflowDeps, batches };
+  return { jobs, jobHistory, nodes, leaders, queues, schemaVersions, workflows, workflowDeps, batches };
 }
 
 export type KobanTables = ReturnType<typeof kobanTables>;
 
 /** The tables of the default `koban` schema. */
-export const { jobs, nodes, leaders, queues, schemaVersions, workflows, workflowDeps, batches } =
+export const { jobs, jobHistory, nodes, leaders, queues, schemaVersions, workflows, workflowDeps, batches } =
   kobanTables('koban');

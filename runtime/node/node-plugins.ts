@@ -1,6 +1,7 @@
 import type { ResolvedConfig } from '../config.js';
 import type { Engine } from '../engine/engine.js';
 import { CronScheduler } from '../plugins/cron.js';
+import { historyKeeper } from '../plugins/history-keeper.js';
 import { lifeline } from '../plugins/lifeline.js';
 import type { KobanPlugin } from '../plugins/plugin.js';
 import { pruner } from '../plugins/pruner.js';
@@ -11,6 +12,9 @@ import type { Workflows } from '../workflows/workflows.js';
 import type { KobanEventEmitter } from './events.js';
 import { Peer } from './peer.js';
 import { PluginRunner } from './plugin-runner.js';
+
+/** Milliseconds between runs of the history keeper. */
+const historyInterval = 60_000;
 
 /**
  * A node's background work: its peer (heartbeat and leadership), then the plugins, Koban's own
@@ -46,6 +50,7 @@ export class NodePlugins {
         mayRescue: () => this.peer.mayRescue,
       }),
       workflowSweeper(workflows, config.workflowSweepInterval),
+      historyKeeper(historyInterval),
       ...(config.prune ? [pruner(config.prune)] : []),
       ...config.plugins,
     ];

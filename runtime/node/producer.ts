@@ -11,15 +11,26 @@ export interface ProducerDeps extends ExecutorDeps {
 }
 
 /**
- * Runs one queue on this node: keeps at most `limit` of its jobs executing, claims as many as
- * there is room for in one statement, fetches again at once while claims come back full, and
- * otherwise waits for a NOTIFY or the poll timer.
+ * Claims a producer keeps in flight at once. While the jobs of one claim run, the next claim is
+ * already on its way, so that neither Node nor PostgreSQL waits for the other; each claim takes
+ * a share of the limit.
+ */
+const claimsInFlight = 2;
+
+/**
+ * Runs one queue on this node: keeps at most `limit` of its jobs executing (claimed jobs count
+ * from the moment they are asked for), claims a share of the limit per statement with up to
+ * `claimsInFlight` claims out at once, fetches again at once while claims come back full, and
+ * otherwise waits for a NOTIFY or the poll timer. Claimed jobs are `executing` under this
+ * node's name, so a job claimed but not yet started is rescued like any other if the node dies,
+ * and never runs twice while it lives.
  */
 export class Producer {
   private active = 0;
   private unacked = 0;
-  private fetching = false;
-  private fetchDone: Promise<void> = Promise.resolve();
+  /** Slots asked for by claims still in flight. */
+  private reserved = 0;
+  private readonly fetches = new Set<Promise<void>>();
   private wakeRequested = false;
   private queueHasMore = false;
   private stopped = false;
@@ -65,22 +76,27 @@ export class Producer {
     this.wake();
   }
 
-  /** Asks for a fetch: from a NOTIFY, the poll timer, or a finished job. */
+  /**
+   * Asks for a fetch: from a NOTIFY, the poll timer, or a finished job. A second claim goes out
+   * beside one in flight only once claims come back full: an idle queue costs one claim per wake.
+   */
   wake(): void {
     if (this.stopped || this.pausedValue) return;
-    if (this.fetching) {
+    if (this.fetches.size >= claimsInFlight || (this.fetches.size > 0 && !this.queueHasMore)) {
       this.wakeRequested = true;
       return;
     }
-    this.fetchDone = this.dispatch();
+    const fetch = this.dispatch();
+    this.fetches.add(fetch);
+    void fetch.finally(() => this.fetches.delete(fetch));
   }
 
   /** Stops fetching; resolves when the jobs running now have finished or `graceMs` has passed. */
   async stop(graceMs: number): Promise<boolean> {
     this.stopped = true;
     clearInterval(this.pollTimer);
-    // A claim already sent may still return rows; they run like the others.
-    await this.fetchDone;
+    // Claims already sent may still return rows; they run like the others.
+    await Promise.all([...this.fetches]);
     return this.settled(graceMs);
   }
 
@@ -98,21 +114,30 @@ export class Producer {
   }
 
   private async dispatch(): Promise<void> {
-    // Up to `limit` jobs run, and the next claim may overlap the writing of the last outcomes,
-    // but no more than `limit` outcomes may wait to be written: lagging acks slow fetching down.
-    const demand = Math.min(this.limitValue - this.active, 2 * this.limitValue - this.active - this.unacked);
+    // Up to `limit` jobs run or are being claimed, and the next claim may overlap the writing of
+    // the last outcomes, but no more than `limit` outcomes may wait to be written: lagging acks
+    // slow fetching down.
+    const limit = this.limitValue;
+    const taken = this.active + this.reserved;
+    const demand = Math.min(
+      Math.ceil(limit / claimsInFlight),
+      limit - taken,
+      2 * limit - taken - this.unacked,
+    );
     if (demand <= 0) return;
-    this.fetching = true;
+    this.reserved += demand;
     this.wakeRequested = false;
+    let claimed: ClaimedJob[] = [];
     try {
-      const rows = await this.deps.engine.claim(this.queue, demand, this.deps.node);
-      this.queueHasMore = rows.length === demand;
-      for (const row of rows) this.run(row);
+      claimed = await this.deps.engine.claim(this.queue, demand, this.deps.node);
+      this.queueHasMore = claimed.length === demand;
     } catch (error) {
+      this.queueHasMore = false;
       this.deps.events.emit('error', { source: `fetch ${this.queue}`, error });
     } finally {
-      this.fetching = false;
+      this.reserved -= demand;
     }
+    for (const job of claimed) this.run(job);
     if ((this.queueHasMore || this.wakeRequested) && !this.stopped && !this.pausedValue) this.wake();
   }
 

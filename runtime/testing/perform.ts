@@ -62,6 +62,7 @@ export async function performJob<W extends WorkerClass>(
     attemptedBy: ['performJob'],
     workflowName: null,
     batchName: null,
+    uniqueStates: null,
   };
   const running = new Map<string, RunningJob>();
   const events = new KobanEventEmitter();

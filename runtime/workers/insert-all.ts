@@ -59,11 +59,19 @@ export async function insertAll(
       { path: 'insertAll.chunkSize', message: `expected a positive integer, got ${String(chunkSize)}` },
     ]);
   }
+  // Two chunks at most are in flight: the next is prepared while the last is written (in a
+  // transaction, the statements queue on its connection in order).
   const run = async (executor: Executor | undefined, specs: JobSource = source) => {
-    const inserted: InsertedJob[] = [];
+    const written: Promise<InsertedJob[]>[] = [];
     for await (const chunk of chunks(specs, chunkSize)) {
-      for (const job of await insertSpecs(inserter, chunk, {}, executor)) inserted.push(job);
+      const write = insertSpecs(inserter, chunk, {}, executor);
+      // Awaited below, in order; a failure meanwhile must not count as unhandled.
+      write.catch(() => undefined);
+      written.push(write);
+      if (written.length >= 2) await written[written.length - 2];
     }
+    const inserted: InsertedJob[] = [];
+    for (const write of written) for (const job of await write) inserted.push(job);
     return inserted;
   };
   if (options.tx) return run(options.tx);

@@ -55,17 +55,29 @@ export async function appendWorkflow(
     const newNames = new Set(steps.map((step) => step.name));
     const external = [...new Set(steps.flatMap((step) => step.deps.filter((dep) => !newNames.has(dep))))];
     const masks = [...new Set(steps.map((step) => step.ignore))];
+    const names = list([...external, ...newNames], 'text');
+    const named = (alias: string) =>
+      sql.raw(
+        `${alias}.workflow_id = names.workflow AND EXISTS (SELECT 1 FROM unnest(names.list) AS n(name) ` +
+          `WHERE ${alias}.workflow_step = n.name OR starts_with(${alias}.workflow_step, n.name || '.'))`,
+      );
+    // Unfinished steps are read under a share lock, so none finishes unseen while the steps go
+    // in; finished ones (in the history) cannot change but by a retry.
     const existing = await ctx.database.query<ExistingStep>(
       sql`
+        WITH names AS (SELECT ${names} AS list, ${workflowId}::uuid AS workflow),
+        hot AS (
+          SELECT j.id, j.workflow_step, j.state FROM ${s}.jobs j, names WHERE ${named('j')}
+          ORDER BY j.id FOR SHARE OF j
+        ), steps AS (
+          SELECT * FROM hot
+          UNION ALL
+          SELECT h.id, h.workflow_step, h.state FROM ${s}.job_history h, names WHERE ${named('h')}
+        )
         SELECT j.id::text AS id, j.workflow_step AS step, j.state,
           to_json(ARRAY(SELECT m.ignore FROM unnest(${list(masks, 'int')}) AS m(ignore)
             WHERE ${sql.raw(countsAsDoneSql('j.state', 'm.ignore'))})) AS "doneFor"
-        FROM ${s}.jobs j
-        WHERE j.workflow_id = ${workflowId}::uuid AND EXISTS (
-          SELECT 1 FROM unnest(${list([...external, ...newNames], 'text')}) AS n(name)
-          WHERE j.workflow_step = n.name OR starts_with(j.workflow_step, n.name || '.'))
-        ORDER BY j.id
-        FOR SHARE`,
+        FROM steps j ORDER BY j.id`,
       tx,
     );
     const taken = existing.filter((row) => newNames.has(row.step)).map((row) => row.step);

@@ -11,6 +11,7 @@ import type {
 import { list } from '../database/wire.js';
 import type { ClaimedJob } from '../engine/claim.js';
 import type { EngineContext } from '../engine/context.js';
+import { allJobs } from '../engine/history.js';
 import {
   type JobWireRow,
   jobColumns,
@@ -34,6 +35,7 @@ export function jobWorkflow(ctx: EngineContext, access: WorkflowAccess, job: Cla
   const id = job.workflowId!;
   const step = job.workflowStep!;
   const s = sql.raw(ctx.schema);
+  const every = allJobs(ctx.schema);
   // Inside a sub-workflow, names resolve among its own steps first.
   const prefix = step.includes('.') ? step.slice(0, step.lastIndexOf('.') + 1) : '';
   const candidates = (name: string) =>
@@ -47,7 +49,7 @@ export function jobWorkflow(ctx: EngineContext, access: WorkflowAccess, job: Cla
     async getRecorded(name: string, worker?: WorkerLike) {
       const names = candidates(name);
       const rows = await ctx.database.query<StoredRecorded & { step: string }>(sql`
-        SELECT ${recordedColumns('j')}, j.workflow_step AS step FROM ${s}.jobs j
+        SELECT ${recordedColumns('j')}, j.workflow_step AS step FROM ${every} j
         WHERE j.workflow_id = ${id}::uuid AND j.workflow_step = ANY(${list(names, 'text')})`);
       const found = names.map((candidate) => rows.find((row) => row.step === candidate)).find(Boolean);
       if (!found) {
@@ -62,7 +64,7 @@ export function jobWorkflow(ctx: EngineContext, access: WorkflowAccess, job: Cla
     },
     async allRecorded(options = {}) {
       const rows = await ctx.database.query<StoredRecorded & { step: string }>(sql`
-        SELECT ${recordedColumns('j')}, j.workflow_step AS step FROM ${s}.jobs j
+        SELECT ${recordedColumns('j')}, j.workflow_step AS step FROM ${every} j
         WHERE j.workflow_id = ${id}::uuid AND j.state = 'completed' AND j.recorded IS NOT NULL
           AND ${options.onlyDeps ? onlyDeps : sql`true`}
         ORDER BY j.id`);
@@ -91,7 +93,7 @@ async function workflowJobs(
   extra?: SQL,
 ): Promise<JobRecord[]> {
   const rows = await ctx.database.query<JobWireRow>(sql`
-    SELECT ${jobColumns('j')} FROM ${sql.raw(ctx.schema)}.jobs j
+    SELECT ${jobColumns('j')} FROM ${allJobs(ctx.schema)} j
     WHERE j.workflow_id = ${workflowId}::uuid
       AND ${filter.names ? sql`j.workflow_step = ANY(${list([...filter.names], 'text')})` : sql`true`}
       AND ${filter.states ? sql`j.state = ANY(${list([...filter.states], 'text')})` : sql`true`}

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { list } from '../database/wire.js';
 import type { EngineContext } from '../engine/context.js';
+import { allJobs } from '../engine/history.js';
 import { reportTransitions } from '../engine/report.js';
 import { finalStateList, initialStateSql } from '../engine/state-sql.js';
 import { type JobTransition, transitionColumns } from '../engine/transitions.js';
@@ -59,7 +60,7 @@ export async function sweepHeldSteps(ctx: EngineContext, after: string): Promise
               FILTER (WHERE d.id IS NOT NULL AND ${sql.raw(notDone)}))[1] AS failed,
             (array_agg(e.dep_step ORDER BY e.dep_step)
               FILTER (WHERE d.id IS NULL AND e.ignore & ${ignoreBits.deleted} = 0))[1] AS deleted
-          FROM stuck st JOIN ${s}.workflow_deps e ON e.job_id = st.id LEFT JOIN ${s}.jobs d ON d.id = e.dep_id
+          FROM stuck st JOIN ${s}.workflow_deps e ON e.job_id = st.id LEFT JOIN ${allJobs(ctx.schema)} d ON d.id = e.dep_id
           GROUP BY st.id, st.inserted_at
         ), verdict AS (
           SELECT id,

@@ -54,7 +54,7 @@ async function jobCounts(url: string) {
     const [row] = await sql<{ total: number; completed: number; executing: number }[]>`
       SELECT count(*)::int AS total, count(*) FILTER (WHERE state = 'completed')::int AS completed,
              count(*) FILTER (WHERE state = 'executing')::int AS executing
-      FROM koban.jobs`;
+      FROM koban.all_jobs`;
     return row!;
   } finally {
     await sql.end({ timeout: 1 });
@@ -70,7 +70,7 @@ async function firstClaimAfterRestart(url: string): Promise<number | undefined> 
   try {
     const [row] = await sql<{ ms: number | null }[]>`
       SELECT (extract(epoch FROM min(attempted_at) - pg_postmaster_start_time()) * 1000)::int AS ms
-      FROM koban.jobs WHERE attempted_at > pg_postmaster_start_time()`;
+      FROM koban.all_jobs WHERE attempted_at > pg_postmaster_start_time()`;
     return row!.ms ?? undefined;
   } catch {
     return undefined;

@@ -41,7 +41,7 @@ describe('wake-ups sent while the LISTEN connection is down', () => {
       });
       await sleep(500); // the node tries to listen again, and is refused
       await inserter.unsafe(insertChaosJobs(1)); // its NOTIFY reaches no one
-      const [missed] = await inserter<{ id: string }[]>`SELECT max(id)::text AS id FROM koban.jobs`;
+      const [missed] = await inserter<{ id: string }[]>`SELECT max(id)::text AS id FROM koban.all_jobs`;
       await sleep(500);
       const reopened = Date.now();
       await cluster.admin((sql) => sql.unsafe(`ALTER DATABASE ${database} ALLOW_CONNECTIONS true`));

@@ -57,6 +57,7 @@ afterEach(async () => {
   recording = false;
   seen = [];
   await sql`DELETE FROM koban.jobs`;
+  await sql`DELETE FROM koban.job_history`;
 });
 
 /** Records what the extension is told, and checks that it runs inside a transaction. */
@@ -139,7 +140,7 @@ describe('the transitions of the ack', () => {
       transaction.mockRestore();
     }
     expect(seen).toEqual([]);
-    const states = await sql`SELECT state FROM koban.jobs WHERE worker = 'Plain'`;
+    const states = await sql`SELECT state FROM koban.all_jobs WHERE worker = 'Plain'`;
     expect(states.map((job) => job.state)).toEqual(['completed', 'completed']);
   });
 

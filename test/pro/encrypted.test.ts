@@ -92,7 +92,7 @@ async function insertAudit(args: AuditArgs, meta = {}) {
 describe('@Encrypted args at rest', () => {
   it('round-trips: process sees the args, the stored row holds no byte of the secret', async () => {
     const job = await insertAudit({ userId: 'u-1', secret: SECRET }, { tenant: 'acme' });
-    const [raw] = (await exec(url, 'SELECT j::text AS text, args FROM koban.jobs j WHERE id = $1', [
+    const [raw] = (await exec(url, 'SELECT j::text AS text, args FROM koban.all_jobs j WHERE id = $1', [
       job.id,
     ])) as {
       text: string;

@@ -32,7 +32,7 @@ describe('Pro features on embedded PGlite', () => {
     const second = await koban.insert(newJob(SecretReportWorker, { accountId: 1, token: 'other' }));
     expect(second).toMatchObject({ id: first.id, conflict: true });
     const result = await koban.db.execute(
-      sql`SELECT j::text AS text FROM koban.jobs j WHERE id = ${first.id}`,
+      sql`SELECT j::text AS text FROM koban.all_jobs j WHERE id = ${first.id}`,
     );
     const [stored] = (result as unknown as { rows: { text: string }[] }).rows;
     expect(stored!.text).not.toContain('pglite-secret');

@@ -224,9 +224,11 @@ describe('@Recorded', () => {
     if (recorded.status !== 'ok') throw new Error(recorded.message);
     const json = Buffer.byteLength(JSON.stringify(recorded.value));
     expect(json).toBeGreaterThan(64 * 1024); // over the default limit before compression
-    const [row] = (await exec(url, 'SELECT octet_length(recorded) AS bytes FROM koban.jobs WHERE id = $1', [
-      inserted.id,
-    ])) as { bytes: number }[];
+    const [row] = (await exec(
+      url,
+      'SELECT octet_length(recorded) AS bytes FROM koban.all_jobs WHERE id = $1',
+      [inserted.id],
+    )) as { bytes: number }[];
     expect(row!.bytes).toBeLessThan(json / 10);
     expect((recorded.value as { lines: string[] }).lines[4999]).toBe('line 9: the same words again');
   });

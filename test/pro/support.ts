@@ -26,7 +26,7 @@ export function rawJobs(url: string, worker: string): Promise<RawJob[]> {
     sql<RawJob[]>`
       SELECT id::text, state, worker, queue, args, meta, tags, priority, max_attempts, scheduled_at,
              unique_key, unique_states, to_json(errors) AS errors, attempt, recorded
-      FROM koban.jobs WHERE worker = ${worker} ORDER BY id`.then((rows) => [...rows]),
+      FROM koban.all_jobs WHERE worker = ${worker} ORDER BY id`.then((rows) => [...rows]),
   );
 }
 
@@ -35,7 +35,7 @@ export function rawJob(url: string, id: string): Promise<RawJob> {
     const [row] = await sql<RawJob[]>`
       SELECT id::text, state, worker, queue, args, meta, tags, priority, max_attempts, scheduled_at,
              unique_key, unique_states, to_json(errors) AS errors, attempt, recorded
-      FROM koban.jobs WHERE id = ${id}`;
+      FROM koban.all_jobs WHERE id = ${id}`;
     if (!row) throw new Error(`no job ${id}`);
     return row;
   });

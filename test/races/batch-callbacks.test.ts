@@ -57,13 +57,13 @@ describe('one batch worked by two processes', () => {
     const counted = await withSql(url, async (sql) => {
       const callbacks = await sql<{ callback: string; jobs: number; runs: number }[]>`
         SELECT j.batch_callback AS callback, count(DISTINCT j.id)::int AS jobs, count(r.id)::int AS runs
-        FROM koban.jobs j LEFT JOIN public.runs r ON r.job_id = j.id
+        FROM koban.all_jobs j LEFT JOIN public.runs r ON r.job_id = j.id
         WHERE j.batch_id = ${batchId} AND j.batch_callback IS NOT NULL
         GROUP BY j.batch_callback ORDER BY j.batch_callback`;
       const [jobs] = await sql<{ completed: number; nodes: number }[]>`
         SELECT count(*) FILTER (WHERE state = 'completed')::int AS completed,
           count(DISTINCT attempted_by[1])::int AS nodes
-        FROM koban.jobs WHERE batch_id = ${batchId} AND batch_callback IS NULL`;
+        FROM koban.all_jobs WHERE batch_id = ${batchId} AND batch_callback IS NULL`;
       const [batchRow] = await sql<{ total: number; completed: number; attempted: number; fired: number }[]>`
         SELECT total, completed, attempted, fired FROM koban.batches WHERE id = ${batchId}`;
       return { callbacks, jobs: jobs!, batch: batchRow! };

@@ -18,7 +18,7 @@ async function ticks(since: Date) {
   return withSql(
     url,
     (sql) => sql<{ tick: string; jobs: number }[]>`
-      SELECT meta->>'cronTick' AS tick, count(*)::int AS jobs FROM koban.jobs
+      SELECT meta->>'cronTick' AS tick, count(*)::int AS jobs FROM koban.all_jobs
       WHERE worker = 'CronTickWorker' AND (meta->>'cronTick')::timestamptz > ${since}
       GROUP BY 1 ORDER BY 1`,
   );

@@ -34,7 +34,7 @@ beforeEach(async () => {
 const countByState = (queue: string) =>
   withSql(url, async (sql) => {
     const rows = await sql<{ state: string; count: number }[]>`
-      SELECT state, count(*)::int AS count FROM koban.jobs WHERE queue = ${queue} GROUP BY state`;
+      SELECT state, count(*)::int AS count FROM koban.all_jobs WHERE queue = ${queue} GROUP BY state`;
     return Object.fromEntries(rows.map((row) => [row.state, row.count]));
   });
 

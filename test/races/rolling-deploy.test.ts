@@ -62,7 +62,7 @@ describe('a rolling deploy', () => {
     const rows = await withSql(
       url,
       (sql) => sql`
-      SELECT attempt, attempted_by, cancelled_at, discarded_at FROM koban.jobs WHERE worker = 'NewWorker'`,
+      SELECT attempt, attempted_by, cancelled_at, discarded_at FROM koban.all_jobs WHERE worker = 'NewWorker'`,
     );
     for (const row of rows) {
       // The give-backs did not spend attempts; the job ran once, on the new node.

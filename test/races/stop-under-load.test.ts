@@ -59,7 +59,7 @@ describe('stop() under load', () => {
     const jobs = await withSql(
       url,
       (sql) => sql<{ id: string; state: string; attempt: number }[]>`
-        SELECT id::text, state, attempt FROM koban.jobs ORDER BY id`,
+        SELECT id::text, state, attempt FROM koban.all_jobs ORDER BY id`,
     );
     // The running jobs finished and were acknowledged before stop() resolved; none was claimed after.
     const completed = jobs.filter((job) => job.state === 'completed');
@@ -86,7 +86,7 @@ describe('stop() under load', () => {
     await polite.stop();
 
     const back = await withSql(url, async (sql) => {
-      const [row] = await sql`SELECT state, attempt, errors FROM koban.jobs WHERE id = ${job.id}`;
+      const [row] = await sql`SELECT state, attempt, errors FROM koban.all_jobs WHERE id = ${job.id}`;
       return row;
     });
     expect(back).toMatchObject({ attempt: 0, errors: [] });
@@ -163,7 +163,7 @@ describe('stop() under load', () => {
     // The node's database is closed and the job is left to the lifeline: retrying the write once a
     // second for as long as the process lives only floods the log with "ack failed".
     expect(errors).toEqual([]);
-    const left = await withSql(url, (sql) => sql`SELECT state FROM koban.jobs WHERE id = ${job.id}`);
+    const left = await withSql(url, (sql) => sql`SELECT state FROM koban.all_jobs WHERE id = ${job.id}`);
     expect(left).toEqual([{ state: 'executing' }]);
   });
 });

@@ -56,8 +56,8 @@ describe('two producers on one queue', () => {
         SELECT count(*)::int AS jobs,
                count(*) FILTER (WHERE state = 'completed')::int AS completed,
                count(*) FILTER (WHERE attempt = 1 AND cardinality(attempted_by) = 1)::int AS single,
-               (SELECT array_agg(DISTINCT n ORDER BY n) FROM koban.jobs, unnest(attempted_by) n) AS nodes
-        FROM koban.jobs`;
+               (SELECT array_agg(DISTINCT n ORDER BY n) FROM koban.all_jobs, unnest(attempted_by) n) AS nodes
+        FROM koban.all_jobs`;
       return row!;
     });
     expect(summary).toEqual({ jobs: total, completed: total, single: total, nodes: ['node-a', 'node-b'] });

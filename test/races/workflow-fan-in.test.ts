@@ -42,9 +42,9 @@ describe('a fan-in finished by two processes', () => {
         SELECT job_id::text, count(*)::int AS runs FROM public.runs WHERE job_id = ANY(${merges}::bigint[])
         GROUP BY job_id`;
       const late = await sql<{ count: number }[]>`
-        SELECT count(*)::int AS count FROM koban.jobs m
+        SELECT count(*)::int AS count FROM koban.all_jobs m
         WHERE m.workflow_step = 'merge' AND EXISTS (
-          SELECT 1 FROM koban.jobs d WHERE d.workflow_id = m.workflow_id AND d.workflow_step <> 'merge'
+          SELECT 1 FROM koban.all_jobs d WHERE d.workflow_id = m.workflow_id AND d.workflow_step <> 'merge'
             AND d.completed_at > m.attempted_at)`;
       const perNode = await sql<{ node: string }[]>`SELECT DISTINCT node FROM public.runs ORDER BY node`;
       return { runs, late: late[0]!.count, nodes: perNode.map((row) => row.node) };

@@ -226,7 +226,7 @@ describe('bad calls on a running node', () => {
     expect(error.message).toMatch(
       /^job: expected a job built by MyWorker\.new\(args\) or newJob\(MyWorker, args\)/,
     );
-    const rows = await withSql(url, (sql) => sql`SELECT count(*)::int AS n FROM koban.jobs`);
+    const rows = await withSql(url, (sql) => sql`SELECT count(*)::int AS n FROM koban.all_jobs`);
     expect(rows[0]!.n).toBe(0);
   });
 
@@ -260,7 +260,7 @@ describe('values the database would refuse or change (issue 11, defect 8)', () =
   }
 
   async function jobCount(database: string): Promise<number> {
-    return withSql(database, async (sql) => (await sql`SELECT count(*)::int AS n FROM koban.jobs`)[0]!.n);
+    return withSql(database, async (sql) => (await sql`SELECT count(*)::int AS n FROM koban.all_jobs`)[0]!.n);
   }
 
   it('refuses a tag with NUL or a lone surrogate, naming the tag, and writes nothing', async () => {

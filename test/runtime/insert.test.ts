@@ -43,7 +43,7 @@ async function countJobs(worker: string): Promise<number> {
   return withSql(url, async (sql) => {
     const [row] = await sql<
       { n: number }[]
-    >`SELECT count(*)::int AS n FROM koban.jobs WHERE worker = ${worker}`;
+    >`SELECT count(*)::int AS n FROM koban.all_jobs WHERE worker = ${worker}`;
     return row!.n;
   });
 }

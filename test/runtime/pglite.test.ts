@@ -57,7 +57,7 @@ describe('Koban on embedded PGlite', { timeout: 180_000 }, () => {
     const job = await koban.insert(newJob(EmbeddedWorker, { n: 2 }));
     await completes(koban, job.id);
     await koban.stop();
-    const { rows } = await pglite.query<{ state: string }>('SELECT state FROM koban.jobs WHERE id = $1', [
+    const { rows } = await pglite.query<{ state: string }>('SELECT state FROM koban.all_jobs WHERE id = $1', [
       job.id,
     ]);
     expect(rows).toEqual([{ state: 'completed' }]);

@@ -60,7 +60,7 @@ async function row(fields: { state: string; queue?: string; scheduled?: string; 
 
 async function states(ids: readonly string[]): Promise<Record<string, string>> {
   const rows = await sql<{ id: string; state: string }[]>`
-    SELECT id::text, state FROM koban.jobs WHERE id = ANY(${ids}::bigint[])`;
+    SELECT id::text, state FROM koban.all_jobs WHERE id = ANY(${ids}::bigint[])`;
   return Object.fromEntries(rows.map((r) => [r.id, r.state]));
 }
 

@@ -38,7 +38,7 @@ describe('koban.stopOnSignals()', () => {
     const rows = await withSql(
       url,
       (sql) =>
-        sql<{ state: string; attempt: number }[]>`SELECT state, attempt FROM koban.jobs WHERE id = ${id}`,
+        sql<{ state: string; attempt: number }[]>`SELECT state, attempt FROM koban.all_jobs WHERE id = ${id}`,
     );
     expect(rows).toEqual([{ state: 'completed', attempt: 1 }]);
   });

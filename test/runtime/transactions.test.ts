@@ -81,7 +81,9 @@ function transactionSuite(setup: () => Promise<{ koban: Koban; db: DrizzleDataba
         const job = await koban.insert(newJob(TxWorker, { label }), { tx });
         id = job.id;
         // The job is there inside the transaction, beside the application's row.
-        expect(rowsOf(await tx.execute(sql`SELECT id FROM koban.jobs WHERE id = ${job.id}`))).toHaveLength(1);
+        expect(
+          rowsOf(await tx.execute(sql`SELECT id FROM koban.all_jobs WHERE id = ${job.id}`)),
+        ).toHaveLength(1);
         expect(await orderCount(tx, label)).toBe(1);
         throw new Rollback('changed my mind');
       }),

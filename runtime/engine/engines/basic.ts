@@ -6,13 +6,13 @@ import { cancelJobs, deleteJobs, retryJobs } from '../commands.js';
 import type { EngineContext } from '../context.js';
 import type { Engine } from '../engine.js';
 import type { EngineExtension } from '../extension.js';
+import { maintainHistory, pruneHistory } from '../history.js';
 import { type InsertedJob, type InsertPlan, insertPlan } from '../insert.js';
 import type { JobFilter, JobSelection } from '../job-filter.js';
 import { allJobs, availableIn, availableQueues, getJob, listJobs, recordedOf } from '../job-reads.js';
 import { claimLeadership, resignLeadership } from '../leadership.js';
 import { type MigrationResult, migrate, verifySchema } from '../migrator.js';
 import { beat, liveQueues, removeNode } from '../nodes.js';
-import { pruneJobs } from '../prune.js';
 import { readQueueStates, type StoredQueueState, storeQueueState } from '../queues.js';
 import type { StoredJob, StoredRecorded } from '../records.js';
 import { rescueOrphans } from '../rescue.js';
@@ -23,8 +23,9 @@ import { type StageScope, stageDueJobs, stageNow } from '../stage.js';
 export function engineContext(
   database: Database,
   schema: string,
+  options: { keepHistory?: boolean } = {},
 ): EngineContext & { extensions: EngineExtension[] } {
-  return { database, schema, extensions: [] };
+  return { database, schema, extensions: [], keepHistory: options.keepHistory ?? true };
 }
 
 /**
@@ -81,7 +82,11 @@ export class BasicEngine implements Engine {
   }
 
   prune(maxAgeSeconds: number, limit: number): Promise<number> {
-    return pruneJobs(this.context, maxAgeSeconds, limit);
+    return pruneHistory(this.context, maxAgeSeconds, limit);
+  }
+
+  maintainHistory(daysAhead: number, moveLimit: number): Promise<number> {
+    return maintainHistory(this.context, daysAhead, moveLimit);
   }
 
   cancel(selection: JobSelection): Promise<number> {
@@ -168,8 +173,10 @@ export class BasicEngine implements Engine {
     return resignLeadership(this.context, node);
   }
 
-  migrate(): Promise<MigrationResult> {
-    return migrate(this.context.database, this.schema);
+  async migrate(): Promise<MigrationResult> {
+    const result = await migrate(this.context.database, this.schema);
+    await maintainHistory(this.context, 3, 0);
+    return result;
   }
 
   verifySchema(): Promise<void> {

@@ -73,7 +73,7 @@ export async function terminationStorm(
       counts = await monitor.sample();
     }
     const rows = await feeder<{ state: string; count: number }[]>`
-      SELECT state, count(*)::int AS count FROM koban.jobs GROUP BY state`;
+      SELECT state, count(*)::int AS count FROM koban.all_jobs GROUP BY state`;
     return {
       terminated,
       inserted,
@@ -99,7 +99,7 @@ class Monitor {
     const [row] = await this.sql<{ completed: number; waiting: number }[]>`
       SELECT count(*) FILTER (WHERE state = 'completed')::int AS completed,
              count(*) FILTER (WHERE state <> 'completed')::int AS waiting
-      FROM koban.jobs`;
+      FROM koban.all_jobs`;
     const now = Date.now();
     if (row!.completed !== this.lastCompleted || row!.waiting === 0) {
       this.lastCompleted = row!.completed;

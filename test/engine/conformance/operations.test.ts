@@ -53,7 +53,7 @@ function operation(name: string, scenario: (driver: Driver) => Promise<void>) {
     let first: string[] | undefined;
     for (const driver of opened) {
       await driver.raw(
-        'DELETE FROM koban.jobs; DELETE FROM koban.nodes; DELETE FROM koban.leaders; DELETE FROM koban.queues',
+        'DELETE FROM koban.jobs; DELETE FROM koban.job_history; DELETE FROM koban.nodes; DELETE FROM koban.leaders; DELETE FROM koban.queues',
       );
       driver.database.statements.length = 0;
       try {
@@ -203,7 +203,10 @@ describe('every engine operation, on every driver', () => {
     await engine.ack(
       (await engine.claim('conformance', 2, 'conformance-node')).map((job) => ack(job, 'completed')),
     );
-    await raw(`UPDATE koban.jobs SET completed_at = now() - interval '2 days' WHERE id = ${old!.id}`);
+    // Completed jobs are in the history: one of them finished two days ago.
+    await raw(
+      `UPDATE koban.job_history SET completed_at = now() - interval '2 days', finished_at = now() - interval '2 days' WHERE id = ${old!.id}`,
+    );
     expect(await engine.prune(86_400, 100)).toBe(1);
     expect(await engine.getJob(old!.id)).toBeNull();
     expect(await engine.getJob(recent!.id)).not.toBeNull();

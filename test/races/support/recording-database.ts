@@ -17,7 +17,7 @@ export async function waitForCompleted(url: string, total: number): Promise<void
     () =>
       withSql(url, async (sql) => {
         const [row] = await sql<{ done: number }[]>`
-          SELECT count(*)::int AS done FROM koban.jobs WHERE state = 'completed'`;
+          SELECT count(*)::int AS done FROM koban.all_jobs WHERE state = 'completed'`;
         return row!.done === total;
       }),
     60_000,

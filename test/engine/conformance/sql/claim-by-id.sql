@@ -1,5 +1,5 @@
 INSERT INTO koban.jobs AS j (state, worker, queue, args, meta, tags, max_attempts, priority, scheduled_at)
-    SELECT CASE WHEN t.scheduled_at::timestamptz > now() THEN 'scheduled' ELSE 'available' END, t.worker, t.queue, t.args::jsonb, t.meta::jsonb, t.tags::text[], t.max_attempts, t.priority, coalesce(t.scheduled_at::timestamptz, now()) FROM unnest($1::text::text[], $2::text::text[], $3::text::text[], $4::text::text[], $5::text::text[], $6::text::int[], $7::text::smallint[], $8::text::text[]) AS t(worker, queue, args, meta, tags, max_attempts, priority, scheduled_at)
+    SELECT CASE WHEN t.scheduled_at::timestamptz > now() THEN 'scheduled' ELSE 'available' END, t.worker, t.queue, t.args::jsonb, t.meta::jsonb, t.tags::text[], t.max_attempts, t.priority, coalesce(t.scheduled_at::timestamptz, now()) FROM (SELECT $1::text AS worker, $2::text AS meta, $3::text AS tags, $4::int AS max_attempts, $5::smallint AS priority, NULL::text AS scheduled_at, u.* FROM unnest($6::text::text[], $7::text::text[]) AS u(queue, args)) t
     RETURNING j.id::text AS id, j.state, date_part('epoch', j.inserted_at) * 1000 AS "insertedAt", date_part('epoch', j.scheduled_at) * 1000 AS "scheduledAt";
 
 WITH claimable AS MATERIALIZED (
@@ -10,10 +10,21 @@ WITH claimable AS MATERIALIZED (
       SET state = 'executing', attempt = j.attempt + 1, attempted_at = now(),
           attempted_by = array_append(j.attempted_by, $2::text)
       WHERE j.id = ANY(ARRAY(SELECT id FROM claimable))
-      RETURNING j.id::text AS "id", j.state AS "state", j.queue AS "queue", j.worker AS "worker", j.args AS "args", j.meta AS "meta", to_json(j.tags) AS "tags", CASE WHEN cardinality(j.errors) = 0 THEN NULL ELSE to_json(j.errors) END AS "errors", j.attempt AS "attempt", j.max_attempts AS "maxAttempts", j.priority AS "priority", date_part('epoch', j.inserted_at) * 1000 AS "insertedAt", date_part('epoch', j.scheduled_at) * 1000 AS "scheduledAt", date_part('epoch', j.attempted_at) * 1000 AS "attemptedAt", date_part('epoch', j.completed_at) * 1000 AS "completedAt", date_part('epoch', j.cancelled_at) * 1000 AS "cancelledAt", date_part('epoch', j.discarded_at) * 1000 AS "discardedAt", to_json(j.attempted_by) AS "attemptedBy", j.workflow_id AS "workflowId", j.workflow_step AS "workflowStep", j.batch_id AS "batchId", j.batch_callback AS "batchCallback", j.scheduled_at AS due,
+      RETURNING j.id, j.queue, j.worker, j.args, j.meta,
+        CASE WHEN cardinality(j.tags) = 0 THEN NULL ELSE to_json(j.tags) END AS tags,
+        CASE WHEN cardinality(j.errors) = 0 THEN NULL ELSE to_json(j.errors) END AS errors,
+        j.attempt, j.max_attempts, j.priority, j.inserted_at, j.scheduled_at, j.attempted_at,
+        to_json(j.attempted_by) AS attempted_by, j.workflow_id, j.workflow_step, j.batch_id,
+        j.batch_callback, j.unique_states,
         CASE WHEN j.workflow_id IS NULL THEN NULL
-          ELSE (SELECT w.name FROM koban.workflows w WHERE w.id = j.workflow_id) END AS "workflowName",
+          ELSE (SELECT w.name FROM koban.workflows w WHERE w.id = j.workflow_id) END AS workflow_name,
         CASE WHEN j.batch_id IS NULL THEN NULL
-          ELSE (SELECT b.name FROM koban.batches b WHERE b.id = j.batch_id) END AS "batchName"
+          ELSE (SELECT b.name FROM koban.batches b WHERE b.id = j.batch_id) END AS batch_name
     )
-    SELECT claimed."id" AS "id", claimed."state" AS "state", claimed."queue" AS "queue", claimed."worker" AS "worker", claimed."args" AS "args", claimed."meta" AS "meta", claimed."tags" AS "tags", claimed."errors" AS "errors", claimed."attempt" AS "attempt", claimed."maxAttempts" AS "maxAttempts", claimed."priority" AS "priority", claimed."insertedAt" AS "insertedAt", claimed."scheduledAt" AS "scheduledAt", claimed."attemptedAt" AS "attemptedAt", claimed."completedAt" AS "completedAt", claimed."cancelledAt" AS "cancelledAt", claimed."discardedAt" AS "discardedAt", claimed."attemptedBy" AS "attemptedBy", claimed."workflowId" AS "workflowId", claimed."workflowStep" AS "workflowStep", claimed."batchId" AS "batchId", claimed."batchCallback" AS "batchCallback", "workflowName", "batchName" FROM claimed ORDER BY priority, due, id::bigint;
+    SELECT id::text AS id, queue, worker, args, meta, tags, errors, attempt, max_attempts AS "maxAttempts",
+      priority, date_part('epoch', inserted_at) * 1000 AS "insertedAt", date_part('epoch', scheduled_at) * 1000 AS "scheduledAt",
+      date_part('epoch', attempted_at) * 1000 AS "attemptedAt", attempted_by AS "attemptedBy",
+      workflow_id AS "workflowId", workflow_step AS "workflowStep", batch_id AS "batchId",
+      batch_callback AS "batchCallback", workflow_name AS "workflowName", batch_name AS "batchName",
+      unique_states AS "uniqueStates"
+    FROM claimed ORDER BY priority, scheduled_at, id;
