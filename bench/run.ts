@@ -14,6 +14,7 @@ import { featureTable, legend, noise, peerTable } from './print.js';
 import type { Report } from './report.js';
 import { Results } from './results.js';
 import { ChildRunner } from './spawn.js';
+import { median } from './stats.js';
 import { fmtInt, fmtMs, fmtUs } from './table.js';
 
 const config = parseFlags(process.argv.slice(2));
@@ -41,6 +42,8 @@ const describe = (report: Report | undefined) => {
 const minutes = (ms: number) => `${(ms / 60_000).toFixed(1)} min`;
 
 const results = new Results();
+/** The 1-minute load average before each measurement: how busy the shared machine was. */
+const loads: number[] = [];
 const total = rows.reduce((sum, row) => sum + row.cases.length * config.reps, 0);
 const started = Date.now();
 let done = 0;
@@ -57,6 +60,7 @@ for (const row of rows) {
       progress(
         `[${++done}/${total} · ${minutes(elapsed)}${eta}] ${row.name} rep ${rep + 1}/${config.reps}: ${item.label}`,
       );
+      loads.push(os.loadavg()[0]!);
       const dist = item.build === 'B' ? ref!.dist : distA;
       const report = await runner.measure({ ...item.measurement, dist });
       results.add(row, item, rep, report);
@@ -77,7 +81,8 @@ const out = [
   ...(ref
     ? [`A/B: the working tree against ${refLabel} (${ref.sha.slice(0, 7)}); ÷ columns are medians divided.`]
     : []),
-  noise(rows, results) ?? '',
+  `Machine load (1-minute load average before each measurement, ${os.cpus().length} cores): median ` +
+    `${median(loads).toFixed(1)}, highest ${Math.max(...loads).toFixed(1)}. ${noise(rows, results) ?? ''}`,
   '',
   ...peerRows.flatMap((row) => [peerTable(row, results, refLabel), '']),
   ...(featureRows.length > 0 ? [featureTable(featureRows, results, refLabel), ''] : []),
