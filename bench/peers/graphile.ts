@@ -1,7 +1,7 @@
-// graphile-worker 0.18 with batching turned on (its defaults fetch and complete one job per round trip).
-// The option is `concurrentJobs:localQueue.size`; the orchestrator tries several and keeps the best.
+// graphile-worker 0.18 with batching turned on (its defaults fetch and complete one job per round
+// trip). The option is `concurrentJobs:localQueue.size`; the orchestrator runs several.
 import { Logger, makeWorkerUtils, run as runWorker } from 'graphile-worker';
-import { type Peer, run } from './harness.js';
+import { countRows, type Peer, run } from './harness.js';
 
 const quiet = new Logger(() => () => {});
 
@@ -32,7 +32,8 @@ export const graphile: Peer = {
       stop: () => runner.stop(),
     };
   },
-  pendingSql: 'select count(*) from graphile_worker._private_jobs',
+  // graphile-worker deletes a job when it completes.
+  pending: countRows('SELECT count(*) FROM graphile_worker._private_jobs'),
   settings: (option) => {
     const { concurrentJobs, size } = configOf(option);
     return `concurrentJobs ${concurrentJobs}, localQueue.size ${size}, completeJobBatchDelay 0, NOTIFY on; insert: addJobs`;
@@ -41,6 +42,8 @@ export const graphile: Peer = {
 
 function configOf(option: string | undefined): { concurrentJobs: number; size: number } {
   const [concurrentJobs, size] = (option ?? '50:500').split(':').map(Number);
+  if (!Number.isInteger(concurrentJobs) || !Number.isInteger(size))
+    throw new Error(`graphile-worker option ${option}: expected concurrentJobs:localQueue.size, as 50:500`);
   return { concurrentJobs: concurrentJobs!, size: size! };
 }
 

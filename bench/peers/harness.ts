@@ -1,13 +1,15 @@
-// The child side of the benchmark: one scenario, one library, one fresh database, one process.
-// Usage: node --import tsx bench/peers/<lib>.ts <insert|process|latency> <dbUrl> <n> [option]
-// Prints progress to stderr and one JSON result line to stdout.
+// The child side of the peer comparison: one scenario of one system on one fresh database, in a
+// process of its own. Usage: node <build>/bench/peers/<system>.js <insert|process|latency> <dbUrl> <n> [option]
+// Prints progress to stderr and one JSON report line to stdout.
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
+import { CpuMeter } from '../cpu.js';
+import { type ChildArgs, childMain, log, type Report } from '../report.js';
 import { percentile } from '../stats.js';
 
 export interface Producer {
-  /** Inserts jobs `{ n: 0 } … { n: count - 1 }` with the library's batch API. */
+  /** Inserts jobs `{ n: 0 } … { n: count - 1 }` with the system's batch API. */
   insertMany(count: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -20,56 +22,56 @@ export interface Consumer {
 
 export interface Peer {
   /** Installs the schema (untimed) and returns an inserter that runs no jobs. */
-  producer(url: string): Promise<Producer>;
+  producer(url: string, option?: string): Promise<Producer>;
   /** Starts workers whose no-op handler calls `started(n)` first thing. */
   consumer(url: string, started: (n: number) => void, option?: string): Promise<Consumer>;
-  /** SQL counting jobs that are not completed yet. */
-  pendingSql: string;
-  /** The settings the consumer runs with, for the table. */
+  /** How many jobs are not completed yet; `sql` is connected to the bench database. */
+  pending(sql: postgres.Sql, option?: string): Promise<number>;
+  /** Processes outside PostgreSQL whose CPU counts as the database's (redis-server). */
+  serverPids?(option?: string): Promise<number[]>;
+  /** Removes what the run left outside its database (keys on a shared Redis). */
+  cleanup?(option?: string): Promise<void>;
+  /** The settings the system runs with, for the table's legend. */
   settings(option?: string): string;
 }
 
-export type Result = { ms: number; rate: number } | { p50: number; p95: number; p99: number };
-export type Report = Result & { settings: string };
-
-const log = (message: string) =>
-  process.stderr.write(`  [${process.argv[1]?.split('/').pop()}] ${message}\n`);
-
-async function pending(sql: postgres.Sql, peer: Peer): Promise<number> {
-  const [row] = await sql.unsafe(peer.pendingSql);
+/** Counts rows with one SQL statement: the usual `pending` of a peer on PostgreSQL. */
+export const countRows = (query: string) => async (sql: postgres.Sql) => {
+  const [row] = await sql.unsafe(query);
   return Number(row!.count);
+};
+
+async function meter(peer: Peer, sql: postgres.Sql, option?: string): Promise<CpuMeter> {
+  return CpuMeter.start(sql, (await peer.serverPids?.(option)) ?? []);
 }
 
-async function insert(peer: Peer, url: string, sql: postgres.Sql, n: number): Promise<Result> {
-  const producer = await peer.producer(url);
+async function insert(peer: Peer, sql: postgres.Sql, { url, n, option }: ChildArgs) {
+  const producer = await peer.producer(url, option);
+  const cpu = await meter(peer, sql, option);
   const t0 = performance.now();
   await producer.insertMany(n);
   const ms = performance.now() - t0;
+  const use = await cpu.stop();
   await producer.close();
-  const count = await pending(sql, peer);
+  const count = await peer.pending(sql, option);
   if (count !== n) throw new Error(`expected ${n} queued jobs after insert, found ${count}`);
-  return { ms, rate: (n / ms) * 1000 };
+  return { ms, rate: (n / ms) * 1000, nodeUs: use.nodeUs / n, dbUs: use.dbUs / n };
 }
 
-async function processAll(
-  peer: Peer,
-  url: string,
-  sql: postgres.Sql,
-  n: number,
-  option?: string,
-): Promise<Result> {
-  const producer = await peer.producer(url);
+async function processAll(peer: Peer, sql: postgres.Sql, { url, n, option }: ChildArgs) {
+  const producer = await peer.producer(url, option);
   await producer.insertMany(n);
   await producer.close();
-  // A live queue table has planner statistics; a fresh one has none until autovacuum gets to it,
-  // which made graphile-worker's 100,000-job run about 2× slower and noisier.
-  await sql`analyze`;
+  // A live queue table has planner statistics; a fresh one has none until autovacuum gets to it
+  // (and autovacuum may be off), which made graphile-worker's 100,000-job run about 2× slower.
+  await sql`ANALYZE`;
   log(`${n} jobs queued; starting workers`);
   let handled = 0;
   let allHandled!: () => void;
   const done = new Promise<void>((resolve) => {
     allHandled = resolve;
   });
+  const cpu = await meter(peer, sql, option);
   const ticker = setInterval(() => log(`handled ${handled}/${n}`), 1000);
   const t0 = performance.now();
   const consumer = await peer.consumer(
@@ -79,17 +81,16 @@ async function processAll(
     },
     option,
   );
-  log(`workers started in ${(performance.now() - t0).toFixed(0)} ms`);
   await done;
-  log(`all handled at ${(performance.now() - t0).toFixed(0)} ms`);
-  while ((await pending(sql, peer)) > 0) await sleep(5);
+  while ((await peer.pending(sql, option)) > 0) await sleep(5);
   const ms = performance.now() - t0;
+  const use = await cpu.stop();
   clearInterval(ticker);
   await consumer.stop();
-  return { ms, rate: (n / ms) * 1000 };
+  return { ms, rate: (n / ms) * 1000, nodeUs: use.nodeUs / n, dbUs: use.dbUs / n };
 }
 
-async function latency(peer: Peer, url: string, n: number, option?: string): Promise<Result> {
+async function latency(peer: Peer, { url, n, option }: ChildArgs) {
   const sent: number[] = [];
   const began: number[] = [];
   let startedCount = 0;
@@ -113,40 +114,36 @@ async function latency(peer: Peer, url: string, n: number, option?: string): Pro
     await consumer.insertOne(i);
     if (i % 50 === 49) log(`inserted ${i + 1}/${n}`);
   }
-  const timeout = sleep(10_000).then(() => {
+  const waited = new AbortController();
+  const timeout = sleep(10_000, undefined, { signal: waited.signal }).then(() => {
     throw new Error(`only ${startedCount}/${n} jobs started within 10 s`);
   });
+  timeout.catch(() => {}); // aborted once every job started
   await Promise.race([done, timeout]);
+  waited.abort();
   await consumer.stop();
   const waits = sent.map((t, i) => began[i]! - t);
   return { p50: percentile(waits, 50), p95: percentile(waits, 95), p99: percentile(waits, 99) };
 }
 
-export async function main(peer: Peer): Promise<void> {
-  const [scenario, url, count, option] = process.argv.slice(2);
-  const n = Number(count);
-  if (!url || !Number.isInteger(n) || n <= 0)
-    throw new Error('usage: <insert|process|latency> <dbUrl> <n> [option]');
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
-  try {
-    let result: Result;
-    if (scenario === 'insert') result = await insert(peer, url, sql, n);
-    else if (scenario === 'process') result = await processAll(peer, url, sql, n, option);
-    else if (scenario === 'latency') result = await latency(peer, url, n, option);
-    else throw new Error(`unknown scenario ${scenario}`);
-    const report: Report = { ...result, settings: peer.settings(option) };
-    process.stdout.write(`${JSON.stringify(report)}\n`);
-  } finally {
-    await sql.end();
-  }
-}
-
+/** The main of a peer's child process. */
 export function run(peer: Peer): void {
-  main(peer).then(
-    () => process.exit(0),
-    (error: unknown) => {
-      log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-      process.exit(1);
-    },
-  );
+  childMain(async (args): Promise<Report> => {
+    const sql = postgres(args.url, { max: 1, onnotice: () => {} });
+    try {
+      const measured =
+        args.scenario === 'insert'
+          ? await insert(peer, sql, args)
+          : args.scenario === 'process'
+            ? await processAll(peer, sql, args)
+            : args.scenario === 'latency'
+              ? await latency(peer, args)
+              : undefined;
+      if (!measured) throw new Error(`unknown scenario ${args.scenario}`);
+      return { ...measured, jobs: args.n, settings: peer.settings(args.option) };
+    } finally {
+      await peer.cleanup?.(args.option);
+      await sql.end();
+    }
+  });
 }

@@ -1,6 +1,9 @@
-// Koban, through its public API only.
-import { defineWorker, type Job, Koban, newJob } from '../../index.js';
-import { type Peer, run } from './harness.js';
+// Koban, through its public API, loaded from a build (see koban-dist.ts).
+import type { Job } from '../../index.js';
+import { loadKoban, quietLogger } from '../koban-dist.js';
+import { countRows, type Peer, run } from './harness.js';
+
+const { Koban, defineWorker, newJob } = await loadKoban();
 
 let started: (n: number) => void = () => {};
 
@@ -11,19 +14,12 @@ class Noop {
 }
 defineWorker(Noop, { queue: 'bench' });
 
-const logger = {
-  info() {},
-  warn() {}, // "no running node runs the queue" while the producer inserts
-  error: (message: string, details?: unknown) =>
-    process.stderr.write(`  [koban.ts] ${message} ${String(details)}\n`),
-};
-
-/** The queue limit comes from the orchestrator (it tries several and keeps the best). */
-const limit = (option?: string) => Number(option ?? 1000);
+/** The queue limit comes from the orchestrator (`--koban-limits`). */
+const limit = (option?: string) => Number(option ?? 2000);
 
 export const koban: Peer = {
   async producer(url) {
-    const instance = await Koban.start({ database: url, queues: {}, workers: [Noop], logger });
+    const instance = await Koban.start({ database: url, queues: {}, workers: [Noop], logger: quietLogger });
     return {
       async insertMany(count) {
         await instance.insertAll(Array.from({ length: count }, (_, n) => newJob(Noop, { n })));
@@ -37,14 +33,15 @@ export const koban: Peer = {
       database: url,
       queues: { bench: limit(option) },
       workers: [Noop],
-      logger,
+      logger: quietLogger,
     });
     return {
       insertOne: async (n) => void (await instance.insert(newJob(Noop, { n }))),
       stop: () => instance.stop(),
     };
   },
-  pendingSql: `select count(*) from koban.jobs where state <> 'completed'`,
+  // Counts what is still to do, wherever finished jobs are kept.
+  pending: countRows(`SELECT count(*) FROM koban.jobs WHERE state <> 'completed'`),
   settings: (option) => `queue limit ${limit(option)}, LISTEN/NOTIFY (built in); insert: insertAll()`,
 };
 

@@ -1,18 +1,23 @@
 // pg-boss 12 with batch fetch, burst mode and LISTEN/NOTIFY (its defaults poll every 2 s for one job).
 import { PgBoss } from 'pg-boss';
-import { type Peer, run } from './harness.js';
+import { countRows, type Peer, run } from './harness.js';
 
 const queue = 'bench';
 
 async function start(url: string): Promise<PgBoss> {
   const boss = new PgBoss({ connectionString: url, useListenNotify: true });
-  boss.on('error', (error) => process.stderr.write(`  [pgboss.ts] error: ${error.message}\n`));
+  boss.on('error', (error) => process.stderr.write(`  [pgboss] error: ${error.message}\n`));
   await boss.start();
   return boss;
 }
 
-/** Processing runs with batchSize 500; the latency run passes `100`. */
-const work = (batchSize: number) => ({ batchSize, localConcurrency: 4, burstWhenBatchFull: true });
+/** The option is the batch size: 500 for processing, 100 for latency. */
+const batchSize = (option?: string) => Number(option ?? 500);
+const work = (option?: string) => ({
+  batchSize: batchSize(option),
+  localConcurrency: 4,
+  burstWhenBatchFull: true,
+});
 
 export const pgboss: Peer = {
   async producer(url) {
@@ -31,7 +36,7 @@ export const pgboss: Peer = {
   async consumer(url, started, option) {
     const boss = await start(url);
     await boss.createQueue(queue, { notify: true }); // a no-op when the producer made it
-    await boss.work<{ n: number }>(queue, work(Number(option ?? 500)), async (jobs) => {
+    await boss.work<{ n: number }>(queue, work(option), async (jobs) => {
       for (const job of jobs) started(job.data.n);
     });
     return {
@@ -39,9 +44,9 @@ export const pgboss: Peer = {
       stop: () => boss.stop({ graceful: false }),
     };
   },
-  pendingSql: `select count(*) from pgboss.job where state <> 'completed'`,
+  pending: countRows(`SELECT count(*) FROM pgboss.job WHERE state <> 'completed'`),
   settings: (option) =>
-    `batchSize ${option ?? 500}, localConcurrency 4, burstWhenBatchFull, useListenNotify + queue notify; insert: insert()`,
+    `batchSize ${batchSize(option)}, localConcurrency 4, burstWhenBatchFull, useListenNotify + queue notify; insert: insert()`,
 };
 
 run(pgboss);
