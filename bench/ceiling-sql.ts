@@ -7,9 +7,9 @@ export const ceilingVariants = ['keep', 'delete', 'move'] as const;
 export type CeilingVariant = (typeof ceilingVariants)[number];
 
 export const describeVariant: Record<CeilingVariant, string> = {
-  keep: 'completed rows updated in place (state completed), as Koban does today',
-  delete: 'completed rows deleted',
-  move: 'completed rows moved to a history table (koban.ceiling_history) in the completing statement',
+  keep: 'completed rows updated in place (state completed), as Koban did before its history table',
+  delete: 'completed rows deleted, as Koban does with history: false',
+  move: "completed rows moved to the history (koban.job_history, or koban.ceiling_history on a build without one) in the completing statement, as Koban's ack does",
 };
 
 /** One statement for a whole batch of jobs `$1` (their args as JSON text). */
@@ -17,51 +17,76 @@ export const insertJobs = `
   INSERT INTO koban.jobs (queue, worker, args)
   SELECT 'bench', 'Noop', args::jsonb FROM unnest($1::text[]) AS args`;
 
-/** Koban's claim: `$1` queue, `$2` limit, `$3` node. Id and attempt come first, for the loop. */
+/** Koban's claim (its lean row): `$1` queue, `$2` limit, `$3` node. Id and attempt come first, for the loop. */
 export const claimJobs = `
   WITH claimable AS MATERIALIZED (
     SELECT id FROM koban.jobs
     WHERE state = 'available' AND queue = $1
     ORDER BY priority, scheduled_at, id
     LIMIT $2
-    FOR UPDATE SKIP LOCKED)
-  UPDATE koban.jobs j
-  SET state = 'executing', attempt = j.attempt + 1, attempted_at = now(),
-      attempted_by = array_append(j.attempted_by, $3::text)
-  WHERE j.id = ANY(ARRAY(SELECT id FROM claimable))
-  RETURNING j.id, j.attempt, j.state, j.queue, j.worker, j.args, j.meta, j.tags, j.errors, j.max_attempts,
-    j.priority, j.inserted_at, j.scheduled_at, j.attempted_at, j.completed_at, j.cancelled_at,
-    j.discarded_at, j.attempted_by, j.workflow_id, j.workflow_step, j.batch_id, j.batch_callback,
-    CASE WHEN j.workflow_id IS NULL THEN NULL
-      ELSE (SELECT w.name FROM koban.workflows w WHERE w.id = j.workflow_id) END AS "workflowName",
-    CASE WHEN j.batch_id IS NULL THEN NULL
-      ELSE (SELECT b.name FROM koban.batches b WHERE b.id = j.batch_id) END AS "batchName"`;
+    FOR UPDATE SKIP LOCKED), claimed AS (
+    UPDATE koban.jobs j
+    SET state = 'executing', attempt = j.attempt + 1, attempted_at = now(),
+        attempted_by = array_append(j.attempted_by, $3::text)
+    WHERE j.id = ANY(ARRAY(SELECT id FROM claimable))
+    RETURNING j.id, j.queue, j.worker, j.args, j.meta,
+      CASE WHEN cardinality(j.tags) = 0 THEN NULL ELSE to_json(j.tags) END AS tags,
+      CASE WHEN cardinality(j.errors) = 0 THEN NULL ELSE to_json(j.errors) END AS errors,
+      j.attempt, j.max_attempts, j.priority, j.inserted_at, j.scheduled_at, j.attempted_at,
+      to_json(j.attempted_by) AS attempted_by, j.workflow_id, j.workflow_step, j.batch_id,
+      j.batch_callback, j.unique_states,
+      CASE WHEN j.workflow_id IS NULL THEN NULL
+        ELSE (SELECT w.name FROM koban.workflows w WHERE w.id = j.workflow_id) END AS workflow_name,
+      CASE WHEN j.batch_id IS NULL THEN NULL
+        ELSE (SELECT b.name FROM koban.batches b WHERE b.id = j.batch_id) END AS batch_name)
+  SELECT id::text AS id, attempt, queue, worker, args, meta, tags, errors, max_attempts, priority,
+    date_part('epoch', inserted_at) * 1000, date_part('epoch', scheduled_at) * 1000,
+    date_part('epoch', attempted_at) * 1000, attempted_by, workflow_id, workflow_step, batch_id,
+    batch_callback, workflow_name, batch_name, unique_states
+  FROM claimed ORDER BY priority, scheduled_at, id`;
 
 /** The guard of Koban's completion: `$1` ids, `$2` the attempt they were claimed for. */
 const finished = `id = ANY($1::bigint[]) AND attempt = $2 AND state = 'executing'`;
 
-/**
- * The completion of a batch of jobs, per variant. `columns` are the jobs table's columns in
- * order, for the statement that moves rows (history has the same columns).
- */
-export function completeJobs(variant: CeilingVariant, columns: readonly string[]): string {
+/** Where `move` puts finished rows: the table and its columns in order (`finished_at` last, if it has one). */
+export interface HistoryTarget {
+  readonly table: string;
+  readonly columns: readonly string[];
+}
+
+/** The completion of a batch of jobs, per variant. */
+export function completeJobs(variant: CeilingVariant, history: HistoryTarget): string {
   if (variant === 'keep')
     return `UPDATE koban.jobs SET state = 'completed', completed_at = now() WHERE ${finished}`;
   if (variant === 'delete') return `DELETE FROM koban.jobs WHERE ${finished}`;
-  const values = columns.map((column) =>
-    column === 'state' ? `'completed'` : column === 'completed_at' ? 'now()' : column,
+  const values = history.columns.map((column) =>
+    column === 'state'
+      ? `'completed'`
+      : column === 'completed_at' || column === 'finished_at'
+        ? 'now()'
+        : column,
   );
   return `
     WITH done AS (DELETE FROM koban.jobs WHERE ${finished} RETURNING *)
-    INSERT INTO koban.ceiling_history (${columns.join(', ')}) SELECT ${values.join(', ')} FROM done`;
+    INSERT INTO ${history.table} (${history.columns.join(', ')}) SELECT ${values.join(', ')} FROM done`;
 }
 
-/** The history table of `move`: the jobs table's columns, its primary key, and a finished-time index. */
+/** Koban's history table, when the build under test has one (its migration v004 and later). */
+export const hasJobHistory = `SELECT to_regclass('koban.job_history') IS NOT NULL AS found`;
+
+/**
+ * For `keep` on a build with a history: the trigger that would move each completed row is off,
+ * so the rows stay as they did before.
+ */
+export const keepRowsInPlace = 'ALTER TABLE koban.jobs DISABLE TRIGGER jobs_move_finished';
+
+/** The history table of `move` on a build without one: the jobs table's columns and its primary key. */
 export const createHistory = [
   'CREATE TABLE koban.ceiling_history (LIKE koban.jobs INCLUDING DEFAULTS, PRIMARY KEY (id))',
   'CREATE INDEX ceiling_history_completed_idx ON koban.ceiling_history (completed_at)',
 ];
 
-export const jobColumns = `
+/** The columns of a table of the koban schema, in order; generated ones left out. */
+export const tableColumns = `
   SELECT column_name FROM information_schema.columns
-  WHERE table_schema = 'koban' AND table_name = 'jobs' ORDER BY ordinal_position`;
+  WHERE table_schema = 'koban' AND table_name = $1 AND is_generated = 'NEVER' ORDER BY ordinal_position`;

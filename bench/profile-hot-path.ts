@@ -24,7 +24,12 @@ const sql = postgres(url!, { max: 1, onnotice: () => {} });
 await sql`ANALYZE koban.jobs`;
 const cpu = process.cpuUsage();
 const started = performance.now();
-const node = await Koban.start({ database: url!, queues: { bench: Number(limit) }, workers: [Noop], logger: quiet });
+const node = await Koban.start({
+  database: url!,
+  queues: { bench: Number(limit) },
+  workers: [Noop],
+  logger: quiet,
+});
 for (;;) {
   const [row] = await sql`SELECT count(*)::int AS n FROM koban.jobs`;
   if (row!.n === 0) break;
@@ -32,6 +37,11 @@ for (;;) {
 }
 const ms = performance.now() - started;
 const used = process.cpuUsage(cpu);
-console.log(JSON.stringify({ jobsPerSecond: Math.round((total / ms) * 1000), nodeUsPerJob: (used.user + used.system) / total }));
+console.log(
+  JSON.stringify({
+    jobsPerSecond: Math.round((total / ms) * 1000),
+    nodeUsPerJob: (used.user + used.system) / total,
+  }),
+);
 await node.stop();
 await sql.end();

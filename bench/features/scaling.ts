@@ -32,14 +32,33 @@ async function insertJobs(url: string, count: number): Promise<void> {
   await inserter.stop();
 }
 
-/** Completed rows as a node leaves them, inserted in SQL: the history a busy table carries. */
+/** Whether the build under test keeps finished jobs in `koban.job_history` (Koban since its v004). */
+async function hasHistoryTable(sql: postgres.Sql): Promise<boolean> {
+  const [row] = await sql`SELECT to_regclass('koban.job_history') IS NOT NULL AS found`;
+  return Boolean(row?.found);
+}
+
+/**
+ * Completed rows as a node leaves them, inserted in SQL: the history a busy table carries, where
+ * the build keeps it (its history table, or the jobs table before it had one).
+ */
 async function fillHistory(sql: postgres.Sql, rows: number): Promise<void> {
+  const history = await hasHistoryTable(sql);
   for (let first = 1; first <= rows; first += 250_000) {
     const last = Math.min(rows, first + 249_999);
-    await sql`
-      INSERT INTO koban.jobs (state, queue, worker, args, attempt, attempted_at, completed_at, attempted_by)
-      SELECT 'completed', 'bench', 'Noop', jsonb_build_object('n', g), 1, now(), now() - g * interval '1 ms', '{bench}'
-      FROM generate_series(${first}::int, ${last}::int) g`;
+    if (history) {
+      await sql`
+        INSERT INTO koban.job_history (id, state, queue, worker, args, meta, tags, errors, attempt, max_attempts,
+          priority, inserted_at, scheduled_at, attempted_at, completed_at, attempted_by, finished_at)
+        SELECT nextval('koban.jobs_id_seq'), 'completed', 'bench', 'Noop', jsonb_build_object('n', g), '{}', '{}', '{}',
+          1, 20, 0, now(), now(), now(), now() - g * interval '1 ms', '{bench}', now() - g * interval '1 ms'
+        FROM generate_series(${first}::int, ${last}::int) g`;
+    } else {
+      await sql`
+        INSERT INTO koban.jobs (state, queue, worker, args, attempt, attempted_at, completed_at, attempted_by)
+        SELECT 'completed', 'bench', 'Noop', jsonb_build_object('n', g), 1, now(), now() - g * interval '1 ms', '{bench}'
+        FROM generate_series(${first}::int, ${last}::int) g`;
+    }
     log(`history: ${fmt(last)}/${fmt(rows)} completed rows`);
   }
 }
@@ -122,7 +141,8 @@ childMain(({ scenario, url, n, option }) =>
     const cpu = await Promise.all(children.map((node) => node.line('cpu')));
     await Promise.all(children.map((node) => node.exit));
     const nodeUs = cpu.reduce((sum, micros) => sum + Number(micros), 0) / n;
-    const [row] = await sql`SELECT count(*)::int AS completed FROM koban.jobs WHERE state = 'completed'`;
+    const table = (await hasHistoryTable(sql)) ? sql`koban.all_jobs` : sql`koban.jobs`;
+    const [row] = await sql`SELECT count(*)::int AS completed FROM ${table} WHERE state = 'completed'`;
     if (Number(row?.completed) !== n + history)
       throw new Error(`expected ${n + history} completed jobs, found ${row?.completed}`);
     const settings =

@@ -11,8 +11,10 @@ import {
   completeJobs,
   createHistory,
   describeVariant,
+  hasJobHistory,
   insertJobs,
-  jobColumns,
+  keepRowsInPlace,
+  tableColumns,
 } from '../ceiling-sql.js';
 import { loadKoban, quietLogger } from '../koban-dist.js';
 import { countRows, type Peer, run } from './harness.js';
@@ -39,8 +41,10 @@ export const ceiling: Peer = {
     const { Koban } = await loadKoban();
     await (await Koban.start({ database: url, queues: {}, workers: [], logger: quietLogger })).stop();
     const sql = connect(url, 1);
-    if (configOf(option).variant === 'move')
-      for (const statement of createHistory) await sql.unsafe(statement);
+    const { variant } = configOf(option);
+    const history = Boolean((await sql.unsafe(hasJobHistory))[0]?.found);
+    if (variant === 'move' && !history) for (const statement of createHistory) await sql.unsafe(statement);
+    if (variant === 'keep' && history) await sql.unsafe(keepRowsInPlace);
     return {
       async insertMany(count) {
         const args = Array.from({ length: count }, (_, n) => `{"n":${n}}`);
@@ -52,8 +56,12 @@ export const ceiling: Peer = {
   async consumer(url, started, option) {
     const { variant, batch } = configOf(option);
     const sql = connect(url, 3);
-    const columns = (await sql.unsafe(jobColumns)).map((row) => String(row.column_name));
-    const complete = completeJobs(variant, columns);
+    const table = (await sql.unsafe(hasJobHistory))[0]?.found ? 'job_history' : 'ceiling_history';
+    const columns =
+      variant === 'move'
+        ? (await sql.unsafe(tableColumns, [table])).map((row) => String(row.column_name))
+        : [];
+    const complete = completeJobs(variant, { table: `koban.${table}`, columns });
     const claim = () =>
       sql.unsafe(claimJobs, ['bench', batch, `ceiling-${process.pid}`], { prepare: true }).raw();
     let stopped = false;
