@@ -9,10 +9,12 @@ export type { DrizzleDatabase, Executor } from './runtime/database/executor.js';
 export type { DatabaseInput } from './runtime/database/open-database.js';
 export type { InsertedJob } from './runtime/engine/insert.js';
 export type { JobFilter, JobId, JobSelection } from './runtime/engine/job-filter.js';
+export { histogramBoundsMs } from './runtime/engine/metrics-history.js';
 export type { MigrationResult } from './runtime/engine/migrator.js';
 export {
   batches,
   jobHistory,
+  jobMetrics,
   jobs,
   type KobanTables,
   kobanTables,
@@ -24,9 +26,18 @@ export {
   workflows,
 } from './runtime/engine/tables.js';
 export { type InsertOptions, Koban, type QueueStatus } from './runtime/koban.js';
-export type { JobExceptionEvent, JobStartEvent, JobStopEvent, KobanEvents } from './runtime/node/events.js';
+export type {
+  JobExceptionEvent,
+  JobProgressEvent,
+  JobStartEvent,
+  JobStopEvent,
+  KobanEvents,
+  LeadershipEvent,
+  RescueEvent,
+} from './runtime/node/events.js';
 export type { AfterProcessHook, BeforeProcessHook, KobanHooks } from './runtime/node/hooks.js';
-export type { KobanLogger } from './runtime/node/logger.js';
+export type { KobanLogger, LogDetails, LogLevel, LogMethod } from './runtime/node/logger.js';
 export type { KobanPlugin, PluginContext } from './runtime/plugins/plugin.js';
+export type { MetricsHistoryQuery, MetricsPoint, TimeSummary } from './runtime/telemetry/metrics-points.js';
 export type { InsertAllOptions, InsertSource, JobSource } from './runtime/workers/insert-all.js';
 export * from './sdk/index.js';

@@ -3,6 +3,7 @@ import type { Ack } from './ack.js';
 import type { ClaimedJob } from './claim.js';
 import type { InsertedJob, InsertPlan } from './insert.js';
 import type { JobFilter, JobSelection } from './job-filter.js';
+import type { MetricsRange, MetricsRow, MetricsWireRow } from './metrics-history.js';
 import type { MigrationResult } from './migrator.js';
 import type { StoredQueueState } from './queues.js';
 import type { StoredJob, StoredRecorded } from './records.js';
@@ -38,6 +39,8 @@ export interface Engine {
   /** Makes the scheduled and retryable jobs of a scope available now, except `keep`. */
   stageNow(scope: StageScope, keep: readonly string[]): Promise<void>;
   rescue(deadAfterMs: number): Promise<number>;
+  /** Stores a running job's progress (JSON text) if `attempt` is still its running attempt. */
+  setProgress(id: string, attempt: number, progress: string): Promise<boolean>;
   prune(maxAgeSeconds: number, limit: number): Promise<number>;
   /**
    * Keeps the history ready: partitions for today and `daysAhead` days, and up to `moveLimit`
@@ -63,6 +66,13 @@ export interface Engine {
   /** Calls `onQueue` with each queue that jobs became available in; `onRelisten` after a lost listen. */
   listenInserts(onQueue: (queue: string) => void, onRelisten: () => void): Promise<() => Promise<void>>;
   listenSignals(onSignal: (signal: Signal) => void): Promise<() => Promise<void>>;
+
+  // The metrics history.
+  /** Adds nodes' per-minute roll-ups to the history. */
+  writeMetrics(rows: readonly MetricsRow[]): Promise<void>;
+  /** The history added up across nodes, in steps, by series. */
+  readMetrics(range: MetricsRange): Promise<MetricsWireRow[]>;
+  pruneMetrics(maxAgeSeconds: number): Promise<number>;
 
   // The peer: heartbeats and leadership.
   beat(node: string, queues: readonly string[], first: boolean): Promise<void>;

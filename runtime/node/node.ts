@@ -2,6 +2,7 @@ import { KobanJobCancelledError, KobanShutdownError } from '../../sdk/errors.js'
 import type { ResolvedConfig } from '../config.js';
 import type { Engine } from '../engine/engine.js';
 import type { Signal } from '../engine/signals.js';
+import { MetricsRollup } from '../telemetry/metrics-rollup.js';
 import type { WorkerCatalog } from '../workers/worker-catalog.js';
 import type { Workflows } from '../workflows/workflows.js';
 import { Acker } from './acker.js';
@@ -9,6 +10,7 @@ import { finishedBy } from './deadline.js';
 import type { KobanEventEmitter } from './events.js';
 import type { ExecutorDeps, RunningJob } from './executor.js';
 import { NodePlugins } from './node-plugins.js';
+import { Periodic } from './periodic.js';
 import { Producer } from './producer.js';
 
 /** How long stop() waits for aborted jobs to settle after the grace period. */
@@ -34,16 +36,28 @@ export class Node {
   private readonly acker: Acker;
   private readonly plugins: NodePlugins;
   private unlisteners: (() => Promise<void>)[] = [];
+  private readonly metrics: MetricsRollup | undefined;
+  private metricsFlush: Periodic | undefined;
 
   constructor(
     private readonly engine: Engine,
     private readonly config: ResolvedConfig,
     catalog: WorkerCatalog,
     workflows: Workflows,
-    events: KobanEventEmitter,
+    private readonly events: KobanEventEmitter,
     private readonly executor: ExecutorDeps,
   ) {
     this.acker = new Acker(engine, events);
+    this.metrics = config.metrics ? new MetricsRollup(engine, config.node) : undefined;
+    const { metrics } = config;
+    if (metrics && this.metrics) {
+      const rollup = this.metrics;
+      this.metricsFlush = new Periodic(
+        metrics.interval,
+        () => rollup.flush(),
+        (error) => events.emit('error', { source: 'metrics history', error }),
+      );
+    }
     this.plugins = new NodePlugins(engine, config, catalog, workflows, events);
   }
 
@@ -65,6 +79,7 @@ export class Node {
       const state = stored.get(queue);
       const producer = new Producer(queue, state?.limit ?? limit, state?.paused ?? paused ?? false, {
         ...this.executor,
+        metrics: this.metrics,
         engine: this.engine,
         acker: this.acker,
         running: this.running,
@@ -75,6 +90,7 @@ export class Node {
     // The peer's first beat comes before the first claim: see peer.ts.
     await this.plugins.start([...this.config.queues.keys()]);
     for (const producer of this.producers.values()) producer.start();
+    this.metricsFlush?.start(this.config.metrics ? this.config.metrics.interval : 0);
   }
 
   /** The queues this node runs, with their limits and running counts. */
@@ -127,6 +143,11 @@ export class Node {
   private async release(): Promise<void> {
     await this.acker.flush();
     this.acker.close();
+    // The attempts of the last minutes, the ones that ended during the grace period included.
+    await this.metricsFlush?.stop();
+    await this.metrics
+      ?.flush()
+      .catch((error) => this.events.emit('error', { source: 'metrics history', error }));
     await this.plugins.stop({ keepNode: this.running.size > 0 });
     await Promise.allSettled(this.unlisteners.map((unlisten) => unlisten()));
   }

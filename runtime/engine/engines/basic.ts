@@ -11,8 +11,17 @@ import { type InsertedJob, type InsertPlan, insertPlan } from '../insert.js';
 import type { JobFilter, JobSelection } from '../job-filter.js';
 import { allJobs, availableIn, availableQueues, getJob, listJobs, recordedOf } from '../job-reads.js';
 import { claimLeadership, resignLeadership } from '../leadership.js';
+import {
+  type MetricsRange,
+  type MetricsRow,
+  type MetricsWireRow,
+  pruneMetrics,
+  readMetrics,
+  writeMetrics,
+} from '../metrics-history.js';
 import { type MigrationResult, migrate, verifySchema } from '../migrator.js';
 import { beat, liveQueues, removeNode } from '../nodes.js';
+import { setProgress } from '../progress.js';
 import { readQueueStates, type StoredQueueState, storeQueueState } from '../queues.js';
 import type { StoredJob, StoredRecorded } from '../records.js';
 import { rescueOrphans } from '../rescue.js';
@@ -79,6 +88,10 @@ export class BasicEngine implements Engine {
 
   rescue(deadAfterMs: number): Promise<number> {
     return rescueOrphans(this.context, deadAfterMs);
+  }
+
+  setProgress(id: string, attempt: number, progress: string): Promise<boolean> {
+    return setProgress(this.context, id, attempt, progress);
   }
 
   prune(maxAgeSeconds: number, limit: number): Promise<number> {
@@ -151,6 +164,18 @@ export class BasicEngine implements Engine {
       }
       onSignal(message);
     });
+  }
+
+  writeMetrics(rows: readonly MetricsRow[]): Promise<void> {
+    return writeMetrics(this.context, rows);
+  }
+
+  readMetrics(range: MetricsRange): Promise<MetricsWireRow[]> {
+    return readMetrics(this.context, range);
+  }
+
+  pruneMetrics(maxAgeSeconds: number): Promise<number> {
+    return pruneMetrics(this.context, maxAgeSeconds);
   }
 
   beat(node: string, queues: readonly string[], first: boolean): Promise<void> {
