@@ -102,6 +102,7 @@ export class Koban implements RecordedReader {
       reconnectDelay: config.reconnectDelay,
       schema: config.schema,
     });
+    for (const warning of database.warnings) config.logger.warn(warning);
     let koban: Koban | undefined;
     try {
       koban = new Koban(database, config, catalog);
