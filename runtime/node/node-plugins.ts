@@ -40,6 +40,7 @@ export class NodePlugins {
       rescueAfter: config.rescueAfter,
       onLeadership: (leader) => this.runner.setLeader(leader),
       report: (error) => report('heartbeat', error),
+      logger: config.logger,
     });
     const plugins: KobanPlugin[] = [
       stager(config.stageInterval),
