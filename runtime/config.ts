@@ -8,6 +8,7 @@ import type { DrizzleDatabase } from './database/executor.js';
 import { defaultConnectTimeout, defaultReconnectDelay } from './database/open-database.js';
 import { consoleLogger, type KobanLogger } from './node/logger.js';
 import type { KobanPlugin } from './plugins/plugin.js';
+import { defaultMaxArgsBytes } from './workers/args-size.js';
 
 export interface QueueConfig {
   /** Jobs of this queue that run at once on this node. */
@@ -124,6 +125,11 @@ export interface KobanConfig<CronWorkers extends readonly CronWorker[] = readonl
    * roughly how long after the database returns the node resumes work. Default 500.
    */
   reconnectDelay?: number | undefined;
+  /**
+   * The largest args an insert takes, in bytes of JSON: larger ones are refused at once with a
+   * KobanValidationError. Default 8 MiB (8388608).
+   */
+  maxArgsBytes?: number | undefined;
   logger?: KobanLogger | undefined;
 }
 
@@ -146,6 +152,7 @@ export interface ResolvedConfig {
   readonly plugins: readonly KobanPlugin[];
   readonly workflowSweepInterval: number;
   readonly testing: 'manual' | 'inline' | undefined;
+  readonly maxArgsBytes: number;
   readonly logger: KobanLogger;
 }
 
@@ -197,6 +204,7 @@ export function resolveConfig(config: KobanConfig, defaultNode: string): Resolve
     plugins: config.plugins ?? [],
     testing: testingMode(config.testing),
     workflowSweepInterval: positive(config.workflowSweepInterval ?? 1000, 'workflowSweepInterval'),
+    maxArgsBytes: positiveInteger(config.maxArgsBytes ?? defaultMaxArgsBytes, 'maxArgsBytes'),
     logger: config.logger ?? consoleLogger,
   };
 }
@@ -225,6 +233,13 @@ function checkRescueAfter(rescueAfter: number, heartbeatInterval: number): numbe
 function positive(value: number, name: string): number {
   if (!(Number.isFinite(value) && value > 0)) {
     throw new KobanConfigError(`${name}: expected a positive number, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function positiveInteger(value: number, name: string): number {
+  if (!(Number.isSafeInteger(value) && value > 0)) {
+    throw new KobanConfigError(`${name}: expected a positive whole number, got ${JSON.stringify(value)}`);
   }
   return value;
 }

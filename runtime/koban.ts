@@ -103,7 +103,7 @@ export class Koban implements RecordedReader {
     const stale = staleGeneratedWorkers(options.workers);
     if (stale.length > 0) config.logger.warn(staleGeneratedWarning(stale));
     // Bad worker options, keys, cron args and plugin options fail here, before anything connects.
-    const catalog = await WorkerCatalog.create(options.workers);
+    const catalog = await WorkerCatalog.create(options.workers, { maxArgsBytes: config.maxArgsBytes });
     await checkCronArgs(config.cron, catalog);
     checkPlugins(config.plugins);
     const database = await openDatabase(options.database, {
@@ -113,6 +113,7 @@ export class Koban implements RecordedReader {
       reconnectDelay: config.reconnectDelay,
       schema: config.schema,
     });
+    for (const warning of database.warnings) config.logger.warn(warning);
     let koban: Koban | undefined;
     try {
       koban = new Koban(database, config, catalog);

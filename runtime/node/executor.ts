@@ -1,5 +1,6 @@
 import type { JobBatch } from '../../sdk/batch-context.js';
 import { type BatchCallback, handlerName } from '../../sdk/batch-context.js';
+import { longestDelaySeconds } from '../../sdk/due-time.js';
 import {
   KobanBatchError,
   KobanShutdownError,
@@ -230,7 +231,12 @@ function settle(claimed: ClaimedJob, result: unknown, recorded: Buffer | undefin
     case 'snooze':
       return {
         outcome: { kind: 'snoozed', seconds: result.seconds },
-        ack: { job, state: 'scheduled', delayMs: Math.round(result.seconds * 1000), refund: true },
+        ack: {
+          job,
+          state: 'scheduled',
+          delayMs: Math.round(Math.min(result.seconds, longestDelaySeconds()) * 1000),
+          refund: true,
+        },
       };
   }
 }
@@ -264,12 +270,20 @@ function failed(
   };
 }
 
+/**
+ * The worker's backoff, or the default one when it returns what cannot be a delay: not a number,
+ * negative, or so long that the retry would fall after 9999-12-31 (an outcome the database could
+ * not store, which would leave the job executing).
+ */
 function backoffMs(entry: RunnableWorker, job: Job<unknown>, deps: ExecutorDeps): number {
   if (entry.instance.backoff) {
     try {
       const seconds = entry.instance.backoff(job);
-      if (Number.isFinite(seconds) && seconds >= 0) return Math.round(seconds * 1000);
-      deps.logger.warn(`${entry.definition.name}.backoff returned ${seconds}; using the default backoff`);
+      if (Number.isFinite(seconds) && seconds >= 0 && seconds <= longestDelaySeconds())
+        return Math.round(seconds * 1000);
+      deps.logger.warn(
+        `${entry.definition.name}.backoff returned ${seconds} for job ${job.id}, not a number of seconds between 0 and 9999-12-31; using the default backoff`,
+      );
     } catch (error) {
       deps.logger.warn(`${entry.definition.name}.backoff threw; using the default backoff`, { error });
     }
