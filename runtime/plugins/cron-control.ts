@@ -7,7 +7,7 @@ import type { ArgsOf, WorkerClass } from '../../sdk/worker.js';
 import type { CronEntry, CronWorker, CronWorkerClass } from '../config.js';
 import type { CronJobOptions, StoredCronEntry } from '../engine/cron-entries.js';
 import type { Engine } from '../engine/engine.js';
-import type { InsertedJob } from '../engine/insert.js';
+import type { InsertedJob, InsertRow } from '../engine/insert.js';
 import { prepareJob, prepareJobs } from '../workers/prepare-job.js';
 import { readableArgs } from '../workers/stored-args.js';
 import type { WorkerCatalog } from '../workers/worker-catalog.js';
@@ -196,7 +196,7 @@ export class CronControl {
     const where = `cron.run(${JSON.stringify(name)})`;
     const meta = { cron: name, cronTick: 'manual' };
     const configured = this.configEntries.find((entry) => cronEntryName(entry) === name);
-    let row;
+    let row: InsertRow | undefined;
     if (configured) {
       const options = cronJobOptions(configured);
       [row] = await prepareJobs(this.catalog, [
