@@ -5,6 +5,7 @@ import type { CronEntryChange, CronEntryRow, StoredCronEntry } from './cron-entr
 import type { InsertedJob, InsertPlan } from './insert.js';
 import type { JobFilter, JobSelection } from './job-filter.js';
 import type { MigrationResult } from './migrator.js';
+import type { Beat } from './nodes.js';
 import type { StoredQueueState } from './queues.js';
 import type { StoredJob, StoredRecorded } from './records.js';
 import type { Signal } from './signals.js';
@@ -39,6 +40,11 @@ export interface Engine {
   /** Makes the scheduled and retryable jobs of a scope available now, except `keep`. */
   stageNow(scope: StageScope, keep: readonly string[]): Promise<void>;
   rescue(deadAfterMs: number): Promise<number>;
+  /**
+   * Rescues the jobs a previous process under `node`'s name left executing (attempted before the
+   * node row's `started_at`), whatever its heartbeat: a restarted node's own orphans, at once.
+   */
+  rescueRestarted(node: string): Promise<number>;
   prune(maxAgeSeconds: number, limit: number): Promise<number>;
   /**
    * Keeps the history ready: partitions for today and `daysAhead` days, and up to `moveLimit`
@@ -76,7 +82,7 @@ export interface Engine {
   claimCronTick(name: string, tick: Date, tx: Executor): Promise<boolean>;
 
   // The peer: heartbeats and leadership.
-  beat(node: string, queues: readonly string[], first: boolean): Promise<void>;
+  beat(node: string, queues: readonly string[], first: boolean): Promise<Beat>;
   removeNode(node: string): Promise<void>;
   liveQueues(staleAfterMs: number): Promise<Set<string>>;
   claimLeadership(node: string, ttlMs: number): Promise<boolean>;

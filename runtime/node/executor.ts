@@ -5,6 +5,7 @@ import {
   KobanBatchError,
   KobanShutdownError,
   KobanTimeoutError,
+  KobanUnknownKeyError,
   KobanUnknownWorkerError,
 } from '../../sdk/errors.js';
 import type { Job, JobError } from '../../sdk/job.js';
@@ -69,11 +70,14 @@ export async function executeJob(
 ): Promise<Attempt> {
   const { id } = claimed;
   const entry = deps.catalog.get(claimed.worker);
-  if (!entry) return giveBack(claimed, deps);
+  if (!entry)
+    return giveBack(claimed, new KobanUnknownWorkerError(claimed.worker, deps.catalog.names(), deps.node));
   let args: unknown;
   try {
     args = decodeStoredArgs(entry, claimed.args, id, { callback: claimed.batchCallback !== null });
   } catch (error) {
+    // In a rolling key rotation, a node without the new key leaves the job to one that has it.
+    if (error instanceof KobanUnknownKeyError) return giveBackForKey(claimed, error, deps);
     // Args that no longer fit the worker's contract (or fail decryption) would fail the same way on every retry.
     const entryError = errorEntry(claimed.attempt, error);
     return {
@@ -128,13 +132,13 @@ export async function executeJob(
 }
 
 /**
- * A job whose worker this node does not run goes back to the queue with its attempt given back
- * and the reason kept in its errors: in a rolling deploy, a node with the worker runs it. The
- * wait doubles with each give-back, from a second up to an hour, so that a worker no node runs
+ * A job whose worker this node does not run, or whose args name a key it does not have, goes
+ * back to the queue with its attempt given back and the reason kept in its errors: in a rolling
+ * deploy or key rotation, a node with the worker or key runs it. The wait doubles with each
+ * give-back of the same kind, from a second up to an hour, so that a worker or key no node has
  * any more costs little. Nothing is cancelled or discarded for it.
  */
-function giveBack(claimed: ClaimedJob, deps: ExecutorDeps): Attempt {
-  const error = new KobanUnknownWorkerError(claimed.worker, deps.catalog.names(), deps.node);
+function giveBack(claimed: ClaimedJob, error: Error): Attempt {
   const earlier = claimed.errors.filter((entry) => entry.error.includes(error.name)).length;
   const seconds = Math.min(2 ** earlier, unknownWorkerMaxDelaySeconds);
   return {
@@ -147,6 +151,15 @@ function giveBack(claimed: ClaimedJob, deps: ExecutorDeps): Attempt {
       error: errorEntry(claimed.attempt, error),
     },
   };
+}
+
+function giveBackForKey(claimed: ClaimedJob, error: KobanUnknownKeyError, deps: ExecutorDeps): Attempt {
+  const given = new KobanUnknownKeyError(
+    `${error.message}. Node ${deps.node} gave the job back to the queue, with its attempt, for a node that has the key`,
+    error.keyId,
+  );
+  deps.logger.warn(given.message);
+  return giveBack(claimed, given);
 }
 
 /**

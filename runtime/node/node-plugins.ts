@@ -43,6 +43,7 @@ export class NodePlugins {
       rescueAfter: config.rescueAfter,
       onLeadership: (leader) => this.runner.setLeader(leader),
       report: (error) => report('heartbeat', error),
+      logger: config.logger,
     });
     this.storedCron = new StoredCronScheduler({ catalog, syncInterval: config.cronSyncInterval });
     const plugins: KobanPlugin[] = [

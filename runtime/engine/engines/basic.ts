@@ -22,12 +22,14 @@ import type { JobFilter, JobSelection } from '../job-filter.js';
 import { allJobs, availableIn, availableQueues, getJob, listJobs, recordedOf } from '../job-reads.js';
 import { claimLeadership, resignLeadership } from '../leadership.js';
 import { type MigrationResult, migrate, verifySchema } from '../migrator.js';
-import { beat, liveQueues, removeNode } from '../nodes.js';
+import { type Beat, beat, liveQueues, removeNode } from '../nodes.js';
 import { readQueueStates, type StoredQueueState, storeQueueState } from '../queues.js';
 import type { StoredJob, StoredRecorded } from '../records.js';
 import { rescueOrphans } from '../rescue.js';
 import { insertChannel, type Signal, signal, signalChannel } from '../signals.js';
 import { type StageScope, stageDueJobs, stageNow } from '../stage.js';
+
+const dayMs = 86_400_000;
 
 /** The context an engine and its extensions share; extensions are added once they exist. */
 export function engineContext(
@@ -89,6 +91,11 @@ export class BasicEngine implements Engine {
 
   rescue(deadAfterMs: number): Promise<number> {
     return rescueOrphans(this.context, deadAfterMs);
+  }
+
+  rescueRestarted(node: string): Promise<number> {
+    // The node has just beaten: only attempts older than its start are taken, whatever the age.
+    return rescueOrphans(this.context, dayMs, { node });
   }
 
   prune(maxAgeSeconds: number, limit: number): Promise<number> {
@@ -183,7 +190,7 @@ export class BasicEngine implements Engine {
     return claimCronTick(this.context, name, tick, tx);
   }
 
-  beat(node: string, queues: readonly string[], first: boolean): Promise<void> {
+  beat(node: string, queues: readonly string[], first: boolean): Promise<Beat> {
     return beat(this.context, node, queues, first);
   }
 

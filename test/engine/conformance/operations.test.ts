@@ -188,6 +188,22 @@ describe('every engine operation, on every driver', () => {
     expect(jobs[0]!.errors[0]!.error).toContain('rescued: node dead-node stopped heartbeating');
   });
 
+  operation('rescue the jobs a restarted node left', async ({ engine }) => {
+    await engine.beat('pod', ['conformance'], true);
+    await engine.insert({ rows: [row(), row()] });
+    const [before] = await engine.claim('conformance', 1, 'pod');
+    // The process restarts under its name: its next first beat restarts the node's clock.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const restarted = await engine.beat('pod', ['conformance'], true);
+    expect(restarted.created).toBe(false);
+    const [after] = await engine.claim('conformance', 1, 'pod');
+    expect(await engine.rescueRestarted('pod')).toBe(1);
+    expect((await engine.getJob(before!.id))!.state).toBe('available');
+    expect((await engine.getJob(after!.id))!.state).toBe('executing');
+    const again = await engine.beat('pod', ['conformance'], false);
+    expect(again.startedAt).toBe(restarted.startedAt);
+  });
+
   operation('cancel, retry and delete', async ({ engine }) => {
     const [a, b, c] = await engine.insert({ rows: [row(), row(), row({ worker: 'Other' })] });
     expect(await engine.cancel([a!.id, b!.id])).toBe(2);
@@ -247,7 +263,7 @@ describe('every engine operation, on every driver', () => {
   });
 
   operation('heartbeats and leadership', async ({ engine }) => {
-    await engine.beat('node-a', ['conformance', 'mail'], true);
+    expect((await engine.beat('node-a', ['conformance', 'mail'], true)).created).toBe(true);
     await engine.beat('node-b', ['reports'], true);
     await engine.beat('node-a', ['conformance', 'mail'], false);
     expect([...(await engine.liveQueues(60_000))].sort()).toEqual(['conformance', 'mail', 'reports']);
