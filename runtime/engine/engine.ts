@@ -1,6 +1,7 @@
 import type { Executor } from '../database/executor.js';
 import type { Ack } from './ack.js';
 import type { ClaimedJob } from './claim.js';
+import type { CronEntryChange, CronEntryRow, StoredCronEntry } from './cron-entries.js';
 import type { InsertedJob, InsertPlan } from './insert.js';
 import type { JobFilter, JobSelection } from './job-filter.js';
 import type { MigrationResult } from './migrator.js';
@@ -69,6 +70,16 @@ export interface Engine {
   /** Calls `onQueue` with each queue that jobs became available in; `onRelisten` after a lost listen. */
   listenInserts(onQueue: (queue: string) => void, onRelisten: () => void): Promise<() => Promise<void>>;
   listenSignals(onSignal: (signal: Signal) => void): Promise<() => Promise<void>>;
+
+  // Cron entries stored in the database (`koban.cron`).
+  listCronEntries(): Promise<StoredCronEntry[]>;
+  /** Null when an entry of that name exists. */
+  insertCronEntry(entry: CronEntryRow): Promise<StoredCronEntry | null>;
+  /** Null when there is no entry of that name. */
+  updateCronEntry(name: string, change: CronEntryChange): Promise<StoredCronEntry | null>;
+  deleteCronEntry(name: string): Promise<boolean>;
+  /** Takes a tick of a stored entry in `tx`, the transaction that inserts its job; false when taken already. */
+  claimCronTick(name: string, tick: Date, tx: Executor): Promise<boolean>;
 
   // The peer: heartbeats and leadership.
   beat(node: string, queues: readonly string[], first: boolean): Promise<Beat>;

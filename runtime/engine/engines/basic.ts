@@ -4,6 +4,16 @@ import { type Ack, writeAcks } from '../ack.js';
 import { type ClaimedJob, claimJobs, claimJobsById } from '../claim.js';
 import { cancelJobs, deleteJobs, retryJobs } from '../commands.js';
 import type { EngineContext } from '../context.js';
+import {
+  type CronEntryChange,
+  type CronEntryRow,
+  claimCronTick,
+  deleteCronEntry,
+  insertCronEntry,
+  listCronEntries,
+  type StoredCronEntry,
+  updateCronEntry,
+} from '../cron-entries.js';
 import type { Engine } from '../engine.js';
 import type { EngineExtension } from '../extension.js';
 import { maintainHistory, pruneHistory } from '../history.js';
@@ -158,6 +168,26 @@ export class BasicEngine implements Engine {
       }
       onSignal(message);
     });
+  }
+
+  listCronEntries(): Promise<StoredCronEntry[]> {
+    return listCronEntries(this.context);
+  }
+
+  insertCronEntry(entry: CronEntryRow): Promise<StoredCronEntry | null> {
+    return insertCronEntry(this.context, entry);
+  }
+
+  updateCronEntry(name: string, change: CronEntryChange): Promise<StoredCronEntry | null> {
+    return updateCronEntry(this.context, name, change);
+  }
+
+  deleteCronEntry(name: string): Promise<boolean> {
+    return deleteCronEntry(this.context, name);
+  }
+
+  claimCronTick(name: string, tick: Date, tx: Executor): Promise<boolean> {
+    return claimCronTick(this.context, name, tick, tx);
   }
 
   beat(node: string, queues: readonly string[], first: boolean): Promise<Beat> {

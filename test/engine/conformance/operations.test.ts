@@ -53,7 +53,7 @@ function operation(name: string, scenario: (driver: Driver) => Promise<void>) {
     let first: string[] | undefined;
     for (const driver of opened) {
       await driver.raw(
-        'DELETE FROM koban.jobs; DELETE FROM koban.job_history; DELETE FROM koban.nodes; DELETE FROM koban.leaders; DELETE FROM koban.queues',
+        'DELETE FROM koban.jobs; DELETE FROM koban.job_history; DELETE FROM koban.nodes; DELETE FROM koban.leaders; DELETE FROM koban.queues; DELETE FROM koban.cron_entries',
       );
       driver.database.statements.length = 0;
       try {
@@ -274,6 +274,42 @@ describe('every engine operation, on every driver', () => {
     expect(await engine.claimLeadership('node-a', 60_000)).toBe(true);
     await engine.resignLeadership('node-a');
     expect(await engine.claimLeadership('node-b', 60_000)).toBe(true);
+  });
+
+  operation('cron entries and tick claims', async ({ engine }) => {
+    const entry = {
+      name: 'conformance "nightly"',
+      expression: '0 3 * * *',
+      timezone: 'Europe/Paris',
+      worker: 'ConformanceWorker',
+      args: { n: 1 } as unknown as StoredArgs,
+      options: { queue: 'conformance', priority: 2, tags: ['a'] },
+      paused: false,
+      guaranteed: true,
+    };
+    const stored = await engine.insertCronEntry(entry);
+    expect(stored).toMatchObject({ ...entry, lastTick: null });
+    expect(stored!.changedAt).toBeInstanceOf(Date);
+    expect(await engine.insertCronEntry({ ...entry, expression: '@hourly' })).toBeNull();
+    const tick = new Date(Date.UTC(2026, 0, 1, 2));
+    const [first, again] = await engine.transaction(async (tx) => [
+      await engine.claimCronTick(entry.name, tick, tx),
+      await engine.claimCronTick(entry.name, tick, tx),
+    ]);
+    expect([first, again]).toEqual([true, false]);
+    const paused = await engine.updateCronEntry(entry.name, { paused: true, timezone: null });
+    expect(paused).toMatchObject({ paused: true, timezone: null, expression: '0 3 * * *' });
+    expect(paused!.lastTick!.getTime()).toBe(tick.getTime());
+    // A paused entry's ticks cannot be claimed.
+    const later = new Date(tick.getTime() + 86_400_000);
+    expect(await engine.transaction((tx) => engine.claimCronTick(entry.name, later, tx))).toBe(false);
+    const resumed = await engine.updateCronEntry(entry.name, { paused: false });
+    expect(resumed!.changedAt.getTime()).toBeGreaterThanOrEqual(paused!.changedAt.getTime());
+    expect(await engine.updateCronEntry('missing', { paused: false })).toBeNull();
+    expect((await engine.listCronEntries()).map((listed) => listed.name)).toEqual([entry.name]);
+    expect(await engine.deleteCronEntry(entry.name)).toBe(true);
+    expect(await engine.deleteCronEntry(entry.name)).toBe(false);
+    expect(await engine.listCronEntries()).toEqual([]);
   });
 
   operation('schema', async ({ engine }) => {
