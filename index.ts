@@ -7,6 +7,7 @@ export type {
 } from './runtime/config.js';
 export type { DrizzleDatabase, Executor } from './runtime/database/executor.js';
 export type { DatabaseInput } from './runtime/database/open-database.js';
+export type { CronJobOptions } from './runtime/engine/cron-entries.js';
 export type { InsertedJob } from './runtime/engine/insert.js';
 export type { JobFilter, JobId, JobSelection } from './runtime/engine/job-filter.js';
 export { histogramBoundsMs } from './runtime/engine/metrics-history.js';
@@ -37,6 +38,13 @@ export type {
 } from './runtime/node/events.js';
 export type { AfterProcessHook, BeforeProcessHook, KobanHooks } from './runtime/node/hooks.js';
 export type { KobanLogger, LogDetails, LogLevel, LogMethod } from './runtime/node/logger.js';
+export type {
+  CronControl,
+  CronEntryInfo,
+  CronJobSettings,
+  StoredCronChanges,
+  StoredCronInput,
+} from './runtime/plugins/cron-control.js';
 export type { KobanPlugin, PluginContext } from './runtime/plugins/plugin.js';
 export type { MetricsHistoryQuery, MetricsPoint, TimeSummary } from './runtime/telemetry/metrics-points.js';
 export type { InsertAllOptions, InsertSource, JobSource } from './runtime/workers/insert-all.js';

@@ -1,10 +1,12 @@
 import type { Executor } from '../database/executor.js';
 import type { Ack } from './ack.js';
 import type { ClaimedJob } from './claim.js';
+import type { CronEntryChange, CronEntryRow, StoredCronEntry } from './cron-entries.js';
 import type { InsertedJob, InsertPlan } from './insert.js';
 import type { JobFilter, JobSelection } from './job-filter.js';
 import type { MetricsRange, MetricsRow, MetricsWireRow } from './metrics-history.js';
 import type { MigrationResult } from './migrator.js';
+import type { Beat } from './nodes.js';
 import type { StoredQueueState } from './queues.js';
 import type { StoredJob, StoredRecorded } from './records.js';
 import type { Signal } from './signals.js';
@@ -41,6 +43,11 @@ export interface Engine {
   rescue(deadAfterMs: number): Promise<number>;
   /** Stores a running job's progress (JSON text) if `attempt` is still its running attempt. */
   setProgress(id: string, attempt: number, progress: string): Promise<boolean>;
+  /**
+   * Rescues the jobs a previous process under `node`'s name left executing (attempted before the
+   * node row's `started_at`), whatever its heartbeat: a restarted node's own orphans, at once.
+   */
+  rescueRestarted(node: string): Promise<number>;
   prune(maxAgeSeconds: number, limit: number): Promise<number>;
   /**
    * Keeps the history ready: partitions for today and `daysAhead` days, and up to `moveLimit`
@@ -73,9 +80,18 @@ export interface Engine {
   /** The history added up across nodes, in steps, by series. */
   readMetrics(range: MetricsRange): Promise<MetricsWireRow[]>;
   pruneMetrics(maxAgeSeconds: number): Promise<number>;
+  // Cron entries stored in the database (`koban.cron`).
+  listCronEntries(): Promise<StoredCronEntry[]>;
+  /** Null when an entry of that name exists. */
+  insertCronEntry(entry: CronEntryRow): Promise<StoredCronEntry | null>;
+  /** Null when there is no entry of that name. */
+  updateCronEntry(name: string, change: CronEntryChange): Promise<StoredCronEntry | null>;
+  deleteCronEntry(name: string): Promise<boolean>;
+  /** Takes a tick of a stored entry in `tx`, the transaction that inserts its job; false when taken already. */
+  claimCronTick(name: string, tick: Date, tx: Executor): Promise<boolean>;
 
   // The peer: heartbeats and leadership.
-  beat(node: string, queues: readonly string[], first: boolean): Promise<void>;
+  beat(node: string, queues: readonly string[], first: boolean): Promise<Beat>;
   removeNode(node: string): Promise<void>;
   liveQueues(staleAfterMs: number): Promise<Set<string>>;
   claimLeadership(node: string, ttlMs: number): Promise<boolean>;
