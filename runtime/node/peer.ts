@@ -1,4 +1,6 @@
 import type { Engine } from '../engine/engine.js';
+import type { Beat } from '../engine/nodes.js';
+import type { KobanLogger } from './logger.js';
 import { Periodic } from './periodic.js';
 
 /** The leader's lease, in heartbeat intervals: it renews it on every beat. */
@@ -12,6 +14,7 @@ export interface PeerOptions {
   /** Called when this node becomes the leader or stops being it. */
   readonly onLeadership: (leader: boolean) => Promise<void>;
   readonly report: (error: unknown) => void;
+  readonly logger: Pick<KobanLogger, 'info' | 'warn'>;
 }
 
 /**
@@ -30,6 +33,10 @@ export class Peer {
   private rescueFrom = 0;
   /** Steps down when the lease this node holds runs out by its own clock: see holdLease(). */
   private leaseTimer: NodeJS.Timeout | undefined;
+  /** The node row's `started_at` as this process set it; another value means another process took the name. */
+  private startedAt: number | undefined;
+  /** The `started_at` of the other process last warned about, to warn once per intruder. */
+  private warnedAbout: number | undefined;
 
   constructor(
     private readonly engine: Engine,
@@ -38,6 +45,14 @@ export class Peer {
 
   async start(): Promise<void> {
     await this.beat();
+    // A restart under a stable name: the previous process's executing jobs are known orphans
+    // now, not after its heartbeat lapses (rescueAfter) or the leader's next beat.
+    const rescued = await this.engine.rescueRestarted(this.options.node);
+    if (rescued > 0) {
+      this.options.logger.info(
+        `node ${this.options.node} restarted: ${rescued} job(s) its previous process left executing are available again`,
+      );
+    }
     this.periodic = new Periodic(this.options.interval, () => this.beat(), this.options.report);
     this.periodic.start(this.options.interval);
   }
@@ -76,15 +91,35 @@ export class Peer {
     return beating && now >= this.rescueFrom;
   }
 
+  /**
+   * Each process must have its own node name: a second live process that starts under this one's
+   * name restarts the name's clock, and the lifeline takes the jobs this process runs for orphans
+   * of a dead one and runs them again. Its first beat says so, and this process warns.
+   */
+  private checkName({ startedAt, created }: Beat): void {
+    if (this.startedAt === undefined || created) {
+      this.startedAt = startedAt; // the first beat, or a row the lifeline forgot while this node was away
+      return;
+    }
+    if (startedAt === this.startedAt || startedAt === this.warnedAbout) return;
+    this.warnedAbout = startedAt;
+    this.options.logger.warn(
+      `node name "${this.options.node}" is used by another live process too (it started at ` +
+        `${new Date(startedAt).toISOString()}): the lifeline will take this process's running jobs for ` +
+        'orphans and run them again. Give every process its own name (the pod name, the container host name).',
+    );
+  }
+
   private async beat(): Promise<void> {
     const { node, queues, interval, rescueAfter } = this.options;
     const sent = performance.now();
     // The lease is renewed beside the heartbeat, not after it: the sooner it is written, the
     // less of it a slow beat uses up.
-    const [, held] = await Promise.all([
+    const [beat, held] = await Promise.all([
       this.engine.beat(node, queues, !this.beaten),
       this.engine.claimLeadership(node, interval * leaseBeats),
     ]);
+    this.checkName(beat);
     const now = Date.now();
     if (this.lastBeatAt !== undefined && now - this.lastBeatAt > 2 * interval)
       this.rescueFrom = now + rescueAfter;
