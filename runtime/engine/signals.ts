@@ -9,7 +9,7 @@ export function insertChannel(schema: string): string {
   return `${schema}_insert`;
 }
 
-/** The NOTIFY channel of queue changes and job aborts, as JSON Signals. */
+/** The NOTIFY channel of queue changes, job aborts and cron changes, as JSON Signals. */
 export function signalChannel(schema: string): string {
   return `${schema}_signal`;
 }
@@ -22,7 +22,9 @@ export type Signal =
   /** A queue started at run time on every node, or stopped on every node. */
   | { readonly action: 'start'; readonly queue: string; readonly state: StoredQueueState }
   | { readonly action: 'stop'; readonly queue: string }
-  | { readonly action: 'abort'; readonly ids: readonly string[] };
+  | { readonly action: 'abort'; readonly ids: readonly string[] }
+  /** The stored cron entries changed: read them again. */
+  | { readonly action: 'cron' };
 
 /** PostgreSQL refuses a NOTIFY payload of 8000 bytes or more; job ids are ASCII. */
 const payloadLimit = 7900;

@@ -1,22 +1,25 @@
 /**
- * Flow control and queues changed at run time. A queue's stored row gains its cluster-wide limits
- * (`flow`, as changed at run time over what nodes were started with) and whether it was started or
- * stopped at run time (`run`). A rate limit counts the starts that claims record in their own
- * transaction in `flow_starts`. A chain that holds on a failed link looks for discarded and
- * cancelled jobs of its queue in the history.
+ * Cron entries stored in the database, changed at run time (`koban.cron`). `last_tick` is the
+ * newest tick whose job was inserted: the claim of a tick moves it forward under the row's lock,
+ * so a tick is inserted once however many nodes fire it, and a guaranteed entry knows which tick
+ * it missed while no node ran. `changed_at` is when the schedule last changed (insert, update,
+ * resume): a guaranteed entry catches up only ticks after it.
  */
 export function v005(schema: string): string[] {
   return [
-    `ALTER TABLE ${schema}.queues
-  ADD COLUMN flow jsonb,
-  ADD COLUMN run text CHECK (run IN ('started', 'stopped'))`,
-    `CREATE TABLE ${schema}.flow_starts (
-  queue text NOT NULL,
-  rkey text NOT NULL,
-  weight integer NOT NULL,
-  started_at timestamptz NOT NULL
+    `CREATE TABLE ${schema}.cron_entries (
+  name text PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 255),
+  expression text NOT NULL,
+  timezone text,
+  worker text NOT NULL,
+  args jsonb NOT NULL DEFAULT '{}',
+  options jsonb NOT NULL DEFAULT '{}',
+  paused boolean NOT NULL DEFAULT false,
+  guaranteed boolean NOT NULL DEFAULT false,
+  last_tick timestamptz,
+  changed_at timestamptz NOT NULL DEFAULT now(),
+  inserted_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
 )`,
-    `CREATE INDEX flow_starts_window_idx ON ${schema}.flow_starts (queue, started_at)`,
-    `CREATE INDEX job_history_failed_idx ON ${schema}.job_history (queue, id) WHERE state IN ('discarded', 'cancelled')`,
   ];
 }
