@@ -8,6 +8,7 @@ export type {
 export type { DrizzleDatabase, Executor } from './runtime/database/executor.js';
 export type { DatabaseInput } from './runtime/database/open-database.js';
 export type { CronJobOptions } from './runtime/engine/cron-entries.js';
+export type { ChainFailure, PartitionBy } from './runtime/engine/flow.js';
 export type { InsertedJob } from './runtime/engine/insert.js';
 export type { JobFilter, JobId, JobSelection } from './runtime/engine/job-filter.js';
 export { histogramBoundsMs } from './runtime/engine/metrics-history.js';
@@ -36,6 +37,7 @@ export type {
   LeadershipEvent,
   RescueEvent,
 } from './runtime/node/events.js';
+export type { QueueFlowChange, QueueFlowOptions } from './runtime/node/flow-options.js';
 export type { AfterProcessHook, BeforeProcessHook, KobanHooks } from './runtime/node/hooks.js';
 export type { KobanLogger, LogDetails, LogLevel, LogMethod } from './runtime/node/logger.js';
 export type {
