@@ -7,8 +7,13 @@ export type {
 } from './runtime/config.js';
 export type { DrizzleDatabase, Executor } from './runtime/database/executor.js';
 export type { DatabaseInput } from './runtime/database/open-database.js';
+export type {
+  StoredBatchSummary as BatchSummary,
+  StoredFlowSummary as WorkflowSummary,
+} from './runtime/engine/cluster-reads.js';
 export type { InsertedJob } from './runtime/engine/insert.js';
 export type { JobFilter, JobId, JobSelection } from './runtime/engine/job-filter.js';
+export type { JobPageRequest, JobSearch, TimeRange } from './runtime/engine/job-search.js';
 export type { MigrationResult } from './runtime/engine/migrator.js';
 export {
   batches,
@@ -27,6 +32,20 @@ export { type InsertOptions, Koban, type QueueStatus } from './runtime/koban.js'
 export type { JobExceptionEvent, JobStartEvent, JobStopEvent, KobanEvents } from './runtime/node/events.js';
 export type { AfterProcessHook, BeforeProcessHook, KobanHooks } from './runtime/node/hooks.js';
 export type { KobanLogger } from './runtime/node/logger.js';
+export {
+  type BulkOptions,
+  type BulkProgress,
+  type BulkResult,
+  type BulkTarget,
+  type ConnectOptions,
+  type CronOverview,
+  type JobDetail,
+  type JobPage,
+  KobanOps,
+  type NodeOverview,
+  type Overview,
+  type QueueOverview,
+} from './runtime/ops/ops.js';
 export type { KobanPlugin, PluginContext } from './runtime/plugins/plugin.js';
 export type { InsertAllOptions, InsertSource, JobSource } from './runtime/workers/insert-all.js';
 export * from './sdk/index.js';

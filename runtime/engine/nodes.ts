@@ -2,6 +2,12 @@ import { sql } from 'drizzle-orm';
 import { list } from '../database/wire.js';
 import type { EngineContext } from './context.js';
 
+/** What a node reports in its heartbeat about what it runs: read by the operator's view. */
+export interface NodeReport {
+  readonly queues: readonly { queue: string; limit: number; paused: boolean; running: number }[];
+  readonly cron: readonly { name: string; expression: string; timezone: string | null; worker: string }[];
+}
+
 /**
  * Records a node's heartbeat and the queues it runs. The first beat of a process restarts the
  * node's clock: jobs attempted under the same name before it belong to a dead process.
@@ -11,10 +17,12 @@ export async function beat(
   node: string,
   queues: readonly string[],
   first: boolean,
+  report?: NodeReport,
 ): Promise<void> {
   await database.query(sql`
-    INSERT INTO ${sql.raw(schema)}.nodes AS n (name, queues) VALUES (${node}, ${list(queues, 'text')})
-    ON CONFLICT (name) DO UPDATE SET heartbeat_at = now(), queues = excluded.queues,
+    INSERT INTO ${sql.raw(schema)}.nodes AS n (name, queues, report)
+    VALUES (${node}, ${list(queues, 'text')}, ${JSON.stringify(report ?? {})}::jsonb)
+    ON CONFLICT (name) DO UPDATE SET heartbeat_at = now(), queues = excluded.queues, report = excluded.report,
       started_at = CASE WHEN ${first}::boolean THEN now() ELSE n.started_at END`);
 }
 

@@ -1,4 +1,5 @@
 import type { Engine } from '../engine/engine.js';
+import type { NodeReport } from '../engine/nodes.js';
 import { Periodic } from './periodic.js';
 
 export interface PeerOptions {
@@ -9,6 +10,8 @@ export interface PeerOptions {
   /** Called when this node becomes the leader or stops being it. */
   readonly onLeadership: (leader: boolean) => Promise<void>;
   readonly report: (error: unknown) => void;
+  /** What the node runs now, recorded with each beat for the operator's view. */
+  readonly describe?: () => NodeReport;
 }
 
 /**
@@ -72,7 +75,7 @@ export class Peer {
 
   private async beat(): Promise<void> {
     const { node, queues, interval, rescueAfter } = this.options;
-    await this.engine.beat(node, queues, !this.beaten);
+    await this.engine.beat(node, queues, !this.beaten, this.options.describe?.());
     const now = Date.now();
     if (this.lastBeatAt !== undefined && now - this.lastBeatAt > 2 * interval)
       this.rescueFrom = now + rescueAfter;

@@ -52,10 +52,9 @@ export class CronScheduler implements KobanPlugin {
           { cause: error },
         );
       }
-      const worker = getWorkerDefinition(workerClassOf(entry));
       return {
         entry,
-        name: entry.name ?? `${worker.name}@${entry.expression}`,
+        name: cronEntryName(entry),
         schedule,
         next: null,
       };
@@ -127,6 +126,15 @@ export class CronScheduler implements KobanPlugin {
   private now(): Date {
     return this.deps.now?.() ?? new Date();
   }
+}
+
+/** An entry's name: the one given, or its worker's name and expression. */
+export function cronEntryName(entry: CronEntry): string {
+  return entry.name ?? `${cronWorkerName(entry)}@${entry.expression}`;
+}
+
+export function cronWorkerName(entry: CronEntry): string {
+  return getWorkerDefinition(workerClassOf(entry)).name;
 }
 
 function workerClassOf(entry: CronEntry): WorkerClass {

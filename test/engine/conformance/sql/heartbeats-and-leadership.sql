@@ -1,14 +1,17 @@
-INSERT INTO koban.nodes AS n (name, queues) VALUES ($1, $2::text::text[])
-    ON CONFLICT (name) DO UPDATE SET heartbeat_at = now(), queues = excluded.queues,
-      started_at = CASE WHEN $3::boolean THEN now() ELSE n.started_at END;
+INSERT INTO koban.nodes AS n (name, queues, report)
+    VALUES ($1, $2::text::text[], $3::jsonb)
+    ON CONFLICT (name) DO UPDATE SET heartbeat_at = now(), queues = excluded.queues, report = excluded.report,
+      started_at = CASE WHEN $4::boolean THEN now() ELSE n.started_at END;
 
-INSERT INTO koban.nodes AS n (name, queues) VALUES ($1, $2::text::text[])
-    ON CONFLICT (name) DO UPDATE SET heartbeat_at = now(), queues = excluded.queues,
-      started_at = CASE WHEN $3::boolean THEN now() ELSE n.started_at END;
+INSERT INTO koban.nodes AS n (name, queues, report)
+    VALUES ($1, $2::text::text[], $3::jsonb)
+    ON CONFLICT (name) DO UPDATE SET heartbeat_at = now(), queues = excluded.queues, report = excluded.report,
+      started_at = CASE WHEN $4::boolean THEN now() ELSE n.started_at END;
 
-INSERT INTO koban.nodes AS n (name, queues) VALUES ($1, $2::text::text[])
-    ON CONFLICT (name) DO UPDATE SET heartbeat_at = now(), queues = excluded.queues,
-      started_at = CASE WHEN $3::boolean THEN now() ELSE n.started_at END;
+INSERT INTO koban.nodes AS n (name, queues, report)
+    VALUES ($1, $2::text::text[], $3::jsonb)
+    ON CONFLICT (name) DO UPDATE SET heartbeat_at = now(), queues = excluded.queues, report = excluded.report,
+      started_at = CASE WHEN $4::boolean THEN now() ELSE n.started_at END;
 
 SELECT DISTINCT unnest(queues) AS queue FROM koban.nodes
     WHERE heartbeat_at > now() - $1 * interval '1 millisecond';
