@@ -11,6 +11,7 @@ export type {
   StoredBatchSummary as BatchSummary,
   StoredFlowSummary as WorkflowSummary,
 } from './runtime/engine/cluster-reads.js';
+export type { CronJobOptions } from './runtime/engine/cron-entries.js';
 export type { InsertedJob } from './runtime/engine/insert.js';
 export type { JobFilter, JobId, JobSelection } from './runtime/engine/job-filter.js';
 export type { JobPageRequest, JobSearch, TimeRange } from './runtime/engine/job-search.js';
@@ -46,6 +47,13 @@ export {
   type Overview,
   type QueueOverview,
 } from './runtime/ops/ops.js';
+export type {
+  CronControl,
+  CronEntryInfo,
+  CronJobSettings,
+  StoredCronChanges,
+  StoredCronInput,
+} from './runtime/plugins/cron-control.js';
 export type { KobanPlugin, PluginContext } from './runtime/plugins/plugin.js';
 export type { InsertAllOptions, InsertSource, JobSource } from './runtime/workers/insert-all.js';
 export * from './sdk/index.js';

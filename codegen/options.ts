@@ -1,6 +1,12 @@
 import { type Decorator, Node } from 'ts-morph';
 import { KobanConfigError } from '../sdk/errors.js';
-import { checkMaxAttempts, checkPriority, checkQueueName, checkTags } from '../sdk/worker-options.js';
+import {
+  checkMaxAttempts,
+  checkPriority,
+  checkQueueName,
+  checkTags,
+  checkWorkerName,
+} from '../sdk/worker-options.js';
 import type { KobanDecorator } from './koban-symbols.js';
 import { evaluateStatic, NotStatic, type StaticValue } from './literal.js';
 
@@ -131,8 +137,10 @@ export function readOptions(
       lines[`structured.${part}`] = lineOf(structuredDecorator, `${prefix}${part}`);
     }
   }
+  const name = typeof worker.name === 'string' ? worker.name : className;
+  checkStoredName(name, className, workerDecorator, report);
   return {
-    name: typeof worker.name === 'string' ? worker.name : className,
+    name,
     worker,
     uniqueKeys: uniqueKeys ?? undefined,
     structured,
@@ -158,6 +166,20 @@ function readStructured(options: StaticObject, decorator: Decorator, report: Rep
     required: required ?? [],
     defaults: isObject ? (defaults as StaticObject) : {},
   };
+}
+
+/**
+ * The stored name as `defineWorker` checks it at run time (length, storable text), with its
+ * message: a name that start would refuse fails gen instead. An empty `name` is reported below.
+ */
+function checkStoredName(name: string, className: string, decorator: Decorator, report: ReportAt): void {
+  if (name.trim() === '') return;
+  try {
+    checkWorkerName(name, `worker ${className}`);
+  } catch (error) {
+    if (!(error instanceof KobanConfigError)) throw error;
+    report(decorator, error.message, `Write ${examples.name}`);
+  }
 }
 
 /** The same checks `defineWorker` makes at run time, made here so they fail before anything runs. */

@@ -1,5 +1,6 @@
 import type { PGlite } from '@electric-sql/pglite';
 import { KobanConfigError } from '../sdk/errors.js';
+import type { JsonObject } from '../sdk/job.js';
 import type { WorkerEntry } from '../sdk/registry.js';
 import type { ArgsOf, WorkerClass } from '../sdk/worker.js';
 import { checkQueueName } from '../sdk/worker-options.js';
@@ -7,6 +8,7 @@ import type { DrizzleDatabase } from './database/executor.js';
 import { defaultConnectTimeout, defaultReconnectDelay } from './database/open-database.js';
 import { consoleLogger, type KobanLogger } from './node/logger.js';
 import type { KobanPlugin } from './plugins/plugin.js';
+import { defaultMaxArgsBytes } from './workers/args-size.js';
 
 export interface QueueConfig {
   /** Jobs of this queue that run at once on this node. */
@@ -37,6 +39,14 @@ export interface CronEntry<T extends CronWorker = CronWorker> {
   timezone?: string | undefined;
   /** Distinguishes two entries of the same worker. Default: the worker name and expression. */
   name?: string | undefined;
+  /** The jobs' queue, over the worker's. */
+  queue?: string | undefined;
+  /** The jobs' priority (0 first, up to 9), over the worker's. */
+  priority?: number | undefined;
+  /** The jobs' attempts, over the worker's. */
+  maxAttempts?: number | undefined;
+  tags?: readonly string[] | undefined;
+  meta?: JsonObject | undefined;
 }
 
 /** Cron entries, each typed by its own worker: `Koban.start({ cron: [...] })` infers one per entry. */
@@ -88,8 +98,13 @@ export interface KobanConfig<CronWorkers extends readonly CronWorker[] = readonl
    * a workflow or batch tracks it or it recorded a value; discarded and cancelled jobs are kept.
    */
   history?: boolean | undefined;
-  /** Periodic jobs; each entry's `args` are typed from its worker. */
+  /** Periodic jobs; each entry's `args` are typed from its worker. Entries changed at run time: `koban.cron`. */
   cron?: CronEntries<CronWorkers> | undefined;
+  /**
+   * Milliseconds between reads of the cron entries stored in the database (`koban.cron`): a net
+   * for a lost change signal, which makes every node read them at once. Default 10000.
+   */
+  cronSyncInterval?: number | undefined;
   /**
    * For tests. `manual`: the node runs no queues and no plugins, so inserted jobs stay for
    * `assertEnqueued` and run only through `drainJobs`, `runWorkflow` or `runBatch`. `inline`: as
@@ -110,6 +125,11 @@ export interface KobanConfig<CronWorkers extends readonly CronWorker[] = readonl
    * roughly how long after the database returns the node resumes work. Default 500.
    */
   reconnectDelay?: number | undefined;
+  /**
+   * The largest args an insert takes, in bytes of JSON: larger ones are refused at once with a
+   * KobanValidationError. Default 8 MiB (8388608).
+   */
+  maxArgsBytes?: number | undefined;
   logger?: KobanLogger | undefined;
 }
 
@@ -128,9 +148,11 @@ export interface ResolvedConfig {
   readonly prune: false | { maxAge: number; interval: number; limit: number };
   readonly history: boolean;
   readonly cron: readonly CronEntry[];
+  readonly cronSyncInterval: number;
   readonly plugins: readonly KobanPlugin[];
   readonly workflowSweepInterval: number;
   readonly testing: 'manual' | 'inline' | undefined;
+  readonly maxArgsBytes: number;
   readonly logger: KobanLogger;
 }
 
@@ -178,9 +200,11 @@ export function resolveConfig(config: KobanConfig, defaultNode: string): Resolve
     prune,
     history: booleanOption(config.history ?? true, 'history'),
     cron: config.cron ?? [],
+    cronSyncInterval: positive(config.cronSyncInterval ?? 10_000, 'cronSyncInterval'),
     plugins: config.plugins ?? [],
     testing: testingMode(config.testing),
     workflowSweepInterval: positive(config.workflowSweepInterval ?? 1000, 'workflowSweepInterval'),
+    maxArgsBytes: positiveInteger(config.maxArgsBytes ?? defaultMaxArgsBytes, 'maxArgsBytes'),
     logger: config.logger ?? consoleLogger,
   };
 }
@@ -209,6 +233,13 @@ function checkRescueAfter(rescueAfter: number, heartbeatInterval: number): numbe
 function positive(value: number, name: string): number {
   if (!(Number.isFinite(value) && value > 0)) {
     throw new KobanConfigError(`${name}: expected a positive number, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function positiveInteger(value: number, name: string): number {
+  if (!(Number.isSafeInteger(value) && value > 0)) {
+    throw new KobanConfigError(`${name}: expected a positive whole number, got ${JSON.stringify(value)}`);
   }
   return value;
 }

@@ -31,6 +31,7 @@ import { checkPlugins } from './node/plugin-runner.js';
 import { defaultShutdownSignals, onShutdownSignals } from './node/shutdown-signals.js';
 import { type ConnectOptions, KobanOps } from './ops/ops.js';
 import { checkCronArgs } from './plugins/cron-args.js';
+import { CronControl } from './plugins/cron-control.js';
 import { staleGeneratedWarning, staleGeneratedWorkers } from './workers/generated-contracts.js';
 import {
   type InsertAllOptions,
@@ -58,6 +59,11 @@ export interface InsertOptions<Args = any> extends JobOptions<Args> {
 export class Koban implements RecordedReader {
   /** The Drizzle tables of this instance's schema, for custom queries. */
   readonly tables: KobanTables;
+  /**
+   * Cron entries stored in the database and changed at run time on every node: `insert`,
+   * `update`, `pause`, `resume`, `delete`, `run` (now), `list`, `get`. See CronControl.
+   */
+  readonly cron: CronControl;
   private readonly processHooks = new ProcessHooks();
   private readonly events = new KobanEventEmitter();
   private readonly engine: Engine;
@@ -82,6 +88,11 @@ export class Koban implements RecordedReader {
     this.engine = inline ?? new BasicEngine(context);
     this.inserter = { engine: this.engine, catalog, workflows: this.workflows, batches: this.batches };
     this.drainer = new Drainer(this.engine, catalog, this.executorDeps());
+    this.cron = new CronControl(this.engine, catalog, config.cron, async () => {
+      const message = { action: 'cron' } as const;
+      this.localNode?.apply(message);
+      await this.engine.signal(message);
+    });
     inline?.runWith(() => this.drainer.drain());
   }
 
@@ -93,7 +104,7 @@ export class Koban implements RecordedReader {
     const stale = staleGeneratedWorkers(options.workers);
     if (stale.length > 0) config.logger.warn(staleGeneratedWarning(stale));
     // Bad worker options, keys, cron args and plugin options fail here, before anything connects.
-    const catalog = await WorkerCatalog.create(options.workers);
+    const catalog = await WorkerCatalog.create(options.workers, { maxArgsBytes: config.maxArgsBytes });
     await checkCronArgs(config.cron, catalog);
     checkPlugins(config.plugins);
     const database = await openDatabase(options.database, {
@@ -103,6 +114,7 @@ export class Koban implements RecordedReader {
       reconnectDelay: config.reconnectDelay,
       schema: config.schema,
     });
+    for (const warning of database.warnings) config.logger.warn(warning);
     let koban: Koban | undefined;
     try {
       koban = new Koban(database, config, catalog);

@@ -9,6 +9,7 @@ export type KobanErrorCode =
   | 'shutdown'
   | 'cancelled'
   | 'encryption'
+  | 'unknown_key'
   | 'recorded_too_large'
   | 'workflow'
   | 'batch'
@@ -106,13 +107,27 @@ export class KobanJobCancelledError extends KobanError {
 }
 
 /**
- * Encrypted data could not be opened: altered ciphertext, a key that is not among the worker's
- * keys, an algorithm other than the worker's, or args stored in clear for an encrypted worker.
- * Retrying cannot help, so a job whose args fail this way is cancelled.
+ * Encrypted data could not be opened: altered ciphertext, an algorithm other than the worker's,
+ * or args stored in clear for an encrypted worker. Retrying cannot help, so a job whose args fail
+ * this way is cancelled. (A key the node lacks is a KobanUnknownKeyError: another node may have it.)
  */
 export class KobanEncryptionError extends KobanError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('encryption', message, options);
+  }
+}
+
+/**
+ * Encrypted data names a key (by its id) that is not among the worker's keys here. In a rolling
+ * key rotation another node may have it: a job whose args fail this way goes back to the queue,
+ * as a job of an unknown worker does, instead of being cancelled.
+ */
+export class KobanUnknownKeyError extends KobanError {
+  readonly keyId: string;
+
+  constructor(message: string, keyId: string) {
+    super('unknown_key', message);
+    this.keyId = keyId;
   }
 }
 

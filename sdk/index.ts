@@ -22,6 +22,7 @@ export {
   KobanRecordedLimitError,
   KobanShutdownError,
   KobanTimeoutError,
+  KobanUnknownKeyError,
   KobanUnknownWorkerError,
   KobanValidationError,
   KobanWorkflowError,

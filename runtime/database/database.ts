@@ -22,6 +22,9 @@ const dialect = new PgDialect();
  * a form all drivers read alike (see wire.ts), so nothing above this needs to know the driver.
  */
 export class Database {
+  /** What the node should warn about at start: settings of the database or client that Koban needs and finds missing. */
+  readonly warnings: string[] = [];
+
   constructor(
     readonly drizzle: DrizzleDatabase,
     private readonly driver: Driver,

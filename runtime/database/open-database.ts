@@ -98,6 +98,14 @@ export async function openDatabase(input: DatabaseInput, options: OpenOptions = 
         'the given Drizzle database',
       );
       await database.ping(connectTimeout);
+      const max = (client as postgres.Sql).options.max;
+      if (typeof max === 'number' && max < 2) {
+        database.warnings.push(
+          `database: the given postgres.js client has max: ${max} connection; Koban's claims, acks and heartbeats ` +
+            'wait behind every application query on it, and a transaction that awaits a Koban call without { tx } ' +
+            'never finishes. Give the client max: 2 or more (postgres.js defaults to 10).',
+        );
+      }
       return database;
     }
     throw new KobanConfigError(

@@ -8,12 +8,13 @@ import type {
   StoredFlowSummary,
   StoredQueueCounts,
 } from './cluster-reads.js';
+import type { CronEntryChange, CronEntryRow, StoredCronEntry } from './cron-entries.js';
 import type { InsertedJob, InsertPlan } from './insert.js';
 import type { JobFilter, JobSelection } from './job-filter.js';
 import type { JobKeyset, StoredJobPage } from './job-pages.js';
 import type { JobSearch } from './job-search.js';
 import type { MigrationResult } from './migrator.js';
-import type { NodeReport } from './nodes.js';
+import type { Beat, NodeReport } from './nodes.js';
 import type { StoredQueueState } from './queues.js';
 import type { StoredJob, StoredRecorded } from './records.js';
 import type { Signal } from './signals.js';
@@ -48,6 +49,11 @@ export interface Engine {
   /** Makes the scheduled and retryable jobs of a scope available now, except `keep`. */
   stageNow(scope: StageScope, keep: readonly string[]): Promise<void>;
   rescue(deadAfterMs: number): Promise<number>;
+  /**
+   * Rescues the jobs a previous process under `node`'s name left executing (attempted before the
+   * node row's `started_at`), whatever its heartbeat: a restarted node's own orphans, at once.
+   */
+  rescueRestarted(node: string): Promise<number>;
   prune(maxAgeSeconds: number, limit: number): Promise<number>;
   /**
    * Keeps the history ready: partitions for today and `daysAhead` days, and up to `moveLimit`
@@ -86,8 +92,18 @@ export interface Engine {
   listenInserts(onQueue: (queue: string) => void, onRelisten: () => void): Promise<() => Promise<void>>;
   listenSignals(onSignal: (signal: Signal) => void): Promise<() => Promise<void>>;
 
+  // Cron entries stored in the database (`koban.cron`).
+  listCronEntries(): Promise<StoredCronEntry[]>;
+  /** Null when an entry of that name exists. */
+  insertCronEntry(entry: CronEntryRow): Promise<StoredCronEntry | null>;
+  /** Null when there is no entry of that name. */
+  updateCronEntry(name: string, change: CronEntryChange): Promise<StoredCronEntry | null>;
+  deleteCronEntry(name: string): Promise<boolean>;
+  /** Takes a tick of a stored entry in `tx`, the transaction that inserts its job; false when taken already. */
+  claimCronTick(name: string, tick: Date, tx: Executor): Promise<boolean>;
+
   // The peer: heartbeats and leadership.
-  beat(node: string, queues: readonly string[], first: boolean, report?: NodeReport): Promise<void>;
+  beat(node: string, queues: readonly string[], first: boolean, report?: NodeReport): Promise<Beat>;
   removeNode(node: string): Promise<void>;
   liveQueues(staleAfterMs: number): Promise<Set<string>>;
   claimLeadership(node: string, ttlMs: number): Promise<boolean>;

@@ -1,4 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm';
+import { list } from '../database/wire.js';
 import type { EngineContext } from './context.js';
 import { historyColumns } from './migrations/v004.js';
 import { finalStatesText } from './state-sql.js';
@@ -60,14 +61,24 @@ function utcDay(at: number): Date {
 export async function ensurePartitions({ database, schema }: EngineContext, daysAhead = 3): Promise<void> {
   const [clock] = await database.query<{ now: number }>(sql`SELECT date_part('epoch', now()) * 1000 AS now`);
   const today = utcDay(clock!.now);
-  for (let offset = 0; offset <= daysAhead; offset++) {
-    const from = new Date(today.getTime() + offset * dayMs);
-    const to = new Date(from.getTime() + dayMs);
+  const days = Array.from(
+    { length: daysAhead + 1 },
+    (_, offset) => new Date(today.getTime() + offset * dayMs),
+  );
+  // Only the missing days are created: IF NOT EXISTS would raise a NOTICE per existing day on
+  // every run, which an application's client prints.
+  const existing = await database.query<{ name: string }>(sql`
+    SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = ${schema} AND c.relname = ANY(${list(days.map(partitionName), 'text')})`);
+  const present = new Set(existing.map((row) => row.name));
+  for (const from of days) {
     const name = partitionName(from);
+    if (present.has(name)) continue;
+    const to = new Date(from.getTime() + dayMs);
     try {
       await database.query(
         sql.raw(
-          `CREATE TABLE IF NOT EXISTS ${schema}.${name} PARTITION OF ${schema}.job_history ` +
+          `CREATE TABLE ${schema}.${name} PARTITION OF ${schema}.job_history ` +
             `FOR VALUES FROM ('${from.toISOString()}') TO ('${to.toISOString()}')`,
         ),
       );

@@ -9,15 +9,20 @@ import { wakeAvailable } from './wake.js';
  * name since the attempt began: back to available, or discarded when no attempt is left. Each
  * rescued job records why. Returns how many were rescued.
  */
-export async function rescueOrphans(ctx: EngineContext, deadAfterMs: number): Promise<number> {
+export async function rescueOrphans(
+  ctx: EngineContext,
+  deadAfterMs: number,
+  only?: { node: string },
+): Promise<number> {
   const { database, schema } = ctx;
   const s = sql.raw(schema);
+  const ofNode = only ? sql`AND j.attempted_by[cardinality(j.attempted_by)] = ${only.node}` : sql``;
   const rescued = await database.transaction(async (tx) => {
     const transitions = await database.query<JobTransition>(
       sql`
         WITH orphaned AS MATERIALIZED (
           SELECT j.id FROM ${s}.jobs j
-          WHERE j.state = 'executing' AND NOT EXISTS (
+          WHERE j.state = 'executing' ${ofNode} AND NOT EXISTS (
             SELECT 1 FROM ${s}.nodes n
             WHERE n.name = j.attempted_by[cardinality(j.attempted_by)]
               AND n.heartbeat_at > now() - ${deadAfterMs} * interval '1 millisecond'
@@ -42,6 +47,7 @@ export async function rescueOrphans(ctx: EngineContext, deadAfterMs: number): Pr
     await reportTransitions(ctx, tx, transitions);
     return transitions;
   });
+  if (only) return rescued.length;
   await database.query(sql`
     DELETE FROM ${s}.nodes WHERE heartbeat_at < now() - ${deadAfterMs * 2} * interval '1 millisecond'`);
   return rescued.length;

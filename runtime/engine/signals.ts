@@ -7,7 +7,7 @@ export function insertChannel(schema: string): string {
   return `${schema}_insert`;
 }
 
-/** The NOTIFY channel of queue changes and job aborts, as JSON Signals. */
+/** The NOTIFY channel of queue changes, job aborts and cron changes, as JSON Signals. */
 export function signalChannel(schema: string): string {
   return `${schema}_signal`;
 }
@@ -15,7 +15,9 @@ export function signalChannel(schema: string): string {
 export type Signal =
   | { readonly action: 'pause' | 'resume'; readonly queue: string }
   | { readonly action: 'scale'; readonly queue: string; readonly limit: number }
-  | { readonly action: 'abort'; readonly ids: readonly string[] };
+  | { readonly action: 'abort'; readonly ids: readonly string[] }
+  /** The stored cron entries changed: read them again. */
+  | { readonly action: 'cron' };
 
 /** PostgreSQL refuses a NOTIFY payload of 8000 bytes or more; job ids are ASCII. */
 const payloadLimit = 7900;

@@ -1,9 +1,11 @@
 import type { JobBatch } from '../../sdk/batch-context.js';
 import { type BatchCallback, handlerName } from '../../sdk/batch-context.js';
+import { longestDelaySeconds } from '../../sdk/due-time.js';
 import {
   KobanBatchError,
   KobanShutdownError,
   KobanTimeoutError,
+  KobanUnknownKeyError,
   KobanUnknownWorkerError,
 } from '../../sdk/errors.js';
 import type { Job, JobError } from '../../sdk/job.js';
@@ -68,11 +70,14 @@ export async function executeJob(
 ): Promise<Attempt> {
   const { id } = claimed;
   const entry = deps.catalog.get(claimed.worker);
-  if (!entry) return giveBack(claimed, deps);
+  if (!entry)
+    return giveBack(claimed, new KobanUnknownWorkerError(claimed.worker, deps.catalog.names(), deps.node));
   let args: unknown;
   try {
     args = decodeStoredArgs(entry, claimed.args, id, { callback: claimed.batchCallback !== null });
   } catch (error) {
+    // In a rolling key rotation, a node without the new key leaves the job to one that has it.
+    if (error instanceof KobanUnknownKeyError) return giveBackForKey(claimed, error, deps);
     // Args that no longer fit the worker's contract (or fail decryption) would fail the same way on every retry.
     const entryError = errorEntry(claimed.attempt, error);
     return {
@@ -127,13 +132,13 @@ export async function executeJob(
 }
 
 /**
- * A job whose worker this node does not run goes back to the queue with its attempt given back
- * and the reason kept in its errors: in a rolling deploy, a node with the worker runs it. The
- * wait doubles with each give-back, from a second up to an hour, so that a worker no node runs
+ * A job whose worker this node does not run, or whose args name a key it does not have, goes
+ * back to the queue with its attempt given back and the reason kept in its errors: in a rolling
+ * deploy or key rotation, a node with the worker or key runs it. The wait doubles with each
+ * give-back of the same kind, from a second up to an hour, so that a worker or key no node has
  * any more costs little. Nothing is cancelled or discarded for it.
  */
-function giveBack(claimed: ClaimedJob, deps: ExecutorDeps): Attempt {
-  const error = new KobanUnknownWorkerError(claimed.worker, deps.catalog.names(), deps.node);
+function giveBack(claimed: ClaimedJob, error: Error): Attempt {
   const earlier = claimed.errors.filter((entry) => entry.error.includes(error.name)).length;
   const seconds = Math.min(2 ** earlier, unknownWorkerMaxDelaySeconds);
   return {
@@ -146,6 +151,15 @@ function giveBack(claimed: ClaimedJob, deps: ExecutorDeps): Attempt {
       error: errorEntry(claimed.attempt, error),
     },
   };
+}
+
+function giveBackForKey(claimed: ClaimedJob, error: KobanUnknownKeyError, deps: ExecutorDeps): Attempt {
+  const given = new KobanUnknownKeyError(
+    `${error.message}. Node ${deps.node} gave the job back to the queue, with its attempt, for a node that has the key`,
+    error.keyId,
+  );
+  deps.logger.warn(given.message);
+  return giveBack(claimed, given);
 }
 
 /**
@@ -230,7 +244,12 @@ function settle(claimed: ClaimedJob, result: unknown, recorded: Buffer | undefin
     case 'snooze':
       return {
         outcome: { kind: 'snoozed', seconds: result.seconds },
-        ack: { job, state: 'scheduled', delayMs: Math.round(result.seconds * 1000), refund: true },
+        ack: {
+          job,
+          state: 'scheduled',
+          delayMs: Math.round(Math.min(result.seconds, longestDelaySeconds()) * 1000),
+          refund: true,
+        },
       };
   }
 }
@@ -264,12 +283,20 @@ function failed(
   };
 }
 
+/**
+ * The worker's backoff, or the default one when it returns what cannot be a delay: not a number,
+ * negative, or so long that the retry would fall after 9999-12-31 (an outcome the database could
+ * not store, which would leave the job executing).
+ */
 function backoffMs(entry: RunnableWorker, job: Job<unknown>, deps: ExecutorDeps): number {
   if (entry.instance.backoff) {
     try {
       const seconds = entry.instance.backoff(job);
-      if (Number.isFinite(seconds) && seconds >= 0) return Math.round(seconds * 1000);
-      deps.logger.warn(`${entry.definition.name}.backoff returned ${seconds}; using the default backoff`);
+      if (Number.isFinite(seconds) && seconds >= 0 && seconds <= longestDelaySeconds())
+        return Math.round(seconds * 1000);
+      deps.logger.warn(
+        `${entry.definition.name}.backoff returned ${seconds} for job ${job.id}, not a number of seconds between 0 and 9999-12-31; using the default backoff`,
+      );
     } catch (error) {
       deps.logger.warn(`${entry.definition.name}.backoff threw; using the default backoff`, { error });
     }

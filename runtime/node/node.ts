@@ -102,10 +102,14 @@ export class Node {
     };
   }
 
-  /** Applies a signal to this node; pause, resume and scale apply at once on the node that asked too. */
+  /** Applies a signal to this node; pause, resume, scale and cron changes apply at once on the node that asked too. */
   apply(message: Signal): void {
     if (message.action === 'abort') {
       for (const id of message.ids) this.running.get(id)?.abort.abort(new KobanJobCancelledError(id));
+      return;
+    }
+    if (message.action === 'cron') {
+      this.plugins.refreshCron();
       return;
     }
     const producer = this.producers.get(message.queue);

@@ -1,5 +1,6 @@
 import type { Engine } from '../engine/engine.js';
-import type { NodeReport } from '../engine/nodes.js';
+import type { Beat, NodeReport } from '../engine/nodes.js';
+import type { KobanLogger } from './logger.js';
 import { Periodic } from './periodic.js';
 
 export interface PeerOptions {
@@ -12,6 +13,7 @@ export interface PeerOptions {
   readonly report: (error: unknown) => void;
   /** What the node runs now, recorded with each beat for the operator's view. */
   readonly describe?: () => NodeReport;
+  readonly logger: Pick<KobanLogger, 'info' | 'warn'>;
 }
 
 /**
@@ -28,6 +30,10 @@ export class Peer {
   private lastBeatAt: number | undefined;
   /** The lifeline waits until then after this node lost the database: see beat(). */
   private rescueFrom = 0;
+  /** The node row's `started_at` as this process set it; another value means another process took the name. */
+  private startedAt: number | undefined;
+  /** The `started_at` of the other process last warned about, to warn once per intruder. */
+  private warnedAbout: number | undefined;
 
   constructor(
     private readonly engine: Engine,
@@ -36,6 +42,14 @@ export class Peer {
 
   async start(): Promise<void> {
     await this.beat();
+    // A restart under a stable name: the previous process's executing jobs are known orphans
+    // now, not after its heartbeat lapses (rescueAfter) or the leader's next beat.
+    const rescued = await this.engine.rescueRestarted(this.options.node);
+    if (rescued > 0) {
+      this.options.logger.info(
+        `node ${this.options.node} restarted: ${rescued} job(s) its previous process left executing are available again`,
+      );
+    }
     this.periodic = new Periodic(this.options.interval, () => this.beat(), this.options.report);
     this.periodic.start(this.options.interval);
   }
@@ -73,9 +87,29 @@ export class Peer {
     return beating && now >= this.rescueFrom;
   }
 
+  /**
+   * Each process must have its own node name: a second live process that starts under this one's
+   * name restarts the name's clock, and the lifeline takes the jobs this process runs for orphans
+   * of a dead one and runs them again. Its first beat says so, and this process warns.
+   */
+  private checkName({ startedAt, created }: Beat): void {
+    if (this.startedAt === undefined || created) {
+      this.startedAt = startedAt; // the first beat, or a row the lifeline forgot while this node was away
+      return;
+    }
+    if (startedAt === this.startedAt || startedAt === this.warnedAbout) return;
+    this.warnedAbout = startedAt;
+    this.options.logger.warn(
+      `node name "${this.options.node}" is used by another live process too (it started at ` +
+        `${new Date(startedAt).toISOString()}): the lifeline will take this process's running jobs for ` +
+        'orphans and run them again. Give every process its own name (the pod name, the container host name).',
+    );
+  }
+
   private async beat(): Promise<void> {
     const { node, queues, interval, rescueAfter } = this.options;
-    await this.engine.beat(node, queues, !this.beaten, this.options.describe?.());
+    const beat = await this.engine.beat(node, queues, !this.beaten, this.options.describe?.());
+    this.checkName(beat);
     const now = Date.now();
     if (this.lastBeatAt !== undefined && now - this.lastBeatAt > 2 * interval)
       this.rescueFrom = now + rescueAfter;

@@ -7,7 +7,7 @@ import {
   type KeyObject,
   randomBytes,
 } from 'node:crypto';
-import { KobanConfigError, KobanEncryptionError } from '../../sdk/errors.js';
+import { KobanConfigError, KobanEncryptionError, KobanUnknownKeyError } from '../../sdk/errors.js';
 import type { EncryptedOptions, EncryptionKey } from '../../sdk/worker-options.js';
 
 export type EncryptionAlgorithm = 'aes-256-gcm' | 'aes-256-ctr';
@@ -157,10 +157,11 @@ export function open(ring: KeyRing, sealed: Sealed, aad: string | Buffer, what: 
   let first = 0;
   while (first < keys.length && keys[first]!.id !== sealed.kid) first++;
   if (first === keys.length) {
-    throw new KobanEncryptionError(
+    throw new KobanUnknownKeyError(
       `${what} was encrypted with key ${sealed.kid}, which is not among ${ring.worker}'s keys ` +
         `(${keys.map((entry) => entry.id).join(', ')}); add the key it was written with to ` +
         '@Encrypted({ keys: [current, ...previous] })',
+      sealed.kid,
     );
   }
   if (ring.algorithm === 'aes-256-ctr') {

@@ -1,8 +1,10 @@
+import { latestDueTime } from '../../sdk/due-time.js';
 import { KobanValidationError } from '../../sdk/errors.js';
 import { checkUuid } from '../../sdk/ids.js';
 import { isJobSpec, type JobOptions, type JobSpec } from '../../sdk/job-spec.js';
 import { checkMaxAttempts, checkPriority, checkQueueName, checkTags } from '../../sdk/worker-options.js';
 import type { InsertRow } from '../engine/insert.js';
+import { checkArgsSize, defaultMaxArgsBytes } from './args-size.js';
 import { jsonIssues, nestingIssue } from './json-args.js';
 import { encodeArgs, storedArgs } from './stored-args.js';
 import { uniqueColumns, uniquePlanFor } from './unique.js';
@@ -30,7 +32,7 @@ export async function prepareJobs(
       ]);
     }
     const entry = catalog.knownEntry(spec.worker) ?? (await catalog.entryFor(spec.worker));
-    rows[index] = prepareJob(spec, insertOptions, entry);
+    rows[index] = prepareJob(spec, insertOptions, entry, catalog.maxArgsBytes);
   }
   return rows;
 }
@@ -44,7 +46,12 @@ function describe(value: unknown): string {
 }
 
 /** Checks one spec against its worker's prepared entry, and turns it into a row. */
-export function prepareJob(spec: JobSpec, insertOptions: JobOptions, entry: CatalogWorker): InsertRow {
+export function prepareJob(
+  spec: JobSpec,
+  insertOptions: JobOptions,
+  entry: CatalogWorker,
+  maxArgsBytes = defaultMaxArgsBytes,
+): InsertRow {
   const { definition } = entry;
   const where = `insert ${definition.name}`;
   const options = { ...spec.options, ...withoutUndefined(insertOptions) };
@@ -65,7 +72,10 @@ export function prepareJob(spec: JobSpec, insertOptions: JobOptions, entry: Cata
   // thousands deep would overflow its stack.
   const tooDeep = (spec.codec ?? entry.args) && nestingIssue(spec.args, 'args');
   if (tooDeep) throw new KobanValidationError([tooDeep], definition.name);
+  // Given args too large are refused before they are walked or encoded, encoded ones before they are sent.
+  checkArgsSize(spec.args, maxArgsBytes, definition.name);
   const args = encodeArgs(spec, entry);
+  if (args !== spec.args) checkArgsSize(args, maxArgsBytes, definition.name);
   const plan = uniquePlanFor(definition.unique, options.unique, where);
   const unique =
     plan &&
@@ -103,7 +113,7 @@ export function prepareJob(spec: JobSpec, insertOptions: JobOptions, entry: Cata
  * mistake, and it would not come back unchanged: timestamps are read back as text, and JavaScript
  * reads a year under 100 as 19xx or 20xx (and older times carry offsets in seconds it cannot read).
  */
-const latestTime = Date.UTC(9999, 11, 31, 23, 59, 59);
+const latestTime = latestDueTime;
 const earliestTime = 0;
 
 function scheduledAt(options: JobOptions, where: string): Date | null {

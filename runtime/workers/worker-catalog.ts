@@ -7,6 +7,7 @@ import {
   type WorkerEntry,
 } from '../../sdk/registry.js';
 import type { WorkerClass, WorkerInstance } from '../../sdk/worker.js';
+import { defaultMaxArgsBytes } from './args-size.js';
 import { type KeyRing, loadKeyRing } from './encryption.js';
 import { checkStructuredOptions } from './structured.js';
 import { resolveUnique } from './unique.js';
@@ -39,11 +40,19 @@ export class WorkerCatalog {
   private readonly byClass = new Map<WorkerClass, CatalogWorker>();
   private readonly pending = new Map<WorkerClass, Promise<CatalogWorker>>();
 
-  private constructor() {}
+  /** The largest args, as JSON, that an insert takes: `maxArgsBytes`. */
+  readonly maxArgsBytes: number;
+
+  private constructor(maxArgsBytes: number) {
+    this.maxArgsBytes = maxArgsBytes;
+  }
 
   /** Checks every listed worker and resolves its keys: a bad option or key fails here. */
-  static async create(sources: readonly (WorkerClass | WorkerEntry)[] | undefined): Promise<WorkerCatalog> {
-    const catalog = new WorkerCatalog();
+  static async create(
+    sources: readonly (WorkerClass | WorkerEntry)[] | undefined,
+    { maxArgsBytes = defaultMaxArgsBytes } = {},
+  ): Promise<WorkerCatalog> {
+    const catalog = new WorkerCatalog(maxArgsBytes);
     const entries = (sources ?? [...registeredWorkers().values()]).map((source) =>
       typeof source === 'function' ? { worker: source } : source,
     );

@@ -189,7 +189,7 @@ describe('@Encrypted keys', () => {
     }
   });
 
-  it('wrong key: a job written under a key the node does not have is cancelled, naming the key id', async () => {
+  it('wrong key: a job written under a key the node does not have is given back, naming the key id', async () => {
     const job = await insertAudit({ userId: 'lost-key', secret: SECRET });
     const kid = ((await rawJob(url, job.id)).args as any).$koban_encrypted.kid;
     const saved = { ...keyring };
@@ -197,9 +197,10 @@ describe('@Encrypted keys', () => {
     keyring.previous = key();
     try {
       const done = await runInserted(job.id);
-      expect(done.state).toBe('cancelled');
+      expect(done.state).toBe('scheduled');
+      expect(done.attempt).toBe(0);
       expect(done.errors[0]!.error).toContain(
-        `encrypted with key ${kid}, which is not among AuditWorker's keys`,
+        `KobanUnknownKeyError: the args of job ${job.id} (AuditWorker) was encrypted with key ${kid}, which is not among AuditWorker's keys`,
       );
     } finally {
       Object.assign(keyring, saved);

@@ -6,7 +6,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import pg from 'pg';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DrizzleDatabase, defineWorker, type Job, type Koban, newJob } from '../../index.js';
+import { type DrizzleDatabase, defineWorker, type Job, type Koban, newJob, workflow } from '../../index.js';
 import { freshDatabase } from '../support/databases.js';
 import { startKoban } from '../support/koban.js';
 import { waitFor } from '../support/wait.js';
@@ -115,6 +115,31 @@ function transactionSuite(setup: () => Promise<{ koban: Koban; db: DrizzleDataba
     expect(labels.every((label) => processed.has(label))).toBe(true);
   });
 
+  it('a unique insert and a workflow in a committed transaction: one job per key, steps released', async () => {
+    const { koban, db } = await setup();
+    const label = `unique-${Math.random()}`;
+    const unique = { period: 60, keys: ['label'] } as const;
+    const [first, second, steps] = await db.transaction(async (tx) => [
+      await koban.insert(newJob(TxWorker, { label }), { tx, unique }),
+      await koban.insert(newJob(TxWorker, { label }), { tx, unique }),
+      await koban.insertAll(
+        workflow()
+          .add('a', newJob(TxWorker, { label: `${label}-a` }))
+          .add('b', newJob(TxWorker, { label: `${label}-b` }), { deps: ['a'] }),
+        { tx },
+      ),
+    ]);
+    expect(second.id).toBe(first.id);
+    expect(second.conflict).toBe(true);
+    for (const job of [first, ...steps]) {
+      await waitFor(
+        `job ${job.id} to complete`,
+        async () => (await koban.getJob(job.id))?.state === 'completed',
+      );
+    }
+    expect(processed.has(`${label}-b`)).toBe(true);
+  });
+
   it('insertAll in a rolled-back transaction: no jobs', async () => {
     const { koban, db } = await setup();
     const labels = [1, 2, 3].map((n) => `all-rollback-${n}-${Math.random()}`);
@@ -221,6 +246,21 @@ describe("on PostgreSQL, Koban on a URL and { tx } from the application's own cl
     );
   });
 
+  describe('postgres.js with prepare: false and transform: postgres.camel', () => {
+    transactionSuite(
+      appClient(() => {
+        const camel = postgres(url, {
+          max: 2,
+          onnotice: () => {},
+          prepare: false,
+          transform: postgres.camel,
+        });
+        appClients.push(camel);
+        return drizzlePostgres({ client: camel });
+      }),
+    );
+  });
+
   describe('node-postgres through drizzle-orm/node-postgres', () => {
     transactionSuite(
       appClient(() => {
@@ -256,5 +296,45 @@ describe('a client the application gives Koban', () => {
     expect({ ...options.serializers }).toEqual(before.serializers);
     expect(given.unsafe).toBe(before.unsafe);
     expect((given.options as unknown as { onclose?: unknown }).onclose).toBe(before.onclose);
+  });
+});
+
+describe("the application's own postgres.js client", () => {
+  it('prints no NOTICE while Koban migrates a fresh database, runs jobs and prunes', async () => {
+    const notices: unknown[] = [];
+    const fresh = await freshDatabase({ migrated: false });
+    const own = postgres(fresh, { max: 3, onnotice: (notice) => notices.push(notice) });
+    appClients.push(own);
+    const koban = await startKoban({
+      database: drizzlePostgres({ client: own }),
+      queues: { tx: 2 },
+      prune: { maxAge: 1, interval: 200 },
+    });
+    const job = await koban.insert(newJob(TxWorker, { label: `notice-${Math.random()}` }));
+    await waitFor(
+      `job ${job.id} to complete`,
+      async () => (await koban.getJob(job.id))?.state === 'completed',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 800)); // the pruner runs a few times
+    await koban.stop();
+    // A second start on the migrated schema: every IF NOT EXISTS finds its object.
+    await (await startKoban({ database: drizzlePostgres({ client: own }), queues: {} })).stop();
+    expect(notices).toEqual([]);
+  });
+});
+
+describe('settings Koban needs on a given client', () => {
+  it('warns at start when a given postgres.js client has a single connection', async () => {
+    const warnings: string[] = [];
+    const single = postgres(url, { max: 1, onnotice: () => {} });
+    appClients.push(single);
+    const logger = { info() {}, error() {}, warn: (message: string) => warnings.push(message) };
+    await startKoban({ database: drizzlePostgres({ client: single }), queues: {}, logger });
+    expect(warnings.filter((warning) => warning.includes('max: 1 connection'))).toHaveLength(1);
+    const pooled = postgres(url, { max: 3, onnotice: () => {} });
+    appClients.push(pooled);
+    warnings.length = 0;
+    await startKoban({ database: drizzlePostgres({ client: pooled }), queues: {}, logger });
+    expect(warnings).toEqual([]);
   });
 });

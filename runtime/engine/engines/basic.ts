@@ -16,6 +16,16 @@ import {
 } from '../cluster-reads.js';
 import { cancelJobs, deleteJobs, retryJobs } from '../commands.js';
 import type { EngineContext } from '../context.js';
+import {
+  type CronEntryChange,
+  type CronEntryRow,
+  claimCronTick,
+  deleteCronEntry,
+  insertCronEntry,
+  listCronEntries,
+  type StoredCronEntry,
+  updateCronEntry,
+} from '../cron-entries.js';
 import type { Engine } from '../engine.js';
 import type { EngineExtension } from '../extension.js';
 import { maintainHistory, pruneHistory } from '../history.js';
@@ -26,12 +36,14 @@ import { allJobs, availableIn, availableQueues, getJob, listJobs, recordedOf } f
 import type { JobSearch } from '../job-search.js';
 import { claimLeadership, resignLeadership } from '../leadership.js';
 import { type MigrationResult, migrate, verifySchema } from '../migrator.js';
-import { beat, liveQueues, type NodeReport, removeNode } from '../nodes.js';
+import { type Beat, beat, liveQueues, type NodeReport, removeNode } from '../nodes.js';
 import { readQueueStates, type StoredQueueState, storeQueueState } from '../queues.js';
 import type { StoredJob, StoredRecorded } from '../records.js';
 import { rescueOrphans } from '../rescue.js';
 import { insertChannel, type Signal, signal, signalChannel } from '../signals.js';
 import { type StageScope, stageDueJobs, stageNow } from '../stage.js';
+
+const dayMs = 86_400_000;
 
 /** The context an engine and its extensions share; extensions are added once they exist. */
 export function engineContext(
@@ -93,6 +105,11 @@ export class BasicEngine implements Engine {
 
   rescue(deadAfterMs: number): Promise<number> {
     return rescueOrphans(this.context, deadAfterMs);
+  }
+
+  rescueRestarted(node: string): Promise<number> {
+    // The node has just beaten: only attempts older than its start are taken, whatever the age.
+    return rescueOrphans(this.context, dayMs, { node });
   }
 
   prune(maxAgeSeconds: number, limit: number): Promise<number> {
@@ -199,7 +216,27 @@ export class BasicEngine implements Engine {
     });
   }
 
-  beat(node: string, queues: readonly string[], first: boolean, report?: NodeReport): Promise<void> {
+  listCronEntries(): Promise<StoredCronEntry[]> {
+    return listCronEntries(this.context);
+  }
+
+  insertCronEntry(entry: CronEntryRow): Promise<StoredCronEntry | null> {
+    return insertCronEntry(this.context, entry);
+  }
+
+  updateCronEntry(name: string, change: CronEntryChange): Promise<StoredCronEntry | null> {
+    return updateCronEntry(this.context, name, change);
+  }
+
+  deleteCronEntry(name: string): Promise<boolean> {
+    return deleteCronEntry(this.context, name);
+  }
+
+  claimCronTick(name: string, tick: Date, tx: Executor): Promise<boolean> {
+    return claimCronTick(this.context, name, tick, tx);
+  }
+
+  beat(node: string, queues: readonly string[], first: boolean, report?: NodeReport): Promise<Beat> {
     return beat(this.context, node, queues, first, report);
   }
 

@@ -53,7 +53,7 @@ function operation(name: string, scenario: (driver: Driver) => Promise<void>) {
     let first: string[] | undefined;
     for (const driver of opened) {
       await driver.raw(
-        'DELETE FROM koban.jobs; DELETE FROM koban.job_history; DELETE FROM koban.nodes; DELETE FROM koban.leaders; DELETE FROM koban.queues',
+        'DELETE FROM koban.jobs; DELETE FROM koban.job_history; DELETE FROM koban.nodes; DELETE FROM koban.leaders; DELETE FROM koban.queues; DELETE FROM koban.cron_entries',
       );
       driver.database.statements.length = 0;
       try {
@@ -188,6 +188,22 @@ describe('every engine operation, on every driver', () => {
     expect(jobs[0]!.errors[0]!.error).toContain('rescued: node dead-node stopped heartbeating');
   });
 
+  operation('rescue the jobs a restarted node left', async ({ engine }) => {
+    await engine.beat('pod', ['conformance'], true);
+    await engine.insert({ rows: [row(), row()] });
+    const [before] = await engine.claim('conformance', 1, 'pod');
+    // The process restarts under its name: its next first beat restarts the node's clock.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const restarted = await engine.beat('pod', ['conformance'], true);
+    expect(restarted.created).toBe(false);
+    const [after] = await engine.claim('conformance', 1, 'pod');
+    expect(await engine.rescueRestarted('pod')).toBe(1);
+    expect((await engine.getJob(before!.id))!.state).toBe('available');
+    expect((await engine.getJob(after!.id))!.state).toBe('executing');
+    const again = await engine.beat('pod', ['conformance'], false);
+    expect(again.startedAt).toBe(restarted.startedAt);
+  });
+
   operation('cancel, retry and delete', async ({ engine }) => {
     const [a, b, c] = await engine.insert({ rows: [row(), row(), row({ worker: 'Other' })] });
     expect(await engine.cancel([a!.id, b!.id])).toBe(2);
@@ -247,7 +263,7 @@ describe('every engine operation, on every driver', () => {
   });
 
   operation('heartbeats and leadership', async ({ engine }) => {
-    await engine.beat('node-a', ['conformance', 'mail'], true);
+    expect((await engine.beat('node-a', ['conformance', 'mail'], true)).created).toBe(true);
     await engine.beat('node-b', ['reports'], true);
     await engine.beat('node-a', ['conformance', 'mail'], false);
     expect([...(await engine.liveQueues(60_000))].sort()).toEqual(['conformance', 'mail', 'reports']);
@@ -290,6 +306,42 @@ describe('every engine operation, on every driver', () => {
     expect(await engine.lastCronRuns()).toEqual([]);
     expect(await engine.workflowSummaries(10)).toEqual([]);
     expect(await engine.batchSummaries(10)).toEqual([]);
+  });
+
+  operation('cron entries and tick claims', async ({ engine }) => {
+    const entry = {
+      name: 'conformance "nightly"',
+      expression: '0 3 * * *',
+      timezone: 'Europe/Paris',
+      worker: 'ConformanceWorker',
+      args: { n: 1 } as unknown as StoredArgs,
+      options: { queue: 'conformance', priority: 2, tags: ['a'] },
+      paused: false,
+      guaranteed: true,
+    };
+    const stored = await engine.insertCronEntry(entry);
+    expect(stored).toMatchObject({ ...entry, lastTick: null });
+    expect(stored!.changedAt).toBeInstanceOf(Date);
+    expect(await engine.insertCronEntry({ ...entry, expression: '@hourly' })).toBeNull();
+    const tick = new Date(Date.UTC(2026, 0, 1, 2));
+    const [first, again] = await engine.transaction(async (tx) => [
+      await engine.claimCronTick(entry.name, tick, tx),
+      await engine.claimCronTick(entry.name, tick, tx),
+    ]);
+    expect([first, again]).toEqual([true, false]);
+    const paused = await engine.updateCronEntry(entry.name, { paused: true, timezone: null });
+    expect(paused).toMatchObject({ paused: true, timezone: null, expression: '0 3 * * *' });
+    expect(paused!.lastTick!.getTime()).toBe(tick.getTime());
+    // A paused entry's ticks cannot be claimed.
+    const later = new Date(tick.getTime() + 86_400_000);
+    expect(await engine.transaction((tx) => engine.claimCronTick(entry.name, later, tx))).toBe(false);
+    const resumed = await engine.updateCronEntry(entry.name, { paused: false });
+    expect(resumed!.changedAt.getTime()).toBeGreaterThanOrEqual(paused!.changedAt.getTime());
+    expect(await engine.updateCronEntry('missing', { paused: false })).toBeNull();
+    expect((await engine.listCronEntries()).map((listed) => listed.name)).toEqual([entry.name]);
+    expect(await engine.deleteCronEntry(entry.name)).toBe(true);
+    expect(await engine.deleteCronEntry(entry.name)).toBe(false);
+    expect(await engine.listCronEntries()).toEqual([]);
   });
 
   operation('schema', async ({ engine }) => {

@@ -33,7 +33,7 @@ WITH claimable AS MATERIALIZED (
 
 WITH orphaned AS MATERIALIZED (
           SELECT j.id FROM koban.jobs j
-          WHERE j.state = 'executing' AND NOT EXISTS (
+          WHERE j.state = 'executing'  AND NOT EXISTS (
             SELECT 1 FROM koban.nodes n
             WHERE n.name = j.attempted_by[cardinality(j.attempted_by)]
               AND n.heartbeat_at > now() - $1 * interval '1 millisecond'

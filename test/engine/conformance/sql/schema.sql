@@ -10,13 +10,8 @@ SELECT max(version) AS version FROM koban.schema_versions;
 
 SELECT date_part('epoch', now()) * 1000 AS now;
 
-CREATE TABLE IF NOT EXISTS koban.job_history_20261202 PARTITION OF koban.job_history FOR VALUES FROM ('2026-12-02T00:00:00.000Z') TO ('2026-12-03T00:00:00.000Z');
-
-CREATE TABLE IF NOT EXISTS koban.job_history_20261203 PARTITION OF koban.job_history FOR VALUES FROM ('2026-12-03T00:00:00.000Z') TO ('2026-12-04T00:00:00.000Z');
-
-CREATE TABLE IF NOT EXISTS koban.job_history_20261204 PARTITION OF koban.job_history FOR VALUES FROM ('2026-12-04T00:00:00.000Z') TO ('2026-12-05T00:00:00.000Z');
-
-CREATE TABLE IF NOT EXISTS koban.job_history_20261205 PARTITION OF koban.job_history FOR VALUES FROM ('2026-12-05T00:00:00.000Z') TO ('2026-12-06T00:00:00.000Z');
+SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = $1 AND c.relname = ANY($2::text::text[]);
 
 SELECT to_regclass($1) IS NOT NULL AS found;
 

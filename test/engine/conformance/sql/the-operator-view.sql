@@ -17,7 +17,8 @@ SELECT j.id::text AS "id", j.state AS "state", j.queue AS "queue", j.worker AS "
 INSERT INTO koban.nodes AS n (name, queues, report)
     VALUES ($1, $2::text::text[], $3::jsonb)
     ON CONFLICT (name) DO UPDATE SET heartbeat_at = now(), queues = excluded.queues, report = excluded.report,
-      started_at = CASE WHEN $4::boolean THEN now() ELSE n.started_at END;
+      started_at = CASE WHEN $4::boolean THEN now() ELSE n.started_at END
+    RETURNING date_part('epoch', n.started_at) * 1000 AS started_at, (xmax = 0) AS created;
 
 INSERT INTO koban.leaders AS l (name, node, expires_at)
     VALUES ('koban', $1, now() + $2 * interval '1 millisecond')
