@@ -123,7 +123,7 @@ describe('cluster-wide reads', () => {
       const found = (await reader.queues()).find((queue) => queue.name === 'reports')!;
       return found.paused && found.limit === 7 && found.nodes[0]?.limit === 7;
     });
-    expect(worker.queues()).toEqual([{ queue: 'reports', limit: 7, running: 0, paused: true }]);
+    expect(worker.queues()).toMatchObject([{ queue: 'reports', limit: 7, running: 0, paused: true }]);
 
     const { nodes, leader } = await reader.nodes();
     expect(leader).not.toBeNull();
