@@ -24,7 +24,7 @@ export {
   workflowDeps,
   workflows,
 } from './runtime/engine/tables.js';
-export { type InsertOptions, Koban, type QueueStatus } from './runtime/koban.js';
+export { type AwaitOptions, type InsertOptions, Koban, type QueueStatus } from './runtime/koban.js';
 export type { JobExceptionEvent, JobStartEvent, JobStopEvent, KobanEvents } from './runtime/node/events.js';
 export type { AfterProcessHook, BeforeProcessHook, KobanHooks } from './runtime/node/hooks.js';
 export type { KobanLogger } from './runtime/node/logger.js';

@@ -19,7 +19,15 @@ import type { EngineExtension } from '../extension.js';
 import { maintainHistory, pruneHistory } from '../history.js';
 import { type InsertedJob, type InsertPlan, insertPlan } from '../insert.js';
 import type { JobFilter, JobSelection } from '../job-filter.js';
-import { allJobs, availableIn, availableQueues, getJob, listJobs, recordedOf } from '../job-reads.js';
+import {
+  allJobs,
+  availableIn,
+  availableQueues,
+  getJob,
+  jobsByIds,
+  listJobs,
+  recordedOf,
+} from '../job-reads.js';
 import { claimLeadership, resignLeadership } from '../leadership.js';
 import { type MigrationResult, migrate, verifySchema } from '../migrator.js';
 import { type Beat, beat, liveQueues, removeNode } from '../nodes.js';
@@ -124,6 +132,10 @@ export class BasicEngine implements Engine {
 
   listJobs(filter: JobFilter): Promise<StoredJob[]> {
     return listJobs(this.context, filter);
+  }
+
+  jobsByIds(ids: readonly string[]): Promise<StoredJob[]> {
+    return jobsByIds(this.context, ids);
   }
 
   allJobs(filter: Omit<JobFilter, 'limit'>): Promise<StoredJob[]> {
