@@ -71,6 +71,8 @@ export interface Engine {
   // Reads.
   getJob(id: string): Promise<StoredJob | null>;
   listJobs(filter: JobFilter): Promise<StoredJob[]>;
+  /** The jobs of these ids that exist (finished or not), in no set order. */
+  jobsByIds(ids: readonly string[]): Promise<StoredJob[]>;
   allJobs(filter: Omit<JobFilter, 'limit'>): Promise<StoredJob[]>;
   availableQueues(queue?: string): Promise<string[]>;
   availableIn(scope: { workflowId?: string; batchId?: string }): Promise<string[]>;

@@ -33,9 +33,21 @@ import { claimLimited } from '../flow-claim.js';
 import { maintainHistory, pruneHistory } from '../history.js';
 import { type InsertedJob, type InsertPlan, insertPlan } from '../insert.js';
 import type { JobFilter, JobSelection } from '../job-filter.js';
+<<<<<<< HEAD
 import { countJobs, type JobKeyset, type StoredJobPage, searchIds, searchJobs } from '../job-pages.js';
 import { allJobs, availableIn, availableQueues, getJob, listJobs, recordedOf } from '../job-reads.js';
 import type { JobSearch } from '../job-search.js';
+=======
+import {
+  allJobs,
+  availableIn,
+  availableQueues,
+  getJob,
+  jobsByIds,
+  listJobs,
+  recordedOf,
+} from '../job-reads.js';
+>>>>>>> main
 import { claimLeadership, resignLeadership } from '../leadership.js';
 import { type MigrationResult, migrate, verifySchema } from '../migrator.js';
 import { type Beat, beat, liveQueues, type NodeReport, removeNode } from '../nodes.js';
@@ -144,6 +156,10 @@ export class BasicEngine implements Engine {
 
   listJobs(filter: JobFilter): Promise<StoredJob[]> {
     return listJobs(this.context, filter);
+  }
+
+  jobsByIds(ids: readonly string[]): Promise<StoredJob[]> {
+    return jobsByIds(this.context, ids);
   }
 
   allJobs(filter: Omit<JobFilter, 'limit'>): Promise<StoredJob[]> {

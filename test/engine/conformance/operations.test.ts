@@ -104,6 +104,9 @@ describe('every engine operation, on every driver', () => {
     });
     expect(stored!.insertedAt.getTime()).toBe(now!.insertedAt.getTime());
     expect(await engine.getJob('999999999')).toBeNull();
+    expect((await engine.jobsByIds([later!.id, '999999999', now!.id])).map((job) => job.id).sort()).toEqual(
+      [now!.id, later!.id].sort(),
+    );
     expect((await engine.listJobs({ queue: 'conformance' })).map((job) => job.id)).toEqual([
       later!.id,
       now!.id,
