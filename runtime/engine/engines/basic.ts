@@ -33,11 +33,7 @@ import { claimLimited } from '../flow-claim.js';
 import { maintainHistory, pruneHistory } from '../history.js';
 import { type InsertedJob, type InsertPlan, insertPlan } from '../insert.js';
 import type { JobFilter, JobSelection } from '../job-filter.js';
-<<<<<<< HEAD
 import { countJobs, type JobKeyset, type StoredJobPage, searchIds, searchJobs } from '../job-pages.js';
-import { allJobs, availableIn, availableQueues, getJob, listJobs, recordedOf } from '../job-reads.js';
-import type { JobSearch } from '../job-search.js';
-=======
 import {
   allJobs,
   availableIn,
@@ -47,7 +43,7 @@ import {
   listJobs,
   recordedOf,
 } from '../job-reads.js';
->>>>>>> main
+import type { JobSearch } from '../job-search.js';
 import { claimLeadership, resignLeadership } from '../leadership.js';
 import { type MigrationResult, migrate, verifySchema } from '../migrator.js';
 import { type Beat, beat, liveQueues, type NodeReport, removeNode } from '../nodes.js';
