@@ -12,6 +12,7 @@ export type { InsertedJob } from './runtime/engine/insert.js';
 export type { JobFilter, JobId, JobSelection } from './runtime/engine/job-filter.js';
 export type { MigrationResult } from './runtime/engine/migrator.js';
 export {
+  allJobs,
   batches,
   jobHistory,
   jobs,
