@@ -1,5 +1,5 @@
 import type { BatchStatus } from '../sdk/batch-context.js';
-import { KobanValidationError } from '../sdk/errors.js';
+import { KobanJobFailedError, KobanValidationError } from '../sdk/errors.js';
 import { checkUuid } from '../sdk/ids.js';
 import type { JobRecord } from '../sdk/job.js';
 import type { JobOptions, JobSpec } from '../sdk/job-spec.js';
@@ -8,7 +8,14 @@ import { checkQueueName } from '../sdk/worker-options.js';
 import { appendingWorkflow } from '../sdk/workflow.js';
 import type { WorkflowAppender, WorkflowStatus } from '../sdk/workflow-context.js';
 import { Batches } from './batches/batches.js';
-import { type CronWorker, type KobanConfig, type ResolvedConfig, resolveConfig } from './config.js';
+import {
+  type CronWorker,
+  type KobanConfig,
+  type QueueConfig,
+  type ResolvedConfig,
+  resolveConfig,
+  resolveQueue,
+} from './config.js';
 import type { Database } from './database/database.js';
 import type { DrizzleDatabase, Executor } from './database/executor.js';
 import { openDatabase } from './database/open-database.js';
@@ -18,13 +25,16 @@ import { InlineEngine } from './engine/engines/inline.js';
 import type { InsertedJob } from './engine/insert.js';
 import { type JobFilter, type JobId, type JobSelection, toId } from './engine/job-filter.js';
 import type { MigrationResult } from './engine/migrator.js';
+import type { QueueChange } from './engine/queues.js';
 import type { Signal } from './engine/signals.js';
 import { type KobanTables, kobanTables } from './engine/tables.js';
 import { Drainer } from './node/drainer.js';
 import { KobanEventEmitter, type KobanEvents } from './node/events.js';
 import type { ExecutorDeps } from './node/executor.js';
+import { checkFlowChange, type QueueFlowChange } from './node/flow-options.js';
 import { type KobanHooks, ProcessHooks } from './node/hooks.js';
 import { drainerKey } from './node/internals.js';
+import { JobWaiter } from './node/job-waiter.js';
 import { Node, type QueueStatus, releaseMs } from './node/node.js';
 import { defaultNodeName } from './node/node-name.js';
 import { checkPlugins } from './node/plugin-runner.js';
@@ -45,6 +55,12 @@ import { WorkerCatalog } from './workers/worker-catalog.js';
 import { Workflows } from './workflows/workflows.js';
 
 export type { QueueStatus } from './node/node.js';
+
+/** How long `awaitJob` and `awaitResult` wait. */
+export interface AwaitOptions<Result = unknown> extends FetchRecordedOptions<Result> {
+  /** Milliseconds to wait before rejecting with a KobanAwaitTimeoutError (the job goes on). Default 30000. */
+  timeout?: number | undefined;
+}
 
 export interface InsertOptions<Args = any> extends JobOptions<Args> {
   /** A transaction of the application's Drizzle database to insert in: the job exists only if it commits. */
@@ -70,6 +86,7 @@ export class Koban implements RecordedReader {
   private readonly batches: Batches;
   private readonly inserter: Inserter;
   private readonly drainer: Drainer;
+  private readonly waiter: JobWaiter;
   private localNode: Node | undefined;
   private stopping: Promise<void> | undefined;
 
@@ -87,6 +104,7 @@ export class Koban implements RecordedReader {
     this.engine = inline ?? new BasicEngine(context);
     this.inserter = { engine: this.engine, catalog, workflows: this.workflows, batches: this.batches };
     this.drainer = new Drainer(this.engine, catalog, this.executorDeps());
+    this.waiter = new JobWaiter(this.engine);
     this.cron = new CronControl(this.engine, catalog, config.cron, async () => {
       const message = { action: 'cron' } as const;
       this.localNode?.apply(message);
@@ -237,6 +255,47 @@ export class Koban implements RecordedReader {
     return readRecorded(this.catalog, row, options.codec);
   }
 
+  /**
+   * Waits until a job has finished (completed, discarded or cancelled), on whichever node ran it,
+   * and returns it as it ended. Rejects with a KobanAwaitTimeoutError after `timeout` ms (the job
+   * goes on), or a KobanJobFailedError if the job is deleted meanwhile.
+   */
+  async awaitJob(job: RecordedJobRef, options: AwaitOptions = {}): Promise<JobRecord> {
+    const id = toId(typeof job === 'object' ? job.id : job);
+    return (await this.waiter.wait(id, awaitTimeout(options, 'awaitJob'))) as JobRecord;
+  }
+
+  /**
+   * Waits for a `@Recorded` job's value, typed from the inserted job:
+   * `await koban.awaitResult(await koban.insert(ExtractWorker.new(args)))`, wherever it runs
+   * (Oban Pro's Relay, BullMQ's waitUntilFinished). Rejects with a KobanJobFailedError when the job
+   * was discarded or cancelled (with the last error), or completed without a stored value; with a
+   * KobanAwaitTimeoutError after `timeout` ms.
+   */
+  async awaitResult<Result = unknown>(
+    job: RecordedJobRef<Result>,
+    options: AwaitOptions<Result> = {},
+  ): Promise<Result> {
+    const finished = await this.awaitJob(job, options);
+    if (finished.state !== 'completed') {
+      const reason = finished.errors.at(-1)?.error;
+      throw new KobanJobFailedError(
+        finished.id,
+        `job ${finished.id} (${finished.worker}) was ${finished.state}${reason ? ` (${reason})` : ''}`,
+        finished,
+      );
+    }
+    const recorded = await this.fetchRecorded(finished.id, options.codec ? { codec: options.codec } : {});
+    if (recorded.status === 'ok') return recorded.value;
+    throw new KobanJobFailedError(
+      finished.id,
+      recorded.reason === 'not_recorded'
+        ? `job ${finished.id} completed, but ${finished.worker} is not @Recorded, so its value was not stored: add @Recorded() to the worker, or await koban.awaitJob(job) for its outcome`
+        : recorded.message,
+      finished,
+    );
+  }
+
   /** A job as stored (an encrypted job's args are its envelope); null if there is none. */
   async getJob(id: JobId): Promise<JobRecord | null> {
     return (await this.engine.getJob(toId(id))) as JobRecord | null;
@@ -300,10 +359,62 @@ export class Koban implements RecordedReader {
     await this.changeQueue({ action: 'scale', queue, limit }, { limit });
   }
 
-  private async changeQueue(
-    message: Signal & { queue: string },
-    change: { paused?: boolean; limit?: number },
-  ) {
+  /**
+   * Changes a queue's cluster-wide limits (and, with `limit`, its local limit) on every node, from
+   * their next claim on: each limit given replaces the current one, `null` removes it. Stored, so
+   * nodes that start later apply it over the limits they are started with.
+   */
+  async updateQueue(queue: string, change: QueueFlowChange & { limit?: number }): Promise<void> {
+    checkQueueName(queue, 'updateQueue', 'argument');
+    const where = `updateQueue(${JSON.stringify(queue)})`;
+    if (typeof change !== 'object' || change === null) {
+      throw new KobanValidationError([
+        { path: where, message: `expected an object of limits, got ${JSON.stringify(change)}` },
+      ]);
+    }
+    const flow = checkFlowChange(change, where, 'argument');
+    if (change.limit !== undefined) await this.scaleQueue(queue, change.limit);
+    if (Object.keys(flow).length === 0) return;
+    const state = await this.engine.storeQueueState(queue, { flow });
+    const message: Signal = { action: 'configure', queue, flow: state.flow };
+    this.localNode?.apply(message);
+    await this.engine.signal(message);
+  }
+
+  /**
+   * Starts a queue on every node at run time (Oban Pro's DynamicQueues), with a local limit and
+   * cluster-wide limits as in `Koban.start({ queues })`. Stored, so nodes that start later run it
+   * too; a queue already running takes the given options.
+   */
+  async startQueue(queue: string, options: number | QueueConfig): Promise<void> {
+    checkQueueName(queue, 'startQueue', 'argument');
+    const resolved = resolveQueue(options, `startQueue(${JSON.stringify(queue)})`, 'argument');
+    const flow = {
+      global: resolved.flow.global ?? null,
+      partition: resolved.flow.partition ?? null,
+      rateLimit: resolved.flow.rateLimit ?? null,
+    };
+    const state = await this.engine.storeQueueState(queue, {
+      limit: resolved.limit,
+      paused: resolved.paused,
+      flow,
+      run: 'started',
+    });
+    const message: Signal = { action: 'start', queue, state };
+    this.localNode?.apply(message);
+    await this.engine.signal(message);
+  }
+
+  /**
+   * Stops a queue on every node: no more of its jobs are claimed, and those running finish. Stored,
+   * so nodes that start later do not run it, even if they are started with it, until `startQueue`.
+   */
+  async stopQueue(queue: string): Promise<void> {
+    checkQueueName(queue, 'stopQueue', 'argument');
+    await this.changeQueue({ action: 'stop', queue }, { run: 'stopped' });
+  }
+
+  private async changeQueue(message: Signal & { queue: string }, change: QueueChange) {
     await this.engine.storeQueueState(message.queue, change);
     this.localNode?.apply(message);
     await this.engine.signal(message);
@@ -348,6 +459,7 @@ export class Koban implements RecordedReader {
 
   private async shutdown(): Promise<void> {
     const started = Date.now();
+    this.waiter.close();
     if (this.localNode) {
       const released = await this.localNode.stop(started + this.config.shutdownGrace);
       if (!released) {
@@ -402,4 +514,16 @@ export class Koban implements RecordedReader {
   [drainerKey](): Drainer {
     return this.drainer;
   }
+}
+
+const defaultAwaitTimeout = 30_000;
+
+function awaitTimeout(options: AwaitOptions, where: string): number {
+  const timeout = options.timeout ?? defaultAwaitTimeout;
+  if (!(Number.isFinite(timeout) && timeout > 0)) {
+    throw new KobanValidationError([
+      { path: `${where}: timeout`, message: `expected milliseconds above 0, got ${String(timeout)}` },
+    ]);
+  }
+  return timeout;
 }

@@ -2,11 +2,12 @@ import type { Executor } from '../database/executor.js';
 import type { Ack } from './ack.js';
 import type { ClaimedJob } from './claim.js';
 import type { CronEntryChange, CronEntryRow, StoredCronEntry } from './cron-entries.js';
+import type { FlowLimits, LimitedClaim } from './flow.js';
 import type { InsertedJob, InsertPlan } from './insert.js';
 import type { JobFilter, JobSelection } from './job-filter.js';
 import type { MigrationResult } from './migrator.js';
 import type { Beat } from './nodes.js';
-import type { StoredQueueState } from './queues.js';
+import type { QueueChange, StoredQueueState } from './queues.js';
 import type { StoredJob, StoredRecorded } from './records.js';
 import type { Signal } from './signals.js';
 import type { StageScope } from './stage.js';
@@ -34,6 +35,8 @@ export interface Engine {
    */
   inserted(jobs: InsertedJob[], tx: Executor | undefined): Promise<InsertedJob[]>;
   claim(queue: string, limit: number, node: string): Promise<ClaimedJob[]>;
+  /** Claims from a queue with cluster-wide limits (flow-claim.ts); plain queues use `claim`. */
+  claimLimited(queue: string, limit: number, node: string, flow: FlowLimits): Promise<LimitedClaim>;
   claimById(ids: readonly string[], node: string): Promise<ClaimedJob[]>;
   ack(acks: readonly Ack[]): Promise<void>;
   stage(limit?: number): Promise<number>;
@@ -58,6 +61,8 @@ export interface Engine {
   // Reads.
   getJob(id: string): Promise<StoredJob | null>;
   listJobs(filter: JobFilter): Promise<StoredJob[]>;
+  /** The jobs of these ids that exist (finished or not), in no set order. */
+  jobsByIds(ids: readonly string[]): Promise<StoredJob[]>;
   allJobs(filter: Omit<JobFilter, 'limit'>): Promise<StoredJob[]>;
   availableQueues(queue?: string): Promise<string[]>;
   availableIn(scope: { workflowId?: string; batchId?: string }): Promise<string[]>;
@@ -65,7 +70,7 @@ export interface Engine {
 
   // Queues and signals.
   readQueueStates(): Promise<Map<string, StoredQueueState>>;
-  storeQueueState(queue: string, change: { paused?: boolean; limit?: number }): Promise<void>;
+  storeQueueState(queue: string, change: QueueChange): Promise<StoredQueueState>;
   signal(message: Signal): Promise<void>;
   /** Calls `onQueue` with each queue that jobs became available in; `onRelisten` after a lost listen. */
   listenInserts(onQueue: (queue: string) => void, onRelisten: () => void): Promise<() => Promise<void>>;

@@ -1,6 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { list } from '../database/wire.js';
 import type { EngineContext } from './context.js';
+import type { FlowChange } from './flow.js';
+import type { StoredQueueState } from './queues.js';
 
 /** The NOTIFY channel that wakes the producers of a queue: its payload is the queue's name. */
 export function insertChannel(schema: string): string {
@@ -15,6 +17,11 @@ export function signalChannel(schema: string): string {
 export type Signal =
   | { readonly action: 'pause' | 'resume'; readonly queue: string }
   | { readonly action: 'scale'; readonly queue: string; readonly limit: number }
+  /** The queue's cluster-wide limits changed: `flow` is every change stored so far. */
+  | { readonly action: 'configure'; readonly queue: string; readonly flow: FlowChange | null }
+  /** A queue started at run time on every node, or stopped on every node. */
+  | { readonly action: 'start'; readonly queue: string; readonly state: StoredQueueState }
+  | { readonly action: 'stop'; readonly queue: string }
   | { readonly action: 'abort'; readonly ids: readonly string[] }
   /** The stored cron entries changed: read them again. */
   | { readonly action: 'cron' };

@@ -16,14 +16,24 @@ import {
 } from '../cron-entries.js';
 import type { Engine } from '../engine.js';
 import type { EngineExtension } from '../extension.js';
+import type { FlowLimits, LimitedClaim } from '../flow.js';
+import { claimLimited } from '../flow-claim.js';
 import { maintainHistory, pruneHistory } from '../history.js';
 import { type InsertedJob, type InsertPlan, insertPlan } from '../insert.js';
 import type { JobFilter, JobSelection } from '../job-filter.js';
-import { allJobs, availableIn, availableQueues, getJob, listJobs, recordedOf } from '../job-reads.js';
+import {
+  allJobs,
+  availableIn,
+  availableQueues,
+  getJob,
+  jobsByIds,
+  listJobs,
+  recordedOf,
+} from '../job-reads.js';
 import { claimLeadership, resignLeadership } from '../leadership.js';
 import { type MigrationResult, migrate, verifySchema } from '../migrator.js';
 import { type Beat, beat, liveQueues, removeNode } from '../nodes.js';
-import { readQueueStates, type StoredQueueState, storeQueueState } from '../queues.js';
+import { type QueueChange, readQueueStates, type StoredQueueState, storeQueueState } from '../queues.js';
 import type { StoredJob, StoredRecorded } from '../records.js';
 import { rescueOrphans } from '../rescue.js';
 import { insertChannel, type Signal, signal, signalChannel } from '../signals.js';
@@ -71,6 +81,10 @@ export class BasicEngine implements Engine {
 
   claim(queue: string, limit: number, node: string): Promise<ClaimedJob[]> {
     return claimJobs(this.context, queue, limit, node);
+  }
+
+  claimLimited(queue: string, limit: number, node: string, flow: FlowLimits): Promise<LimitedClaim> {
+    return claimLimited(this.context, queue, limit, node, flow);
   }
 
   claimById(ids: readonly string[], node: string): Promise<ClaimedJob[]> {
@@ -126,6 +140,10 @@ export class BasicEngine implements Engine {
     return listJobs(this.context, filter);
   }
 
+  jobsByIds(ids: readonly string[]): Promise<StoredJob[]> {
+    return jobsByIds(this.context, ids);
+  }
+
   allJobs(filter: Omit<JobFilter, 'limit'>): Promise<StoredJob[]> {
     return allJobs(this.context, filter);
   }
@@ -146,7 +164,7 @@ export class BasicEngine implements Engine {
     return readQueueStates(this.context);
   }
 
-  storeQueueState(queue: string, change: { paused?: boolean; limit?: number }): Promise<void> {
+  storeQueueState(queue: string, change: QueueChange): Promise<StoredQueueState> {
     return storeQueueState(this.context, queue, change);
   }
 

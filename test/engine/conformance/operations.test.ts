@@ -104,6 +104,9 @@ describe('every engine operation, on every driver', () => {
     });
     expect(stored!.insertedAt.getTime()).toBe(now!.insertedAt.getTime());
     expect(await engine.getJob('999999999')).toBeNull();
+    expect((await engine.jobsByIds([later!.id, '999999999', now!.id])).map((job) => job.id).sort()).toEqual(
+      [now!.id, later!.id].sort(),
+    );
     expect((await engine.listJobs({ queue: 'conformance' })).map((job) => job.id)).toEqual([
       later!.id,
       now!.id,
@@ -248,7 +251,11 @@ describe('every engine operation, on every driver', () => {
     );
     await engine.storeQueueState('conformance', { paused: true });
     await engine.storeQueueState('conformance', { limit: 7 });
-    expect(await engine.readQueueStates()).toEqual(new Map([['conformance', { paused: true, limit: 7 }]]));
+    await engine.storeQueueState('conformance', { flow: { global: 5, rateLimit: null } });
+    const stored = await engine.storeQueueState('conformance', { flow: { global: 4 }, run: 'started' });
+    const state = { paused: true, limit: 7, flow: { global: 4, rateLimit: null }, run: 'started' };
+    expect(stored).toEqual(state);
+    expect(await engine.readQueueStates()).toEqual(new Map([['conformance', state]]));
     await engine.signal({ action: 'scale', queue: 'conformance', limit: 7 });
     await engine.signal({ action: 'abort', ids: ['1', '2'] });
     await engine.insert({ rows: [row()] });
@@ -260,6 +267,38 @@ describe('every engine operation, on every driver', () => {
     expect(woken).toEqual(['conformance']);
     await unlisten();
     await unlistenInserts();
+  });
+
+  operation('claim within cluster-wide limits', async ({ engine }) => {
+    await engine.insert({
+      rows: [
+        row({ args: { tenant: 'a' } as unknown as StoredArgs }),
+        row({ args: { tenant: 'a' } as unknown as StoredArgs }),
+        row({ args: { tenant: 'b' } as unknown as StoredArgs, meta: { koban_weight: 2 } }),
+        row({ args: { tenant: 'c' } as unknown as StoredArgs }),
+      ],
+    });
+    const flow = {
+      global: 3,
+      partition: { by: { args: ['tenant'] }, limit: 2, ordered: false, onFailure: 'skip' as const },
+      rateLimit: { allowed: 10, periodMs: 60_000 },
+    };
+    // Partitions take turns: a's first, b's (weight 2) fills the global limit of 3.
+    const first = await engine.claimLimited('conformance', 10, 'conformance-node', flow);
+    expect(first.jobs.map((job) => (job.args as unknown as { tenant: string }).tenant)).toEqual(['a', 'b']);
+    expect(first.held).toBe(true);
+    expect(first.retryInMs).toBeGreaterThan(59_000);
+    await engine.ack([ack(first.jobs[1]!, 'completed')]);
+    const second = await engine.claimLimited('conformance', 10, 'conformance-node', flow);
+    expect(second.jobs.map((job) => (job.args as unknown as { tenant: string }).tenant)).toEqual(['a', 'c']);
+    const chain = {
+      partition: { by: 'worker' as const, limit: 1, ordered: true, onFailure: 'hold' as const },
+    };
+    await engine.ack([...first.jobs.slice(0, 1), ...second.jobs].map((job) => ack(job, 'discarded')));
+    await engine.insert({ rows: [row()] });
+    // The worker's chain holds on its discarded links.
+    const held = await engine.claimLimited('conformance', 10, 'conformance-node', chain);
+    expect(held).toEqual({ jobs: [], held: true, retryInMs: null });
   });
 
   operation('heartbeats and leadership', async ({ engine }) => {
