@@ -7,10 +7,15 @@ export type {
 } from './runtime/config.js';
 export type { DrizzleDatabase, Executor } from './runtime/database/executor.js';
 export type { DatabaseInput } from './runtime/database/open-database.js';
+export type {
+  StoredBatchSummary as BatchSummary,
+  StoredFlowSummary as WorkflowSummary,
+} from './runtime/engine/cluster-reads.js';
 export type { CronJobOptions } from './runtime/engine/cron-entries.js';
 export type { ChainFailure, PartitionBy } from './runtime/engine/flow.js';
 export type { InsertedJob } from './runtime/engine/insert.js';
 export type { JobFilter, JobId, JobSelection } from './runtime/engine/job-filter.js';
+export type { JobPageRequest, JobSearch, TimeRange } from './runtime/engine/job-search.js';
 export type { MigrationResult } from './runtime/engine/migrator.js';
 export {
   allJobs,
@@ -31,6 +36,20 @@ export type { JobExceptionEvent, JobStartEvent, JobStopEvent, KobanEvents } from
 export type { QueueFlowChange, QueueFlowOptions } from './runtime/node/flow-options.js';
 export type { AfterProcessHook, BeforeProcessHook, KobanHooks } from './runtime/node/hooks.js';
 export type { KobanLogger } from './runtime/node/logger.js';
+export {
+  type BulkOptions,
+  type BulkProgress,
+  type BulkResult,
+  type BulkTarget,
+  type ConnectOptions,
+  type CronOverview,
+  type JobDetail,
+  type JobPage,
+  KobanOps,
+  type NodeOverview,
+  type Overview,
+  type QueueOverview,
+} from './runtime/ops/ops.js';
 export type {
   CronControl,
   CronEntryInfo,

@@ -39,6 +39,7 @@ import { Node, type QueueStatus, releaseMs } from './node/node.js';
 import { defaultNodeName } from './node/node-name.js';
 import { checkPlugins } from './node/plugin-runner.js';
 import { defaultShutdownSignals, onShutdownSignals } from './node/shutdown-signals.js';
+import { type ConnectOptions, KobanOps } from './ops/ops.js';
 import { checkCronArgs } from './plugins/cron-args.js';
 import { CronControl } from './plugins/cron-control.js';
 import { staleGeneratedWarning, staleGeneratedWorkers } from './workers/generated-contracts.js';
@@ -147,6 +148,14 @@ export class Koban implements RecordedReader {
       else await database.close();
       throw error;
     }
+  }
+
+  /**
+   * Connects the operator's client (dashboards, the `koban` CLI, scripts): it reads and steers
+   * the whole cluster and never joins it as a node. See KobanOps.
+   */
+  static connect(options: ConnectOptions): Promise<KobanOps> {
+    return KobanOps.connect(options);
   }
 
   /** Whether this node is the leader now: the one that runs the lifeline, the pruner and the leader-only plugins. */

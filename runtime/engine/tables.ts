@@ -128,6 +128,8 @@ export function kobanTables(schemaName: string) {
     queues: text('queues').array().notNull().default(sql`'{}'`),
     startedAt: timestamptz('started_at').notNull().defaultNow(),
     heartbeatAt: timestamptz('heartbeat_at').notNull().defaultNow(),
+    /** What the node runs (queues with limits, cron entries), recorded with each heartbeat. */
+    report: jsonb('report').notNull().default(sql`'{}'`),
   });
   const leaders = schema.table('leaders', {
     name: text('name').primaryKey(),

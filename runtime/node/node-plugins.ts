@@ -1,5 +1,6 @@
 import type { ResolvedConfig } from '../config.js';
 import type { Engine } from '../engine/engine.js';
+import type { NodeReport } from '../engine/nodes.js';
 import { CronScheduler } from '../plugins/cron.js';
 import { historyKeeper } from '../plugins/history-keeper.js';
 import { lifeline } from '../plugins/lifeline.js';
@@ -34,6 +35,7 @@ export class NodePlugins {
     private readonly catalog: WorkerCatalog,
     workflows: Workflows,
     events: KobanEventEmitter,
+    describe: () => NodeReport,
   ) {
     const report = (source: string, error: unknown) => events.emit('error', { source, error });
     this.peer = new Peer(engine, {
@@ -43,6 +45,7 @@ export class NodePlugins {
       rescueAfter: config.rescueAfter,
       onLeadership: (leader) => this.runner.setLeader(leader),
       report: (error) => report('heartbeat', error),
+      describe,
       logger: config.logger,
     });
     this.storedCron = new StoredCronScheduler({ catalog, syncInterval: config.cronSyncInterval });

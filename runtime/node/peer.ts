@@ -1,5 +1,5 @@
 import type { Engine } from '../engine/engine.js';
-import type { Beat } from '../engine/nodes.js';
+import type { Beat, NodeReport } from '../engine/nodes.js';
 import type { KobanLogger } from './logger.js';
 import { Periodic } from './periodic.js';
 
@@ -14,6 +14,8 @@ export interface PeerOptions {
   /** Called when this node becomes the leader or stops being it. */
   readonly onLeadership: (leader: boolean) => Promise<void>;
   readonly report: (error: unknown) => void;
+  /** What the node runs now, recorded with each beat for the operator's view. */
+  readonly describe?: () => NodeReport;
   readonly logger: Pick<KobanLogger, 'info' | 'warn'>;
 }
 
@@ -116,7 +118,7 @@ export class Peer {
     // The lease is renewed beside the heartbeat, not after it: the sooner it is written, the
     // less of it a slow beat uses up.
     const [beat, held] = await Promise.all([
-      this.engine.beat(node, queues, !this.beaten),
+      this.engine.beat(node, queues, !this.beaten, this.options.describe?.()),
       this.engine.claimLeadership(node, interval * leaseBeats),
     ]);
     this.checkName(beat);
