@@ -18,6 +18,7 @@ export type { JobFilter, JobId, JobSelection } from './runtime/engine/job-filter
 export type { JobPageRequest, JobSearch, TimeRange } from './runtime/engine/job-search.js';
 export type { MigrationResult } from './runtime/engine/migrator.js';
 export {
+  allJobs,
   batches,
   jobHistory,
   jobs,

@@ -75,6 +75,13 @@ export function kobanTables(schemaName: string) {
     id: bigint('id', { mode: 'bigint' }).notNull(),
     finishedAt: timestamptz('finished_at').notNull(),
   });
+  /**
+   * Every job, wherever it is: the view over `jobs` and `job_history`. Query this one for
+   * finished jobs; write through `jobs` (finished rows move to the history when they finish).
+   */
+  const allJobs = schema
+    .view('all_jobs', { ...jobColumns(), id: bigint('id', { mode: 'bigint' }).notNull() })
+    .existing();
   const workflows = schema.table('workflows', {
     id: uuid('id').primaryKey(),
     name: text('name'),
@@ -139,11 +146,32 @@ export function kobanTables(schemaName: string) {
     version: integer('version').primaryKey(),
     appliedAt: timestamptz('applied_at').notNull().defaultNow(),
   });
-  return { jobs, jobHistory, nodes, leaders, queues, schemaVersions, workflows, workflowDeps, batches };
+  return {
+    jobs,
+    jobHistory,
+    allJobs,
+    nodes,
+    leaders,
+    queues,
+    schemaVersions,
+    workflows,
+    workflowDeps,
+    batches,
+  };
 }
 
 export type KobanTables = ReturnType<typeof kobanTables>;
 
 /** The tables of the default `koban` schema. */
-export const { jobs, jobHistory, nodes, leaders, queues, schemaVersions, workflows, workflowDeps, batches } =
-  kobanTables('koban');
+export const {
+  jobs,
+  jobHistory,
+  allJobs,
+  nodes,
+  leaders,
+  queues,
+  schemaVersions,
+  workflows,
+  workflowDeps,
+  batches,
+} = kobanTables('koban');
