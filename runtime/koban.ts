@@ -1,5 +1,5 @@
 import type { BatchStatus } from '../sdk/batch-context.js';
-import { KobanValidationError } from '../sdk/errors.js';
+import { KobanJobFailedError, KobanValidationError } from '../sdk/errors.js';
 import { checkUuid } from '../sdk/ids.js';
 import type { JobRecord } from '../sdk/job.js';
 import type { JobOptions, JobSpec } from '../sdk/job-spec.js';
@@ -34,11 +34,13 @@ import type { ExecutorDeps } from './node/executor.js';
 import { checkFlowChange, type QueueFlowChange } from './node/flow-options.js';
 import { type KobanHooks, ProcessHooks } from './node/hooks.js';
 import { drainerKey } from './node/internals.js';
+import { JobWaiter } from './node/job-waiter.js';
 import { Node, type QueueStatus, releaseMs } from './node/node.js';
 import { defaultNodeName } from './node/node-name.js';
 import { checkPlugins } from './node/plugin-runner.js';
 import { ProgressSink } from './node/progress.js';
 import { defaultShutdownSignals, onShutdownSignals } from './node/shutdown-signals.js';
+import { type ConnectOptions, KobanOps } from './ops/ops.js';
 import { checkCronArgs } from './plugins/cron-args.js';
 import { CronControl } from './plugins/cron-control.js';
 import {
@@ -61,6 +63,12 @@ import { WorkerCatalog } from './workers/worker-catalog.js';
 import { Workflows } from './workflows/workflows.js';
 
 export type { QueueStatus } from './node/node.js';
+
+/** How long `awaitJob` and `awaitResult` wait. */
+export interface AwaitOptions<Result = unknown> extends FetchRecordedOptions<Result> {
+  /** Milliseconds to wait before rejecting with a KobanAwaitTimeoutError (the job goes on). Default 30000. */
+  timeout?: number | undefined;
+}
 
 export interface InsertOptions<Args = any> extends JobOptions<Args> {
   /** A transaction of the application's Drizzle database to insert in: the job exists only if it commits. */
@@ -87,6 +95,7 @@ export class Koban implements RecordedReader {
   private readonly inserter: Inserter;
   private readonly drainer: Drainer;
   private readonly progress: ProgressSink;
+  private readonly waiter: JobWaiter;
   private localNode: Node | undefined;
   private stopping: Promise<void> | undefined;
 
@@ -105,6 +114,7 @@ export class Koban implements RecordedReader {
     this.inserter = { engine: this.engine, catalog, workflows: this.workflows, batches: this.batches };
     this.progress = new ProgressSink(this.engine, config.progressInterval, this.events);
     this.drainer = new Drainer(this.engine, catalog, this.executorDeps());
+    this.waiter = new JobWaiter(this.engine);
     this.cron = new CronControl(this.engine, catalog, config.cron, async () => {
       const message = { action: 'cron' } as const;
       this.localNode?.apply(message);
@@ -147,6 +157,14 @@ export class Koban implements RecordedReader {
       else await database.close();
       throw error;
     }
+  }
+
+  /**
+   * Connects the operator's client (dashboards, the `koban` CLI, scripts): it reads and steers
+   * the whole cluster and never joins it as a node. See KobanOps.
+   */
+  static connect(options: ConnectOptions): Promise<KobanOps> {
+    return KobanOps.connect(options);
   }
 
   /** Whether this node is the leader now: the one that runs the lifeline, the pruner and the leader-only plugins. */
@@ -253,6 +271,47 @@ export class Koban implements RecordedReader {
       };
     }
     return readRecorded(this.catalog, row, options.codec);
+  }
+
+  /**
+   * Waits until a job has finished (completed, discarded or cancelled), on whichever node ran it,
+   * and returns it as it ended. Rejects with a KobanAwaitTimeoutError after `timeout` ms (the job
+   * goes on), or a KobanJobFailedError if the job is deleted meanwhile.
+   */
+  async awaitJob(job: RecordedJobRef, options: AwaitOptions = {}): Promise<JobRecord> {
+    const id = toId(typeof job === 'object' ? job.id : job);
+    return (await this.waiter.wait(id, awaitTimeout(options, 'awaitJob'))) as JobRecord;
+  }
+
+  /**
+   * Waits for a `@Recorded` job's value, typed from the inserted job:
+   * `await koban.awaitResult(await koban.insert(ExtractWorker.new(args)))`, wherever it runs
+   * (Oban Pro's Relay, BullMQ's waitUntilFinished). Rejects with a KobanJobFailedError when the job
+   * was discarded or cancelled (with the last error), or completed without a stored value; with a
+   * KobanAwaitTimeoutError after `timeout` ms.
+   */
+  async awaitResult<Result = unknown>(
+    job: RecordedJobRef<Result>,
+    options: AwaitOptions<Result> = {},
+  ): Promise<Result> {
+    const finished = await this.awaitJob(job, options);
+    if (finished.state !== 'completed') {
+      const reason = finished.errors.at(-1)?.error;
+      throw new KobanJobFailedError(
+        finished.id,
+        `job ${finished.id} (${finished.worker}) was ${finished.state}${reason ? ` (${reason})` : ''}`,
+        finished,
+      );
+    }
+    const recorded = await this.fetchRecorded(finished.id, options.codec ? { codec: options.codec } : {});
+    if (recorded.status === 'ok') return recorded.value;
+    throw new KobanJobFailedError(
+      finished.id,
+      recorded.reason === 'not_recorded'
+        ? `job ${finished.id} completed, but ${finished.worker} is not @Recorded, so its value was not stored: add @Recorded() to the worker, or await koban.awaitJob(job) for its outcome`
+        : recorded.message,
+      finished,
+    );
   }
 
   /** A job as stored (an encrypted job's args are its envelope); null if there is none. */
@@ -429,6 +488,7 @@ export class Koban implements RecordedReader {
 
   private async shutdown(): Promise<void> {
     const started = Date.now();
+    this.waiter.close();
     if (this.localNode) {
       const released = await this.localNode.stop(started + this.config.shutdownGrace);
       if (!released) {
@@ -496,4 +556,16 @@ export class Koban implements RecordedReader {
   [drainerKey](): Drainer {
     return this.drainer;
   }
+}
+
+const defaultAwaitTimeout = 30_000;
+
+function awaitTimeout(options: AwaitOptions, where: string): number {
+  const timeout = options.timeout ?? defaultAwaitTimeout;
+  if (!(Number.isFinite(timeout) && timeout > 0)) {
+    throw new KobanValidationError([
+      { path: `${where}: timeout`, message: `expected milliseconds above 0, got ${String(timeout)}` },
+    ]);
+  }
+  return timeout;
 }

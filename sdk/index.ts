@@ -11,6 +11,7 @@ export type { Codec } from './codec.js';
 export { Encrypted, Recorded, Structured, Worker, type WorkerDecorator } from './decorators.js';
 export {
   KobanAssertionError,
+  KobanAwaitTimeoutError,
   KobanBatchError,
   KobanConfigError,
   KobanDatabaseError,
@@ -18,6 +19,7 @@ export {
   KobanError,
   type KobanErrorCode,
   KobanJobCancelledError,
+  KobanJobFailedError,
   KobanMigrationError,
   KobanRecordedLimitError,
   KobanShutdownError,

@@ -78,6 +78,13 @@ export function kobanTables(schemaName: string) {
     id: bigint('id', { mode: 'bigint' }).notNull(),
     finishedAt: timestamptz('finished_at').notNull(),
   });
+  /**
+   * Every job, wherever it is: the view over `jobs` and `job_history`. Query this one for
+   * finished jobs; write through `jobs` (finished rows move to the history when they finish).
+   */
+  const allJobs = schema
+    .view('all_jobs', { ...jobColumns(), id: bigint('id', { mode: 'bigint' }).notNull() })
+    .existing();
   const workflows = schema.table('workflows', {
     id: uuid('id').primaryKey(),
     name: text('name'),
@@ -124,6 +131,8 @@ export function kobanTables(schemaName: string) {
     queues: text('queues').array().notNull().default(sql`'{}'`),
     startedAt: timestamptz('started_at').notNull().defaultNow(),
     heartbeatAt: timestamptz('heartbeat_at').notNull().defaultNow(),
+    /** What the node runs (queues with limits, cron entries), recorded with each heartbeat. */
+    report: jsonb('report').notNull().default(sql`'{}'`),
   });
   const leaders = schema.table('leaders', {
     name: text('name').primaryKey(),
@@ -166,6 +175,7 @@ export function kobanTables(schemaName: string) {
   return {
     jobs,
     jobHistory,
+    allJobs,
     jobMetrics,
     nodes,
     leaders,
@@ -183,6 +193,7 @@ export type KobanTables = ReturnType<typeof kobanTables>;
 export const {
   jobs,
   jobHistory,
+  allJobs,
   jobMetrics,
   nodes,
   leaders,

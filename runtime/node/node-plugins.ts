@@ -1,5 +1,6 @@
 import type { ResolvedConfig } from '../config.js';
 import type { Engine } from '../engine/engine.js';
+import type { NodeReport } from '../engine/nodes.js';
 import { CronScheduler } from '../plugins/cron.js';
 import { historyKeeper } from '../plugins/history-keeper.js';
 import { lifeline } from '../plugins/lifeline.js';
@@ -34,6 +35,7 @@ export class NodePlugins {
     private readonly catalog: WorkerCatalog,
     workflows: Workflows,
     events: KobanEventEmitter,
+    describe: () => NodeReport,
   ) {
     const report = (source: string, error: unknown) => events.emit('error', { source, error });
     const { logger } = config;
@@ -61,6 +63,7 @@ export class NodePlugins {
           { node: config.node, downMs },
           `node ${config.node} reaches the database again after ${Math.round(downMs / 100) / 10} s`,
         ),
+      describe,
       logger: config.logger,
     });
     this.storedCron = new StoredCronScheduler({ catalog, syncInterval: config.cronSyncInterval });

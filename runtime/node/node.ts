@@ -2,8 +2,10 @@ import { KobanJobCancelledError, KobanShutdownError } from '../../sdk/errors.js'
 import type { ResolvedConfig } from '../config.js';
 import type { Engine } from '../engine/engine.js';
 import { changedFlow, type FlowLimits } from '../engine/flow.js';
+import type { NodeReport } from '../engine/nodes.js';
 import type { StoredQueueState } from '../engine/queues.js';
 import type { Signal } from '../engine/signals.js';
+import { cronEntryName, cronWorkerName } from '../plugins/cron.js';
 import { MetricsRollup } from '../telemetry/metrics-rollup.js';
 import type { WorkerCatalog } from '../workers/worker-catalog.js';
 import type { Workflows } from '../workflows/workflows.js';
@@ -62,7 +64,7 @@ export class Node {
         (error) => events.emit('error', { source: 'metrics history', error }),
       );
     }
-    this.plugins = new NodePlugins(engine, config, catalog, workflows, events);
+    this.plugins = new NodePlugins(engine, config, catalog, workflows, events, () => this.report());
   }
 
   get isLeader(): boolean {
@@ -134,6 +136,19 @@ export class Node {
       paused: producer.paused,
       flow: producer.flow ?? {},
     }));
+  }
+
+  /** What this node runs, as its heartbeat records it for the operator's view. */
+  report(): NodeReport {
+    return {
+      queues: this.queues(),
+      cron: this.config.cron.map((entry) => ({
+        name: cronEntryName(entry),
+        expression: entry.expression,
+        timezone: entry.timezone ?? null,
+        worker: cronWorkerName(entry),
+      })),
+    };
   }
 
   /** Applies a signal to this node; pause, resume, scale and cron changes apply at once on the node that asked too. */

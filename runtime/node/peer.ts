@@ -1,5 +1,5 @@
 import type { Engine } from '../engine/engine.js';
-import type { Beat } from '../engine/nodes.js';
+import type { Beat, NodeReport } from '../engine/nodes.js';
 import type { KobanLogger } from './logger.js';
 import { Periodic } from './periodic.js';
 
@@ -18,6 +18,8 @@ export interface PeerOptions {
   readonly onOutage?: (error: unknown) => void;
   /** The first heartbeat that reached the database again, `downMs` after the outage began. */
   readonly onRecovery?: (downMs: number) => void;
+  /** What the node runs now, recorded with each beat for the operator's view. */
+  readonly describe?: () => NodeReport;
   readonly logger: Pick<KobanLogger, 'info' | 'warn'>;
 }
 
@@ -140,7 +142,7 @@ export class Peer {
     // The lease is renewed beside the heartbeat, not after it: the sooner it is written, the
     // less of it a slow beat uses up.
     const [beat, held] = await Promise.all([
-      this.engine.beat(node, queues, !this.beaten),
+      this.engine.beat(node, queues, !this.beaten, this.options.describe?.()),
       this.engine.claimLeadership(node, interval * leaseBeats),
     ]);
     this.checkName(beat);

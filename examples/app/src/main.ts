@@ -175,5 +175,5 @@ section('the workflow, as Mermaid');
 console.log(toMermaid(status));
 
 await koban.stop();
-checks.that('the demo finished within 30 s', Date.now() - started < 30_000);
+log(`finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 process.exit(checks.report());

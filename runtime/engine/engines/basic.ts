@@ -2,6 +2,18 @@ import type { Database } from '../../database/database.js';
 import type { Executor } from '../../database/executor.js';
 import { type Ack, writeAcks } from '../ack.js';
 import { type ClaimedJob, claimJobs, claimJobsById } from '../claim.js';
+import {
+  batchSummaries,
+  clusterNodes,
+  lastCronRuns,
+  queueCounts,
+  type StoredBatchSummary,
+  type StoredCluster,
+  type StoredCronRun,
+  type StoredFlowSummary,
+  type StoredQueueCounts,
+  workflowSummaries,
+} from '../cluster-reads.js';
 import { cancelJobs, deleteJobs, retryJobs } from '../commands.js';
 import type { EngineContext } from '../context.js';
 import {
@@ -21,7 +33,17 @@ import { claimLimited } from '../flow-claim.js';
 import { maintainHistory, pruneHistory } from '../history.js';
 import { type InsertedJob, type InsertPlan, insertPlan } from '../insert.js';
 import type { JobFilter, JobSelection } from '../job-filter.js';
-import { allJobs, availableIn, availableQueues, getJob, listJobs, recordedOf } from '../job-reads.js';
+import { countJobs, type JobKeyset, type StoredJobPage, searchIds, searchJobs } from '../job-pages.js';
+import {
+  allJobs,
+  availableIn,
+  availableQueues,
+  getJob,
+  jobsByIds,
+  listJobs,
+  recordedOf,
+} from '../job-reads.js';
+import type { JobSearch } from '../job-search.js';
 import { claimLeadership, resignLeadership } from '../leadership.js';
 import {
   type MetricsRange,
@@ -32,7 +54,7 @@ import {
   writeMetrics,
 } from '../metrics-history.js';
 import { type MigrationResult, migrate, verifySchema } from '../migrator.js';
-import { type Beat, beat, liveQueues, removeNode } from '../nodes.js';
+import { type Beat, beat, liveQueues, type NodeReport, removeNode } from '../nodes.js';
 import { setProgress } from '../progress.js';
 import { type QueueChange, readQueueStates, type StoredQueueState, storeQueueState } from '../queues.js';
 import type { StoredJob, StoredRecorded } from '../records.js';
@@ -125,8 +147,8 @@ export class BasicEngine implements Engine {
     return maintainHistory(this.context, daysAhead, moveLimit);
   }
 
-  cancel(selection: JobSelection): Promise<number> {
-    return cancelJobs(this.context, selection);
+  cancel(selection: JobSelection, reason?: string): Promise<number> {
+    return cancelJobs(this.context, selection, reason);
   }
 
   retry(selection: JobSelection): Promise<number> {
@@ -145,6 +167,10 @@ export class BasicEngine implements Engine {
     return listJobs(this.context, filter);
   }
 
+  jobsByIds(ids: readonly string[]): Promise<StoredJob[]> {
+    return jobsByIds(this.context, ids);
+  }
+
   allJobs(filter: Omit<JobFilter, 'limit'>): Promise<StoredJob[]> {
     return allJobs(this.context, filter);
   }
@@ -159,6 +185,38 @@ export class BasicEngine implements Engine {
 
   recordedOf(id: string): Promise<StoredRecorded | null> {
     return recordedOf(this.context, id);
+  }
+
+  searchJobs(search: JobSearch, page: JobKeyset, timeoutMs: number): Promise<StoredJobPage> {
+    return searchJobs(this.context, search, page, timeoutMs);
+  }
+
+  countJobs(search: JobSearch, timeoutMs: number): Promise<number> {
+    return countJobs(this.context, search, timeoutMs);
+  }
+
+  searchIds(search: JobSearch, page: JobKeyset, timeoutMs: number): Promise<string[]> {
+    return searchIds(this.context, search, page, timeoutMs);
+  }
+
+  queueCounts(): Promise<StoredQueueCounts[]> {
+    return queueCounts(this.context);
+  }
+
+  clusterNodes(): Promise<StoredCluster> {
+    return clusterNodes(this.context);
+  }
+
+  lastCronRuns(): Promise<StoredCronRun[]> {
+    return lastCronRuns(this.context);
+  }
+
+  workflowSummaries(limit: number): Promise<StoredFlowSummary[]> {
+    return workflowSummaries(this.context, limit);
+  }
+
+  batchSummaries(limit: number): Promise<StoredBatchSummary[]> {
+    return batchSummaries(this.context, limit);
   }
 
   readQueueStates(): Promise<Map<string, StoredQueueState>> {
@@ -221,8 +279,8 @@ export class BasicEngine implements Engine {
     return claimCronTick(this.context, name, tick, tx);
   }
 
-  beat(node: string, queues: readonly string[], first: boolean): Promise<Beat> {
-    return beat(this.context, node, queues, first);
+  beat(node: string, queues: readonly string[], first: boolean, report?: NodeReport): Promise<Beat> {
+    return beat(this.context, node, queues, first, report);
   }
 
   removeNode(node: string): Promise<void> {

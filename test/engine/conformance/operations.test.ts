@@ -105,6 +105,9 @@ describe('every engine operation, on every driver', () => {
     });
     expect(stored!.insertedAt.getTime()).toBe(now!.insertedAt.getTime());
     expect(await engine.getJob('999999999')).toBeNull();
+    expect((await engine.jobsByIds([later!.id, '999999999', now!.id])).map((job) => job.id).sort()).toEqual(
+      [now!.id, later!.id].sort(),
+    );
     expect((await engine.listJobs({ queue: 'conformance' })).map((job) => job.id)).toEqual([
       later!.id,
       now!.id,
@@ -359,6 +362,38 @@ describe('every engine operation, on every driver', () => {
     expect(await engine.claimLeadership('node-a', 60_000)).toBe(true);
     await engine.resignLeadership('node-a');
     expect(await engine.claimLeadership('node-b', 60_000)).toBe(true);
+  });
+
+  operation('the operator view', async ({ engine }) => {
+    const [a, b, c] = await engine.insert({
+      rows: [row(), row({ queue: 'mail', args: { to: 'ann' } as never }), row({ worker: 'Other' })],
+    });
+    expect(await engine.cancel([a!.id], 'by hand')).toBe(1);
+    expect((await engine.getJob(a!.id))!.errors).toMatchObject([{ attempt: 0, error: 'cancelled: by hand' }]);
+    await engine.beat('node-a', ['conformance'], true, {
+      queues: [{ queue: 'conformance', limit: 4, paused: false, running: 0 }],
+      cron: [{ name: 'nightly', expression: '0 3 * * *', timezone: null, worker: 'ConformanceWorker' }],
+    });
+    expect(await engine.claimLeadership('node-a', 60_000)).toBe(true);
+    const page = await engine.searchJobs({ queue: 'conformance' }, { limit: 1, before: undefined }, 5000);
+    expect(page.jobs.map((job) => job.id)).toEqual([c!.id]);
+    expect(page.next).not.toBeNull();
+    expect(await engine.searchIds({ args: 'ANN' }, { limit: 10, before: undefined }, 5000)).toEqual([b!.id]);
+    expect(await engine.searchIds({ state: ['available'] }, { limit: 10, before: c!.id }, 5000)).toEqual([
+      b!.id,
+    ]);
+    expect(await engine.countJobs({ state: 'cancelled' }, 5000)).toBe(1);
+    const counts = await engine.queueCounts();
+    expect(counts.map((queue) => [queue.queue, queue.counts])).toEqual([
+      ['conformance', { available: 1, cancelled: 1 }],
+      ['mail', { available: 1 }],
+    ]);
+    const cluster = await engine.clusterNodes();
+    expect(cluster.leader?.node).toBe('node-a');
+    expect(cluster.nodes[0]!.report.cron![0]!.name).toBe('nightly');
+    expect(await engine.lastCronRuns()).toEqual([]);
+    expect(await engine.workflowSummaries(10)).toEqual([]);
+    expect(await engine.batchSummaries(10)).toEqual([]);
   });
 
   operation('cron entries and tick claims', async ({ engine }) => {

@@ -8,7 +8,7 @@ WITH target AS MATERIALIZED (
           ORDER BY id
           FOR UPDATE
         )
-        UPDATE koban.jobs j SET state = 'cancelled', cancelled_at = now()
+        UPDATE koban.jobs j SET state = 'cancelled', cancelled_at = now(), errors = j.errors
         FROM target WHERE j.id = target.id
         RETURNING j.id::text AS id, j.worker, j.queue, j.state AS state, target.state AS previous, j.attempt, target.attempt AS "previousAttempt", j.workflow_id AS "workflowId", j.batch_id AS "batchId", j.batch_callback AS "batchCallback";
 
@@ -18,7 +18,7 @@ WITH target AS MATERIALIZED (
           ORDER BY id
           FOR UPDATE
         )
-        UPDATE koban.jobs j SET state = 'cancelled', cancelled_at = now()
+        UPDATE koban.jobs j SET state = 'cancelled', cancelled_at = now(), errors = j.errors
         FROM target WHERE j.id = target.id
         RETURNING j.id::text AS id, j.worker, j.queue, j.state AS state, target.state AS previous, j.attempt, target.attempt AS "previousAttempt", j.workflow_id AS "workflowId", j.batch_id AS "batchId", j.batch_callback AS "batchCallback";
 
