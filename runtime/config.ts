@@ -139,6 +139,11 @@ export interface KobanConfig<CronWorkers extends readonly CronWorker[] = readonl
    */
   reconnectDelay?: number | undefined;
   /**
+   * Milliseconds a claim may take before the node abandons it and claims again; jobs it took
+   * anyway are given back after twice as long. Default 15000.
+   */
+  claimTimeout?: number | undefined;
+  /**
    * The largest args an insert takes, in bytes of JSON: larger ones are refused at once with a
    * KobanValidationError. Default 8 MiB (8388608).
    */
@@ -166,6 +171,7 @@ export interface ResolvedConfig {
   readonly workflowSweepInterval: number;
   readonly testing: 'manual' | 'inline' | undefined;
   readonly maxArgsBytes: number;
+  readonly claimTimeout: number;
   readonly logger: KobanLogger;
 }
 
@@ -211,6 +217,7 @@ export function resolveConfig(config: KobanConfig, defaultNode: string): Resolve
     plugins: config.plugins ?? [],
     testing: testingMode(config.testing),
     workflowSweepInterval: positive(config.workflowSweepInterval ?? 1000, 'workflowSweepInterval'),
+    claimTimeout: positive(config.claimTimeout ?? 15_000, 'claimTimeout'),
     maxArgsBytes: positiveInteger(config.maxArgsBytes ?? defaultMaxArgsBytes, 'maxArgsBytes'),
     logger: config.logger ?? consoleLogger,
   };

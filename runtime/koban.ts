@@ -440,6 +440,8 @@ export class Koban implements RecordedReader {
   }
 
   /** What the executor runs jobs with on this node: producers and the drainer alike. */
+  private readonly held = new Set<string>();
+
   private executorDeps(): ExecutorDeps {
     const access = {
       catalog: this.catalog,
@@ -452,6 +454,7 @@ export class Koban implements RecordedReader {
       logger: this.config.logger,
       node: this.config.node,
       hooks: this.processHooks,
+      held: this.held,
       contexts: {
         workflow: (job) => this.workflows.context(job, access),
         batch: (job) => this.batches.context(job),

@@ -3,6 +3,7 @@ import type { Ack } from './ack.js';
 import type { ClaimedJob } from './claim.js';
 import type { CronEntryChange, CronEntryRow, StoredCronEntry } from './cron-entries.js';
 import type { FlowLimits, LimitedClaim } from './flow.js';
+import type { Holdings } from './holdings.js';
 import type { InsertedJob, InsertPlan } from './insert.js';
 import type { JobFilter, JobSelection } from './job-filter.js';
 import type { MigrationResult } from './migrator.js';
@@ -48,6 +49,11 @@ export interface Engine {
    * node row's `started_at`), whatever its heartbeat: a restarted node's own orphans, at once.
    */
   rescueRestarted(node: string): Promise<number>;
+  /**
+   * Gives back the jobs executing under a live `node` that it does not know it holds (`known`),
+   * claimed more than `graceMs` ago, and returns what is executing under its name.
+   */
+  reconcileHoldings(node: string, known: readonly string[], graceMs: number): Promise<Holdings>;
   prune(maxAgeSeconds: number, limit: number): Promise<number>;
   /**
    * Keeps the history ready: partitions for today and `daysAhead` days, and up to `moveLimit`

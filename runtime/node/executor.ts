@@ -40,6 +40,12 @@ export interface ExecutorDeps {
   /** `koban.hooks`: run around every attempt. */
   readonly hooks?: ProcessHooks;
   readonly contexts?: JobContexts;
+  /**
+   * The ids of the jobs this node holds, from their claim until their outcome is written, by
+   * producers and the drainer alike: the node gives back jobs executing under its name that are
+   * not among them (see convergence.ts).
+   */
+  readonly held?: Set<string>;
 }
 
 /** A job while it runs on this node; `abort` is how cancel and shutdown reach it. */

@@ -19,6 +19,7 @@ import type { EngineExtension } from '../extension.js';
 import type { FlowLimits, LimitedClaim } from '../flow.js';
 import { claimLimited } from '../flow-claim.js';
 import { maintainHistory, pruneHistory } from '../history.js';
+import { type Holdings, reconcileHoldings } from '../holdings.js';
 import { type InsertedJob, type InsertPlan, insertPlan } from '../insert.js';
 import type { JobFilter, JobSelection } from '../job-filter.js';
 import { allJobs, availableIn, availableQueues, getJob, listJobs, recordedOf } from '../job-reads.js';
@@ -97,6 +98,10 @@ export class BasicEngine implements Engine {
 
   rescue(deadAfterMs: number): Promise<number> {
     return rescueOrphans(this.context, deadAfterMs);
+  }
+
+  reconcileHoldings(node: string, known: readonly string[], graceMs: number): Promise<Holdings> {
+    return reconcileHoldings(this.context, node, known, graceMs);
   }
 
   rescueRestarted(node: string): Promise<number> {
