@@ -25,7 +25,13 @@ export {
   workflowDeps,
   workflows,
 } from './runtime/engine/tables.js';
-export { type AwaitOptions, type InsertOptions, Koban, type QueueStatus } from './runtime/koban.js';
+export {
+  type AwaitOptions,
+  type InsertOptions,
+  Koban,
+  type QueueStatus,
+  type WorkflowResult,
+} from './runtime/koban.js';
 export type { JobExceptionEvent, JobStartEvent, JobStopEvent, KobanEvents } from './runtime/node/events.js';
 export type { QueueFlowChange, QueueFlowOptions } from './runtime/node/flow-options.js';
 export type { AfterProcessHook, BeforeProcessHook, KobanHooks } from './runtime/node/hooks.js';
