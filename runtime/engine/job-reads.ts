@@ -30,7 +30,7 @@ export async function listJobs({ database, schema }: EngineContext, filter: JobF
   }
   const rows = await database.query<JobWireRow>(sql`
     SELECT ${jobColumns('j')} FROM ${everyJob(schema)} j
-    WHERE ${whereFilter(filter)} ORDER BY id DESC LIMIT ${limit}`);
+    WHERE ${whereFilter(filter)} ORDER BY j.id DESC LIMIT ${limit}`);
   return rows.map(toStoredJob);
 }
 
@@ -40,7 +40,7 @@ export async function allJobs(
   filter: Omit<JobFilter, 'limit'>,
 ): Promise<StoredJob[]> {
   const rows = await database.query<JobWireRow>(sql`
-    SELECT ${jobColumns('j')} FROM ${everyJob(schema)} j WHERE ${whereFilter(filter)} ORDER BY id`);
+    SELECT ${jobColumns('j')} FROM ${everyJob(schema)} j WHERE ${whereFilter(filter)} ORDER BY j.id`);
   return rows.map(toStoredJob);
 }
 

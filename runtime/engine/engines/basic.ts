@@ -2,6 +2,18 @@ import type { Database } from '../../database/database.js';
 import type { Executor } from '../../database/executor.js';
 import { type Ack, writeAcks } from '../ack.js';
 import { type ClaimedJob, claimJobs, claimJobsById } from '../claim.js';
+import {
+  batchSummaries,
+  clusterNodes,
+  lastCronRuns,
+  queueCounts,
+  type StoredBatchSummary,
+  type StoredCluster,
+  type StoredCronRun,
+  type StoredFlowSummary,
+  type StoredQueueCounts,
+  workflowSummaries,
+} from '../cluster-reads.js';
 import { cancelJobs, deleteJobs, retryJobs } from '../commands.js';
 import type { EngineContext } from '../context.js';
 import {
@@ -21,6 +33,7 @@ import { claimLimited } from '../flow-claim.js';
 import { maintainHistory, pruneHistory } from '../history.js';
 import { type InsertedJob, type InsertPlan, insertPlan } from '../insert.js';
 import type { JobFilter, JobSelection } from '../job-filter.js';
+import { countJobs, type JobKeyset, type StoredJobPage, searchIds, searchJobs } from '../job-pages.js';
 import {
   allJobs,
   availableIn,
@@ -30,9 +43,19 @@ import {
   listJobs,
   recordedOf,
 } from '../job-reads.js';
+import type { JobSearch } from '../job-search.js';
 import { claimLeadership, resignLeadership } from '../leadership.js';
+import {
+  type MetricsRange,
+  type MetricsRow,
+  type MetricsWireRow,
+  pruneMetrics,
+  readMetrics,
+  writeMetrics,
+} from '../metrics-history.js';
 import { type MigrationResult, migrate, verifySchema } from '../migrator.js';
-import { type Beat, beat, liveQueues, removeNode } from '../nodes.js';
+import { type Beat, beat, liveQueues, type NodeReport, removeNode } from '../nodes.js';
+import { setProgress } from '../progress.js';
 import { type QueueChange, readQueueStates, type StoredQueueState, storeQueueState } from '../queues.js';
 import type { StoredJob, StoredRecorded } from '../records.js';
 import { rescueOrphans } from '../rescue.js';
@@ -107,6 +130,10 @@ export class BasicEngine implements Engine {
     return rescueOrphans(this.context, deadAfterMs);
   }
 
+  setProgress(id: string, attempt: number, progress: string): Promise<boolean> {
+    return setProgress(this.context, id, attempt, progress);
+  }
+
   rescueRestarted(node: string): Promise<number> {
     // The node has just beaten: only attempts older than its start are taken, whatever the age.
     return rescueOrphans(this.context, dayMs, { node });
@@ -120,8 +147,8 @@ export class BasicEngine implements Engine {
     return maintainHistory(this.context, daysAhead, moveLimit);
   }
 
-  cancel(selection: JobSelection): Promise<number> {
-    return cancelJobs(this.context, selection);
+  cancel(selection: JobSelection, reason?: string): Promise<number> {
+    return cancelJobs(this.context, selection, reason);
   }
 
   retry(selection: JobSelection): Promise<number> {
@@ -160,6 +187,38 @@ export class BasicEngine implements Engine {
     return recordedOf(this.context, id);
   }
 
+  searchJobs(search: JobSearch, page: JobKeyset, timeoutMs: number): Promise<StoredJobPage> {
+    return searchJobs(this.context, search, page, timeoutMs);
+  }
+
+  countJobs(search: JobSearch, timeoutMs: number): Promise<number> {
+    return countJobs(this.context, search, timeoutMs);
+  }
+
+  searchIds(search: JobSearch, page: JobKeyset, timeoutMs: number): Promise<string[]> {
+    return searchIds(this.context, search, page, timeoutMs);
+  }
+
+  queueCounts(): Promise<StoredQueueCounts[]> {
+    return queueCounts(this.context);
+  }
+
+  clusterNodes(): Promise<StoredCluster> {
+    return clusterNodes(this.context);
+  }
+
+  lastCronRuns(): Promise<StoredCronRun[]> {
+    return lastCronRuns(this.context);
+  }
+
+  workflowSummaries(limit: number): Promise<StoredFlowSummary[]> {
+    return workflowSummaries(this.context, limit);
+  }
+
+  batchSummaries(limit: number): Promise<StoredBatchSummary[]> {
+    return batchSummaries(this.context, limit);
+  }
+
   readQueueStates(): Promise<Map<string, StoredQueueState>> {
     return readQueueStates(this.context);
   }
@@ -188,6 +247,18 @@ export class BasicEngine implements Engine {
     });
   }
 
+  writeMetrics(rows: readonly MetricsRow[]): Promise<void> {
+    return writeMetrics(this.context, rows);
+  }
+
+  readMetrics(range: MetricsRange): Promise<MetricsWireRow[]> {
+    return readMetrics(this.context, range);
+  }
+
+  pruneMetrics(maxAgeSeconds: number): Promise<number> {
+    return pruneMetrics(this.context, maxAgeSeconds);
+  }
+
   listCronEntries(): Promise<StoredCronEntry[]> {
     return listCronEntries(this.context);
   }
@@ -208,8 +279,8 @@ export class BasicEngine implements Engine {
     return claimCronTick(this.context, name, tick, tx);
   }
 
-  beat(node: string, queues: readonly string[], first: boolean): Promise<Beat> {
-    return beat(this.context, node, queues, first);
+  beat(node: string, queues: readonly string[], first: boolean, report?: NodeReport): Promise<Beat> {
+    return beat(this.context, node, queues, first, report);
   }
 
   removeNode(node: string): Promise<void> {
