@@ -38,10 +38,17 @@ import { JobWaiter } from './node/job-waiter.js';
 import { Node, type QueueStatus, releaseMs } from './node/node.js';
 import { defaultNodeName } from './node/node-name.js';
 import { checkPlugins } from './node/plugin-runner.js';
+import { ProgressSink } from './node/progress.js';
 import { defaultShutdownSignals, onShutdownSignals } from './node/shutdown-signals.js';
 import { type ConnectOptions, KobanOps } from './ops/ops.js';
 import { checkCronArgs } from './plugins/cron-args.js';
 import { CronControl } from './plugins/cron-control.js';
+import {
+  type MetricsHistoryQuery,
+  type MetricsPoint,
+  metricsRange,
+  toMetricsPoint,
+} from './telemetry/metrics-points.js';
 import { staleGeneratedWarning, staleGeneratedWorkers } from './workers/generated-contracts.js';
 import {
   type InsertAllOptions,
@@ -87,6 +94,7 @@ export class Koban implements RecordedReader {
   private readonly batches: Batches;
   private readonly inserter: Inserter;
   private readonly drainer: Drainer;
+  private readonly progress: ProgressSink;
   private readonly waiter: JobWaiter;
   private localNode: Node | undefined;
   private stopping: Promise<void> | undefined;
@@ -104,6 +112,7 @@ export class Koban implements RecordedReader {
     const inline = config.testing === 'inline' ? new InlineEngine(context) : undefined;
     this.engine = inline ?? new BasicEngine(context);
     this.inserter = { engine: this.engine, catalog, workflows: this.workflows, batches: this.batches };
+    this.progress = new ProgressSink(this.engine, config.progressInterval, this.events);
     this.drainer = new Drainer(this.engine, catalog, this.executorDeps());
     this.waiter = new JobWaiter(this.engine);
     this.cron = new CronControl(this.engine, catalog, config.cron, async () => {
@@ -120,7 +129,7 @@ export class Koban implements RecordedReader {
   ): Promise<Koban> {
     const config = resolveConfig(options, defaultNodeName());
     const stale = staleGeneratedWorkers(options.workers);
-    if (stale.length > 0) config.logger.warn(staleGeneratedWarning(stale));
+    if (stale.length > 0) config.logger.warn({ workers: stale.length }, staleGeneratedWarning(stale));
     // Bad worker options, keys, cron args and plugin options fail here, before anything connects.
     const catalog = await WorkerCatalog.create(options.workers, { maxArgsBytes: config.maxArgsBytes });
     await checkCronArgs(config.cron, catalog);
@@ -315,6 +324,17 @@ export class Koban implements RecordedReader {
     return this.engine.listJobs(filter) as Promise<JobRecord[]>;
   }
 
+  /**
+   * The metrics history, added up over every node: per step of `step` minutes (default 1) from
+   * `from` (default an hour ago) to `to` (default now), one point per queue and worker (or per
+   * queue, or one for everything, by `groupBy`), with the attempts by outcome and their run and
+   * queue times. Minutes without attempts are absent. For charts, `koban stats` and dashboards.
+   */
+  async metricsHistory(query: MetricsHistoryQuery = {}): Promise<MetricsPoint[]> {
+    const rows = await this.engine.readMetrics(metricsRange(query, Date.now()));
+    return rows.map(toMetricsPoint);
+  }
+
   /** Cancels a job that has not finished; a running one is aborted through `job.signal`. */
   async cancelJob(id: JobId): Promise<boolean> {
     return (await this.cancelJobs([id])) === 1;
@@ -462,7 +482,7 @@ export class Koban implements RecordedReader {
     return onShutdownSignals(
       signals,
       () => this.stop(),
-      (error) => this.config.logger.error('stop on signal failed', { error }),
+      (error) => this.config.logger.error({ error }, 'stop on signal failed'),
     );
   }
 
@@ -482,10 +502,17 @@ export class Koban implements RecordedReader {
     // grace period and waits for a database that is gone) get what is left of the window.
     const closeBy = started + this.config.shutdownGrace + releaseMs;
     await this.database.close({ timeout: Math.max(0, closeBy - Date.now()) / 1000 });
+    if (this.localNode)
+      this.config.logger.info(
+        { node: this.config.node, ms: Date.now() - started },
+        `node ${this.config.node} stopped in ${Date.now() - started} ms`,
+      );
   }
 
   private async boot(): Promise<void> {
-    this.events.on('error', ({ source, error }) => this.config.logger.error(`${source} failed`, { error }));
+    this.events.on('error', ({ source, error }) =>
+      this.config.logger.error({ source, error }, `${source} failed`),
+    );
     // In a testing mode the node runs nothing by itself: the test runs the jobs.
     if (this.config.testing) return;
     this.localNode = new Node(
@@ -497,6 +524,11 @@ export class Koban implements RecordedReader {
       this.executorDeps(),
     );
     await this.localNode.start();
+    const queues = [...this.config.queues].map(([queue, { limit }]) => `${queue} (${limit})`);
+    this.config.logger.info(
+      { node: this.config.node, schema: this.config.schema, queues: Object.fromEntries(this.config.queues) },
+      `node ${this.config.node} started${queues.length > 0 ? `, running ${queues.join(', ')}` : ', running no queues'}`,
+    );
   }
 
   /** What the executor runs jobs with on this node: producers and the drainer alike. */
@@ -512,6 +544,7 @@ export class Koban implements RecordedReader {
       logger: this.config.logger,
       node: this.config.node,
       hooks: this.processHooks,
+      progress: this.progress,
       contexts: {
         workflow: (job) => this.workflows.context(job, access),
         batch: (job) => this.batches.context(job),

@@ -30,7 +30,7 @@ export {
   KobanWorkflowError,
   type ValidationIssue,
 } from './errors.js';
-export type { Job, JobError, JobRecord, JsonObject } from './job.js';
+export type { Job, JobError, JobProgress, JobRecord, JsonObject } from './job.js';
 export type { JobBuilder } from './job-builder.js';
 export { isJobSpec, type JobOptions, type JobSpec, newJob } from './job-spec.js';
 export { toMermaid } from './mermaid.js';

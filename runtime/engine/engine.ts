@@ -15,6 +15,7 @@ import type { InsertedJob, InsertPlan } from './insert.js';
 import type { JobFilter, JobSelection } from './job-filter.js';
 import type { JobKeyset, StoredJobPage } from './job-pages.js';
 import type { JobSearch } from './job-search.js';
+import type { MetricsRange, MetricsRow, MetricsWireRow } from './metrics-history.js';
 import type { MigrationResult } from './migrator.js';
 import type { Beat, NodeReport } from './nodes.js';
 import type { QueueChange, StoredQueueState } from './queues.js';
@@ -53,6 +54,8 @@ export interface Engine {
   /** Makes the scheduled and retryable jobs of a scope available now, except `keep`. */
   stageNow(scope: StageScope, keep: readonly string[]): Promise<void>;
   rescue(deadAfterMs: number): Promise<number>;
+  /** Stores a running job's progress (JSON text) if `attempt` is still its running attempt. */
+  setProgress(id: string, attempt: number, progress: string): Promise<boolean>;
   /**
    * Rescues the jobs a previous process under `node`'s name left executing (attempted before the
    * node row's `started_at`), whatever its heartbeat: a restarted node's own orphans, at once.
@@ -102,6 +105,12 @@ export interface Engine {
   listenInserts(onQueue: (queue: string) => void, onRelisten: () => void): Promise<() => Promise<void>>;
   listenSignals(onSignal: (signal: Signal) => void): Promise<() => Promise<void>>;
 
+  // The metrics history.
+  /** Adds nodes' per-minute roll-ups to the history. */
+  writeMetrics(rows: readonly MetricsRow[]): Promise<void>;
+  /** The history added up across nodes, in steps, by series. */
+  readMetrics(range: MetricsRange): Promise<MetricsWireRow[]>;
+  pruneMetrics(maxAgeSeconds: number): Promise<number>;
   // Cron entries stored in the database (`koban.cron`).
   listCronEntries(): Promise<StoredCronEntry[]>;
   /** Null when an entry of that name exists. */

@@ -43,7 +43,10 @@ export class JobWaiter {
             }, timeoutMs);
       wait = { resolve, reject, timer };
       let set = this.waits.get(id);
-      if (!set) this.waits.set(id, (set = new Set()));
+      if (!set) {
+        set = new Set();
+        this.waits.set(id, set);
+      }
       set.add(wait);
       this.schedule(0);
     });

@@ -6,6 +6,7 @@ import type { NodeReport } from '../engine/nodes.js';
 import type { StoredQueueState } from '../engine/queues.js';
 import type { Signal } from '../engine/signals.js';
 import { cronEntryName, cronWorkerName } from '../plugins/cron.js';
+import { MetricsRollup } from '../telemetry/metrics-rollup.js';
 import type { WorkerCatalog } from '../workers/worker-catalog.js';
 import type { Workflows } from '../workflows/workflows.js';
 import { Acker } from './acker.js';
@@ -13,6 +14,7 @@ import { finishedBy } from './deadline.js';
 import type { KobanEventEmitter } from './events.js';
 import type { ExecutorDeps, RunningJob } from './executor.js';
 import { NodePlugins } from './node-plugins.js';
+import { Periodic } from './periodic.js';
 import { Producer } from './producer.js';
 
 /** How long stop() waits for aborted jobs to settle after the grace period. */
@@ -40,16 +42,28 @@ export class Node {
   private readonly acker: Acker;
   private readonly plugins: NodePlugins;
   private unlisteners: (() => Promise<void>)[] = [];
+  private readonly metrics: MetricsRollup | undefined;
+  private metricsFlush: Periodic | undefined;
 
   constructor(
     private readonly engine: Engine,
     private readonly config: ResolvedConfig,
     catalog: WorkerCatalog,
     workflows: Workflows,
-    events: KobanEventEmitter,
+    private readonly events: KobanEventEmitter,
     private readonly executor: ExecutorDeps,
   ) {
     this.acker = new Acker(engine, events);
+    this.metrics = config.metrics ? new MetricsRollup(engine, config.node) : undefined;
+    const { metrics } = config;
+    if (metrics && this.metrics) {
+      const rollup = this.metrics;
+      this.metricsFlush = new Periodic(
+        metrics.interval,
+        () => rollup.flush(),
+        (error) => events.emit('error', { source: 'metrics history', error }),
+      );
+    }
     this.plugins = new NodePlugins(engine, config, catalog, workflows, events, () => this.report());
   }
 
@@ -91,6 +105,7 @@ export class Node {
     // The peer's first beat comes before the first claim: see peer.ts.
     await this.plugins.start([...this.config.queues.keys()]);
     for (const producer of this.producers.values()) producer.start();
+    this.metricsFlush?.start(this.config.metrics ? this.config.metrics.interval : 0);
   }
 
   /** A producer for a queue; a queue started at run time has no limits but those stored. */
@@ -102,6 +117,7 @@ export class Node {
       state.paused,
       {
         ...this.executor,
+        metrics: this.metrics,
         engine: this.engine,
         acker: this.acker,
         running: this.running,
@@ -225,6 +241,11 @@ export class Node {
   private async release(): Promise<void> {
     await this.acker.flush();
     this.acker.close();
+    // The attempts of the last minutes, the ones that ended during the grace period included.
+    await this.metricsFlush?.stop();
+    await this.metrics
+      ?.flush()
+      .catch((error) => this.events.emit('error', { source: 'metrics history', error }));
     await this.plugins.stop({ keepNode: this.running.size > 0 });
     await Promise.allSettled(this.unlisteners.map((unlisten) => unlisten()));
   }

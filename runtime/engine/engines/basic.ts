@@ -46,8 +46,17 @@ import {
 } from '../job-reads.js';
 import type { JobSearch } from '../job-search.js';
 import { claimLeadership, resignLeadership } from '../leadership.js';
+import {
+  type MetricsRange,
+  type MetricsRow,
+  type MetricsWireRow,
+  pruneMetrics,
+  readMetrics,
+  writeMetrics,
+} from '../metrics-history.js';
 import { type MigrationResult, migrate, verifySchema } from '../migrator.js';
 import { type Beat, beat, liveQueues, type NodeReport, removeNode } from '../nodes.js';
+import { setProgress } from '../progress.js';
 import { type QueueChange, readQueueStates, type StoredQueueState, storeQueueState } from '../queues.js';
 import type { StoredJob, StoredRecorded } from '../records.js';
 import { rescueOrphans } from '../rescue.js';
@@ -120,6 +129,10 @@ export class BasicEngine implements Engine {
 
   rescue(deadAfterMs: number): Promise<number> {
     return rescueOrphans(this.context, deadAfterMs);
+  }
+
+  setProgress(id: string, attempt: number, progress: string): Promise<boolean> {
+    return setProgress(this.context, id, attempt, progress);
   }
 
   rescueRestarted(node: string): Promise<number> {
@@ -241,6 +254,18 @@ export class BasicEngine implements Engine {
       }
       onSignal(message);
     });
+  }
+
+  writeMetrics(rows: readonly MetricsRow[]): Promise<void> {
+    return writeMetrics(this.context, rows);
+  }
+
+  readMetrics(range: MetricsRange): Promise<MetricsWireRow[]> {
+    return readMetrics(this.context, range);
+  }
+
+  pruneMetrics(maxAgeSeconds: number): Promise<number> {
+    return pruneMetrics(this.context, maxAgeSeconds);
   }
 
   listCronEntries(): Promise<StoredCronEntry[]> {

@@ -5,6 +5,7 @@ import { v004 } from './v004.js';
 import { v005 } from './v005.js';
 import { v006 } from './v006.js';
 import { v007 } from './v007.js';
+import { v008 } from './v008.js';
 
 /**
  * Every migration in order, each a list of statements; the array index + 1 is the version. Append only: a migration that has
@@ -18,6 +19,7 @@ export const migrations: readonly ((schema: string) => string[])[] = [
   v005,
   v006,
   v007,
+  v008,
 ];
 
 export const latestVersion = migrations.length;

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ack } from '../../../runtime/engine/ack.js';
 import type { ClaimedJob } from '../../../runtime/engine/claim.js';
 import type { InsertRow } from '../../../runtime/engine/insert-row.js';
+import type { MetricsRow } from '../../../runtime/engine/metrics-history.js';
 import type { StoredArgs } from '../../../runtime/engine/records.js';
 import type { Signal } from '../../../runtime/engine/signals.js';
 import { waitFor } from '../../support/wait.js';
@@ -53,7 +54,7 @@ function operation(name: string, scenario: (driver: Driver) => Promise<void>) {
     let first: string[] | undefined;
     for (const driver of opened) {
       await driver.raw(
-        'DELETE FROM koban.jobs; DELETE FROM koban.job_history; DELETE FROM koban.nodes; DELETE FROM koban.leaders; DELETE FROM koban.queues; DELETE FROM koban.cron_entries',
+        'DELETE FROM koban.jobs; DELETE FROM koban.job_history; DELETE FROM koban.nodes; DELETE FROM koban.leaders; DELETE FROM koban.queues; DELETE FROM koban.cron_entries; DELETE FROM koban.job_metrics',
       );
       driver.database.statements.length = 0;
       try {
@@ -114,6 +115,54 @@ describe('every engine operation, on every driver', () => {
     expect((await engine.allJobs({ state: 'scheduled' })).map((job) => job.id)).toEqual([later!.id]);
     expect(await engine.availableQueues()).toEqual(['conformance']);
     expect(await engine.availableQueues('elsewhere')).toEqual([]);
+  });
+
+  operation('store progress for the running attempt only', async ({ engine }) => {
+    await engine.insert({ rows: [row()] });
+    const [job] = await engine.claim('conformance', 1, 'conformance-node');
+    expect(await engine.setProgress(job!.id, 1, JSON.stringify({ done: 3, of: 'ten "rows"' }))).toBe(true);
+    expect(await engine.setProgress(job!.id, 2, '50')).toBe(false);
+    await engine.ack([ack(job!, 'completed')]);
+    expect(await engine.setProgress(job!.id, 1, '99')).toBe(false);
+    expect((await engine.getJob(job!.id))?.progress).toEqual({ done: 3, of: 'ten "rows"' });
+  });
+
+  operation('write, read and prune the metrics history', async ({ engine }) => {
+    const minute = Math.floor(Date.now() / 60_000) * 60_000 - 5 * 60_000;
+    const histogram = (at: number) => Array.from({ length: 18 }, (_, index) => (index === at ? 2 : 0));
+    const rollup = (node: string, extra: Partial<MetricsRow> = {}): MetricsRow => ({
+      minute,
+      queue: 'conformance',
+      worker: 'ConformanceWorker',
+      node,
+      completed: 2,
+      retried: 0,
+      discarded: 0,
+      cancelled: 0,
+      snoozed: 0,
+      runMs: 12.5,
+      queueMs: 3,
+      runHistogram: histogram(3),
+      queueHistogram: histogram(1),
+      ...extra,
+    });
+    await engine.writeMetrics([rollup('node-a'), rollup('node-b', { worker: 'Other "quoted"' })]);
+    await engine.writeMetrics([rollup('node-a', { completed: 1, retried: 1 })]);
+    await engine.writeMetrics([rollup('node-c', { minute: minute - 3 * 86_400_000 })]);
+    const range = { from: minute, to: minute + 60_000, stepMinutes: 1, groupBy: 'worker' as const };
+    const rows = await engine.readMetrics(range);
+    expect(
+      rows.map(({ at, worker, completed, retried, runMs }) => ({ at, worker, completed, retried, runMs })),
+    ).toEqual([
+      { at: minute, worker: 'ConformanceWorker', completed: 3, retried: 1, runMs: 25 },
+      { at: minute, worker: 'Other "quoted"', completed: 2, retried: 0, runMs: 12.5 },
+    ]);
+    expect(rows[0]!.runHistogram).toEqual(histogram(3).map((n) => n * 2));
+    const all = await engine.readMetrics({ ...range, groupBy: 'none', stepMinutes: 60 });
+    expect(all).toHaveLength(1);
+    expect(all[0]).toMatchObject({ queue: null, worker: null, completed: 5, retried: 1 });
+    expect(await engine.pruneMetrics(86_400)).toBe(1);
+    expect(await engine.readMetrics({ ...range, from: minute - 4 * 86_400_000 })).toHaveLength(2);
   });
 
   operation('unique insert', async ({ engine }) => {
