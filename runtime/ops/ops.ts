@@ -16,6 +16,12 @@ import { decodeCursor, type JobPageRequest, type JobSearch, pageSize } from '../
 import type { MigrationResult } from '../engine/migrator.js';
 import type { Signal } from '../engine/signals.js';
 import { CronControl } from '../plugins/cron-control.js';
+import {
+  type MetricsHistoryQuery,
+  type MetricsPoint,
+  metricsRange,
+  toMetricsPoint,
+} from '../telemetry/metrics-points.js';
 import { readRecorded } from '../workers/recorded.js';
 import { WorkerCatalog } from '../workers/worker-catalog.js';
 import { workflowStatus } from '../workflows/status.js';
@@ -185,6 +191,14 @@ export class KobanOps {
    * Jobs matching a search, newest first, a page at a time: pass the page's `next` as `cursor`
    * for the one after. See JobSearch for every filter.
    */
+  /**
+   * The metrics history added up over every node, as `koban.metricsHistory` reads it: points
+   * per step, queue and worker with counts by outcome and run and queue times, for charts.
+   */
+  async metricsHistory(query: MetricsHistoryQuery = {}): Promise<MetricsPoint[]> {
+    return (await this.engine.readMetrics(metricsRange(query, Date.now()))).map(toMetricsPoint);
+  }
+
   async searchJobs(search: JobSearch = {}, page: JobPageRequest = {}): Promise<JobPage> {
     const limit = pageSize(page.limit, 'searchJobs');
     const before = decodeCursor(page.cursor, 'searchJobs');

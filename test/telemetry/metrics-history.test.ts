@@ -4,6 +4,7 @@ import {
   defineWorker,
   histogramBoundsMs,
   type Job,
+  Koban,
   KobanValidationError,
   type MetricsPoint,
   newJob,
@@ -84,7 +85,12 @@ describe('the metrics history', () => {
     await Promise.all([first.stop(), second.stop()]);
 
     const reader = await startKoban({ database, queues: {} });
-    const points = await reader.metricsHistory({ from: new Date(Date.now() - 10 * 60_000) });
+    const since = { from: new Date(Date.now() - 10 * 60_000), to: new Date(Date.now() + 60_000) };
+    const points = await reader.metricsHistory(since);
+    // The operator's connection (the dashboard's, the CLI's) reads the same history.
+    const ops = await Koban.connect({ database });
+    expect(await ops.metricsHistory(since)).toEqual(points);
+    await ops.close();
     expect(totals(points)).toEqual({
       'metered/CountedWorker': {
         completed: 30,
