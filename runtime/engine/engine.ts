@@ -10,6 +10,7 @@ import type {
 } from './cluster-reads.js';
 import type { CronEntryChange, CronEntryRow, StoredCronEntry } from './cron-entries.js';
 import type { FlowLimits, LimitedClaim } from './flow.js';
+import type { StoredHealth } from './health.js';
 import type { InsertedJob, InsertPlan } from './insert.js';
 import type { JobFilter, JobSelection } from './job-filter.js';
 import type { JobKeyset, StoredJobPage } from './job-pages.js';
@@ -91,6 +92,10 @@ export interface Engine {
   lastCronRuns(): Promise<StoredCronRun[]>;
   workflowSummaries(limit: number): Promise<StoredFlowSummary[]>;
   batchSummaries(limit: number): Promise<StoredBatchSummary[]>;
+  /** What `koban doctor` checks: schema version, indexes, bloat, long transactions. */
+  readHealth(): Promise<StoredHealth>;
+  /** Whether a NOTIFY reaches this client's LISTEN within `timeoutMs`. */
+  listenWorks(timeoutMs: number): Promise<boolean>;
 
   // Queues and signals.
   readQueueStates(): Promise<Map<string, StoredQueueState>>;

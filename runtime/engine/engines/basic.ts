@@ -30,6 +30,7 @@ import type { Engine } from '../engine.js';
 import type { EngineExtension } from '../extension.js';
 import type { FlowLimits, LimitedClaim } from '../flow.js';
 import { claimLimited } from '../flow-claim.js';
+import { listenWorks, readHealth, type StoredHealth } from '../health.js';
 import { maintainHistory, pruneHistory } from '../history.js';
 import { type InsertedJob, type InsertPlan, insertPlan } from '../insert.js';
 import type { JobFilter, JobSelection } from '../job-filter.js';
@@ -217,6 +218,14 @@ export class BasicEngine implements Engine {
 
   batchSummaries(limit: number): Promise<StoredBatchSummary[]> {
     return batchSummaries(this.context, limit);
+  }
+
+  readHealth(): Promise<StoredHealth> {
+    return readHealth(this.context);
+  }
+
+  listenWorks(timeoutMs: number): Promise<boolean> {
+    return listenWorks(this.context, timeoutMs);
   }
 
   readQueueStates(): Promise<Map<string, StoredQueueState>> {
