@@ -2,8 +2,11 @@ import { KobanJobCancelledError, KobanShutdownError } from '../../sdk/errors.js'
 import type { ResolvedConfig } from '../config.js';
 import type { Engine } from '../engine/engine.js';
 import { changedFlow, type FlowLimits } from '../engine/flow.js';
+import type { NodeReport } from '../engine/nodes.js';
 import type { StoredQueueState } from '../engine/queues.js';
 import type { Signal } from '../engine/signals.js';
+import { cronEntryName, cronWorkerName } from '../plugins/cron.js';
+import { MetricsRollup } from '../telemetry/metrics-rollup.js';
 import type { WorkerCatalog } from '../workers/worker-catalog.js';
 import type { Workflows } from '../workflows/workflows.js';
 import { Acker } from './acker.js';
@@ -12,6 +15,7 @@ import { finishedBy } from './deadline.js';
 import type { KobanEventEmitter } from './events.js';
 import type { ExecutorDeps, RunningJob } from './executor.js';
 import { NodePlugins } from './node-plugins.js';
+import { Periodic } from './periodic.js';
 import { Producer } from './producer.js';
 
 /** How long stop() waits for aborted jobs to settle after the grace period. */
@@ -41,17 +45,29 @@ export class Node {
   private readonly acker: Acker;
   private readonly plugins: NodePlugins;
   private unlisteners: (() => Promise<void>)[] = [];
+  private readonly metrics: MetricsRollup | undefined;
+  private metricsFlush: Periodic | undefined;
 
   constructor(
     private readonly engine: Engine,
     private readonly config: ResolvedConfig,
     catalog: WorkerCatalog,
     workflows: Workflows,
-    events: KobanEventEmitter,
+    private readonly events: KobanEventEmitter,
     private readonly executor: ExecutorDeps,
   ) {
     this.acker = new Acker(engine, events);
-    this.plugins = new NodePlugins(engine, config, catalog, workflows, events);
+    this.metrics = config.metrics ? new MetricsRollup(engine, config.node) : undefined;
+    const { metrics } = config;
+    if (metrics && this.metrics) {
+      const rollup = this.metrics;
+      this.metricsFlush = new Periodic(
+        metrics.interval,
+        () => rollup.flush(),
+        (error) => events.emit('error', { source: 'metrics history', error }),
+      );
+    }
+    this.plugins = new NodePlugins(engine, config, catalog, workflows, events, () => this.report());
     this.held = executor.held ?? new Set();
     this.convergence = new Convergence({
       engine,
@@ -108,6 +124,7 @@ export class Node {
     await this.plugins.start([...this.config.queues.keys()]);
     for (const producer of this.producers.values()) producer.start();
     this.convergence.start();
+    this.metricsFlush?.start(this.config.metrics ? this.config.metrics.interval : 0);
   }
 
   /** A producer for a queue; a queue started at run time has no limits but those stored. */
@@ -119,6 +136,7 @@ export class Node {
       state.paused,
       {
         ...this.executor,
+        metrics: this.metrics,
         engine: this.engine,
         acker: this.acker,
         running: this.running,
@@ -139,6 +157,19 @@ export class Node {
       paused: producer.paused,
       flow: producer.flow ?? {},
     }));
+  }
+
+  /** What this node runs, as its heartbeat records it for the operator's view. */
+  report(): NodeReport {
+    return {
+      queues: this.queues(),
+      cron: this.config.cron.map((entry) => ({
+        name: cronEntryName(entry),
+        expression: entry.expression,
+        timezone: entry.timezone ?? null,
+        worker: cronWorkerName(entry),
+      })),
+    };
   }
 
   /** Applies a signal to this node; pause, resume, scale and cron changes apply at once on the node that asked too. */
@@ -231,6 +262,11 @@ export class Node {
   private async release(): Promise<void> {
     await this.acker.flush();
     this.acker.close();
+    // The attempts of the last minutes, the ones that ended during the grace period included.
+    await this.metricsFlush?.stop();
+    await this.metrics
+      ?.flush()
+      .catch((error) => this.events.emit('error', { source: 'metrics history', error }));
     await this.plugins.stop({ keepNode: this.running.size > 0 });
     await Promise.allSettled(this.unlisteners.map((unlisten) => unlisten()));
   }

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { defineWorker, type Job, newJob } from '../../index.js';
 import { freshDatabase } from '../support/databases.js';
 import { startKoban } from '../support/koban.js';
-import { waitFor } from '../support/wait.js';
+import { logText, waitFor } from '../support/wait.js';
 import { rawJobs } from './support.js';
 
 // A rolling key rotation used to cancel jobs for good: a node with only the old key A cancelled
@@ -42,7 +42,7 @@ describe('a rolling key rotation', () => {
       node: 'old',
       queues: { rotated: 5 },
       workers: [RotatedWorker],
-      logger: { info() {}, warn: (message) => warnings.push(message), error() {} },
+      logger: { info() {}, warn: (details, message) => warnings.push(logText(details, message)), error() {} },
     });
     // A node already rotated inserts the jobs, sealed with B.
     ring.current = keyB;
