@@ -33,7 +33,13 @@ export {
   workflowDeps,
   workflows,
 } from './runtime/engine/tables.js';
-export { type AwaitOptions, type InsertOptions, Koban, type QueueStatus } from './runtime/koban.js';
+export {
+  type AwaitOptions,
+  type InsertOptions,
+  Koban,
+  type QueueStatus,
+  type WorkflowResult,
+} from './runtime/koban.js';
 export type {
   JobExceptionEvent,
   JobProgressEvent,

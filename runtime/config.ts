@@ -140,6 +140,11 @@ export interface KobanConfig<CronWorkers extends readonly CronWorker[] = readonl
    */
   reconnectDelay?: number | undefined;
   /**
+   * Milliseconds a claim may take before the node abandons it and claims again; jobs it took
+   * anyway are given back after twice as long. Default 15000.
+   */
+  claimTimeout?: number | undefined;
+  /**
    * The largest args an insert takes, in bytes of JSON: larger ones are refused at once with a
    * KobanValidationError. Default 8 MiB (8388608).
    */
@@ -185,6 +190,7 @@ export interface ResolvedConfig {
   readonly workflowSweepInterval: number;
   readonly testing: 'manual' | 'inline' | undefined;
   readonly maxArgsBytes: number;
+  readonly claimTimeout: number;
   /** The configured logger with `logLevel` applied. */
   readonly logger: Required<KobanLogger>;
   readonly progressInterval: number;
@@ -233,6 +239,7 @@ export function resolveConfig(config: KobanConfig, defaultNode: string): Resolve
     plugins: config.plugins ?? [],
     testing: testingMode(config.testing),
     workflowSweepInterval: positive(config.workflowSweepInterval ?? 1000, 'workflowSweepInterval'),
+    claimTimeout: positive(config.claimTimeout ?? 15_000, 'claimTimeout'),
     maxArgsBytes: positiveInteger(config.maxArgsBytes ?? defaultMaxArgsBytes, 'maxArgsBytes'),
     logger: levelledLogger(
       checkLogger(config.logger ?? consoleLogger),

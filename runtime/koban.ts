@@ -1,7 +1,7 @@
 import type { BatchStatus } from '../sdk/batch-context.js';
-import { KobanJobFailedError, KobanValidationError } from '../sdk/errors.js';
+import { KobanAwaitTimeoutError, KobanJobFailedError, KobanValidationError } from '../sdk/errors.js';
 import { checkUuid } from '../sdk/ids.js';
-import type { JobRecord } from '../sdk/job.js';
+import type { JobRecord, JsonObject } from '../sdk/job.js';
 import type { JobOptions, JobSpec } from '../sdk/job-spec.js';
 import type { FetchRecordedOptions, RecordedJobRef, RecordedReader, RecordedValue } from '../sdk/recorded.js';
 import { checkQueueName } from '../sdk/worker-options.js';
@@ -64,6 +64,16 @@ import { WorkerCatalog } from './workers/worker-catalog.js';
 import { Workflows } from './workflows/workflows.js';
 
 export type { QueueStatus } from './node/node.js';
+
+/** What `awaitWorkflow` returns once every step has finished. */
+export interface WorkflowResult<Results extends Record<string, unknown> = Record<string, unknown>> {
+  readonly id: string;
+  readonly state: 'completed' | 'failed';
+  /** The values the last steps recorded (those no step depends on), by step name; a step that recorded none is absent. */
+  readonly results: Partial<Results>;
+  /** The workflow's context as the steps left it. */
+  readonly context: JsonObject;
+}
 
 /** How long `awaitJob` and `awaitResult` wait. */
 export interface AwaitOptions<Result = unknown> extends FetchRecordedOptions<Result> {
@@ -248,6 +258,42 @@ export class Koban implements RecordedReader {
   /** A workflow's steps with their states and deps, and counts per state; null for an unknown id. */
   workflowStatus(workflowId: string): Promise<WorkflowStatus | null> {
     return this.workflows.status(checkUuid(workflowId, 'workflowId', 'workflowStatus'));
+  }
+
+  /**
+   * Waits until every step of a workflow has finished, and returns its result: its state, its
+   * context, and the values its last steps (those no step depends on) recorded, by step name.
+   * Rejects with a KobanAwaitTimeoutError after `timeout` ms (default 30000; the workflow goes on).
+   */
+  async awaitWorkflow<Results extends Record<string, unknown> = Record<string, unknown>>(
+    workflowId: string,
+    options: { timeout?: number | undefined } = {},
+  ): Promise<WorkflowResult<Results>> {
+    const id = checkUuid(workflowId, 'workflowId', 'awaitWorkflow');
+    const timeout = awaitTimeout(options, 'awaitWorkflow');
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const status = await this.workflows.status(id);
+      if (!status)
+        throw new KobanValidationError([{ path: 'awaitWorkflow: workflowId', message: `no workflow ${id}` }]);
+      if (status.state !== 'executing') {
+        const depended = new Set(status.steps.flatMap((step) => step.deps));
+        const results: Record<string, unknown> = {};
+        for (const step of status.steps) {
+          if (depended.has(step.name) || step.state !== 'completed') continue;
+          const recorded = await this.fetchRecorded(step.jobId);
+          if (recorded.status === 'ok') results[step.name] = recorded.value;
+        }
+        return {
+          id,
+          state: status.state,
+          results: results as Partial<Results>,
+          context: await this.workflows.contextOf(id),
+        };
+      }
+      if (Date.now() >= deadline) throw new KobanAwaitTimeoutError(id, timeout, status.state, 'workflow');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   /** Cancels the steps of a workflow that have not finished; running ones are aborted. */
@@ -541,6 +587,8 @@ export class Koban implements RecordedReader {
   }
 
   /** What the executor runs jobs with on this node: producers and the drainer alike. */
+  private readonly held = new Set<string>();
+
   private executorDeps(): ExecutorDeps {
     const access = {
       catalog: this.catalog,
@@ -553,6 +601,7 @@ export class Koban implements RecordedReader {
       logger: this.config.logger,
       node: this.config.node,
       hooks: this.processHooks,
+      held: this.held,
       progress: this.progress,
       telemetry: this.telemetry?.jobs,
       contexts: {

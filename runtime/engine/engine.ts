@@ -10,6 +10,8 @@ import type {
 } from './cluster-reads.js';
 import type { CronEntryChange, CronEntryRow, StoredCronEntry } from './cron-entries.js';
 import type { FlowLimits, LimitedClaim } from './flow.js';
+import type { StoredHealth } from './health.js';
+import type { Holdings } from './holdings.js';
 import type { InsertedJob, InsertPlan } from './insert.js';
 import type { JobFilter, JobSelection } from './job-filter.js';
 import type { JobKeyset, StoredJobPage } from './job-pages.js';
@@ -61,6 +63,11 @@ export interface Engine {
    * node row's `started_at`), whatever its heartbeat: a restarted node's own orphans, at once.
    */
   rescueRestarted(node: string): Promise<number>;
+  /**
+   * Gives back the jobs executing under a live `node` that it does not know it holds (`known`),
+   * claimed more than `graceMs` ago, and returns what is executing under its name.
+   */
+  reconcileHoldings(node: string, known: readonly string[], graceMs: number): Promise<Holdings>;
   prune(maxAgeSeconds: number, limit: number): Promise<number>;
   /**
    * Keeps the history ready: partitions for today and `daysAhead` days, and up to `moveLimit`
@@ -92,6 +99,10 @@ export interface Engine {
   lastCronRuns(): Promise<StoredCronRun[]>;
   workflowSummaries(limit: number): Promise<StoredFlowSummary[]>;
   batchSummaries(limit: number): Promise<StoredBatchSummary[]>;
+  /** What `koban doctor` checks: schema version, indexes, bloat, long transactions. */
+  readHealth(): Promise<StoredHealth>;
+  /** Whether a NOTIFY reaches this client's LISTEN within `timeoutMs`. */
+  listenWorks(timeoutMs: number): Promise<boolean>;
 
   // Queues and signals.
   readQueueStates(): Promise<Map<string, StoredQueueState>>;

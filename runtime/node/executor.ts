@@ -43,6 +43,12 @@ export interface ExecutorDeps {
   /** `koban.hooks`: run around every attempt. */
   readonly hooks?: ProcessHooks;
   readonly contexts?: JobContexts;
+  /**
+   * The ids of the jobs this node holds, from their claim until their outcome is written, by
+   * producers and the drainer alike: the node gives back jobs executing under its name that are
+   * not among them (see convergence.ts).
+   */
+  readonly held?: Set<string>;
   /** Where `job.progress(value)` is written; without it, progress is checked and dropped. */
   readonly progress?: ProgressSink;
   /** The node's metrics history, which every ended attempt is added to (producers only). */

@@ -10,10 +10,12 @@ import type { Database } from '../database/database.js';
 import { type DatabaseInput, openDatabase } from '../database/open-database.js';
 import type { StoredBatchSummary, StoredFlowSummary } from '../engine/cluster-reads.js';
 import { BasicEngine, engineContext } from '../engine/engines/basic.js';
+import type { StoredHealth } from '../engine/health.js';
 import { type JobId, toId } from '../engine/job-filter.js';
 import { decodeCursor, type JobPageRequest, type JobSearch, pageSize } from '../engine/job-search.js';
 import type { MigrationResult } from '../engine/migrator.js';
 import type { Signal } from '../engine/signals.js';
+import { CronControl } from '../plugins/cron-control.js';
 import {
   type MetricsHistoryQuery,
   type MetricsPoint,
@@ -92,7 +94,12 @@ export class KobanOps {
     readonly schema: string,
     private readonly timeoutMs: number,
     private readonly staleAfterMs: number,
-  ) {}
+  ) {
+    // Stored entries only: the entries nodes were started with come from their heartbeats.
+    this.cron = new CronControl(engine, catalog, [], () => engine.signal({ action: 'cron' }));
+  }
+
+  private readonly cron: CronControl;
 
   static async connect(options: ConnectOptions): Promise<KobanOps> {
     if (options === null || typeof options !== 'object') {
@@ -149,10 +156,35 @@ export class KobanOps {
     };
   }
 
-  /** Cron entries of the live nodes, with each one's last job and next tick. */
+  /**
+   * Every cron entry: those stored in the database (`koban.cron`) and those the live nodes were
+   * started with, each with its last job and next tick.
+   */
   async crons(): Promise<CronOverview[]> {
-    const [cluster, runs] = await Promise.all([this.engine.clusterNodes(), this.engine.lastCronRuns()]);
-    return cronOverviews(cluster, runs, this.staleAfterMs);
+    const [cluster, runs, stored] = await Promise.all([
+      this.engine.clusterNodes(),
+      this.engine.lastCronRuns(),
+      this.cron.list(),
+    ]);
+    return cronOverviews(cluster, runs, stored, this.staleAfterMs);
+  }
+
+  /**
+   * Inserts the job of a stored entry now. The job is built with the entry's worker, so this
+   * process must define it (a dashboard mounted in the application does; a bare CLI may not, and
+   * says so).
+   */
+  async runCron(name: string): Promise<JobRecord<unknown>> {
+    return (await this.cron.run(name)) as unknown as JobRecord<unknown>;
+  }
+
+  /** Pauses a stored entry on every node: no tick fires until it is resumed. */
+  async pauseCron(name: string): Promise<void> {
+    await this.cron.pause(name);
+  }
+
+  async resumeCron(name: string): Promise<void> {
+    await this.cron.resume(name);
   }
 
   /**
@@ -280,6 +312,16 @@ export class KobanOps {
   private async changeQueue(message: Signal, change: { paused?: boolean; limit?: number }): Promise<void> {
     await this.engine.storeQueueState((message as { queue: string }).queue, change);
     await this.engine.signal(message);
+  }
+
+  /** What `koban doctor` reports on: the schema, indexes, bloat, long transactions. */
+  health(): Promise<StoredHealth> {
+    return this.engine.readHealth();
+  }
+
+  /** Whether LISTEN/NOTIFY works through this connection (a pooler in transaction mode breaks it). */
+  listenWorks(timeoutMs = 2000): Promise<boolean> {
+    return this.engine.listenWorks(timeoutMs);
   }
 
   /** Applies pending migrations (for `koban migrate`). */

@@ -37,8 +37,22 @@ export interface CronOverview {
   /** The live nodes that have the entry. */
   readonly nodes: readonly string[];
   readonly lastRun: { jobId: string; state: JobState; tick: string | null; insertedAt: Date } | null;
-  /** The next tick, by the expression; null without a live node to fire it. */
+  /** The next tick, by the expression; null when paused or without a live node to fire it. */
   readonly nextRunAt: Date | null;
+  /** `database`: stored (koban.cron), may be paused, resumed and run from here; `config`: from a node's `Koban.start({ cron })`. */
+  readonly source: 'database' | 'config';
+  readonly paused: boolean;
+}
+
+/** A stored entry, as the cron control lists it. */
+export interface StoredCronView {
+  readonly name: string;
+  readonly source: 'database' | 'config';
+  readonly expression: string;
+  readonly timezone: string | null;
+  readonly worker: string;
+  readonly paused: boolean;
+  readonly nextTick: Date | null;
 }
 
 export function queueOverviews(
@@ -90,6 +104,7 @@ export function nodeOverviews(cluster: StoredCluster, staleAfterMs: number): Nod
 export function cronOverviews(
   cluster: StoredCluster,
   runs: StoredCronRun[],
+  stored: readonly StoredCronView[],
   staleAfterMs: number,
 ): CronOverview[] {
   const entries = new Map<
@@ -105,11 +120,32 @@ export function cronOverviews(
     }
   }
   const lastRuns = new Map(runs.map((run) => [run.name, run]));
-  const names = [...new Set([...entries.keys(), ...lastRuns.keys()])].sort();
+  const inDatabase = new Map(
+    stored.filter((entry) => entry.source === 'database').map((entry) => [entry.name, entry]),
+  );
+  const names = [...new Set([...entries.keys(), ...lastRuns.keys(), ...inDatabase.keys()])].sort();
   return names.map((name) => {
-    const entry = entries.get(name);
     const run = lastRuns.get(name);
+    const saved = inDatabase.get(name);
+    if (saved) {
+      return {
+        name,
+        expression: saved.expression,
+        timezone: saved.timezone,
+        worker: saved.worker,
+        nodes: cluster.nodes.filter((node) => node.silentMs < staleAfterMs).map((node) => node.name),
+        lastRun: run
+          ? { jobId: run.jobId, state: run.state, tick: run.tick, insertedAt: run.insertedAt }
+          : null,
+        nextRunAt: saved.nextTick,
+        source: 'database' as const,
+        paused: saved.paused,
+      };
+    }
+    const entry = entries.get(name);
     return {
+      source: 'config' as const,
+      paused: false,
       name,
       expression: entry?.expression ?? null,
       timezone: entry?.timezone ?? null,

@@ -30,7 +30,9 @@ import type { Engine } from '../engine.js';
 import type { EngineExtension } from '../extension.js';
 import type { FlowLimits, LimitedClaim } from '../flow.js';
 import { claimLimited } from '../flow-claim.js';
+import { listenWorks, readHealth, type StoredHealth } from '../health.js';
 import { maintainHistory, pruneHistory } from '../history.js';
+import { type Holdings, reconcileHoldings } from '../holdings.js';
 import { type InsertedJob, type InsertPlan, insertPlan } from '../insert.js';
 import type { JobFilter, JobSelection } from '../job-filter.js';
 import { countJobs, type JobKeyset, type StoredJobPage, searchIds, searchJobs } from '../job-pages.js';
@@ -137,6 +139,10 @@ export class BasicEngine implements Engine {
     return rescueOrphans(this.context, deadAfterMs);
   }
 
+  reconcileHoldings(node: string, known: readonly string[], graceMs: number): Promise<Holdings> {
+    return reconcileHoldings(this.context, node, known, graceMs);
+  }
+
   setProgress(id: string, attempt: number, progress: string): Promise<boolean> {
     return setProgress(this.context, id, attempt, progress);
   }
@@ -224,6 +230,14 @@ export class BasicEngine implements Engine {
 
   batchSummaries(limit: number): Promise<StoredBatchSummary[]> {
     return batchSummaries(this.context, limit);
+  }
+
+  readHealth(): Promise<StoredHealth> {
+    return readHealth(this.context);
+  }
+
+  listenWorks(timeoutMs: number): Promise<boolean> {
+    return listenWorks(this.context, timeoutMs);
   }
 
   readQueueStates(): Promise<Map<string, StoredQueueState>> {

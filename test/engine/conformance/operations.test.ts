@@ -271,6 +271,24 @@ describe('every engine operation, on every driver', () => {
     expect(again.startedAt).toBe(restarted.startedAt);
   });
 
+  operation('give back the jobs a live node holds but does not know of', async ({ engine }) => {
+    await engine.insert({ rows: [row(), row(), row()] });
+    const [known] = await engine.claim('conformance', 3, 'live');
+    // Claimed a while ago, but only `known` reached the node.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const holdings = await engine.reconcileHoldings('live', [known!.id], 20);
+    expect(holdings.givenBack).toBe(2);
+    expect(holdings.executing).toEqual([known!.id]);
+    const [lost] = await engine.allJobs({ state: 'available' });
+    expect(lost).toMatchObject({ state: 'available', attempt: 0 });
+    expect(lost!.errors[0]!.error).toContain('given back: node live');
+    const [again] = await engine.claim('conformance', 1, 'live');
+    expect(await engine.reconcileHoldings('live', [known!.id], 60_000)).toEqual({
+      executing: [known!.id, again!.id].sort((a, b) => Number(a) - Number(b)),
+      givenBack: 0,
+    });
+  });
+
   operation('cancel, retry and delete', async ({ engine }) => {
     const [a, b, c] = await engine.insert({ rows: [row(), row(), row({ worker: 'Other' })] });
     expect(await engine.cancel([a!.id, b!.id])).toBe(2);
