@@ -28,6 +28,7 @@ import type { MigrationResult } from './engine/migrator.js';
 import type { QueueChange } from './engine/queues.js';
 import type { Signal } from './engine/signals.js';
 import { type KobanTables, kobanTables } from './engine/tables.js';
+import { DatabaseClock } from './node/database-clock.js';
 import { Drainer } from './node/drainer.js';
 import { KobanEventEmitter, type KobanEvents } from './node/events.js';
 import type { ExecutorDeps } from './node/executor.js';
@@ -147,7 +148,8 @@ export class Koban implements RecordedReader {
     const stale = staleGeneratedWorkers(options.workers);
     if (stale.length > 0) config.logger.warn({ workers: stale.length }, staleGeneratedWarning(stale));
     // Bad worker options, keys, cron args and plugin options fail here, before anything connects.
-    const catalog = await WorkerCatalog.create(options.workers, { maxArgsBytes: config.maxArgsBytes });
+    const clock = new DatabaseClock();
+    const catalog = await WorkerCatalog.create(options.workers, { maxArgsBytes: config.maxArgsBytes, clock });
     await checkCronArgs(config.cron, catalog);
     checkPlugins(config.plugins);
     const telemetry = await openTelemetry(options.opentelemetry);
@@ -166,6 +168,7 @@ export class Koban implements RecordedReader {
         await koban.engine.migrate();
         await database.migrated(config.schema);
       } else await koban.engine.verifySchema();
+      await koban.keepTime(clock);
       await koban.boot();
       return koban;
     } catch (error) {
@@ -539,8 +542,22 @@ export class Koban implements RecordedReader {
     );
   }
 
+  private clockTimer: NodeJS.Timeout | undefined;
+
+  /** Syncs the database clock now and every minute: cron and scheduleIn go by it (database-clock.ts). */
+  private async keepTime(clock: DatabaseClock): Promise<void> {
+    await clock.sync(this.engine);
+    this.clockTimer = setInterval(
+      () =>
+        void clock.sync(this.engine).catch((error) => this.events.emit('error', { source: 'clock', error })),
+      clockSyncMs,
+    );
+    this.clockTimer.unref();
+  }
+
   private async shutdown(): Promise<void> {
     const started = Date.now();
+    clearInterval(this.clockTimer);
     this.waiter.close();
     if (this.localNode) {
       const released = await this.localNode.stop(started + this.config.shutdownGrace);
@@ -616,6 +633,9 @@ export class Koban implements RecordedReader {
     return this.drainer;
   }
 }
+
+/** How often the database clock is read again: clocks drift slowly, a skew is constant. */
+const clockSyncMs = 60_000;
 
 const defaultAwaitTimeout = 30_000;
 

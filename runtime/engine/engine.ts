@@ -104,6 +104,9 @@ export interface Engine {
   /** Whether a NOTIFY reaches this client's LISTEN within `timeoutMs`. */
   listenWorks(timeoutMs: number): Promise<boolean>;
 
+  /** The database's clock now, in epoch milliseconds. */
+  databaseTime(): Promise<number>;
+
   // Queues and signals.
   readQueueStates(): Promise<Map<string, StoredQueueState>>;
   storeQueueState(queue: string, change: QueueChange): Promise<StoredQueueState>;

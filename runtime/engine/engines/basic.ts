@@ -2,6 +2,7 @@ import type { Database } from '../../database/database.js';
 import type { Executor } from '../../database/executor.js';
 import { type Ack, writeAcks } from '../ack.js';
 import { type ClaimedJob, claimJobs, claimJobsById } from '../claim.js';
+import { databaseTime } from '../clock.js';
 import {
   batchSummaries,
   clusterNodes,
@@ -137,6 +138,10 @@ export class BasicEngine implements Engine {
 
   rescue(deadAfterMs: number): Promise<number> {
     return rescueOrphans(this.context, deadAfterMs);
+  }
+
+  databaseTime(): Promise<number> {
+    return databaseTime(this.context);
   }
 
   reconcileHoldings(node: string, known: readonly string[], graceMs: number): Promise<Holdings> {

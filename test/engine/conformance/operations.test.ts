@@ -271,6 +271,14 @@ describe('every engine operation, on every driver', () => {
     expect(again.startedAt).toBe(restarted.startedAt);
   });
 
+  operation('read the database clock', async ({ engine }) => {
+    const before = Date.now();
+    const now = await engine.databaseTime();
+    // The same server's clock as this process's, within a round trip.
+    expect(now).toBeGreaterThan(before - 1000);
+    expect(now).toBeLessThan(Date.now() + 1000);
+  });
+
   operation('give back the jobs a live node holds but does not know of', async ({ engine }) => {
     await engine.insert({ rows: [row(), row(), row()] });
     const [known] = await engine.claim('conformance', 3, 'live');
