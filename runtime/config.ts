@@ -3,6 +3,7 @@ import { KobanConfigError } from '../sdk/errors.js';
 import type { WorkerEntry } from '../sdk/registry.js';
 import type { ArgsOf, WorkerClass } from '../sdk/worker.js';
 import { checkQueueName } from '../sdk/worker-options.js';
+import { isPostgresUrl } from './database/database-url.js';
 import type { DrizzleDatabase } from './database/executor.js';
 import { defaultConnectTimeout, defaultReconnectDelay } from './database/open-database.js';
 import { consoleLogger, type KobanLogger } from './node/logger.js';
@@ -116,6 +117,14 @@ export interface KobanConfig<CronWorkers extends readonly CronWorker[] = readonl
    * KobanValidationError. Default 8 MiB (8388608).
    */
   maxArgsBytes?: number | undefined;
+  /**
+   * `'transaction'` when `database` goes through a connection pooler in transaction mode
+   * (PgBouncer `pool_mode = transaction`, Supavisor or Neon's pooled URL): Koban then sends no
+   * named prepared statements and listens only on `listenUrl`, polling without it.
+   */
+  pooler?: 'transaction' | undefined;
+  /** A direct (unpooled) postgres:// URL for LISTEN alone: one connection. Without it behind a pooler, nodes poll. */
+  listenUrl?: string | undefined;
   logger?: KobanLogger | undefined;
 }
 
@@ -138,6 +147,8 @@ export interface ResolvedConfig {
   readonly workflowSweepInterval: number;
   readonly testing: 'manual' | 'inline' | undefined;
   readonly maxArgsBytes: number;
+  readonly pooler: 'transaction' | undefined;
+  readonly listenUrl: string | undefined;
   readonly logger: KobanLogger;
 }
 
@@ -189,8 +200,39 @@ export function resolveConfig(config: KobanConfig, defaultNode: string): Resolve
     testing: testingMode(config.testing),
     workflowSweepInterval: positive(config.workflowSweepInterval ?? 1000, 'workflowSweepInterval'),
     maxArgsBytes: positiveInteger(config.maxArgsBytes ?? defaultMaxArgsBytes, 'maxArgsBytes'),
+    pooler: poolerMode(config.pooler, config.database),
+    listenUrl: checkListenUrl(config.listenUrl),
     logger: config.logger ?? consoleLogger,
   };
+}
+
+function poolerMode(pooler: unknown, database: unknown): 'transaction' | undefined {
+  if (pooler === undefined) return undefined;
+  if (pooler !== 'transaction') {
+    throw new KobanConfigError(
+      `pooler: expected 'transaction' (a pooler in transaction mode) or undefined, got ${JSON.stringify(pooler)}; ` +
+        'a pooler in session mode needs no setting',
+    );
+  }
+  if (
+    database === undefined ||
+    (typeof database === 'object' && database !== null && !('$client' in database))
+  ) {
+    throw new KobanConfigError(
+      "pooler: 'transaction' is for a PostgreSQL server behind a pooler: give database a postgres:// URL or a postgres.js Drizzle database",
+    );
+  }
+  return pooler;
+}
+
+function checkListenUrl(url: unknown): string | undefined {
+  if (url === undefined) return undefined;
+  if (typeof url !== 'string' || !isPostgresUrl(url)) {
+    throw new KobanConfigError(
+      `listenUrl: expected a direct postgres:// URL (not through the pooler), got ${typeof url === 'string' ? 'a string that is not one' : typeof url}`,
+    );
+  }
+  return url;
 }
 
 /** Heartbeats a live node may miss (a slow beat, a pause) before its jobs are rescued. */

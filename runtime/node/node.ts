@@ -9,7 +9,9 @@ import { finishedBy } from './deadline.js';
 import type { KobanEventEmitter } from './events.js';
 import type { ExecutorDeps, RunningJob } from './executor.js';
 import { NodePlugins } from './node-plugins.js';
+import { Periodic } from './periodic.js';
 import { Producer } from './producer.js';
+import { missedSignals } from './signal-poller.js';
 
 /** How long stop() waits for aborted jobs to settle after the grace period. */
 const abortSettleMs = 1000;
@@ -29,8 +31,8 @@ export interface QueueStatus {
  * and the plugins, and the listeners that wake producers and carry signals.
  */
 export class Node {
-  private readonly producers = new Map<string, Producer>();
-  private readonly running = new Map<string, RunningJob>();
+  readonly producers = new Map<string, Producer>();
+  readonly running = new Map<string, RunningJob>();
   private readonly acker: Acker;
   private readonly plugins: NodePlugins;
   private unlisteners: (() => Promise<void>)[] = [];
@@ -40,7 +42,7 @@ export class Node {
     private readonly config: ResolvedConfig,
     catalog: WorkerCatalog,
     workflows: Workflows,
-    events: KobanEventEmitter,
+    private readonly events: KobanEventEmitter,
     private readonly executor: ExecutorDeps,
   ) {
     this.acker = new Acker(engine, events);
@@ -75,6 +77,18 @@ export class Node {
     // The peer's first beat comes before the first claim: see peer.ts.
     await this.plugins.start([...this.config.queues.keys()]);
     for (const producer of this.producers.values()) producer.start();
+    if (!this.engine.listens()) {
+      // No NOTIFY reaches this node: producers poll every pollInterval, and so do the signals.
+      const poller = new Periodic(
+        this.config.pollInterval,
+        async () => {
+          for (const message of await missedSignals(this.engine, this)) this.apply(message);
+        },
+        (error) => this.events.emit('error', { source: 'signal poll', error }),
+      );
+      poller.start(this.config.pollInterval);
+      this.unlisteners.push(() => poller.stop());
+    }
   }
 
   /** The queues this node runs, with their limits and running counts. */

@@ -16,7 +16,7 @@ import { type Beat, beat, liveQueues, removeNode } from '../nodes.js';
 import { readQueueStates, type StoredQueueState, storeQueueState } from '../queues.js';
 import type { StoredJob, StoredRecorded } from '../records.js';
 import { rescueOrphans } from '../rescue.js';
-import { insertChannel, type Signal, signal, signalChannel } from '../signals.js';
+import { insertChannel, type Signal, signal, signalChannel, stillExecuting } from '../signals.js';
 import { type StageScope, stageDueJobs, stageNow } from '../stage.js';
 
 const dayMs = 86_400_000;
@@ -158,6 +158,14 @@ export class BasicEngine implements Engine {
       }
       onSignal(message);
     });
+  }
+
+  listens(): boolean {
+    return this.context.database.listens;
+  }
+
+  stillExecuting(ids: readonly string[]): Promise<string[]> {
+    return stillExecuting(this.context, ids);
   }
 
   beat(node: string, queues: readonly string[], first: boolean): Promise<Beat> {
