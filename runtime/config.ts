@@ -1,20 +1,34 @@
 import type { PGlite } from '@electric-sql/pglite';
-import { KobanConfigError } from '../sdk/errors.js';
+import { faultError, KobanConfigError } from '../sdk/errors.js';
+import type { JsonObject } from '../sdk/job.js';
 import type { WorkerEntry } from '../sdk/registry.js';
 import type { ArgsOf, WorkerClass } from '../sdk/worker.js';
 import { checkQueueName } from '../sdk/worker-options.js';
 import { isPostgresUrl } from './database/database-url.js';
 import type { DrizzleDatabase } from './database/executor.js';
 import { defaultConnectTimeout, defaultReconnectDelay } from './database/open-database.js';
+import type { FlowLimits } from './engine/flow.js';
+import { checkFlow, type QueueFlowOptions } from './node/flow-options.js';
 import { consoleLogger, type KobanLogger } from './node/logger.js';
 import type { KobanPlugin } from './plugins/plugin.js';
 import { defaultMaxArgsBytes } from './workers/args-size.js';
 
-export interface QueueConfig {
-  /** Jobs of this queue that run at once on this node. */
-  limit: number;
+/**
+ * A queue this node runs: its local limit, and the cluster-wide limits it shares with every other
+ * node (see QueueFlowOptions). A job starts only when every limit allows it.
+ */
+export interface QueueConfig extends QueueFlowOptions {
+  /** Jobs of this queue that run at once on this node. Default: the global limit, when there is one. */
+  limit?: number | undefined;
   /** Start paused. */
   paused?: boolean | undefined;
+}
+
+/** A queue as the node runs it: its local limit and its cluster-wide limits, checked. */
+export interface ResolvedQueue {
+  readonly limit: number;
+  readonly paused: boolean;
+  readonly flow: FlowLimits;
 }
 
 /** A worker class, or the builder `npx gen` exports for it. */
@@ -39,6 +53,14 @@ export interface CronEntry<T extends CronWorker = CronWorker> {
   timezone?: string | undefined;
   /** Distinguishes two entries of the same worker. Default: the worker name and expression. */
   name?: string | undefined;
+  /** The jobs' queue, over the worker's. */
+  queue?: string | undefined;
+  /** The jobs' priority (0 first, up to 9), over the worker's. */
+  priority?: number | undefined;
+  /** The jobs' attempts, over the worker's. */
+  maxAttempts?: number | undefined;
+  tags?: readonly string[] | undefined;
+  meta?: JsonObject | undefined;
 }
 
 /** Cron entries, each typed by its own worker: `Koban.start({ cron: [...] })` infers one per entry. */
@@ -90,8 +112,13 @@ export interface KobanConfig<CronWorkers extends readonly CronWorker[] = readonl
    * a workflow or batch tracks it or it recorded a value; discarded and cancelled jobs are kept.
    */
   history?: boolean | undefined;
-  /** Periodic jobs; each entry's `args` are typed from its worker. */
+  /** Periodic jobs; each entry's `args` are typed from its worker. Entries changed at run time: `koban.cron`. */
   cron?: CronEntries<CronWorkers> | undefined;
+  /**
+   * Milliseconds between reads of the cron entries stored in the database (`koban.cron`): a net
+   * for a lost change signal, which makes every node read them at once. Default 10000.
+   */
+  cronSyncInterval?: number | undefined;
   /**
    * For tests. `manual`: the node runs no queues and no plugins, so inserted jobs stay for
    * `assertEnqueued` and run only through `drainJobs`, `runWorkflow` or `runBatch`. `inline`: as
@@ -130,7 +157,7 @@ export interface KobanConfig<CronWorkers extends readonly CronWorker[] = readonl
 
 export interface ResolvedConfig {
   readonly schema: string;
-  readonly queues: ReadonlyMap<string, QueueConfig>;
+  readonly queues: ReadonlyMap<string, ResolvedQueue>;
   readonly node: string;
   readonly migrate: boolean;
   readonly pollInterval: number;
@@ -143,6 +170,7 @@ export interface ResolvedConfig {
   readonly prune: false | { maxAge: number; interval: number; limit: number };
   readonly history: boolean;
   readonly cron: readonly CronEntry[];
+  readonly cronSyncInterval: number;
   readonly plugins: readonly KobanPlugin[];
   readonly workflowSweepInterval: number;
   readonly testing: 'manual' | 'inline' | undefined;
@@ -161,16 +189,10 @@ export function resolveConfig(config: KobanConfig, defaultNode: string): Resolve
       `schema: expected a lower-case identifier of letters, digits and '_' (at most 41 characters), got ${JSON.stringify(schema)}`,
     );
   }
-  const queues = new Map<string, QueueConfig>();
+  const queues = new Map<string, ResolvedQueue>();
   for (const [name, value] of Object.entries(config.queues ?? {})) {
     checkQueueName(name, 'Koban.start({ queues })');
-    const queue = typeof value === 'number' ? { limit: value } : value;
-    if (!Number.isInteger(queue?.limit) || queue.limit < 1) {
-      throw new KobanConfigError(
-        `queues.${name}: limit must be a positive integer, got ${JSON.stringify(typeof value === 'number' ? value : value?.limit)}`,
-      );
-    }
-    queues.set(name, { ...queue });
+    queues.set(name, resolveQueue(value, `queues.${name}`, 'config'));
   }
   const prune =
     config.prune === false
@@ -196,6 +218,7 @@ export function resolveConfig(config: KobanConfig, defaultNode: string): Resolve
     prune,
     history: booleanOption(config.history ?? true, 'history'),
     cron: config.cron ?? [],
+    cronSyncInterval: positive(config.cronSyncInterval ?? 10_000, 'cronSyncInterval'),
     plugins: config.plugins ?? [],
     testing: testingMode(config.testing),
     workflowSweepInterval: positive(config.workflowSweepInterval ?? 1000, 'workflowSweepInterval'),
@@ -233,6 +256,35 @@ function checkListenUrl(url: unknown): string | undefined {
     );
   }
   return url;
+}
+
+/** A queue's options checked: a local limit (a number alone is one), a paused flag, cluster-wide limits. */
+export function resolveQueue(
+  value: number | QueueConfig,
+  where: string,
+  fault: 'config' | 'argument',
+): ResolvedQueue {
+  const queue: QueueConfig = typeof value === 'number' ? { limit: value } : (value ?? {});
+  if (typeof queue !== 'object') {
+    throw faultError(
+      fault,
+      where,
+      `expected a limit or { limit, global, partition, rateLimit }, got ${JSON.stringify(value)}`,
+    );
+  }
+  const flow = checkFlow(queue, where, fault);
+  const limit = queue.limit ?? flow.global;
+  if (!Number.isInteger(limit) || (limit as number) < 1) {
+    throw faultError(
+      fault,
+      where,
+      `limit must be a positive integer (or give global: { limit }), got ${JSON.stringify(typeof value === 'number' ? value : queue.limit)}`,
+    );
+  }
+  if (queue.paused !== undefined && typeof queue.paused !== 'boolean') {
+    throw faultError(fault, `${where}.paused`, `expected true or false, got ${JSON.stringify(queue.paused)}`);
+  }
+  return { limit: limit as number, paused: queue.paused ?? false, flow };
 }
 
 /** Heartbeats a live node may miss (a slow beat, a pause) before its jobs are rescued. */

@@ -8,7 +8,14 @@ import { checkQueueName } from '../sdk/worker-options.js';
 import { appendingWorkflow } from '../sdk/workflow.js';
 import type { WorkflowAppender, WorkflowStatus } from '../sdk/workflow-context.js';
 import { Batches } from './batches/batches.js';
-import { type CronWorker, type KobanConfig, type ResolvedConfig, resolveConfig } from './config.js';
+import {
+  type CronWorker,
+  type KobanConfig,
+  type QueueConfig,
+  type ResolvedConfig,
+  resolveConfig,
+  resolveQueue,
+} from './config.js';
 import type { Database } from './database/database.js';
 import type { DrizzleDatabase, Executor } from './database/executor.js';
 import { openDatabase } from './database/open-database.js';
@@ -18,11 +25,13 @@ import { InlineEngine } from './engine/engines/inline.js';
 import type { InsertedJob } from './engine/insert.js';
 import { type JobFilter, type JobId, type JobSelection, toId } from './engine/job-filter.js';
 import type { MigrationResult } from './engine/migrator.js';
+import type { QueueChange } from './engine/queues.js';
 import type { Signal } from './engine/signals.js';
 import { type KobanTables, kobanTables } from './engine/tables.js';
 import { Drainer } from './node/drainer.js';
 import { KobanEventEmitter, type KobanEvents } from './node/events.js';
 import type { ExecutorDeps } from './node/executor.js';
+import { checkFlowChange, type QueueFlowChange } from './node/flow-options.js';
 import { type KobanHooks, ProcessHooks } from './node/hooks.js';
 import { drainerKey } from './node/internals.js';
 import { Node, type QueueStatus, releaseMs } from './node/node.js';
@@ -30,6 +39,7 @@ import { defaultNodeName } from './node/node-name.js';
 import { checkPlugins } from './node/plugin-runner.js';
 import { defaultShutdownSignals, onShutdownSignals } from './node/shutdown-signals.js';
 import { checkCronArgs } from './plugins/cron-args.js';
+import { CronControl } from './plugins/cron-control.js';
 import { staleGeneratedWarning, staleGeneratedWorkers } from './workers/generated-contracts.js';
 import {
   type InsertAllOptions,
@@ -57,6 +67,11 @@ export interface InsertOptions<Args = any> extends JobOptions<Args> {
 export class Koban implements RecordedReader {
   /** The Drizzle tables of this instance's schema, for custom queries. */
   readonly tables: KobanTables;
+  /**
+   * Cron entries stored in the database and changed at run time on every node: `insert`,
+   * `update`, `pause`, `resume`, `delete`, `run` (now), `list`, `get`. See CronControl.
+   */
+  readonly cron: CronControl;
   private readonly processHooks = new ProcessHooks();
   private readonly events = new KobanEventEmitter();
   private readonly engine: Engine;
@@ -81,6 +96,11 @@ export class Koban implements RecordedReader {
     this.engine = inline ?? new BasicEngine(context);
     this.inserter = { engine: this.engine, catalog, workflows: this.workflows, batches: this.batches };
     this.drainer = new Drainer(this.engine, catalog, this.executorDeps());
+    this.cron = new CronControl(this.engine, catalog, config.cron, async () => {
+      const message = { action: 'cron' } as const;
+      this.localNode?.apply(message);
+      await this.engine.signal(message);
+    });
     inline?.runWith(() => this.drainer.drain());
   }
 
@@ -291,10 +311,62 @@ export class Koban implements RecordedReader {
     await this.changeQueue({ action: 'scale', queue, limit }, { limit });
   }
 
-  private async changeQueue(
-    message: Signal & { queue: string },
-    change: { paused?: boolean; limit?: number },
-  ) {
+  /**
+   * Changes a queue's cluster-wide limits (and, with `limit`, its local limit) on every node, from
+   * their next claim on: each limit given replaces the current one, `null` removes it. Stored, so
+   * nodes that start later apply it over the limits they are started with.
+   */
+  async updateQueue(queue: string, change: QueueFlowChange & { limit?: number }): Promise<void> {
+    checkQueueName(queue, 'updateQueue', 'argument');
+    const where = `updateQueue(${JSON.stringify(queue)})`;
+    if (typeof change !== 'object' || change === null) {
+      throw new KobanValidationError([
+        { path: where, message: `expected an object of limits, got ${JSON.stringify(change)}` },
+      ]);
+    }
+    const flow = checkFlowChange(change, where, 'argument');
+    if (change.limit !== undefined) await this.scaleQueue(queue, change.limit);
+    if (Object.keys(flow).length === 0) return;
+    const state = await this.engine.storeQueueState(queue, { flow });
+    const message: Signal = { action: 'configure', queue, flow: state.flow };
+    this.localNode?.apply(message);
+    await this.engine.signal(message);
+  }
+
+  /**
+   * Starts a queue on every node at run time (Oban Pro's DynamicQueues), with a local limit and
+   * cluster-wide limits as in `Koban.start({ queues })`. Stored, so nodes that start later run it
+   * too; a queue already running takes the given options.
+   */
+  async startQueue(queue: string, options: number | QueueConfig): Promise<void> {
+    checkQueueName(queue, 'startQueue', 'argument');
+    const resolved = resolveQueue(options, `startQueue(${JSON.stringify(queue)})`, 'argument');
+    const flow = {
+      global: resolved.flow.global ?? null,
+      partition: resolved.flow.partition ?? null,
+      rateLimit: resolved.flow.rateLimit ?? null,
+    };
+    const state = await this.engine.storeQueueState(queue, {
+      limit: resolved.limit,
+      paused: resolved.paused,
+      flow,
+      run: 'started',
+    });
+    const message: Signal = { action: 'start', queue, state };
+    this.localNode?.apply(message);
+    await this.engine.signal(message);
+  }
+
+  /**
+   * Stops a queue on every node: no more of its jobs are claimed, and those running finish. Stored,
+   * so nodes that start later do not run it, even if they are started with it, until `startQueue`.
+   */
+  async stopQueue(queue: string): Promise<void> {
+    checkQueueName(queue, 'stopQueue', 'argument');
+    await this.changeQueue({ action: 'stop', queue }, { run: 'stopped' });
+  }
+
+  private async changeQueue(message: Signal & { queue: string }, change: QueueChange) {
     await this.engine.storeQueueState(message.queue, change);
     this.localNode?.apply(message);
     await this.engine.signal(message);

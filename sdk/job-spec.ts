@@ -19,6 +19,8 @@ export interface JobOptions<Args = any> {
   scheduleIn?: number | undefined;
   /** Overrides the worker's unique options for this job; `false` turns uniqueness off. */
   unique?: UniqueOptions<Args> | false | undefined;
+  /** Slots this job takes of its queue's cluster-wide limits; overrides the worker's `weight`. */
+  weight?: number | undefined;
   /** Makes the job part of this batch (a UUID): jobs inserted with the same id form one batch. */
   batchId?: string | undefined;
 }

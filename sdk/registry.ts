@@ -8,6 +8,7 @@ import {
   checkPriority,
   checkQueueName,
   checkTags,
+  checkWeight,
   checkWorkerName,
   defaultMaxAttempts,
   defaultQueue,
@@ -32,6 +33,7 @@ export interface WorkerDefinition {
   readonly structured: StructuredOptions | undefined;
   readonly recorded: RecordedOptions | undefined;
   readonly encrypted: EncryptedOptions | undefined;
+  readonly weight: number;
 }
 
 /** A worker as given to `Koban.start({ workers })`, with the codecs `npx gen` wrote for it. */
@@ -63,6 +65,7 @@ function checkOptions(options: WorkerOptions, where: string): void {
   if (options.queue !== undefined) checkQueueName(options.queue, where);
   if (options.maxAttempts !== undefined) checkMaxAttempts(options.maxAttempts, where);
   if (options.priority !== undefined) checkPriority(options.priority, where);
+  if (options.weight !== undefined) checkWeight(options.weight, where);
   if (options.tags !== undefined) checkTags(options.tags, where);
   if (
     options.timeout !== undefined &&
@@ -143,6 +146,7 @@ export function getWorkerDefinition(target: WorkerClass): WorkerDefinition {
     structured: options.structured,
     recorded,
     encrypted: options.encrypted,
+    weight: options.weight ?? 1,
   };
 }
 

@@ -69,6 +69,11 @@ export interface WorkerOptions<Args = any> {
   structured?: StructuredOptions<Args>;
   recorded?: boolean | RecordedOptions;
   encrypted?: EncryptedOptions;
+  /**
+   * Slots a job of this worker takes of its queue's cluster-wide limits (global, partition, rate).
+   * Default 1. A job heavier than a limit never fits it.
+   */
+  weight?: number;
 }
 
 export const defaultQueue = 'default';
@@ -92,6 +97,16 @@ export function checkQueueName(value: unknown, where: string, fault: Fault = 'co
 export function checkPriority(value: unknown, where: string, fault: Fault = 'config'): number {
   if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 9) {
     throw faultError(fault, where, `priority must be an integer from 0 to 9, got ${String(value)}`);
+  }
+  return value as number;
+}
+
+/** The heaviest weight a job may have: it must fit a limit. */
+export const maxWeight = 1_000_000;
+
+export function checkWeight(value: unknown, where: string, fault: Fault = 'config'): number {
+  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > maxWeight) {
+    throw faultError(fault, where, `weight must be an integer from 1 to ${maxWeight}, got ${String(value)}`);
   }
   return value as number;
 }

@@ -1,6 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { BatchCallback } from '../../sdk/batch-context.js';
 import type { JobError, JsonObject } from '../../sdk/job.js';
+import type { Executor } from '../database/executor.js';
 import { epochMs, list } from '../database/wire.js';
 import type { EngineContext } from './context.js';
 import type { StoredArgs, StoredJob } from './records.js';
@@ -84,15 +85,21 @@ interface ClaimedWireRow {
   readonly uniqueStates: number | null;
 }
 
-async function claim(
+/**
+ * Claims the jobs that `claimable` (a query of ids) selects, in a transaction when given `tx`:
+ * the limited claims of flow-claim.ts select their own and share this update.
+ */
+export async function claim(
   { database, schema }: EngineContext,
   claimable: SQL,
   node: string,
+  tx?: Executor,
 ): Promise<ClaimedJob[]> {
   const s = sql.raw(schema);
   // The update returns rows in no particular order: they come back in the queue's (priority,
   // due time, id), sorted by the database among the few rows claimed.
-  const rows = await database.query<ClaimedWireRow>(sql`
+  const rows = await database.query<ClaimedWireRow>(
+    sql`
     WITH claimable AS MATERIALIZED (${claimable}), claimed AS (
       UPDATE ${s}.jobs j
       SET state = 'executing', attempt = j.attempt + 1, attempted_at = now(),
@@ -115,7 +122,9 @@ async function claim(
       workflow_id AS "workflowId", workflow_step AS "workflowStep", batch_id AS "batchId",
       batch_callback AS "batchCallback", workflow_name AS "workflowName", batch_name AS "batchName",
       unique_states AS "uniqueStates"
-    FROM claimed ORDER BY priority, scheduled_at, id`);
+    FROM claimed ORDER BY priority, scheduled_at, id`,
+    tx,
+  );
   return rows.map(toClaimedJob);
 }
 

@@ -1,11 +1,13 @@
 import type { Executor } from '../database/executor.js';
 import type { Ack } from './ack.js';
 import type { ClaimedJob } from './claim.js';
+import type { CronEntryChange, CronEntryRow, StoredCronEntry } from './cron-entries.js';
+import type { FlowLimits, LimitedClaim } from './flow.js';
 import type { InsertedJob, InsertPlan } from './insert.js';
 import type { JobFilter, JobSelection } from './job-filter.js';
 import type { MigrationResult } from './migrator.js';
 import type { Beat } from './nodes.js';
-import type { StoredQueueState } from './queues.js';
+import type { QueueChange, StoredQueueState } from './queues.js';
 import type { StoredJob, StoredRecorded } from './records.js';
 import type { Signal } from './signals.js';
 import type { StageScope } from './stage.js';
@@ -33,6 +35,8 @@ export interface Engine {
    */
   inserted(jobs: InsertedJob[], tx: Executor | undefined): Promise<InsertedJob[]>;
   claim(queue: string, limit: number, node: string): Promise<ClaimedJob[]>;
+  /** Claims from a queue with cluster-wide limits (flow-claim.ts); plain queues use `claim`. */
+  claimLimited(queue: string, limit: number, node: string, flow: FlowLimits): Promise<LimitedClaim>;
   claimById(ids: readonly string[], node: string): Promise<ClaimedJob[]>;
   ack(acks: readonly Ack[]): Promise<void>;
   stage(limit?: number): Promise<number>;
@@ -64,7 +68,7 @@ export interface Engine {
 
   // Queues and signals.
   readQueueStates(): Promise<Map<string, StoredQueueState>>;
-  storeQueueState(queue: string, change: { paused?: boolean; limit?: number }): Promise<void>;
+  storeQueueState(queue: string, change: QueueChange): Promise<StoredQueueState>;
   signal(message: Signal): Promise<void>;
   /** Calls `onQueue` with each queue that jobs became available in; `onRelisten` after a lost listen. */
   listenInserts(onQueue: (queue: string) => void, onRelisten: () => void): Promise<() => Promise<void>>;
@@ -73,6 +77,16 @@ export interface Engine {
   listens(): boolean;
   /** Which of `ids` are still executing. */
   stillExecuting(ids: readonly string[]): Promise<string[]>;
+
+  // Cron entries stored in the database (`koban.cron`).
+  listCronEntries(): Promise<StoredCronEntry[]>;
+  /** Null when an entry of that name exists. */
+  insertCronEntry(entry: CronEntryRow): Promise<StoredCronEntry | null>;
+  /** Null when there is no entry of that name. */
+  updateCronEntry(name: string, change: CronEntryChange): Promise<StoredCronEntry | null>;
+  deleteCronEntry(name: string): Promise<boolean>;
+  /** Takes a tick of a stored entry in `tx`, the transaction that inserts its job; false when taken already. */
+  claimCronTick(name: string, tick: Date, tx: Executor): Promise<boolean>;
 
   // The peer: heartbeats and leadership.
   beat(node: string, queues: readonly string[], first: boolean): Promise<Beat>;

@@ -1,13 +1,15 @@
 import { sql } from 'drizzle-orm';
 import { list } from '../database/wire.js';
 import type { EngineContext } from './context.js';
+import type { FlowChange } from './flow.js';
+import type { StoredQueueState } from './queues.js';
 
 /** The NOTIFY channel that wakes the producers of a queue: its payload is the queue's name. */
 export function insertChannel(schema: string): string {
   return `${schema}_insert`;
 }
 
-/** The NOTIFY channel of queue changes and job aborts, as JSON Signals. */
+/** The NOTIFY channel of queue changes, job aborts and cron changes, as JSON Signals. */
 export function signalChannel(schema: string): string {
   return `${schema}_signal`;
 }
@@ -15,7 +17,14 @@ export function signalChannel(schema: string): string {
 export type Signal =
   | { readonly action: 'pause' | 'resume'; readonly queue: string }
   | { readonly action: 'scale'; readonly queue: string; readonly limit: number }
-  | { readonly action: 'abort'; readonly ids: readonly string[] };
+  /** The queue's cluster-wide limits changed: `flow` is every change stored so far. */
+  | { readonly action: 'configure'; readonly queue: string; readonly flow: FlowChange | null }
+  /** A queue started at run time on every node, or stopped on every node. */
+  | { readonly action: 'start'; readonly queue: string; readonly state: StoredQueueState }
+  | { readonly action: 'stop'; readonly queue: string }
+  | { readonly action: 'abort'; readonly ids: readonly string[] }
+  /** The stored cron entries changed: read them again. */
+  | { readonly action: 'cron' };
 
 /** PostgreSQL refuses a NOTIFY payload of 8000 bytes or more; job ids are ASCII. */
 const payloadLimit = 7900;

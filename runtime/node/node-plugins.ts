@@ -5,7 +5,9 @@ import { historyKeeper } from '../plugins/history-keeper.js';
 import { lifeline } from '../plugins/lifeline.js';
 import type { KobanPlugin } from '../plugins/plugin.js';
 import { pruner } from '../plugins/pruner.js';
+import { rebootCron } from '../plugins/reboot-cron.js';
 import { stager } from '../plugins/stager.js';
+import { StoredCronScheduler } from '../plugins/stored-cron.js';
 import { workflowSweeper } from '../plugins/workflow-sweeper.js';
 import type { WorkerCatalog } from '../workers/worker-catalog.js';
 import type { Workflows } from '../workflows/workflows.js';
@@ -18,12 +20,13 @@ const historyInterval = 60_000;
 
 /**
  * A node's background work: its peer (heartbeat and leadership), then the plugins, Koban's own
- * (stager, cron, and on the leader the lifeline, the pruner and the workflow sweeper) followed
+ * (stager, cron from the configuration and from the database, and on the leader the reboot cron, the lifeline, the pruner and the workflow sweeper) followed
  * by the user's.
  */
 export class NodePlugins {
   private readonly peer: Peer;
   private readonly runner: PluginRunner;
+  private readonly storedCron: StoredCronScheduler;
 
   constructor(
     private readonly engine: Engine,
@@ -42,9 +45,12 @@ export class NodePlugins {
       report: (error) => report('heartbeat', error),
       logger: config.logger,
     });
+    this.storedCron = new StoredCronScheduler({ catalog, syncInterval: config.cronSyncInterval });
     const plugins: KobanPlugin[] = [
       stager(config.stageInterval),
       new CronScheduler(config.cron, { catalog }),
+      this.storedCron,
+      rebootCron({ catalog, entries: config.cron }),
       lifeline({
         rescueAfter: config.rescueAfter,
         interval: config.heartbeatInterval,
@@ -60,6 +66,11 @@ export class NodePlugins {
 
   get isLeader(): boolean {
     return this.runner.isLeader;
+  }
+
+  /** The stored cron entries changed: read them again. */
+  refreshCron(): void {
+    this.storedCron.refresh();
   }
 
   /** Starts the peer (its first beat before any claim), then the plugins; warns about queues no node runs. */

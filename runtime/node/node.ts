@@ -1,6 +1,8 @@
 import { KobanJobCancelledError, KobanShutdownError } from '../../sdk/errors.js';
 import type { ResolvedConfig } from '../config.js';
 import type { Engine } from '../engine/engine.js';
+import { changedFlow, type FlowLimits } from '../engine/flow.js';
+import type { StoredQueueState } from '../engine/queues.js';
 import type { Signal } from '../engine/signals.js';
 import type { WorkerCatalog } from '../workers/worker-catalog.js';
 import type { Workflows } from '../workflows/workflows.js';
@@ -24,6 +26,8 @@ export interface QueueStatus {
   readonly limit: number;
   readonly running: number;
   readonly paused: boolean;
+  /** The queue's cluster-wide limits, as this node applies them. */
+  readonly flow: FlowLimits;
 }
 
 /**
@@ -53,6 +57,10 @@ export class Node {
     return this.plugins.isLeader;
   }
 
+  /** Producers of queues stopped at run time, until their running jobs have finished. */
+  private readonly stopping = new Set<Promise<boolean>>();
+  private stopped = false;
+
   async start(): Promise<void> {
     this.unlisteners.push(
       await this.engine.listenInserts(
@@ -63,16 +71,22 @@ export class Node {
       await this.engine.listenSignals((message) => this.apply(message)),
     );
     const stored = await this.engine.readQueueStates();
-    for (const [queue, { limit, paused }] of this.config.queues) {
+    for (const [queue, state] of stored) {
+      if (state.run === 'started' && !this.config.queues.has(queue))
+        this.producers.set(queue, this.producer(queue, state));
+    }
+    for (const [queue, { limit, paused, flow }] of this.config.queues) {
       const state = stored.get(queue);
-      const producer = new Producer(queue, state?.limit ?? limit, state?.paused ?? paused ?? false, {
-        ...this.executor,
-        engine: this.engine,
-        acker: this.acker,
-        running: this.running,
-        pollInterval: this.config.pollInterval,
-      });
-      this.producers.set(queue, producer);
+      if (state?.run === 'stopped') continue;
+      this.producers.set(
+        queue,
+        this.producer(queue, {
+          limit: state?.limit ?? limit,
+          paused: state?.paused ?? paused,
+          flow: changedFlow(flow, state?.flow),
+          run: null,
+        }),
+      );
     }
     // The peer's first beat comes before the first claim: see peer.ts.
     await this.plugins.start([...this.config.queues.keys()]);
@@ -91,6 +105,24 @@ export class Node {
     }
   }
 
+  /** A producer for a queue; a queue started at run time has no limits but those stored. */
+  private producer(queue: string, state: StoredQueueState): Producer {
+    const limit = state.limit ?? (typeof state.flow?.global === 'number' ? state.flow.global : 1);
+    return new Producer(
+      queue,
+      limit,
+      state.paused,
+      {
+        ...this.executor,
+        engine: this.engine,
+        acker: this.acker,
+        running: this.running,
+        pollInterval: this.config.pollInterval,
+      },
+      changedFlow(undefined, state.flow),
+    );
+  }
+
   /** The queues this node runs, with their limits and running counts. */
   queues(): QueueStatus[] {
     return [...this.producers.values()].map((producer) => ({
@@ -98,13 +130,22 @@ export class Node {
       limit: producer.limit,
       running: producer.running,
       paused: producer.paused,
+      flow: producer.flow ?? {},
     }));
   }
 
-  /** Applies a signal to this node; pause, resume and scale apply at once on the node that asked too. */
+  /** Applies a signal to this node; pause, resume, scale and cron changes apply at once on the node that asked too. */
   apply(message: Signal): void {
     if (message.action === 'abort') {
       for (const id of message.ids) this.running.get(id)?.abort.abort(new KobanJobCancelledError(id));
+      return;
+    }
+    if (message.action === 'cron') {
+      this.plugins.refreshCron();
+      return;
+    }
+    if (message.action === 'start' || message.action === 'stop') {
+      this.startOrStop(message);
       return;
     }
     const producer = this.producers.get(message.queue);
@@ -112,6 +153,44 @@ export class Node {
     if (message.action === 'pause') producer.pause();
     else if (message.action === 'resume') producer.resume();
     else if (message.action === 'scale') producer.scale(message.limit);
+    else if (message.action === 'configure') {
+      producer.configure(changedFlow(this.config.queues.get(message.queue)?.flow, message.flow));
+    }
+  }
+
+  /**
+   * Starts a queue on this node (or, if it runs already, applies its stored state), or stops it:
+   * it claims no more, and its running jobs finish and are written as usual.
+   */
+  private startOrStop(message: Extract<Signal, { action: 'start' | 'stop' }>): void {
+    if (this.stopped) return;
+    const running = this.producers.get(message.queue);
+    if (message.action === 'stop') {
+      if (!running) return;
+      this.producers.delete(message.queue);
+      const stopping = running.stop(this.config.shutdownGrace);
+      this.stopping.add(stopping);
+      void stopping.finally(() => this.stopping.delete(stopping));
+      return;
+    }
+    const { state } = message;
+    const base = this.config.queues.get(message.queue);
+    if (running) {
+      if (state.limit !== null) running.scale(state.limit);
+      running.configure(changedFlow(base?.flow, state.flow));
+      if (state.paused) running.pause();
+      else running.resume();
+      return;
+    }
+    const producer = base
+      ? this.producer(message.queue, {
+          ...state,
+          limit: state.limit ?? base.limit,
+          flow: { ...base.flow, ...state.flow },
+        })
+      : this.producer(message.queue, state);
+    this.producers.set(message.queue, producer);
+    producer.start();
   }
 
   /**
@@ -121,10 +200,14 @@ export class Node {
   async stop(graceEnds: number): Promise<boolean> {
     // With the database down or not answering, a claim, a periodic task or a write in flight may
     // never settle: each step gets a deadline, so stop() keeps to shutdownGrace whatever happens.
+    this.stopped = true;
     await finishedBy(this.plugins.stopScheduling(), graceEnds);
     const producers = [...this.producers.values()];
     await finishedBy(
-      Promise.all(producers.map((producer) => producer.stop(this.config.shutdownGrace))),
+      Promise.all([
+        ...producers.map((producer) => producer.stop(this.config.shutdownGrace)),
+        ...this.stopping,
+      ]),
       graceEnds,
     );
     if (this.running.size > 0) {

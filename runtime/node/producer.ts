@@ -1,5 +1,6 @@
 import type { ClaimedJob } from '../engine/claim.js';
 import type { Engine } from '../engine/engine.js';
+import { type FlowLimits, isLimited } from '../engine/flow.js';
 import type { Acker } from './acker.js';
 import { type ExecutorDeps, executeJob, type RunningJob } from './executor.js';
 
@@ -16,6 +17,9 @@ export interface ProducerDeps extends ExecutorDeps {
  * a share of the limit.
  */
 const claimsInFlight = 2;
+
+/** How long a queue whose jobs a cluster-wide limit held back waits before it looks again. */
+const heldRetryMs = 50;
 
 /**
  * Runs one queue on this node: keeps at most `limit` of its jobs executing (claimed jobs count
@@ -36,13 +40,28 @@ export class Producer {
   private stopped = false;
   private pollTimer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Available jobs were left by a cluster-wide limit at the last claim: a finished job may free a slot. */
+  private heldBack = false;
+  private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly queue: string,
     private limitValue: number,
     private pausedValue: boolean,
     private readonly deps: ProducerDeps,
+    private flowValue?: FlowLimits,
   ) {}
+
+  /** The queue's cluster-wide limits, if it has any. */
+  get flow(): FlowLimits | undefined {
+    return isLimited(this.flowValue) ? this.flowValue : undefined;
+  }
+
+  /** Applies changed cluster-wide limits from the next claim on. */
+  configure(flow: FlowLimits): void {
+    this.flowValue = flow;
+    this.wake();
+  }
 
   start(): void {
     this.pollTimer = setInterval(() => this.wake(), this.deps.pollInterval);
@@ -95,6 +114,7 @@ export class Producer {
   async stop(graceMs: number): Promise<boolean> {
     this.stopped = true;
     clearInterval(this.pollTimer);
+    clearTimeout(this.retryTimer);
     // Claims already sent may still return rows; they run like the others.
     await Promise.all([...this.fetches]);
     return this.settled(graceMs);
@@ -129,7 +149,9 @@ export class Producer {
     this.wakeRequested = false;
     let claimed: ClaimedJob[] = [];
     try {
-      claimed = await this.deps.engine.claim(this.queue, demand, this.deps.node);
+      const flow = this.flow;
+      if (flow) claimed = await this.claimLimited(demand, flow);
+      else claimed = await this.deps.engine.claim(this.queue, demand, this.deps.node);
       this.queueHasMore = claimed.length === demand;
     } catch (error) {
       this.queueHasMore = false;
@@ -141,18 +163,42 @@ export class Producer {
     if ((this.queueHasMore || this.wakeRequested) && !this.stopped && !this.pausedValue) this.wake();
   }
 
+  /**
+   * A claim within cluster-wide limits. Jobs held back by a limit are looked for again when a job
+   * of this node finishes, when the rate window has room, or after a short wait (a slot freed on
+   * another node sends no NOTIFY), whichever comes first.
+   */
+  private async claimLimited(demand: number, flow: FlowLimits): Promise<ClaimedJob[]> {
+    const { jobs, held, retryInMs } = await this.deps.engine.claimLimited(
+      this.queue,
+      demand,
+      this.deps.node,
+      flow,
+    );
+    this.heldBack = held;
+    if (held && this.retryTimer === undefined) {
+      const delay = Math.min(this.deps.pollInterval, Math.max(5, retryInMs ?? heldRetryMs));
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        this.wake();
+      }, delay);
+      this.retryTimer.unref();
+    }
+    return jobs;
+  }
+
   private run(claimed: ClaimedJob): void {
     this.active++;
     const task = executeJob(claimed, this.deps, this.deps.running).then(async ({ ack }) => {
       this.active--;
       this.unacked++;
       // Only a queue known to hold more work is worth a fetch per finished job.
-      if (this.queueHasMore) this.wakeSoon();
+      if (this.queueHasMore || this.heldBack) this.wakeSoon();
       await this.deps.acker.add(ack);
       this.unacked--;
       this.inFlight.delete(task);
-      // A written outcome may lift the throttle on claims.
-      if (this.queueHasMore) this.wakeSoon();
+      // A written outcome may lift the throttle on claims, or free a slot of a cluster-wide limit.
+      if (this.queueHasMore || this.heldBack) this.wakeSoon();
     });
     this.inFlight.add(task);
   }

@@ -1,6 +1,6 @@
 import { Cron } from 'croner';
 import { KobanConfigError } from '../../sdk/errors.js';
-import { newJob } from '../../sdk/job-spec.js';
+import { type JobOptions, newJob } from '../../sdk/job-spec.js';
 import { getWorkerDefinition } from '../../sdk/registry.js';
 import { jobStates, stateMask } from '../../sdk/states.js';
 import type { WorkerClass } from '../../sdk/worker.js';
@@ -8,6 +8,7 @@ import type { CronEntry } from '../config.js';
 import type { Engine } from '../engine/engine.js';
 import { prepareJobs } from '../workers/prepare-job.js';
 import type { WorkerCatalog } from '../workers/worker-catalog.js';
+import { rebootExpression } from './cron-schedule.js';
 import type { KobanPlugin, PluginContext } from './plugin.js';
 
 const allStates = stateMask(jobStates);
@@ -39,7 +40,9 @@ export class CronScheduler implements KobanPlugin {
       now?: () => Date;
     },
   ) {
-    this.entries = entries.map((entry, index) => {
+    this.entries = entries.flatMap((entry, index) => {
+      // A @reboot entry has no schedule: the reboot plugin inserts its job when its node first leads.
+      if (entry.expression.trim() === rebootExpression) return [];
       const where = `cron[${index}]`;
       let schedule: Cron;
       try {
@@ -52,13 +55,7 @@ export class CronScheduler implements KobanPlugin {
           { cause: error },
         );
       }
-      const worker = getWorkerDefinition(workerClassOf(entry));
-      return {
-        entry,
-        name: entry.name ?? `${worker.name}@${entry.expression}`,
-        schedule,
-        next: null,
-      };
+      return [{ entry, name: cronEntryName(entry), schedule, next: null }];
     });
   }
 
@@ -91,7 +88,9 @@ export class CronScheduler implements KobanPlugin {
 
   async insertTick(scheduled: ScheduledEntry, tick: Date): Promise<number> {
     const { entry } = scheduled;
-    const [row] = await prepareJobs(this.deps.catalog, [newJob(workerClassOf(entry), entry.args ?? {})]);
+    const [row] = await prepareJobs(this.deps.catalog, [
+      newJob(workerClassOf(entry), entry.args ?? {}, cronJobOptions(entry)),
+    ]);
     const [job] = await this.engine!.insert({
       rows: [
         {
@@ -129,6 +128,17 @@ export class CronScheduler implements KobanPlugin {
   }
 }
 
-function workerClassOf(entry: CronEntry): WorkerClass {
+/** The job options an entry of `Koban.start({ cron })` gives its jobs, over the worker's. */
+export function cronJobOptions(entry: CronEntry): JobOptions {
+  const { queue, priority, maxAttempts, tags, meta } = entry;
+  return { queue, priority, maxAttempts, tags, meta };
+}
+
+/** The name of an entry of `Koban.start({ cron })`: its own, or the worker's name and expression. */
+export function cronEntryName(entry: CronEntry): string {
+  return entry.name ?? `${getWorkerDefinition(workerClassOf(entry)).name}@${entry.expression}`;
+}
+
+export function workerClassOf(entry: CronEntry): WorkerClass {
   return typeof entry.worker === 'function' ? entry.worker : entry.worker.worker;
 }

@@ -1,8 +1,16 @@
 import { latestDueTime } from '../../sdk/due-time.js';
 import { KobanValidationError } from '../../sdk/errors.js';
 import { checkUuid } from '../../sdk/ids.js';
+import type { JsonObject } from '../../sdk/job.js';
 import { isJobSpec, type JobOptions, type JobSpec } from '../../sdk/job-spec.js';
-import { checkMaxAttempts, checkPriority, checkQueueName, checkTags } from '../../sdk/worker-options.js';
+import {
+  checkMaxAttempts,
+  checkPriority,
+  checkQueueName,
+  checkTags,
+  checkWeight,
+} from '../../sdk/worker-options.js';
+import { weightKey } from '../engine/flow.js';
 import type { InsertRow } from '../engine/insert.js';
 import { checkArgsSize, defaultMaxArgsBytes } from './args-size.js';
 import { jsonIssues, nestingIssue } from './json-args.js';
@@ -37,6 +45,16 @@ export async function prepareJobs(
   return rows;
 }
 
+/**
+ * A job's weight rides in its meta (`koban_weight`), read only by the claims of limited queues;
+ * a job of weight 1 carries nothing.
+ */
+function withWeight(meta: JsonObject, given: number | undefined, worker: number, where: string): JsonObject {
+  const weight = given === undefined ? worker : checkWeight(given, where, 'argument');
+  if (weight === 1 || typeof meta !== 'object' || meta === null || Array.isArray(meta)) return meta;
+  return { ...meta, [weightKey]: weight };
+}
+
 function describe(value: unknown): string {
   try {
     return JSON.stringify(value) ?? String(value);
@@ -55,7 +73,7 @@ export function prepareJob(
   const { definition } = entry;
   const where = `insert ${definition.name}`;
   const options = { ...spec.options, ...withoutUndefined(insertOptions) };
-  const meta = options.meta ?? {};
+  const meta = withWeight(options.meta ?? {}, options.weight, definition.weight, where);
   const metaIssues =
     typeof meta === 'object' && meta !== null && !Array.isArray(meta)
       ? jsonIssues(meta, 'meta')

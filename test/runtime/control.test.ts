@@ -233,7 +233,7 @@ describe('queue control on one node', () => {
     expect((await koban.getJob(job.id))?.state).toBe('available');
 
     const later = await startKoban({ database: url, queues: { paused: 1 }, node: 'later' });
-    expect(later.queues()).toEqual([{ queue: 'paused', limit: 1, running: 0, paused: true }]);
+    expect(later.queues()).toEqual([{ queue: 'paused', limit: 1, running: 0, paused: true, flow: {} }]);
     await later.stop();
 
     await koban.resumeQueue('paused');

@@ -227,8 +227,14 @@ describe('insertAll', () => {
     expect(inserted).toHaveLength(100_000);
     expect(inserted[99_999]?.args).toEqual({ n: 99_999 });
     expect(await countJobs('BulkWorker')).toBe(100_000);
-    // Before the source is asked for chunk k+1, the k chunks before it are already in the database.
-    expect(seenAtChunkStart).toEqual(Array.from({ length: 19 }, (_, k) => (k + 1) * 5000));
+    // Two chunks at most are in flight: when the source is asked for job 5000·k, every chunk but
+    // the last one taken is in the database, and nothing past the chunks taken is.
+    expect(seenAtChunkStart).toHaveLength(19);
+    seenAtChunkStart.forEach((seen, index) => {
+      const chunksTaken = index + 1;
+      expect(seen).toBeGreaterThanOrEqual((chunksTaken - 1) * 5000);
+      expect(seen).toBeLessThanOrEqual(chunksTaken * 5000);
+    });
   });
 
   it('rolls back the whole insertAll when a job in a later chunk is invalid', async () => {

@@ -70,7 +70,7 @@ describe('cron args at start', () => {
     });
     await expect(start).rejects.toThrow(KobanConfigError);
     await expect(start).rejects.toThrow(
-      'cron[1] ("weekly"): args for ReportWorker are invalid: args.day: expected string, got number (ReportWorker)',
+      'cron[1] ("weekly"): the job for ReportWorker is invalid: args.day: expected string, got number (ReportWorker)',
     );
   });
 });

@@ -4,8 +4,20 @@ import { type Ack, writeAcks } from '../ack.js';
 import { type ClaimedJob, claimJobs, claimJobsById } from '../claim.js';
 import { cancelJobs, deleteJobs, retryJobs } from '../commands.js';
 import type { EngineContext } from '../context.js';
+import {
+  type CronEntryChange,
+  type CronEntryRow,
+  claimCronTick,
+  deleteCronEntry,
+  insertCronEntry,
+  listCronEntries,
+  type StoredCronEntry,
+  updateCronEntry,
+} from '../cron-entries.js';
 import type { Engine } from '../engine.js';
 import type { EngineExtension } from '../extension.js';
+import type { FlowLimits, LimitedClaim } from '../flow.js';
+import { claimLimited } from '../flow-claim.js';
 import { maintainHistory, pruneHistory } from '../history.js';
 import { type InsertedJob, type InsertPlan, insertPlan } from '../insert.js';
 import type { JobFilter, JobSelection } from '../job-filter.js';
@@ -13,7 +25,7 @@ import { allJobs, availableIn, availableQueues, getJob, listJobs, recordedOf } f
 import { claimLeadership, resignLeadership } from '../leadership.js';
 import { type MigrationResult, migrate, verifySchema } from '../migrator.js';
 import { type Beat, beat, liveQueues, removeNode } from '../nodes.js';
-import { readQueueStates, type StoredQueueState, storeQueueState } from '../queues.js';
+import { type QueueChange, readQueueStates, type StoredQueueState, storeQueueState } from '../queues.js';
 import type { StoredJob, StoredRecorded } from '../records.js';
 import { rescueOrphans } from '../rescue.js';
 import { insertChannel, type Signal, signal, signalChannel, stillExecuting } from '../signals.js';
@@ -61,6 +73,10 @@ export class BasicEngine implements Engine {
 
   claim(queue: string, limit: number, node: string): Promise<ClaimedJob[]> {
     return claimJobs(this.context, queue, limit, node);
+  }
+
+  claimLimited(queue: string, limit: number, node: string, flow: FlowLimits): Promise<LimitedClaim> {
+    return claimLimited(this.context, queue, limit, node, flow);
   }
 
   claimById(ids: readonly string[], node: string): Promise<ClaimedJob[]> {
@@ -136,7 +152,7 @@ export class BasicEngine implements Engine {
     return readQueueStates(this.context);
   }
 
-  storeQueueState(queue: string, change: { paused?: boolean; limit?: number }): Promise<void> {
+  storeQueueState(queue: string, change: QueueChange): Promise<StoredQueueState> {
     return storeQueueState(this.context, queue, change);
   }
 
@@ -166,6 +182,26 @@ export class BasicEngine implements Engine {
 
   stillExecuting(ids: readonly string[]): Promise<string[]> {
     return stillExecuting(this.context, ids);
+  }
+
+  listCronEntries(): Promise<StoredCronEntry[]> {
+    return listCronEntries(this.context);
+  }
+
+  insertCronEntry(entry: CronEntryRow): Promise<StoredCronEntry | null> {
+    return insertCronEntry(this.context, entry);
+  }
+
+  updateCronEntry(name: string, change: CronEntryChange): Promise<StoredCronEntry | null> {
+    return updateCronEntry(this.context, name, change);
+  }
+
+  deleteCronEntry(name: string): Promise<boolean> {
+    return deleteCronEntry(this.context, name);
+  }
+
+  claimCronTick(name: string, tick: Date, tx: Executor): Promise<boolean> {
+    return claimCronTick(this.context, name, tick, tx);
   }
 
   beat(node: string, queues: readonly string[], first: boolean): Promise<Beat> {

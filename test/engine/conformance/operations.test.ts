@@ -53,7 +53,7 @@ function operation(name: string, scenario: (driver: Driver) => Promise<void>) {
     let first: string[] | undefined;
     for (const driver of opened) {
       await driver.raw(
-        'DELETE FROM koban.jobs; DELETE FROM koban.job_history; DELETE FROM koban.nodes; DELETE FROM koban.leaders; DELETE FROM koban.queues',
+        'DELETE FROM koban.jobs; DELETE FROM koban.job_history; DELETE FROM koban.nodes; DELETE FROM koban.leaders; DELETE FROM koban.queues; DELETE FROM koban.cron_entries',
       );
       driver.database.statements.length = 0;
       try {
@@ -248,7 +248,11 @@ describe('every engine operation, on every driver', () => {
     );
     await engine.storeQueueState('conformance', { paused: true });
     await engine.storeQueueState('conformance', { limit: 7 });
-    expect(await engine.readQueueStates()).toEqual(new Map([['conformance', { paused: true, limit: 7 }]]));
+    await engine.storeQueueState('conformance', { flow: { global: 5, rateLimit: null } });
+    const stored = await engine.storeQueueState('conformance', { flow: { global: 4 }, run: 'started' });
+    const state = { paused: true, limit: 7, flow: { global: 4, rateLimit: null }, run: 'started' };
+    expect(stored).toEqual(state);
+    expect(await engine.readQueueStates()).toEqual(new Map([['conformance', state]]));
     await engine.signal({ action: 'scale', queue: 'conformance', limit: 7 });
     await engine.signal({ action: 'abort', ids: ['1', '2'] });
     await engine.insert({ rows: [row()] });
@@ -266,6 +270,38 @@ describe('every engine operation, on every driver', () => {
     expect(await engine.stillExecuting([running!.id, waiting!.id])).toEqual([running!.id]);
   });
 
+  operation('claim within cluster-wide limits', async ({ engine }) => {
+    await engine.insert({
+      rows: [
+        row({ args: { tenant: 'a' } as unknown as StoredArgs }),
+        row({ args: { tenant: 'a' } as unknown as StoredArgs }),
+        row({ args: { tenant: 'b' } as unknown as StoredArgs, meta: { koban_weight: 2 } }),
+        row({ args: { tenant: 'c' } as unknown as StoredArgs }),
+      ],
+    });
+    const flow = {
+      global: 3,
+      partition: { by: { args: ['tenant'] }, limit: 2, ordered: false, onFailure: 'skip' as const },
+      rateLimit: { allowed: 10, periodMs: 60_000 },
+    };
+    // Partitions take turns: a's first, b's (weight 2) fills the global limit of 3.
+    const first = await engine.claimLimited('conformance', 10, 'conformance-node', flow);
+    expect(first.jobs.map((job) => (job.args as unknown as { tenant: string }).tenant)).toEqual(['a', 'b']);
+    expect(first.held).toBe(true);
+    expect(first.retryInMs).toBeGreaterThan(59_000);
+    await engine.ack([ack(first.jobs[1]!, 'completed')]);
+    const second = await engine.claimLimited('conformance', 10, 'conformance-node', flow);
+    expect(second.jobs.map((job) => (job.args as unknown as { tenant: string }).tenant)).toEqual(['a', 'c']);
+    const chain = {
+      partition: { by: 'worker' as const, limit: 1, ordered: true, onFailure: 'hold' as const },
+    };
+    await engine.ack([...first.jobs.slice(0, 1), ...second.jobs].map((job) => ack(job, 'discarded')));
+    await engine.insert({ rows: [row()] });
+    // The worker's chain holds on its discarded links.
+    const held = await engine.claimLimited('conformance', 10, 'conformance-node', chain);
+    expect(held).toEqual({ jobs: [], held: true, retryInMs: null });
+  });
+
   operation('heartbeats and leadership', async ({ engine }) => {
     expect((await engine.beat('node-a', ['conformance', 'mail'], true)).created).toBe(true);
     await engine.beat('node-b', ['reports'], true);
@@ -278,6 +314,42 @@ describe('every engine operation, on every driver', () => {
     expect(await engine.claimLeadership('node-a', 60_000)).toBe(true);
     await engine.resignLeadership('node-a');
     expect(await engine.claimLeadership('node-b', 60_000)).toBe(true);
+  });
+
+  operation('cron entries and tick claims', async ({ engine }) => {
+    const entry = {
+      name: 'conformance "nightly"',
+      expression: '0 3 * * *',
+      timezone: 'Europe/Paris',
+      worker: 'ConformanceWorker',
+      args: { n: 1 } as unknown as StoredArgs,
+      options: { queue: 'conformance', priority: 2, tags: ['a'] },
+      paused: false,
+      guaranteed: true,
+    };
+    const stored = await engine.insertCronEntry(entry);
+    expect(stored).toMatchObject({ ...entry, lastTick: null });
+    expect(stored!.changedAt).toBeInstanceOf(Date);
+    expect(await engine.insertCronEntry({ ...entry, expression: '@hourly' })).toBeNull();
+    const tick = new Date(Date.UTC(2026, 0, 1, 2));
+    const [first, again] = await engine.transaction(async (tx) => [
+      await engine.claimCronTick(entry.name, tick, tx),
+      await engine.claimCronTick(entry.name, tick, tx),
+    ]);
+    expect([first, again]).toEqual([true, false]);
+    const paused = await engine.updateCronEntry(entry.name, { paused: true, timezone: null });
+    expect(paused).toMatchObject({ paused: true, timezone: null, expression: '0 3 * * *' });
+    expect(paused!.lastTick!.getTime()).toBe(tick.getTime());
+    // A paused entry's ticks cannot be claimed.
+    const later = new Date(tick.getTime() + 86_400_000);
+    expect(await engine.transaction((tx) => engine.claimCronTick(entry.name, later, tx))).toBe(false);
+    const resumed = await engine.updateCronEntry(entry.name, { paused: false });
+    expect(resumed!.changedAt.getTime()).toBeGreaterThanOrEqual(paused!.changedAt.getTime());
+    expect(await engine.updateCronEntry('missing', { paused: false })).toBeNull();
+    expect((await engine.listCronEntries()).map((listed) => listed.name)).toEqual([entry.name]);
+    expect(await engine.deleteCronEntry(entry.name)).toBe(true);
+    expect(await engine.deleteCronEntry(entry.name)).toBe(false);
+    expect(await engine.listCronEntries()).toEqual([]);
   });
 
   operation('schema', async ({ engine }) => {

@@ -1,18 +1,44 @@
-INSERT INTO koban.queues AS q (name, paused, "limit")
-    VALUES ($1, $2, $3)
+INSERT INTO koban.queues AS q (name, paused, "limit", flow, run)
+    VALUES ($1, $2, $3, $4::jsonb, $5)
     ON CONFLICT (name) DO UPDATE SET
-      paused = coalesce($4::boolean, q.paused),
-      "limit" = coalesce($5::int, q."limit"),
-      updated_at = now();
+      paused = coalesce($6::boolean, q.paused),
+      "limit" = coalesce($7::int, q."limit"),
+      flow = CASE WHEN $8::jsonb IS NULL THEN q.flow ELSE coalesce(q.flow, '{}') || $9::jsonb END,
+      run = coalesce($10::text, q.run),
+      updated_at = now()
+    RETURNING name, paused, "limit", flow, run;
 
-INSERT INTO koban.queues AS q (name, paused, "limit")
-    VALUES ($1, $2, $3)
+INSERT INTO koban.queues AS q (name, paused, "limit", flow, run)
+    VALUES ($1, $2, $3, $4::jsonb, $5)
     ON CONFLICT (name) DO UPDATE SET
-      paused = coalesce($4::boolean, q.paused),
-      "limit" = coalesce($5::int, q."limit"),
-      updated_at = now();
+      paused = coalesce($6::boolean, q.paused),
+      "limit" = coalesce($7::int, q."limit"),
+      flow = CASE WHEN $8::jsonb IS NULL THEN q.flow ELSE coalesce(q.flow, '{}') || $9::jsonb END,
+      run = coalesce($10::text, q.run),
+      updated_at = now()
+    RETURNING name, paused, "limit", flow, run;
 
-SELECT name, paused, "limit" FROM koban.queues;
+INSERT INTO koban.queues AS q (name, paused, "limit", flow, run)
+    VALUES ($1, $2, $3, $4::jsonb, $5)
+    ON CONFLICT (name) DO UPDATE SET
+      paused = coalesce($6::boolean, q.paused),
+      "limit" = coalesce($7::int, q."limit"),
+      flow = CASE WHEN $8::jsonb IS NULL THEN q.flow ELSE coalesce(q.flow, '{}') || $9::jsonb END,
+      run = coalesce($10::text, q.run),
+      updated_at = now()
+    RETURNING name, paused, "limit", flow, run;
+
+INSERT INTO koban.queues AS q (name, paused, "limit", flow, run)
+    VALUES ($1, $2, $3, $4::jsonb, $5)
+    ON CONFLICT (name) DO UPDATE SET
+      paused = coalesce($6::boolean, q.paused),
+      "limit" = coalesce($7::int, q."limit"),
+      flow = CASE WHEN $8::jsonb IS NULL THEN q.flow ELSE coalesce(q.flow, '{}') || $9::jsonb END,
+      run = coalesce($10::text, q.run),
+      updated_at = now()
+    RETURNING name, paused, "limit", flow, run;
+
+SELECT name, paused, "limit", flow, run FROM koban.queues;
 
 SELECT pg_notify($1, payload) FROM unnest($2::text::text[]) AS payload;
 

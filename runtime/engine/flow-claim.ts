@@ -1,0 +1,237 @@
+import { type SQL, sql } from 'drizzle-orm';
+import type { Executor } from '../database/executor.js';
+import { list } from '../database/wire.js';
+import { claim } from './claim.js';
+import type { EngineContext } from './context.js';
+import { type FlowLimits, type LimitedClaim, type PartitionBy, weightKey } from './flow.js';
+
+/**
+ * The first key of the advisory locks that serialise the limited claims of one queue (the second
+ * is the hash of the schema and queue name). Kept apart from the migrator's lock.
+ */
+const flowLockSpace = 7_361_205;
+
+/**
+ * Claims up to `demand` jobs of a queue that has cluster-wide limits. Claims of one limited queue
+ * take turns on a transaction-scoped advisory lock; each then reads, in a snapshot taken after
+ * the lock, what runs (the executing rows of the queue) and what started in the rate window (the
+ * starts that earlier claims recorded in their own transactions), and takes only what fits. So no
+ * two claims can both see the same free slot, whatever the number of nodes, and a slot is given
+ * back by whatever takes the job out of `executing`: an ack, a rescue, a cancel. Plain queues
+ * never come here: they keep the lean claim of claim.ts.
+ */
+export function claimLimited(
+  ctx: EngineContext,
+  queue: string,
+  demand: number,
+  node: string,
+  flow: FlowLimits,
+): Promise<LimitedClaim> {
+  const { database, schema } = ctx;
+  return database.transaction(async (tx) => {
+    await database.query(
+      sql`SELECT pg_advisory_xact_lock(${flowLockSpace}, hashtext(${`${schema}.${queue}`}))`,
+      tx,
+    );
+    const jobs = await claim(ctx, limitedSelection(schema, queue, demand, flow), node, tx);
+    if (flow.rateLimit && jobs.length > 0)
+      await recordStarts(
+        ctx,
+        tx,
+        queue,
+        flow,
+        jobs.map((job) => job.id),
+      );
+    if (jobs.length === demand) return { jobs, held: false, retryInMs: null };
+    return { jobs, ...(await heldBack(ctx, tx, queue, flow)) };
+  });
+}
+
+/** How many available rows a claim looks at per slot it wants: enough to fill slots across partitions. */
+const scanPerSlot = 4;
+const minimumScan = 200;
+
+/**
+ * The ids to claim. Candidates come in the queue's order (priority, due time, id), skipping
+ * partitions already full; among them, partitions take turns (each one's first job, then each
+ * one's second...), so that a partition with a long backlog cannot keep the others waiting.
+ * Each limit then keeps the candidates whose running total of weights, added to what the limit
+ * already counts, stays within it.
+ */
+function limitedSelection(schema: string, queue: string, demand: number, flow: FlowLimits): SQL {
+  const s = sql.raw(schema);
+  const partition = flow.partition;
+  const rate = flow.rateLimit;
+  const pkey = partition ? keyOf(partition.by, 'j') : sql.raw(`''`);
+  const rkey = rate?.by ? keyOf(rate.by, 'j') : sql.raw(`''`);
+  const weight = weightOf('j');
+  const order = sql.raw('turn, priority, scheduled_at, id');
+  const ctes: SQL[] = [
+    sql`running AS MATERIALIZED (
+      SELECT ${pkey} AS pkey, ${weight} AS weight FROM ${s}.jobs j
+      WHERE j.state = 'executing' AND j.queue = ${queue})`,
+  ];
+  if (rate) {
+    ctes.push(sql`started AS MATERIALIZED (
+      SELECT rkey, weight FROM ${s}.flow_starts
+      WHERE queue = ${queue} AND started_at > clock_timestamp() - ${rate.periodMs} * interval '1 millisecond')`);
+  }
+  const full = partition
+    ? sql`AND ${pkey} NOT IN (SELECT pkey FROM running GROUP BY pkey HAVING sum(weight) >= ${partition.limit})`
+    : sql``;
+  const scan = Math.max(demand * scanPerSlot, minimumScan);
+  if (partition?.ordered) {
+    ctes.push(chainHeads(schema, queue, partition.by, partition.onFailure));
+    ctes.push(sql`candidates AS MATERIALIZED (
+      SELECT j.id, j.priority, j.scheduled_at, ${pkey} AS pkey, ${rkey} AS rkey, ${weight} AS weight
+      FROM ${s}.jobs j
+      WHERE j.id = ANY(ARRAY(SELECT id FROM heads WHERE state = 'available')) AND j.state = 'available' ${full}
+      ORDER BY j.priority, j.scheduled_at, j.id
+      LIMIT ${scan}
+      FOR UPDATE OF j SKIP LOCKED)`);
+  } else {
+    ctes.push(sql`candidates AS MATERIALIZED (
+      SELECT j.id, j.priority, j.scheduled_at, ${pkey} AS pkey, ${rkey} AS rkey, ${weight} AS weight
+      FROM ${s}.jobs j
+      WHERE j.state = 'available' AND j.queue = ${queue} ${full}
+      ORDER BY j.priority, j.scheduled_at, j.id
+      LIMIT ${scan}
+      FOR UPDATE OF j SKIP LOCKED)`);
+  }
+  ctes.push(sql`ranked AS (
+      SELECT c.*, row_number() OVER (PARTITION BY pkey ORDER BY priority, scheduled_at, id) AS turn
+      FROM candidates c)`);
+  let last = 'ranked';
+  const keep = (name: string, taken: SQL, fits: SQL) => {
+    ctes.push(sql`${sql.raw(name)} AS (
+      SELECT * FROM (
+        SELECT r.id, r.priority, r.scheduled_at, r.pkey, r.rkey, r.weight, r.turn, ${taken} AS taken
+        FROM ${sql.raw(last)} r
+      ) r WHERE ${fits})`);
+    last = name;
+  };
+  if (partition) {
+    keep(
+      'within_partition',
+      sql`sum(r.weight) OVER (PARTITION BY r.pkey ORDER BY r.turn)`,
+      sql`r.taken + coalesce((SELECT sum(u.weight) FROM running u WHERE u.pkey = r.pkey), 0) <= ${partition.limit}`,
+    );
+  }
+  if (rate) {
+    keep(
+      'within_rate',
+      sql`sum(r.weight) OVER (PARTITION BY r.rkey ORDER BY ${order})`,
+      sql`r.taken + coalesce((SELECT sum(u.weight) FROM started u WHERE u.rkey = r.rkey), 0) <= ${rate.allowed}`,
+    );
+  }
+  if (flow.global !== undefined) {
+    keep(
+      'within_global',
+      sql`sum(r.weight) OVER (ORDER BY ${order})`,
+      sql`r.taken + (SELECT coalesce(sum(u.weight), 0) FROM running u) <= ${flow.global}`,
+    );
+  }
+  // A cut is taken from the front: once a job does not fit, the ones after it do not either.
+  return sql`
+      WITH ${sql.join(ctes, sql`, `)}
+      SELECT id FROM ${sql.raw(last)} ORDER BY ${order} LIMIT ${demand}`;
+}
+
+/**
+ * The first unfinished job of each chain in the queue (its lowest id): only a head that is
+ * available may start. A job waiting for its retry or its scheduled time keeps its place at the
+ * head. With `hold`, a discarded or cancelled link stops its chain until it is retried or deleted.
+ */
+function chainHeads(schema: string, queue: string, by: PartitionBy, onFailure: 'skip' | 'hold'): SQL {
+  const s = sql.raw(schema);
+  const states =
+    onFailure === 'hold'
+      ? sql.raw(`('available', 'scheduled', 'retryable', 'executing', 'discarded', 'cancelled')`)
+      : sql.raw(`('available', 'scheduled', 'retryable', 'executing')`);
+  const held =
+    onFailure === 'hold'
+      ? sql`AND NOT EXISTS (
+          SELECT 1 FROM ${s}.job_history h
+          WHERE h.queue = ${queue} AND h.state IN ('discarded', 'cancelled') AND h.id < f.id
+            AND ${keyOf(by, 'h')} = f.pkey)`
+      : sql``;
+  return sql`heads AS MATERIALIZED (
+      SELECT f.id, f.state FROM (
+        SELECT DISTINCT ON (${keyOf(by, 'j')}) j.id, j.state, ${keyOf(by, 'j')} AS pkey
+        FROM ${s}.jobs j WHERE j.queue = ${queue} AND j.state IN ${states}
+        ORDER BY ${keyOf(by, 'j')}, j.id
+      ) f WHERE f.state = 'available' ${held})`;
+}
+
+/** A job's partition value, as text: its worker, or the listed args or meta values as a JSON array. */
+export function keyOf(by: PartitionBy, alias: string): SQL {
+  if (by === 'worker') return sql.raw(`${alias}.worker`);
+  const [column, keys] = 'args' in by ? ['args', by.args] : ['meta', by.meta];
+  const values = keys.map((key) => `${alias}.${column} -> ${quoted(key)}`).join(', ');
+  return sql.raw(`jsonb_build_array(${values})::text`);
+}
+
+/** A job's weight: 1 unless its meta says otherwise. */
+function weightOf(alias: string): SQL {
+  return sql.raw(
+    `coalesce(CASE WHEN jsonb_typeof(${alias}.meta -> '${weightKey}') = 'number' THEN (${alias}.meta ->> '${weightKey}')::numeric::int END, 1)`,
+  );
+}
+
+/** A text literal; partition keys are checked names, quoted all the same. */
+function quoted(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
+}
+
+/**
+ * Records the starts of the claimed jobs for the rate window, in the claim's transaction, and
+ * forgets starts that left every window.
+ */
+async function recordStarts(
+  { database, schema }: EngineContext,
+  tx: Executor,
+  queue: string,
+  flow: FlowLimits,
+  ids: readonly string[],
+): Promise<void> {
+  const s = sql.raw(schema);
+  const rate = flow.rateLimit!;
+  const rkey = rate.by ? keyOf(rate.by, 'j') : sql.raw(`''`);
+  await database.query(
+    sql`
+      WITH forgotten AS (
+        DELETE FROM ${s}.flow_starts
+        WHERE queue = ${queue} AND started_at <= clock_timestamp() - ${rate.periodMs} * interval '1 millisecond'
+      )
+      INSERT INTO ${s}.flow_starts (queue, rkey, weight, started_at)
+      SELECT ${queue}, ${rkey}, ${weightOf('j')}, clock_timestamp()
+      FROM ${s}.jobs j WHERE j.id = ANY(${list(ids, 'bigint')})`,
+    tx,
+  );
+}
+
+/**
+ * Whether available jobs were left behind by a cluster limit, and, for a rate limit, in how many
+ * milliseconds the oldest start in the window leaves it.
+ */
+async function heldBack(
+  { database, schema }: EngineContext,
+  tx: Executor,
+  queue: string,
+  flow: FlowLimits,
+): Promise<{ held: boolean; retryInMs: number | null }> {
+  const s = sql.raw(schema);
+  const rate = flow.rateLimit;
+  const retry = rate
+    ? sql`(SELECT date_part('epoch', min(started_at) + ${rate.periodMs} * interval '1 millisecond' - clock_timestamp()) * 1000
+        FROM ${s}.flow_starts WHERE queue = ${queue}
+          AND started_at > clock_timestamp() - ${rate.periodMs} * interval '1 millisecond')`
+    : sql`NULL::float8`;
+  const [row] = await database.query<{ held: boolean; retryInMs: number | null }>(
+    sql`
+      SELECT EXISTS (SELECT 1 FROM ${s}.jobs WHERE state = 'available' AND queue = ${queue}) AS held,
+        ${retry} AS "retryInMs"`,
+    tx,
+  );
+  return { held: row?.held ?? false, retryInMs: row?.retryInMs ?? null };
+}

@@ -1,0 +1,72 @@
+import type { ClaimedJob } from './claim.js';
+
+/** What splits a queue's jobs into partitions: the worker, or the values of some args or meta keys. */
+export type PartitionBy =
+  | 'worker'
+  | { readonly args: readonly string[] }
+  | { readonly meta: readonly string[] };
+
+/** What a discarded or cancelled link does to the rest of its chain. */
+export type ChainFailure = 'skip' | 'hold';
+
+export interface PartitionLimit {
+  readonly by: PartitionBy;
+  /** Slots executing at once per partition value, across the cluster. */
+  readonly limit: number;
+  /** A chain: one job per partition value at a time, in insertion order (limit 1). */
+  readonly ordered: boolean;
+  readonly onFailure: ChainFailure;
+}
+
+export interface RateLimit {
+  /** Slots started per `periodMs`, across the cluster (a sliding window). */
+  readonly allowed: number;
+  readonly periodMs: number;
+  /** Counted per partition value when given. */
+  readonly by?: PartitionBy | undefined;
+}
+
+/**
+ * The cluster-wide limits of a queue, beside each node's own limit. Every limit is derived, at each
+ * claim, from the jobs' rows (executing jobs) or from the starts recorded in the claim's own
+ * transaction, never from a counter that a crash could strand.
+ */
+export interface FlowLimits {
+  /** Slots executing at once across the cluster. */
+  readonly global?: number | undefined;
+  readonly partition?: PartitionLimit | undefined;
+  readonly rateLimit?: RateLimit | undefined;
+}
+
+/** What a limited claim returns: the jobs, and when to look again if limits held jobs back. */
+export interface LimitedClaim {
+  readonly jobs: ClaimedJob[];
+  /** Available jobs were left because a cluster limit was reached (not for lack of local slots). */
+  readonly held: boolean;
+  /** Milliseconds until the rate window has room again, when the rate limit held jobs back. */
+  readonly retryInMs: number | null;
+}
+
+/** The meta key that carries a job's weight when it is not 1. */
+export const weightKey = 'koban_weight';
+
+/** Whether a queue has any cluster-wide limit: only such queues take the limited claim. */
+export function isLimited(flow: FlowLimits | undefined): flow is FlowLimits {
+  return (
+    flow !== undefined &&
+    (flow.global !== undefined || flow.partition !== undefined || flow.rateLimit !== undefined)
+  );
+}
+
+/** A change of a queue's limits as stored: each limit given is set, each null is removed. */
+export type FlowChange = { readonly [K in keyof FlowLimits]?: FlowLimits[K] | null };
+
+/** The limits a node applies: those it started with, changed by what was stored since. */
+export function changedFlow(base: FlowLimits | undefined, change: FlowChange | null | undefined): FlowLimits {
+  const flow: { -readonly [K in keyof FlowLimits]: FlowLimits[K] } = { ...base };
+  for (const name of ['global', 'partition', 'rateLimit'] as const) {
+    if (change?.[name] === null) delete flow[name];
+    else if (change?.[name] !== undefined) (flow as Record<string, unknown>)[name] = change[name];
+  }
+  return flow;
+}
