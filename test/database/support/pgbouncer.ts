@@ -47,6 +47,7 @@ export async function startPgbouncer(server: URL, options: { poolSize?: number }
       'auth_type = trust',
       `auth_file = ${join(dir, 'users.txt')}`,
       'pool_mode = transaction',
+      `admin_users = ${user}`,
       `default_pool_size = ${options.poolSize ?? 4}`,
       'max_client_conn = 500',
       'server_reset_query =',
