@@ -37,8 +37,9 @@ function recordingLogger(): KobanLogger & { warnings: string[]; errors: string[]
     warnings,
     errors,
     info() {},
-    warn: (message) => warnings.push(message),
-    error: (message, details) => errors.push(`${message}: ${String(details?.error)}`),
+    warn: (details, message) => warnings.push(typeof details === 'string' ? details : (message ?? '')),
+    error: (details, message) =>
+      errors.push(typeof details === 'string' ? details : `${message}: ${String(details.error)}`),
   };
 }
 
