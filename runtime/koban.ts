@@ -1,7 +1,7 @@
 import type { BatchStatus } from '../sdk/batch-context.js';
-import { KobanJobFailedError, KobanValidationError } from '../sdk/errors.js';
+import { KobanAwaitTimeoutError, KobanJobFailedError, KobanValidationError } from '../sdk/errors.js';
 import { checkUuid } from '../sdk/ids.js';
-import type { JobRecord } from '../sdk/job.js';
+import type { JobRecord, JsonObject } from '../sdk/job.js';
 import type { JobOptions, JobSpec } from '../sdk/job-spec.js';
 import type { FetchRecordedOptions, RecordedJobRef, RecordedReader, RecordedValue } from '../sdk/recorded.js';
 import { checkQueueName } from '../sdk/worker-options.js';
@@ -28,6 +28,7 @@ import type { MigrationResult } from './engine/migrator.js';
 import type { QueueChange } from './engine/queues.js';
 import type { Signal } from './engine/signals.js';
 import { type KobanTables, kobanTables } from './engine/tables.js';
+import { DatabaseClock } from './node/database-clock.js';
 import { Drainer } from './node/drainer.js';
 import { KobanEventEmitter, type KobanEvents } from './node/events.js';
 import type { ExecutorDeps } from './node/executor.js';
@@ -49,6 +50,7 @@ import {
   metricsRange,
   toMetricsPoint,
 } from './telemetry/metrics-points.js';
+import { type OpenTelemetry, openTelemetry } from './telemetry/open-telemetry.js';
 import { staleGeneratedWarning, staleGeneratedWorkers } from './workers/generated-contracts.js';
 import {
   type InsertAllOptions,
@@ -63,6 +65,16 @@ import { WorkerCatalog } from './workers/worker-catalog.js';
 import { Workflows } from './workflows/workflows.js';
 
 export type { QueueStatus } from './node/node.js';
+
+/** What `awaitWorkflow` returns once every step has finished. */
+export interface WorkflowResult<Results extends Record<string, unknown> = Record<string, unknown>> {
+  readonly id: string;
+  readonly state: 'completed' | 'failed';
+  /** The values the last steps recorded (those no step depends on), by step name; a step that recorded none is absent. */
+  readonly results: Partial<Results>;
+  /** The workflow's context as the steps left it. */
+  readonly context: JsonObject;
+}
 
 /** How long `awaitJob` and `awaitResult` wait. */
 export interface AwaitOptions<Result = unknown> extends FetchRecordedOptions<Result> {
@@ -103,10 +115,15 @@ export class Koban implements RecordedReader {
     private readonly database: Database,
     private readonly config: ResolvedConfig,
     private readonly catalog: WorkerCatalog,
+    private readonly telemetry: OpenTelemetry | undefined,
   ) {
     this.tables = kobanTables(config.schema);
-    const context = engineContext(database, config.schema, { keepHistory: config.history });
+    const context = engineContext(database, config.schema, {
+      keepHistory: config.history,
+      insertHook: telemetry?.jobs.insertHook,
+    });
     this.workflows = new Workflows(context, catalog);
+    telemetry?.jobs.useWorkflows(this.workflows);
     this.batches = new Batches(context, catalog);
     context.extensions.push(this.workflows.extension, this.batches.extension);
     const inline = config.testing === 'inline' ? new InlineEngine(context) : undefined;
@@ -131,9 +148,11 @@ export class Koban implements RecordedReader {
     const stale = staleGeneratedWorkers(options.workers);
     if (stale.length > 0) config.logger.warn({ workers: stale.length }, staleGeneratedWarning(stale));
     // Bad worker options, keys, cron args and plugin options fail here, before anything connects.
-    const catalog = await WorkerCatalog.create(options.workers, { maxArgsBytes: config.maxArgsBytes });
+    const clock = new DatabaseClock();
+    const catalog = await WorkerCatalog.create(options.workers, { maxArgsBytes: config.maxArgsBytes, clock });
     await checkCronArgs(config.cron, catalog);
     checkPlugins(config.plugins);
+    const telemetry = await openTelemetry(options.opentelemetry);
     const database = await openDatabase(options.database, {
       dataDir: options.dataDir,
       poolSize: options.poolSize,
@@ -144,11 +163,12 @@ export class Koban implements RecordedReader {
     for (const warning of database.warnings) config.logger.warn(warning);
     let koban: Koban | undefined;
     try {
-      koban = new Koban(database, config, catalog);
+      koban = new Koban(database, config, catalog, telemetry);
       if (config.migrate) {
         await koban.engine.migrate();
         await database.migrated(config.schema);
       } else await koban.engine.verifySchema();
+      await koban.keepTime(clock);
       await koban.boot();
       return koban;
     } catch (error) {
@@ -241,6 +261,42 @@ export class Koban implements RecordedReader {
   /** A workflow's steps with their states and deps, and counts per state; null for an unknown id. */
   workflowStatus(workflowId: string): Promise<WorkflowStatus | null> {
     return this.workflows.status(checkUuid(workflowId, 'workflowId', 'workflowStatus'));
+  }
+
+  /**
+   * Waits until every step of a workflow has finished, and returns its result: its state, its
+   * context, and the values its last steps (those no step depends on) recorded, by step name.
+   * Rejects with a KobanAwaitTimeoutError after `timeout` ms (default 30000; the workflow goes on).
+   */
+  async awaitWorkflow<Results extends Record<string, unknown> = Record<string, unknown>>(
+    workflowId: string,
+    options: { timeout?: number | undefined } = {},
+  ): Promise<WorkflowResult<Results>> {
+    const id = checkUuid(workflowId, 'workflowId', 'awaitWorkflow');
+    const timeout = awaitTimeout(options, 'awaitWorkflow');
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const status = await this.workflows.status(id);
+      if (!status)
+        throw new KobanValidationError([{ path: 'awaitWorkflow: workflowId', message: `no workflow ${id}` }]);
+      if (status.state !== 'executing') {
+        const depended = new Set(status.steps.flatMap((step) => step.deps));
+        const results: Record<string, unknown> = {};
+        for (const step of status.steps) {
+          if (depended.has(step.name) || step.state !== 'completed') continue;
+          const recorded = await this.fetchRecorded(step.jobId);
+          if (recorded.status === 'ok') results[step.name] = recorded.value;
+        }
+        return {
+          id,
+          state: status.state,
+          results: results as Partial<Results>,
+          context: await this.workflows.contextOf(id),
+        };
+      }
+      if (Date.now() >= deadline) throw new KobanAwaitTimeoutError(id, timeout, status.state, 'workflow');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   /** Cancels the steps of a workflow that have not finished; running ones are aborted. */
@@ -486,8 +542,22 @@ export class Koban implements RecordedReader {
     );
   }
 
+  private clockTimer: NodeJS.Timeout | undefined;
+
+  /** Syncs the database clock now and every minute: cron and scheduleIn go by it (database-clock.ts). */
+  private async keepTime(clock: DatabaseClock): Promise<void> {
+    await clock.sync(this.engine);
+    this.clockTimer = setInterval(
+      () =>
+        void clock.sync(this.engine).catch((error) => this.events.emit('error', { source: 'clock', error })),
+      clockSyncMs,
+    );
+    this.clockTimer.unref();
+  }
+
   private async shutdown(): Promise<void> {
     const started = Date.now();
+    clearInterval(this.clockTimer);
     this.waiter.close();
     if (this.localNode) {
       const released = await this.localNode.stop(started + this.config.shutdownGrace);
@@ -515,9 +585,11 @@ export class Koban implements RecordedReader {
     );
     // In a testing mode the node runs nothing by itself: the test runs the jobs.
     if (this.config.testing) return;
+    // The leader counts jobs per queue and state for the OpenTelemetry gauges, as a plugin.
+    const gauges = this.telemetry?.gauges;
     this.localNode = new Node(
       this.engine,
-      this.config,
+      gauges ? { ...this.config, plugins: [gauges, ...this.config.plugins] } : this.config,
       this.catalog,
       this.workflows,
       this.events,
@@ -532,6 +604,8 @@ export class Koban implements RecordedReader {
   }
 
   /** What the executor runs jobs with on this node: producers and the drainer alike. */
+  private readonly held = new Set<string>();
+
   private executorDeps(): ExecutorDeps {
     const access = {
       catalog: this.catalog,
@@ -544,7 +618,9 @@ export class Koban implements RecordedReader {
       logger: this.config.logger,
       node: this.config.node,
       hooks: this.processHooks,
+      held: this.held,
       progress: this.progress,
+      telemetry: this.telemetry?.jobs,
       contexts: {
         workflow: (job) => this.workflows.context(job, access),
         batch: (job) => this.batches.context(job),
@@ -557,6 +633,9 @@ export class Koban implements RecordedReader {
     return this.drainer;
   }
 }
+
+/** How often the database clock is read again: clocks drift slowly, a skew is constant. */
+const clockSyncMs = 60_000;
 
 const defaultAwaitTimeout = 30_000;
 

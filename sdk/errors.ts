@@ -167,10 +167,10 @@ export class KobanBatchError extends KobanError {
 export class KobanAwaitTimeoutError extends KobanError {
   readonly jobId: string;
 
-  constructor(jobId: string, timeoutMs: number, state: string) {
+  constructor(jobId: string, timeoutMs: number, state: string, kind: 'job' | 'workflow' = 'job') {
     super(
       'await_timeout',
-      `job ${jobId} had not finished after ${timeoutMs} ms (it is ${state}); the job goes on: wait again, or raise the timeout`,
+      `${kind} ${jobId} had not finished after ${timeoutMs} ms (it is ${state}); the ${kind} goes on: wait again, or raise the timeout`,
     );
     this.jobId = jobId;
   }

@@ -1,3 +1,4 @@
+import type { JsonObject } from '../../sdk/job.js';
 import type { Workflow } from '../../sdk/workflow.js';
 import type { JobWorkflow, WorkflowStatus } from '../../sdk/workflow-context.js';
 import type { Executor } from '../database/executor.js';
@@ -7,10 +8,11 @@ import type { EngineExtension } from '../engine/extension.js';
 import type { InsertedJob, InsertPlan } from '../engine/insert.js';
 import type { WorkerCatalog } from '../workers/worker-catalog.js';
 import { appendWorkflow } from './append.js';
-import { jobWorkflow, type WorkflowAccess } from './context.js';
+import { jobWorkflow, type WorkflowAccess, workflowContext } from './context.js';
 import { appendedSteps, workflowPlan } from './plan.js';
 import { releaseSubscriber } from './release.js';
 import { workflowStatus } from './status.js';
+import { depTraceparents, storeStepTraceparent } from './step-traces.js';
 import { type SweepResult, sweepHeldSteps } from './sweep.js';
 
 /**
@@ -46,9 +48,24 @@ export class Workflows {
     return workflowStatus(this.ctx, workflowId);
   }
 
+  /** A workflow's context: `{}` when it has none or does not exist. */
+  contextOf(workflowId: string): Promise<JsonObject> {
+    return workflowContext(this.ctx, workflowId);
+  }
+
   /** Resolves a window of held steps whose release was lost; see sweep.ts. */
   sweep(after: string): Promise<SweepResult> {
     return sweepHeldSteps(this.ctx, after);
+  }
+
+  /** For tracing: the trace contexts the step's deps left under `key`. */
+  depTraceparents(jobId: string, key: string): Promise<string[]> {
+    return depTraceparents(this.ctx, jobId, key);
+  }
+
+  /** For tracing: leaves a running step's trace context under `key` for its dependents. */
+  storeStepTraceparent(jobId: string, attempt: number, key: string, traceparent: string): Promise<void> {
+    return storeStepTraceparent(this.ctx, jobId, attempt, key, traceparent);
   }
 
   /** `job.workflow` for a claimed workflow step. */

@@ -6,6 +6,7 @@ import { v005 } from './v005.js';
 import { v006 } from './v006.js';
 import { v007 } from './v007.js';
 import { v008 } from './v008.js';
+import { v009 } from './v009.js';
 
 /**
  * Every migration in order, each a list of statements; the array index + 1 is the version. Append only: a migration that has
@@ -20,6 +21,7 @@ export const migrations: readonly ((schema: string) => string[])[] = [
   v006,
   v007,
   v008,
+  v009,
 ];
 
 export const latestVersion = migrations.length;
