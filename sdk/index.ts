@@ -7,6 +7,14 @@ export {
   batchCallbacks,
   type JobBatch,
 } from './batch-context.js';
+export {
+  type Cascade,
+  type CascadeArgs,
+  type CascadeInput,
+  cascade,
+  isCascade,
+  KobanCascade,
+} from './cascade.js';
 export type { Codec } from './codec.js';
 export { Encrypted, Recorded, Structured, Worker, type WorkerDecorator } from './decorators.js';
 export {
@@ -85,6 +93,7 @@ export {
   type StepFlags,
   type StepNameTaken,
   type StepOptions,
+  type StepResult,
   type Workflow,
   type WorkflowOptions,
   type WorkflowStep,
