@@ -18,6 +18,12 @@ export interface UniqueOptions<Args = any> {
   fields?: readonly UniqueField[];
   /** Meta keys compared, as in `unique: { keys: [], meta: ['userId'] }`. */
   meta?: readonly string[];
+  /**
+   * Which time of the existing job `period` counts from: `'insertedAt'` (default) or
+   * `'scheduledAt'`, so that a job scheduled for later blocks duplicates until `period` after
+   * it is due (Oban's `timestamp: :scheduled_at`).
+   */
+  timestamp?: 'insertedAt' | 'scheduledAt';
   /** What a conflicting insert updates on the existing job, by the existing job's state. */
   replace?: readonly ReplaceField[] | Partial<Record<JobState, readonly ReplaceField[]>>;
 }
