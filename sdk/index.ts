@@ -58,6 +58,7 @@ export {
   registeredWorkers,
   type WorkerDefinition,
   type WorkerEntry,
+  workerAliases,
 } from './registry.js';
 export { type ControlOutcome, cancel, discard, isControlOutcome, snooze } from './results.js';
 export {

@@ -71,6 +71,11 @@ export interface WorkerOptions<Args = any> {
   timeout?: number;
   /** The name stored with each job. Default: the class name. Keep it when renaming the class. */
   name?: string;
+  /**
+   * Old stored names whose jobs this worker runs: after a rename, list the old name here and
+   * the jobs queued under it run as this class (new jobs store `name`).
+   */
+  aliases?: readonly string[];
   unique?: UniqueOptions<Args>;
   structured?: StructuredOptions<Args>;
   recorded?: boolean | RecordedOptions;
