@@ -10,6 +10,7 @@ import type { FlowLimits } from './engine/flow.js';
 import { checkFlow, type QueueFlowOptions } from './node/flow-options.js';
 import { consoleLogger, type KobanLogger, type LogLevel, levelledLogger, logLevels } from './node/logger.js';
 import type { KobanPlugin } from './plugins/plugin.js';
+import type { OpenTelemetryOptions } from './telemetry/open-telemetry.js';
 import { defaultMaxArgsBytes } from './workers/args-size.js';
 
 /**
@@ -139,6 +140,11 @@ export interface KobanConfig<CronWorkers extends readonly CronWorker[] = readonl
    */
   reconnectDelay?: number | undefined;
   /**
+   * Milliseconds a claim may take before the node abandons it and claims again; jobs it took
+   * anyway are given back after twice as long. Default 15000.
+   */
+  claimTimeout?: number | undefined;
+  /**
    * The largest args an insert takes, in bytes of JSON: larger ones are refused at once with a
    * KobanValidationError. Default 8 MiB (8388608).
    */
@@ -154,6 +160,12 @@ export interface KobanConfig<CronWorkers extends readonly CronWorker[] = readonl
    * `koban.metricsHistory()`.
    */
   metrics?: false | { interval?: number | undefined; maxAge?: number | undefined } | undefined;
+  /**
+   * OpenTelemetry spans and metrics by the messaging conventions (needs the optional peer
+   * `@opentelemetry/api`, and an SDK to export them): `true`, or options. Default off: nothing
+   * is loaded and no job pays for it.
+   */
+  opentelemetry?: boolean | OpenTelemetryOptions | undefined;
   /** Milliseconds between writes of one job's `job.progress(value)`; the last value is always written. Default 1000. */
   progressInterval?: number | undefined;
 }
@@ -178,6 +190,7 @@ export interface ResolvedConfig {
   readonly workflowSweepInterval: number;
   readonly testing: 'manual' | 'inline' | undefined;
   readonly maxArgsBytes: number;
+  readonly claimTimeout: number;
   /** The configured logger with `logLevel` applied. */
   readonly logger: Required<KobanLogger>;
   readonly progressInterval: number;
@@ -226,6 +239,7 @@ export function resolveConfig(config: KobanConfig, defaultNode: string): Resolve
     plugins: config.plugins ?? [],
     testing: testingMode(config.testing),
     workflowSweepInterval: positive(config.workflowSweepInterval ?? 1000, 'workflowSweepInterval'),
+    claimTimeout: positive(config.claimTimeout ?? 15_000, 'claimTimeout'),
     maxArgsBytes: positiveInteger(config.maxArgsBytes ?? defaultMaxArgsBytes, 'maxArgsBytes'),
     logger: levelledLogger(
       checkLogger(config.logger ?? consoleLogger),

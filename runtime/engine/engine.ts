@@ -11,6 +11,7 @@ import type {
 import type { CronEntryChange, CronEntryRow, StoredCronEntry } from './cron-entries.js';
 import type { FlowLimits, LimitedClaim } from './flow.js';
 import type { StoredHealth } from './health.js';
+import type { Holdings } from './holdings.js';
 import type { InsertedJob, InsertPlan } from './insert.js';
 import type { JobFilter, JobSelection } from './job-filter.js';
 import type { JobKeyset, StoredJobPage } from './job-pages.js';
@@ -18,6 +19,7 @@ import type { JobSearch } from './job-search.js';
 import type { MetricsRange, MetricsRow, MetricsWireRow } from './metrics-history.js';
 import type { MigrationResult } from './migrator.js';
 import type { Beat, NodeReport } from './nodes.js';
+import type { QueueGauge } from './queue-gauges.js';
 import type { QueueChange, StoredQueueState } from './queues.js';
 import type { StoredJob, StoredRecorded } from './records.js';
 import type { Signal } from './signals.js';
@@ -61,6 +63,11 @@ export interface Engine {
    * node row's `started_at`), whatever its heartbeat: a restarted node's own orphans, at once.
    */
   rescueRestarted(node: string): Promise<number>;
+  /**
+   * Gives back the jobs executing under a live `node` that it does not know it holds (`known`),
+   * claimed more than `graceMs` ago, and returns what is executing under its name.
+   */
+  reconcileHoldings(node: string, known: readonly string[], graceMs: number): Promise<Holdings>;
   prune(maxAgeSeconds: number, limit: number): Promise<number>;
   /**
    * Keeps the history ready: partitions for today and `daysAhead` days, and up to `moveLimit`
@@ -97,6 +104,9 @@ export interface Engine {
   /** Whether a NOTIFY reaches this client's LISTEN within `timeoutMs`. */
   listenWorks(timeoutMs: number): Promise<boolean>;
 
+  /** The database's clock now, in epoch milliseconds. */
+  databaseTime(): Promise<number>;
+
   // Queues and signals.
   readQueueStates(): Promise<Map<string, StoredQueueState>>;
   storeQueueState(queue: string, change: QueueChange): Promise<StoredQueueState>;
@@ -111,6 +121,8 @@ export interface Engine {
   /** The history added up across nodes, in steps, by series. */
   readMetrics(range: MetricsRange): Promise<MetricsWireRow[]>;
   pruneMetrics(maxAgeSeconds: number): Promise<number>;
+  /** Unfinished jobs per queue and state, cluster-wide: the leader's gauges. */
+  queueGauges(): Promise<QueueGauge[]>;
   // Cron entries stored in the database (`koban.cron`).
   listCronEntries(): Promise<StoredCronEntry[]>;
   /** Null when an entry of that name exists. */

@@ -56,7 +56,9 @@ export class Drainer {
       let progress = 0;
       for (const queue of await this.engine.availableQueues(options.queue)) {
         if (ran >= limit) return counts;
-        for (const claimed of await this.engine.claim(queue, Math.min(100, limit - ran), this.deps.node)) {
+        for (const claimed of this.hold(
+          await this.engine.claim(queue, Math.min(100, limit - ran), this.deps.node),
+        )) {
           const { ack, outcome } = await this.run(claimed);
           ran++;
           if (options.withSafety === false && outcome.kind === 'error') throw outcome.error;
@@ -80,7 +82,7 @@ export class Drainer {
       await this.engine.stageNow(scope, [...snoozed]);
       const ids = await this.engine.availableIn(scope);
       if (ids.length === 0) return;
-      for (const claimed of await this.engine.claimById(ids, this.deps.node)) {
+      for (const claimed of this.hold(await this.engine.claimById(ids, this.deps.node))) {
         const { ack } = await this.run(claimed);
         if (ack.state === 'scheduled') snoozed.add(claimed.id);
       }
@@ -92,11 +94,21 @@ export class Drainer {
     return readableJobs(this.catalog, await this.engine.allJobs(filter));
   }
 
+  /** Claimed jobs count as held by the node until their outcome is written: see convergence.ts. */
+  private hold(claimed: ClaimedJob[]): ClaimedJob[] {
+    for (const job of claimed) this.deps.held?.add(job.id);
+    return claimed;
+  }
+
   /** Runs a claimed job on the production executor and writes its outcome before returning. */
   private async run(claimed: ClaimedJob): Promise<Attempt> {
-    const attempt = await executeJob(claimed, this.deps, this.running);
-    await this.engine.ack([attempt.ack]);
-    return attempt;
+    try {
+      const attempt = await executeJob(claimed, this.deps, this.running);
+      await this.engine.ack([attempt.ack]);
+      return attempt;
+    } finally {
+      this.deps.held?.delete(claimed.id);
+    }
   }
 }
 

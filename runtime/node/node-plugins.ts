@@ -67,10 +67,12 @@ export class NodePlugins {
       describe,
       logger: config.logger,
     });
-    this.storedCron = new StoredCronScheduler({ catalog, syncInterval: config.cronSyncInterval });
+    // Cron ticks go by the database's clock, so a node whose own clock is off fires none early.
+    const now = () => new Date(catalog.clock.now());
+    this.storedCron = new StoredCronScheduler({ catalog, syncInterval: config.cronSyncInterval, now });
     const plugins: KobanPlugin[] = [
       stager(config.stageInterval),
-      new CronScheduler(config.cron, { catalog }),
+      new CronScheduler(config.cron, { catalog, now }),
       this.storedCron,
       rebootCron({ catalog, entries: config.cron }),
       lifeline({

@@ -10,6 +10,7 @@ import { MetricsRollup } from '../telemetry/metrics-rollup.js';
 import type { WorkerCatalog } from '../workers/worker-catalog.js';
 import type { Workflows } from '../workflows/workflows.js';
 import { Acker } from './acker.js';
+import { Convergence } from './convergence.js';
 import { finishedBy } from './deadline.js';
 import type { KobanEventEmitter } from './events.js';
 import type { ExecutorDeps, RunningJob } from './executor.js';
@@ -39,6 +40,8 @@ export interface QueueStatus {
 export class Node {
   private readonly producers = new Map<string, Producer>();
   private readonly running = new Map<string, RunningJob>();
+  private readonly held: Set<string>;
+  private readonly convergence: Convergence;
   private readonly acker: Acker;
   private readonly plugins: NodePlugins;
   private unlisteners: (() => Promise<void>)[] = [];
@@ -65,6 +68,17 @@ export class Node {
       );
     }
     this.plugins = new NodePlugins(engine, config, catalog, workflows, events, () => this.report());
+    this.held = executor.held ?? new Set();
+    this.convergence = new Convergence({
+      engine,
+      node: config.node,
+      held: this.held,
+      running: this.running,
+      producers: () => this.producers.values(),
+      interval: config.heartbeatInterval,
+      graceMs: 2 * config.claimTimeout,
+      report: (error) => events.emit('error', { source: 'convergence', error }),
+    });
   }
 
   get isLeader(): boolean {
@@ -79,8 +93,12 @@ export class Node {
     this.unlisteners.push(
       await this.engine.listenInserts(
         (queue) => this.producers.get(queue)?.wake(),
-        // Inserts notified while the connection was down were missed: look for them now.
-        () => this.wakeAll(),
+        // Inserts notified while the connection was down were missed: look for them now, and
+        // for the queue changes and cancellations signalled meanwhile.
+        () => {
+          this.wakeAll();
+          this.convergence.now();
+        },
       ),
       await this.engine.listenSignals((message) => this.apply(message)),
     );
@@ -105,6 +123,7 @@ export class Node {
     // The peer's first beat comes before the first claim: see peer.ts.
     await this.plugins.start([...this.config.queues.keys()]);
     for (const producer of this.producers.values()) producer.start();
+    this.convergence.start();
     this.metricsFlush?.start(this.config.metrics ? this.config.metrics.interval : 0);
   }
 
@@ -121,6 +140,8 @@ export class Node {
         engine: this.engine,
         acker: this.acker,
         running: this.running,
+        held: this.held,
+        claimTimeout: this.config.claimTimeout,
         pollInterval: this.config.pollInterval,
       },
       changedFlow(undefined, state.flow),
@@ -218,7 +239,7 @@ export class Node {
     // With the database down or not answering, a claim, a periodic task or a write in flight may
     // never settle: each step gets a deadline, so stop() keeps to shutdownGrace whatever happens.
     this.stopped = true;
-    await finishedBy(this.plugins.stopScheduling(), graceEnds);
+    await finishedBy(Promise.all([this.plugins.stopScheduling(), this.convergence.stop()]), graceEnds);
     const producers = [...this.producers.values()];
     await finishedBy(
       Promise.all([

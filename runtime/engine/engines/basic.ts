@@ -2,6 +2,7 @@ import type { Database } from '../../database/database.js';
 import type { Executor } from '../../database/executor.js';
 import { type Ack, writeAcks } from '../ack.js';
 import { type ClaimedJob, claimJobs, claimJobsById } from '../claim.js';
+import { databaseTime } from '../clock.js';
 import {
   batchSummaries,
   clusterNodes,
@@ -15,7 +16,7 @@ import {
   workflowSummaries,
 } from '../cluster-reads.js';
 import { cancelJobs, deleteJobs, retryJobs } from '../commands.js';
-import type { EngineContext } from '../context.js';
+import type { EngineContext, InsertHook } from '../context.js';
 import {
   type CronEntryChange,
   type CronEntryRow,
@@ -32,6 +33,7 @@ import type { FlowLimits, LimitedClaim } from '../flow.js';
 import { claimLimited } from '../flow-claim.js';
 import { listenWorks, readHealth, type StoredHealth } from '../health.js';
 import { maintainHistory, pruneHistory } from '../history.js';
+import { type Holdings, reconcileHoldings } from '../holdings.js';
 import { type InsertedJob, type InsertPlan, insertPlan } from '../insert.js';
 import type { JobFilter, JobSelection } from '../job-filter.js';
 import { countJobs, type JobKeyset, type StoredJobPage, searchIds, searchJobs } from '../job-pages.js';
@@ -57,6 +59,7 @@ import {
 import { type MigrationResult, migrate, verifySchema } from '../migrator.js';
 import { type Beat, beat, liveQueues, type NodeReport, removeNode } from '../nodes.js';
 import { setProgress } from '../progress.js';
+import { type QueueGauge, queueGauges } from '../queue-gauges.js';
 import { type QueueChange, readQueueStates, type StoredQueueState, storeQueueState } from '../queues.js';
 import type { StoredJob, StoredRecorded } from '../records.js';
 import { rescueOrphans } from '../rescue.js';
@@ -69,9 +72,15 @@ const dayMs = 86_400_000;
 export function engineContext(
   database: Database,
   schema: string,
-  options: { keepHistory?: boolean } = {},
+  options: { keepHistory?: boolean; insertHook?: InsertHook | undefined } = {},
 ): EngineContext & { extensions: EngineExtension[] } {
-  return { database, schema, extensions: [], keepHistory: options.keepHistory ?? true };
+  return {
+    database,
+    schema,
+    extensions: [],
+    keepHistory: options.keepHistory ?? true,
+    insertHook: options.insertHook,
+  };
 }
 
 /**
@@ -129,6 +138,14 @@ export class BasicEngine implements Engine {
 
   rescue(deadAfterMs: number): Promise<number> {
     return rescueOrphans(this.context, deadAfterMs);
+  }
+
+  databaseTime(): Promise<number> {
+    return databaseTime(this.context);
+  }
+
+  reconcileHoldings(node: string, known: readonly string[], graceMs: number): Promise<Holdings> {
+    return reconcileHoldings(this.context, node, known, graceMs);
   }
 
   setProgress(id: string, attempt: number, progress: string): Promise<boolean> {
@@ -266,6 +283,10 @@ export class BasicEngine implements Engine {
 
   pruneMetrics(maxAgeSeconds: number): Promise<number> {
     return pruneMetrics(this.context, maxAgeSeconds);
+  }
+
+  queueGauges(): Promise<QueueGauge[]> {
+    return queueGauges(this.context);
   }
 
   listCronEntries(): Promise<StoredCronEntry[]> {

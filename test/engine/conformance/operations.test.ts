@@ -127,6 +127,21 @@ describe('every engine operation, on every driver', () => {
     expect((await engine.getJob(job!.id))?.progress).toEqual({ done: 3, of: 'ten "rows"' });
   });
 
+  operation('count unfinished jobs per queue and state for the gauges', async ({ engine }) => {
+    await engine.insert({
+      rows: [row(), row(), row({ queue: 'other' }), row({ scheduledAt: new Date(Date.now() + 3_600_000) })],
+    });
+    const [claimed] = await engine.claim('other', 1, 'conformance-node');
+    await engine.ack([ack(claimed!, 'completed')]);
+    const gauges = await engine.queueGauges();
+    expect(gauges.map(({ queue, state, count }) => [queue, state, count])).toEqual([
+      ['conformance', 'available', 2],
+      ['conformance', 'scheduled', 1],
+    ]);
+    expect(gauges[0]!.oldestAvailableMs).toBeGreaterThanOrEqual(0);
+    expect(gauges[1]!.oldestAvailableMs).toBeNull();
+  });
+
   operation('write, read and prune the metrics history', async ({ engine }) => {
     const minute = Math.floor(Date.now() / 60_000) * 60_000 - 5 * 60_000;
     const histogram = (at: number) => Array.from({ length: 18 }, (_, index) => (index === at ? 2 : 0));
@@ -254,6 +269,32 @@ describe('every engine operation, on every driver', () => {
     expect((await engine.getJob(after!.id))!.state).toBe('executing');
     const again = await engine.beat('pod', ['conformance'], false);
     expect(again.startedAt).toBe(restarted.startedAt);
+  });
+
+  operation('read the database clock', async ({ engine }) => {
+    const before = Date.now();
+    const now = await engine.databaseTime();
+    // The same server's clock as this process's, within a round trip.
+    expect(now).toBeGreaterThan(before - 1000);
+    expect(now).toBeLessThan(Date.now() + 1000);
+  });
+
+  operation('give back the jobs a live node holds but does not know of', async ({ engine }) => {
+    await engine.insert({ rows: [row(), row(), row()] });
+    const [known] = await engine.claim('conformance', 3, 'live');
+    // Claimed a while ago, but only `known` reached the node.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const holdings = await engine.reconcileHoldings('live', [known!.id], 20);
+    expect(holdings.givenBack).toBe(2);
+    expect(holdings.executing).toEqual([known!.id]);
+    const [lost] = await engine.allJobs({ state: 'available' });
+    expect(lost).toMatchObject({ state: 'available', attempt: 0 });
+    expect(lost!.errors[0]!.error).toContain('given back: node live');
+    const [again] = await engine.claim('conformance', 1, 'live');
+    expect(await engine.reconcileHoldings('live', [known!.id], 60_000)).toEqual({
+      executing: [known!.id, again!.id].sort((a, b) => Number(a) - Number(b)),
+      givenBack: 0,
+    });
   });
 
   operation('cancel, retry and delete', async ({ engine }) => {
