@@ -19,6 +19,8 @@ export async function loadKoban(): Promise<KobanModule> {
 export const quietLogger = {
   info() {},
   warn() {},
-  error: (message: string, details?: unknown) =>
-    process.stderr.write(`  [koban] ${message}${details === undefined ? '' : ` ${String(details)}`}\n`),
+  error: (details: unknown, message?: string) =>
+    process.stderr.write(
+      `  [koban] ${typeof details === 'string' ? details : `${message} ${String((details as { error?: unknown }).error ?? '')}`}\n`,
+    ),
 };

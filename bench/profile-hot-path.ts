@@ -11,7 +11,11 @@ defineWorker(Noop, { queue: 'bench' });
 
 const [mode, url, jobs = '50000', limit = '2000'] = process.argv.slice(2);
 const total = Number(jobs);
-const quiet = { info() {}, warn() {}, error: (m: string) => process.stderr.write(`${m}\n`) };
+const quiet = {
+  info() {},
+  warn() {},
+  error: (m: unknown, text?: string) => process.stderr.write(`${typeof m === 'string' ? m : text}\n`),
+};
 if (mode === 'insert') {
   const producer = await Koban.start({ database: url!, queues: {}, workers: [Noop], logger: quiet });
   const began = performance.now();

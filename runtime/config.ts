@@ -8,7 +8,7 @@ import type { DrizzleDatabase } from './database/executor.js';
 import { defaultConnectTimeout, defaultReconnectDelay } from './database/open-database.js';
 import type { FlowLimits } from './engine/flow.js';
 import { checkFlow, type QueueFlowOptions } from './node/flow-options.js';
-import { consoleLogger, type KobanLogger } from './node/logger.js';
+import { consoleLogger, type KobanLogger, type LogLevel, levelledLogger, logLevels } from './node/logger.js';
 import type { KobanPlugin } from './plugins/plugin.js';
 import { defaultMaxArgsBytes } from './workers/args-size.js';
 
@@ -139,11 +139,28 @@ export interface KobanConfig<CronWorkers extends readonly CronWorker[] = readonl
    */
   reconnectDelay?: number | undefined;
   /**
+   * Milliseconds a claim may take before the node abandons it and claims again; jobs it took
+   * anyway are given back after twice as long. Default 15000.
+   */
+  claimTimeout?: number | undefined;
+  /**
    * The largest args an insert takes, in bytes of JSON: larger ones are refused at once with a
    * KobanValidationError. Default 8 MiB (8388608).
    */
   maxArgsBytes?: number | undefined;
+  /** Where the node logs: `console` by default, or a pino or any `{ debug?, info, warn, error }` logger. */
   logger?: KobanLogger | undefined;
+  /** The least severe level the node logs: `debug`, `info` (default), `warn`, `error` or `silent`. */
+  logLevel?: LogLevel | undefined;
+  /**
+   * The metrics history: each node adds up its attempts per minute, queue and worker and writes
+   * them to `job_metrics` every `interval` ms (default 60000) and when it stops; the leader deletes
+   * rows older than `maxAge` seconds (default 7 days). `false` keeps no history. Read it with
+   * `koban.metricsHistory()`.
+   */
+  metrics?: false | { interval?: number | undefined; maxAge?: number | undefined } | undefined;
+  /** Milliseconds between writes of one job's `job.progress(value)`; the last value is always written. Default 1000. */
+  progressInterval?: number | undefined;
 }
 
 export interface ResolvedConfig {
@@ -166,7 +183,11 @@ export interface ResolvedConfig {
   readonly workflowSweepInterval: number;
   readonly testing: 'manual' | 'inline' | undefined;
   readonly maxArgsBytes: number;
-  readonly logger: KobanLogger;
+  readonly claimTimeout: number;
+  /** The configured logger with `logLevel` applied. */
+  readonly logger: Required<KobanLogger>;
+  readonly progressInterval: number;
+  readonly metrics: false | { interval: number; maxAge: number };
 }
 
 const schemaPattern = /^[a-z_][a-z0-9_]{0,40}$/;
@@ -211,8 +232,20 @@ export function resolveConfig(config: KobanConfig, defaultNode: string): Resolve
     plugins: config.plugins ?? [],
     testing: testingMode(config.testing),
     workflowSweepInterval: positive(config.workflowSweepInterval ?? 1000, 'workflowSweepInterval'),
+    claimTimeout: positive(config.claimTimeout ?? 15_000, 'claimTimeout'),
     maxArgsBytes: positiveInteger(config.maxArgsBytes ?? defaultMaxArgsBytes, 'maxArgsBytes'),
-    logger: config.logger ?? consoleLogger,
+    logger: levelledLogger(
+      checkLogger(config.logger ?? consoleLogger),
+      checkLogLevel(config.logLevel ?? 'info'),
+    ),
+    progressInterval: nonNegative(config.progressInterval ?? 1000, 'progressInterval'),
+    metrics:
+      config.metrics === false
+        ? false
+        : {
+            interval: positive(config.metrics?.interval ?? 60_000, 'metrics.interval'),
+            maxAge: positive(config.metrics?.maxAge ?? 7 * 24 * 3600, 'metrics.maxAge'),
+          },
   };
 }
 
@@ -297,4 +330,24 @@ function booleanOption(value: unknown, name: string): boolean {
 function testingMode(value: unknown): 'manual' | 'inline' | undefined {
   if (value === undefined || value === 'manual' || value === 'inline') return value;
   throw new KobanConfigError(`testing: expected 'manual' or 'inline', got ${JSON.stringify(value)}`);
+}
+
+function checkLogger(logger: KobanLogger): KobanLogger {
+  const missing = (['info', 'warn', 'error'] as const).filter(
+    (level) => typeof logger?.[level] !== 'function',
+  );
+  if (typeof logger?.debug !== 'function' && logger?.debug !== undefined) missing.push('debug' as never);
+  if (missing.length > 0) {
+    throw new KobanConfigError(
+      `logger: expected an object with info, warn and error methods (and optionally debug), as pino and console have; ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not a function`,
+    );
+  }
+  return logger;
+}
+
+function checkLogLevel(level: unknown): LogLevel {
+  if (logLevels.includes(level as LogLevel)) return level as LogLevel;
+  throw new KobanConfigError(
+    `logLevel: expected one of ${logLevels.join(', ')}, got ${JSON.stringify(level)}`,
+  );
 }

@@ -1,7 +1,7 @@
 import type { BatchStatus } from '../sdk/batch-context.js';
-import { KobanValidationError } from '../sdk/errors.js';
+import { KobanAwaitTimeoutError, KobanJobFailedError, KobanValidationError } from '../sdk/errors.js';
 import { checkUuid } from '../sdk/ids.js';
-import type { JobRecord } from '../sdk/job.js';
+import type { JobRecord, JsonObject } from '../sdk/job.js';
 import type { JobOptions, JobSpec } from '../sdk/job-spec.js';
 import type { FetchRecordedOptions, RecordedJobRef, RecordedReader, RecordedValue } from '../sdk/recorded.js';
 import { checkQueueName } from '../sdk/worker-options.js';
@@ -28,18 +28,28 @@ import type { MigrationResult } from './engine/migrator.js';
 import type { QueueChange } from './engine/queues.js';
 import type { Signal } from './engine/signals.js';
 import { type KobanTables, kobanTables } from './engine/tables.js';
+import { DatabaseClock } from './node/database-clock.js';
 import { Drainer } from './node/drainer.js';
 import { KobanEventEmitter, type KobanEvents } from './node/events.js';
 import type { ExecutorDeps } from './node/executor.js';
 import { checkFlowChange, type QueueFlowChange } from './node/flow-options.js';
 import { type KobanHooks, ProcessHooks } from './node/hooks.js';
 import { drainerKey } from './node/internals.js';
+import { JobWaiter } from './node/job-waiter.js';
 import { Node, type QueueStatus, releaseMs } from './node/node.js';
 import { defaultNodeName } from './node/node-name.js';
 import { checkPlugins } from './node/plugin-runner.js';
+import { ProgressSink } from './node/progress.js';
 import { defaultShutdownSignals, onShutdownSignals } from './node/shutdown-signals.js';
+import { type ConnectOptions, KobanOps } from './ops/ops.js';
 import { checkCronArgs } from './plugins/cron-args.js';
 import { CronControl } from './plugins/cron-control.js';
+import {
+  type MetricsHistoryQuery,
+  type MetricsPoint,
+  metricsRange,
+  toMetricsPoint,
+} from './telemetry/metrics-points.js';
 import { staleGeneratedWarning, staleGeneratedWorkers } from './workers/generated-contracts.js';
 import {
   type InsertAllOptions,
@@ -54,6 +64,22 @@ import { WorkerCatalog } from './workers/worker-catalog.js';
 import { Workflows } from './workflows/workflows.js';
 
 export type { QueueStatus } from './node/node.js';
+
+/** What `awaitWorkflow` returns once every step has finished. */
+export interface WorkflowResult<Results extends Record<string, unknown> = Record<string, unknown>> {
+  readonly id: string;
+  readonly state: 'completed' | 'failed';
+  /** The values the last steps recorded (those no step depends on), by step name; a step that recorded none is absent. */
+  readonly results: Partial<Results>;
+  /** The workflow's context as the steps left it. */
+  readonly context: JsonObject;
+}
+
+/** How long `awaitJob` and `awaitResult` wait. */
+export interface AwaitOptions<Result = unknown> extends FetchRecordedOptions<Result> {
+  /** Milliseconds to wait before rejecting with a KobanAwaitTimeoutError (the job goes on). Default 30000. */
+  timeout?: number | undefined;
+}
 
 export interface InsertOptions<Args = any> extends JobOptions<Args> {
   /** A transaction of the application's Drizzle database to insert in: the job exists only if it commits. */
@@ -79,6 +105,8 @@ export class Koban implements RecordedReader {
   private readonly batches: Batches;
   private readonly inserter: Inserter;
   private readonly drainer: Drainer;
+  private readonly progress: ProgressSink;
+  private readonly waiter: JobWaiter;
   private localNode: Node | undefined;
   private stopping: Promise<void> | undefined;
 
@@ -95,7 +123,9 @@ export class Koban implements RecordedReader {
     const inline = config.testing === 'inline' ? new InlineEngine(context) : undefined;
     this.engine = inline ?? new BasicEngine(context);
     this.inserter = { engine: this.engine, catalog, workflows: this.workflows, batches: this.batches };
+    this.progress = new ProgressSink(this.engine, config.progressInterval, this.events);
     this.drainer = new Drainer(this.engine, catalog, this.executorDeps());
+    this.waiter = new JobWaiter(this.engine);
     this.cron = new CronControl(this.engine, catalog, config.cron, async () => {
       const message = { action: 'cron' } as const;
       this.localNode?.apply(message);
@@ -110,9 +140,10 @@ export class Koban implements RecordedReader {
   ): Promise<Koban> {
     const config = resolveConfig(options, defaultNodeName());
     const stale = staleGeneratedWorkers(options.workers);
-    if (stale.length > 0) config.logger.warn(staleGeneratedWarning(stale));
+    if (stale.length > 0) config.logger.warn({ workers: stale.length }, staleGeneratedWarning(stale));
     // Bad worker options, keys, cron args and plugin options fail here, before anything connects.
-    const catalog = await WorkerCatalog.create(options.workers, { maxArgsBytes: config.maxArgsBytes });
+    const clock = new DatabaseClock();
+    const catalog = await WorkerCatalog.create(options.workers, { maxArgsBytes: config.maxArgsBytes, clock });
     await checkCronArgs(config.cron, catalog);
     checkPlugins(config.plugins);
     const database = await openDatabase(options.database, {
@@ -130,6 +161,7 @@ export class Koban implements RecordedReader {
         await koban.engine.migrate();
         await database.migrated(config.schema);
       } else await koban.engine.verifySchema();
+      await koban.keepTime(clock);
       await koban.boot();
       return koban;
     } catch (error) {
@@ -138,6 +170,14 @@ export class Koban implements RecordedReader {
       else await database.close();
       throw error;
     }
+  }
+
+  /**
+   * Connects the operator's client (dashboards, the `koban` CLI, scripts): it reads and steers
+   * the whole cluster and never joins it as a node. See KobanOps.
+   */
+  static connect(options: ConnectOptions): Promise<KobanOps> {
+    return KobanOps.connect(options);
   }
 
   /** Whether this node is the leader now: the one that runs the lifeline, the pruner and the leader-only plugins. */
@@ -216,6 +256,42 @@ export class Koban implements RecordedReader {
     return this.workflows.status(checkUuid(workflowId, 'workflowId', 'workflowStatus'));
   }
 
+  /**
+   * Waits until every step of a workflow has finished, and returns its result: its state, its
+   * context, and the values its last steps (those no step depends on) recorded, by step name.
+   * Rejects with a KobanAwaitTimeoutError after `timeout` ms (default 30000; the workflow goes on).
+   */
+  async awaitWorkflow<Results extends Record<string, unknown> = Record<string, unknown>>(
+    workflowId: string,
+    options: { timeout?: number | undefined } = {},
+  ): Promise<WorkflowResult<Results>> {
+    const id = checkUuid(workflowId, 'workflowId', 'awaitWorkflow');
+    const timeout = awaitTimeout(options, 'awaitWorkflow');
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const status = await this.workflows.status(id);
+      if (!status)
+        throw new KobanValidationError([{ path: 'awaitWorkflow: workflowId', message: `no workflow ${id}` }]);
+      if (status.state !== 'executing') {
+        const depended = new Set(status.steps.flatMap((step) => step.deps));
+        const results: Record<string, unknown> = {};
+        for (const step of status.steps) {
+          if (depended.has(step.name) || step.state !== 'completed') continue;
+          const recorded = await this.fetchRecorded(step.jobId);
+          if (recorded.status === 'ok') results[step.name] = recorded.value;
+        }
+        return {
+          id,
+          state: status.state,
+          results: results as Partial<Results>,
+          context: await this.workflows.contextOf(id),
+        };
+      }
+      if (Date.now() >= deadline) throw new KobanAwaitTimeoutError(id, timeout, status.state, 'workflow');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
   /** Cancels the steps of a workflow that have not finished; running ones are aborted. */
   cancelWorkflow(workflowId: string): Promise<number> {
     return this.engine.cancel({ workflowId: checkUuid(workflowId, 'workflowId', 'cancelWorkflow') });
@@ -246,6 +322,47 @@ export class Koban implements RecordedReader {
     return readRecorded(this.catalog, row, options.codec);
   }
 
+  /**
+   * Waits until a job has finished (completed, discarded or cancelled), on whichever node ran it,
+   * and returns it as it ended. Rejects with a KobanAwaitTimeoutError after `timeout` ms (the job
+   * goes on), or a KobanJobFailedError if the job is deleted meanwhile.
+   */
+  async awaitJob(job: RecordedJobRef, options: AwaitOptions = {}): Promise<JobRecord> {
+    const id = toId(typeof job === 'object' ? job.id : job);
+    return (await this.waiter.wait(id, awaitTimeout(options, 'awaitJob'))) as JobRecord;
+  }
+
+  /**
+   * Waits for a `@Recorded` job's value, typed from the inserted job:
+   * `await koban.awaitResult(await koban.insert(ExtractWorker.new(args)))`, wherever it runs
+   * (Oban Pro's Relay, BullMQ's waitUntilFinished). Rejects with a KobanJobFailedError when the job
+   * was discarded or cancelled (with the last error), or completed without a stored value; with a
+   * KobanAwaitTimeoutError after `timeout` ms.
+   */
+  async awaitResult<Result = unknown>(
+    job: RecordedJobRef<Result>,
+    options: AwaitOptions<Result> = {},
+  ): Promise<Result> {
+    const finished = await this.awaitJob(job, options);
+    if (finished.state !== 'completed') {
+      const reason = finished.errors.at(-1)?.error;
+      throw new KobanJobFailedError(
+        finished.id,
+        `job ${finished.id} (${finished.worker}) was ${finished.state}${reason ? ` (${reason})` : ''}`,
+        finished,
+      );
+    }
+    const recorded = await this.fetchRecorded(finished.id, options.codec ? { codec: options.codec } : {});
+    if (recorded.status === 'ok') return recorded.value;
+    throw new KobanJobFailedError(
+      finished.id,
+      recorded.reason === 'not_recorded'
+        ? `job ${finished.id} completed, but ${finished.worker} is not @Recorded, so its value was not stored: add @Recorded() to the worker, or await koban.awaitJob(job) for its outcome`
+        : recorded.message,
+      finished,
+    );
+  }
+
   /** A job as stored (an encrypted job's args are its envelope); null if there is none. */
   async getJob(id: JobId): Promise<JobRecord | null> {
     return (await this.engine.getJob(toId(id))) as JobRecord | null;
@@ -254,6 +371,17 @@ export class Koban implements RecordedReader {
   /** Jobs matching a filter, newest first, as stored. */
   listJobs(filter: JobFilter = {}): Promise<JobRecord[]> {
     return this.engine.listJobs(filter) as Promise<JobRecord[]>;
+  }
+
+  /**
+   * The metrics history, added up over every node: per step of `step` minutes (default 1) from
+   * `from` (default an hour ago) to `to` (default now), one point per queue and worker (or per
+   * queue, or one for everything, by `groupBy`), with the attempts by outcome and their run and
+   * queue times. Minutes without attempts are absent. For charts, `koban stats` and dashboards.
+   */
+  async metricsHistory(query: MetricsHistoryQuery = {}): Promise<MetricsPoint[]> {
+    const rows = await this.engine.readMetrics(metricsRange(query, Date.now()));
+    return rows.map(toMetricsPoint);
   }
 
   /** Cancels a job that has not finished; a running one is aborted through `job.signal`. */
@@ -403,12 +531,27 @@ export class Koban implements RecordedReader {
     return onShutdownSignals(
       signals,
       () => this.stop(),
-      (error) => this.config.logger.error('stop on signal failed', { error }),
+      (error) => this.config.logger.error({ error }, 'stop on signal failed'),
     );
+  }
+
+  private clockTimer: NodeJS.Timeout | undefined;
+
+  /** Syncs the database clock now and every minute: cron and scheduleIn go by it (database-clock.ts). */
+  private async keepTime(clock: DatabaseClock): Promise<void> {
+    await clock.sync(this.engine);
+    this.clockTimer = setInterval(
+      () =>
+        void clock.sync(this.engine).catch((error) => this.events.emit('error', { source: 'clock', error })),
+      clockSyncMs,
+    );
+    this.clockTimer.unref();
   }
 
   private async shutdown(): Promise<void> {
     const started = Date.now();
+    clearInterval(this.clockTimer);
+    this.waiter.close();
     if (this.localNode) {
       const released = await this.localNode.stop(started + this.config.shutdownGrace);
       if (!released) {
@@ -422,10 +565,17 @@ export class Koban implements RecordedReader {
     // grace period and waits for a database that is gone) get what is left of the window.
     const closeBy = started + this.config.shutdownGrace + releaseMs;
     await this.database.close({ timeout: Math.max(0, closeBy - Date.now()) / 1000 });
+    if (this.localNode)
+      this.config.logger.info(
+        { node: this.config.node, ms: Date.now() - started },
+        `node ${this.config.node} stopped in ${Date.now() - started} ms`,
+      );
   }
 
   private async boot(): Promise<void> {
-    this.events.on('error', ({ source, error }) => this.config.logger.error(`${source} failed`, { error }));
+    this.events.on('error', ({ source, error }) =>
+      this.config.logger.error({ source, error }, `${source} failed`),
+    );
     // In a testing mode the node runs nothing by itself: the test runs the jobs.
     if (this.config.testing) return;
     this.localNode = new Node(
@@ -437,9 +587,16 @@ export class Koban implements RecordedReader {
       this.executorDeps(),
     );
     await this.localNode.start();
+    const queues = [...this.config.queues].map(([queue, { limit }]) => `${queue} (${limit})`);
+    this.config.logger.info(
+      { node: this.config.node, schema: this.config.schema, queues: Object.fromEntries(this.config.queues) },
+      `node ${this.config.node} started${queues.length > 0 ? `, running ${queues.join(', ')}` : ', running no queues'}`,
+    );
   }
 
   /** What the executor runs jobs with on this node: producers and the drainer alike. */
+  private readonly held = new Set<string>();
+
   private executorDeps(): ExecutorDeps {
     const access = {
       catalog: this.catalog,
@@ -452,6 +609,8 @@ export class Koban implements RecordedReader {
       logger: this.config.logger,
       node: this.config.node,
       hooks: this.processHooks,
+      held: this.held,
+      progress: this.progress,
       contexts: {
         workflow: (job) => this.workflows.context(job, access),
         batch: (job) => this.batches.context(job),
@@ -463,4 +622,19 @@ export class Koban implements RecordedReader {
   [drainerKey](): Drainer {
     return this.drainer;
   }
+}
+
+/** How often the database clock is read again: clocks drift slowly, a skew is constant. */
+const clockSyncMs = 60_000;
+
+const defaultAwaitTimeout = 30_000;
+
+function awaitTimeout(options: AwaitOptions, where: string): number {
+  const timeout = options.timeout ?? defaultAwaitTimeout;
+  if (!(Number.isFinite(timeout) && timeout > 0)) {
+    throw new KobanValidationError([
+      { path: `${where}: timeout`, message: `expected milliseconds above 0, got ${String(timeout)}` },
+    ]);
+  }
+  return timeout;
 }

@@ -15,6 +15,8 @@ export type KobanErrorCode =
   | 'batch'
   | 'assertion'
   | 'codegen'
+  | 'await_timeout'
+  | 'job_failed'
   | 'codegen_setup';
 
 /**
@@ -158,6 +160,34 @@ export class KobanWorkflowError extends KobanError {
 export class KobanBatchError extends KobanError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('batch', message, options);
+  }
+}
+
+/** `koban.awaitJob` or `awaitResult` gave up waiting: the job goes on, only the wait ended. */
+export class KobanAwaitTimeoutError extends KobanError {
+  readonly jobId: string;
+
+  constructor(jobId: string, timeoutMs: number, state: string, kind: 'job' | 'workflow' = 'job') {
+    super(
+      'await_timeout',
+      `${kind} ${jobId} had not finished after ${timeoutMs} ms (it is ${state}); the ${kind} goes on: wait again, or raise the timeout`,
+    );
+    this.jobId = jobId;
+  }
+}
+
+/**
+ * `koban.awaitResult` has no value to give: the job was discarded or cancelled, was deleted, or
+ * completed without a stored value. `job` is the job as it ended (undefined once deleted).
+ */
+export class KobanJobFailedError extends KobanError {
+  readonly jobId: string;
+  readonly job: unknown;
+
+  constructor(jobId: string, message: string, job?: unknown) {
+    super('job_failed', message);
+    this.jobId = jobId;
+    this.job = job;
   }
 }
 

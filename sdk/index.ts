@@ -11,6 +11,7 @@ export type { Codec } from './codec.js';
 export { Encrypted, Recorded, Structured, Worker, type WorkerDecorator } from './decorators.js';
 export {
   KobanAssertionError,
+  KobanAwaitTimeoutError,
   KobanBatchError,
   KobanConfigError,
   KobanDatabaseError,
@@ -18,6 +19,7 @@ export {
   KobanError,
   type KobanErrorCode,
   KobanJobCancelledError,
+  KobanJobFailedError,
   KobanMigrationError,
   KobanRecordedLimitError,
   KobanShutdownError,
@@ -28,7 +30,7 @@ export {
   KobanWorkflowError,
   type ValidationIssue,
 } from './errors.js';
-export type { Job, JobError, JobRecord, JsonObject } from './job.js';
+export type { Job, JobError, JobProgress, JobRecord, JsonObject } from './job.js';
 export type { JobBuilder } from './job-builder.js';
 export { isJobSpec, type JobOptions, type JobSpec, newJob } from './job-spec.js';
 export { toMermaid } from './mermaid.js';

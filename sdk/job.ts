@@ -14,6 +14,9 @@ export interface JobError {
 
 export type JsonObject = { [key: string]: unknown };
 
+/** What `job.progress(value)` stores: a number (a percentage, a count) or a small JSON value. */
+export type JobProgress = number | string | boolean | readonly unknown[] | JsonObject;
+
 /** A job as stored: what `getJob` and `listJobs` return. */
 export interface JobRecord<Args = JsonObject, Meta extends JsonObject = JsonObject> {
   readonly id: string;
@@ -42,10 +45,20 @@ export interface JobRecord<Args = JsonObject, Meta extends JsonObject = JsonObje
   readonly batchId: string | null;
   /** For a batch's callback job, the callback it runs; null for every other job. */
   readonly batchCallback: BatchCallback | null;
+  /** What the job's last `job.progress(value)` stored (from this or an earlier attempt), or null. */
+  readonly progress: JobProgress | null;
 }
 
 /** The job handed to `process`: the stored job plus an abort signal for timeouts and shutdown. */
-export interface Job<Args = JsonObject, Meta extends JsonObject = JsonObject> extends JobRecord<Args, Meta> {
+export interface Job<Args = JsonObject, Meta extends JsonObject = JsonObject>
+  extends Omit<JobRecord<Args, Meta>, 'progress'> {
+  /**
+   * Stores how far the attempt got: a number or a small JSON value (at most 4 KiB as JSON),
+   * readable at once through `getJob` and the `job:progress` event on any node. Calls are cheap:
+   * the first is written at once, later ones at most once per `progressInterval`, and the last
+   * one before the attempt ends is always written. Bad values throw a KobanValidationError.
+   */
+  progress(value: JobProgress): void;
   /** Aborted when the attempt times out, the job is cancelled, or the node shuts down. */
   readonly signal: AbortSignal;
   /** The job's workflow: its deps' recorded values, its steps, appending. Undefined outside a workflow. */

@@ -1,4 +1,4 @@
-import type { JobRecord } from './job.js';
+import type { JobRecord, JsonObject } from './job.js';
 import type { JobState } from './states.js';
 import type { ResultOf, WorkerClass } from './worker.js';
 import type { Workflow } from './workflow.js';
@@ -40,6 +40,16 @@ export interface JobWorkflow {
   allRecorded(options?: { readonly onlyDeps?: boolean }): Promise<Record<string, unknown>>;
   /** The workflow's jobs, in insert order. */
   jobs(filter?: WorkflowJobsFilter): Promise<JobRecord[]>;
+  /**
+   * The workflow's context: the `context` it was built with, with every `putContext` since (`{}`
+   * when none). Type it with what the workflow puts there: `getContext<{ tenant: string }>()`.
+   */
+  getContext<Context extends JsonObject = JsonObject>(): Promise<Context>;
+  /**
+   * Merges `values` into the workflow's context (top-level keys replace), atomically however
+   * many steps put at once; returns the context as it is then. Later steps read it.
+   */
+  putContext<Context extends JsonObject = JsonObject>(values: Partial<Context>): Promise<Context>;
   /** Adds steps to this workflow, as `koban.appendWorkflow(job.workflow.id, build)` does. */
   append(build: WorkflowAppender): Promise<JobRecord<unknown>[]>;
 }

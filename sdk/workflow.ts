@@ -1,5 +1,6 @@
 import { KobanWorkflowError } from './errors.js';
 import { checkUuid } from './ids.js';
+import type { JsonObject } from './job.js';
 import { isJobSpec, type JobSpec } from './job-spec.js';
 
 /** How a step treats deps that did not complete, and how the sweeper treats it. */
@@ -25,6 +26,8 @@ export interface WorkflowOptions extends StepFlags {
   readonly workflowId?: string;
   /** A name for people: shown by `workflowStatus` and `job.workflow.name`. */
   readonly workflowName?: string;
+  /** JSON every step reads with `job.workflow.getContext()` and may extend with `putContext`. */
+  readonly context?: JsonObject;
 }
 
 export interface StepOptions<Known extends string> extends StepFlags {
@@ -127,7 +130,10 @@ export function checkStepFlags(value: StepFlags | undefined, where: string): Ste
 
 function checkOptions(options: WorkflowOptions): WorkflowOptions {
   const flags = checkStepFlags(options, 'workflow()');
-  const { workflowId, workflowName } = options;
+  const { workflowId, workflowName, context } = options;
+  if (context !== undefined && (typeof context !== 'object' || context === null || Array.isArray(context))) {
+    throw new KobanWorkflowError(`workflow(): context must be a JSON object, got ${JSON.stringify(context)}`);
+  }
   if (workflowName !== undefined && (typeof workflowName !== 'string' || workflowName.trim() === '')) {
     throw new KobanWorkflowError(
       `workflow(): workflowName must be a non-empty string, got ${JSON.stringify(workflowName)}`,
@@ -139,6 +145,7 @@ function checkOptions(options: WorkflowOptions): WorkflowOptions {
       ? {}
       : { workflowId: checkUuid(workflowId, 'workflowId', 'workflow()', 'workflow') }),
     ...(workflowName === undefined ? {} : { workflowName }),
+    ...(context === undefined ? {} : { context }),
   });
 }
 

@@ -8,9 +8,10 @@ import type { StoredArgs, StoredJob } from './records.js';
 
 /**
  * A claimed job: its record, the names of its workflow and batch (for `job.workflow.name`,
- * `job.batch.name`), and the states in which its unique key guards (for the ack).
+ * `job.batch.name`), and the states in which its unique key guards (for the ack). Its progress
+ * is not read: the attempt sets it (`job.progress(value)`), and the claim stays lean.
  */
-export type ClaimedJob = StoredJob & {
+export type ClaimedJob = Omit<StoredJob, 'progress'> & {
   readonly workflowName: string | null;
   readonly batchName: string | null;
   readonly uniqueStates: number | null;

@@ -2,8 +2,8 @@ import { sql } from 'drizzle-orm';
 import { isFinalState } from '../../sdk/states.js';
 import type { Executor } from '../database/executor.js';
 import type { EngineContext } from './context.js';
+import { historyColumns } from './history-columns.js';
 import { type JobSelection, whereSelection } from './job-filter.js';
-import { historyColumns } from './migrations/v004.js';
 import { reportTransitions } from './report.js';
 import { signal } from './signals.js';
 import { finalStateList } from './state-sql.js';
@@ -29,9 +29,20 @@ async function command(
   return transitions;
 }
 
-/** Cancels the selected jobs that have not finished; running ones are aborted. Returns how many. */
-export async function cancelJobs(ctx: EngineContext, selection: JobSelection): Promise<number> {
+/**
+ * Cancels the selected jobs that have not finished; running ones are aborted. A `reason` is
+ * kept in each job's errors, as the error of its current attempt. Returns how many.
+ */
+export async function cancelJobs(
+  ctx: EngineContext,
+  selection: JobSelection,
+  reason?: string,
+): Promise<number> {
   const s = sql.raw(ctx.schema);
+  const errors =
+    reason === undefined
+      ? sql`j.errors`
+      : sql`array_append(j.errors, jsonb_build_object('attempt', j.attempt, 'at', now(), 'error', ${`cancelled: ${reason}`}::text))`;
   const cancelled = await command(ctx, (tx) =>
     ctx.database.query<JobTransition>(
       sql`
@@ -41,7 +52,7 @@ export async function cancelJobs(ctx: EngineContext, selection: JobSelection): P
           ORDER BY id
           FOR UPDATE
         )
-        UPDATE ${s}.jobs j SET state = 'cancelled', cancelled_at = now()
+        UPDATE ${s}.jobs j SET state = 'cancelled', cancelled_at = now(), errors = ${errors}
         FROM target WHERE j.id = target.id
         RETURNING ${transitionColumns('j', 'target.state', 'target.attempt')}`,
       tx,

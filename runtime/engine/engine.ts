@@ -1,12 +1,24 @@
 import type { Executor } from '../database/executor.js';
 import type { Ack } from './ack.js';
 import type { ClaimedJob } from './claim.js';
+import type {
+  StoredBatchSummary,
+  StoredCluster,
+  StoredCronRun,
+  StoredFlowSummary,
+  StoredQueueCounts,
+} from './cluster-reads.js';
 import type { CronEntryChange, CronEntryRow, StoredCronEntry } from './cron-entries.js';
 import type { FlowLimits, LimitedClaim } from './flow.js';
+import type { StoredHealth } from './health.js';
+import type { Holdings } from './holdings.js';
 import type { InsertedJob, InsertPlan } from './insert.js';
 import type { JobFilter, JobSelection } from './job-filter.js';
+import type { JobKeyset, StoredJobPage } from './job-pages.js';
+import type { JobSearch } from './job-search.js';
+import type { MetricsRange, MetricsRow, MetricsWireRow } from './metrics-history.js';
 import type { MigrationResult } from './migrator.js';
-import type { Beat } from './nodes.js';
+import type { Beat, NodeReport } from './nodes.js';
 import type { QueueChange, StoredQueueState } from './queues.js';
 import type { StoredJob, StoredRecorded } from './records.js';
 import type { Signal } from './signals.js';
@@ -43,28 +55,56 @@ export interface Engine {
   /** Makes the scheduled and retryable jobs of a scope available now, except `keep`. */
   stageNow(scope: StageScope, keep: readonly string[]): Promise<void>;
   rescue(deadAfterMs: number): Promise<number>;
+  /** Stores a running job's progress (JSON text) if `attempt` is still its running attempt. */
+  setProgress(id: string, attempt: number, progress: string): Promise<boolean>;
   /**
    * Rescues the jobs a previous process under `node`'s name left executing (attempted before the
    * node row's `started_at`), whatever its heartbeat: a restarted node's own orphans, at once.
    */
   rescueRestarted(node: string): Promise<number>;
+  /**
+   * Gives back the jobs executing under a live `node` that it does not know it holds (`known`),
+   * claimed more than `graceMs` ago, and returns what is executing under its name.
+   */
+  reconcileHoldings(node: string, known: readonly string[], graceMs: number): Promise<Holdings>;
   prune(maxAgeSeconds: number, limit: number): Promise<number>;
   /**
    * Keeps the history ready: partitions for today and `daysAhead` days, and up to `moveLimit`
    * finished jobs still in `jobs` moved to it. Returns how many were moved.
    */
   maintainHistory(daysAhead: number, moveLimit: number): Promise<number>;
-  cancel(selection: JobSelection): Promise<number>;
+  /** Cancels; a `reason` is kept in each cancelled job's errors. */
+  cancel(selection: JobSelection, reason?: string): Promise<number>;
   retry(selection: JobSelection): Promise<number>;
   delete(selection: JobSelection): Promise<number>;
 
   // Reads.
   getJob(id: string): Promise<StoredJob | null>;
   listJobs(filter: JobFilter): Promise<StoredJob[]>;
+  /** The jobs of these ids that exist (finished or not), in no set order. */
+  jobsByIds(ids: readonly string[]): Promise<StoredJob[]>;
   allJobs(filter: Omit<JobFilter, 'limit'>): Promise<StoredJob[]>;
   availableQueues(queue?: string): Promise<string[]>;
   availableIn(scope: { workflowId?: string; batchId?: string }): Promise<string[]>;
   recordedOf(id: string): Promise<StoredRecorded | null>;
+
+  // The operator's view (runtime/ops): cluster-wide reads, whichever process asks. Searches
+  // stop after `timeoutMs`.
+  searchJobs(search: JobSearch, page: JobKeyset, timeoutMs: number): Promise<StoredJobPage>;
+  countJobs(search: JobSearch, timeoutMs: number): Promise<number>;
+  searchIds(search: JobSearch, page: JobKeyset, timeoutMs: number): Promise<string[]>;
+  queueCounts(): Promise<StoredQueueCounts[]>;
+  clusterNodes(): Promise<StoredCluster>;
+  lastCronRuns(): Promise<StoredCronRun[]>;
+  workflowSummaries(limit: number): Promise<StoredFlowSummary[]>;
+  batchSummaries(limit: number): Promise<StoredBatchSummary[]>;
+  /** What `koban doctor` checks: schema version, indexes, bloat, long transactions. */
+  readHealth(): Promise<StoredHealth>;
+  /** Whether a NOTIFY reaches this client's LISTEN within `timeoutMs`. */
+  listenWorks(timeoutMs: number): Promise<boolean>;
+
+  /** The database's clock now, in epoch milliseconds. */
+  databaseTime(): Promise<number>;
 
   // Queues and signals.
   readQueueStates(): Promise<Map<string, StoredQueueState>>;
@@ -74,6 +114,12 @@ export interface Engine {
   listenInserts(onQueue: (queue: string) => void, onRelisten: () => void): Promise<() => Promise<void>>;
   listenSignals(onSignal: (signal: Signal) => void): Promise<() => Promise<void>>;
 
+  // The metrics history.
+  /** Adds nodes' per-minute roll-ups to the history. */
+  writeMetrics(rows: readonly MetricsRow[]): Promise<void>;
+  /** The history added up across nodes, in steps, by series. */
+  readMetrics(range: MetricsRange): Promise<MetricsWireRow[]>;
+  pruneMetrics(maxAgeSeconds: number): Promise<number>;
   // Cron entries stored in the database (`koban.cron`).
   listCronEntries(): Promise<StoredCronEntry[]>;
   /** Null when an entry of that name exists. */
@@ -85,7 +131,7 @@ export interface Engine {
   claimCronTick(name: string, tick: Date, tx: Executor): Promise<boolean>;
 
   // The peer: heartbeats and leadership.
-  beat(node: string, queues: readonly string[], first: boolean): Promise<Beat>;
+  beat(node: string, queues: readonly string[], first: boolean, report?: NodeReport): Promise<Beat>;
   removeNode(node: string): Promise<void>;
   liveQueues(staleAfterMs: number): Promise<Set<string>>;
   claimLeadership(node: string, ttlMs: number): Promise<boolean>;

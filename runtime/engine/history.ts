@@ -1,7 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { list } from '../database/wire.js';
 import type { EngineContext } from './context.js';
-import { historyColumns } from './migrations/v004.js';
+import { historyColumns } from './history-columns.js';
 import { finalStatesText } from './state-sql.js';
 
 // Finished jobs live in `job_history`, partitioned by the UTC day they finished (see

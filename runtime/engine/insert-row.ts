@@ -216,6 +216,7 @@ export function insertedRecord(row: InsertRow, inserted: InsertedColumns): Inser
     workflowStep: row.workflowStep ?? null,
     batchId: row.batchId ?? null,
     batchCallback: null,
+    progress: null,
     conflict: false,
   };
 }

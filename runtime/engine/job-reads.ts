@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { KobanValidationError } from '../../sdk/errors.js';
+import { list } from '../database/wire.js';
 import type { EngineContext } from './context.js';
 import { allJobs as everyJob } from './history.js';
 import { type JobFilter, whereFilter } from './job-filter.js';
@@ -29,7 +30,7 @@ export async function listJobs({ database, schema }: EngineContext, filter: JobF
   }
   const rows = await database.query<JobWireRow>(sql`
     SELECT ${jobColumns('j')} FROM ${everyJob(schema)} j
-    WHERE ${whereFilter(filter)} ORDER BY id DESC LIMIT ${limit}`);
+    WHERE ${whereFilter(filter)} ORDER BY j.id DESC LIMIT ${limit}`);
   return rows.map(toStoredJob);
 }
 
@@ -39,7 +40,18 @@ export async function allJobs(
   filter: Omit<JobFilter, 'limit'>,
 ): Promise<StoredJob[]> {
   const rows = await database.query<JobWireRow>(sql`
-    SELECT ${jobColumns('j')} FROM ${everyJob(schema)} j WHERE ${whereFilter(filter)} ORDER BY id`);
+    SELECT ${jobColumns('j')} FROM ${everyJob(schema)} j WHERE ${whereFilter(filter)} ORDER BY j.id`);
+  return rows.map(toStoredJob);
+}
+
+/** The jobs of these ids that exist, in no set order: what a wait for jobs to finish polls. */
+export async function jobsByIds(
+  { database, schema }: EngineContext,
+  ids: readonly string[],
+): Promise<StoredJob[]> {
+  const rows = await database.query<JobWireRow>(
+    sql`SELECT ${jobColumns('j')} FROM ${everyJob(schema)} j WHERE j.id = ANY(${list(ids, 'bigint')})`,
+  );
   return rows.map(toStoredJob);
 }
 

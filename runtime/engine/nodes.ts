@@ -2,6 +2,12 @@ import { sql } from 'drizzle-orm';
 import { epochMs, list } from '../database/wire.js';
 import type { EngineContext } from './context.js';
 
+/** What a node reports in its heartbeat about what it runs: read by the operator's view. */
+export interface NodeReport {
+  readonly queues: readonly { queue: string; limit: number; paused: boolean; running: number }[];
+  readonly cron: readonly { name: string; expression: string; timezone: string | null; worker: string }[];
+}
+
 /** What a heartbeat found: when the process now holding the node's name started, by the database clock. */
 export interface Beat {
   /** The node row's `started_at`, epoch ms: set by the first beat of whichever process last started under this name. */
@@ -19,10 +25,12 @@ export async function beat(
   node: string,
   queues: readonly string[],
   first: boolean,
+  report?: NodeReport,
 ): Promise<Beat> {
   const [row] = await database.query<{ started_at: number; created: boolean }>(sql`
-    INSERT INTO ${sql.raw(schema)}.nodes AS n (name, queues) VALUES (${node}, ${list(queues, 'text')})
-    ON CONFLICT (name) DO UPDATE SET heartbeat_at = now(), queues = excluded.queues,
+    INSERT INTO ${sql.raw(schema)}.nodes AS n (name, queues, report)
+    VALUES (${node}, ${list(queues, 'text')}, ${JSON.stringify(report ?? {})}::jsonb)
+    ON CONFLICT (name) DO UPDATE SET heartbeat_at = now(), queues = excluded.queues, report = excluded.report,
       started_at = CASE WHEN ${first}::boolean THEN now() ELSE n.started_at END
     RETURNING ${sql.raw(epochMs('n.started_at'))} AS started_at, (xmax = 0) AS created`);
   return { startedAt: Number(row!.started_at), created: row!.created === true };

@@ -1,6 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { BatchCallback } from '../../sdk/batch-context.js';
-import type { JobError, JobRecord, JsonObject } from '../../sdk/job.js';
+import type { JobError, JobProgress, JobRecord, JsonObject } from '../../sdk/job.js';
 import type { JobState } from '../../sdk/states.js';
 import { epochMs, toDate, toDateOrNull } from '../database/wire.js';
 
@@ -53,6 +53,7 @@ export interface JobWireRow {
   readonly workflowStep: string | null;
   readonly batchId: string | null;
   readonly batchCallback: string | null;
+  readonly progress: JobProgress | null;
 }
 
 /** Each field of a job record and how it is selected from a jobs table aliased `a`. */
@@ -79,6 +80,7 @@ const jobFields: readonly (readonly [field: keyof JobWireRow, select: (a: string
   ['workflowStep', (a) => `${a}.workflow_step`],
   ['batchId', (a) => `${a}.batch_id`],
   ['batchCallback', (a) => `${a}.batch_callback`],
+  ['progress', (a) => `${a}.progress`],
 ];
 
 /**
@@ -134,6 +136,7 @@ export function toStoredJob(row: JobWireRow): StoredJob {
     workflowStep: row.workflowStep,
     batchId: row.batchId,
     batchCallback: row.batchCallback as BatchCallback | null,
+    progress: row.progress,
   };
 }
 

@@ -4,6 +4,7 @@ import {
   bigserial,
   boolean,
   customType,
+  doublePrecision,
   integer,
   jsonb,
   pgSchema,
@@ -13,7 +14,7 @@ import {
   timestamp,
   uuid,
 } from 'drizzle-orm/pg-core';
-import type { JobError, JsonObject } from '../../sdk/job.js';
+import type { JobError, JobProgress, JsonObject } from '../../sdk/job.js';
 import type { JobState } from '../../sdk/states.js';
 import { uniqueActiveExpression } from './migrations/v001.js';
 
@@ -59,6 +60,8 @@ export function kobanTables(schemaName: string) {
     batchId: uuid('batch_id'),
     /** For a batch callback job: which callback it runs (`completed`, `exhausted`, ...). */
     batchCallback: text('batch_callback'),
+    /** What the job's last `job.progress(value)` stored, or null. */
+    progress: jsonb('progress').$type<JobProgress>(),
   });
   /** Jobs that may still run, and finished ones whose unique key still guards. */
   const jobs = schema.table('jobs', {
@@ -75,6 +78,13 @@ export function kobanTables(schemaName: string) {
     id: bigint('id', { mode: 'bigint' }).notNull(),
     finishedAt: timestamptz('finished_at').notNull(),
   });
+  /**
+   * Every job, wherever it is: the view over `jobs` and `job_history`. Query this one for
+   * finished jobs; write through `jobs` (finished rows move to the history when they finish).
+   */
+  const allJobs = schema
+    .view('all_jobs', { ...jobColumns(), id: bigint('id', { mode: 'bigint' }).notNull() })
+    .existing();
   const workflows = schema.table('workflows', {
     id: uuid('id').primaryKey(),
     name: text('name'),
@@ -121,6 +131,8 @@ export function kobanTables(schemaName: string) {
     queues: text('queues').array().notNull().default(sql`'{}'`),
     startedAt: timestamptz('started_at').notNull().defaultNow(),
     heartbeatAt: timestamptz('heartbeat_at').notNull().defaultNow(),
+    /** What the node runs (queues with limits, cron entries), recorded with each heartbeat. */
+    report: jsonb('report').notNull().default(sql`'{}'`),
   });
   const leaders = schema.table('leaders', {
     name: text('name').primaryKey(),
@@ -133,15 +145,61 @@ export function kobanTables(schemaName: string) {
     limit: integer('limit'),
     updatedAt: timestamptz('updated_at').notNull().defaultNow(),
   });
+  /**
+   * The metrics history: per minute, queue, worker and node, the attempts that ended by outcome
+   * and histograms of run and queue time (counts per bucket of `histogramBoundsMs`).
+   */
+  const jobMetrics = schema.table(
+    'job_metrics',
+    {
+      minute: timestamptz('minute').notNull(),
+      queue: text('queue').notNull(),
+      worker: text('worker').notNull(),
+      node: text('node').notNull(),
+      completed: integer('completed').notNull().default(0),
+      retried: integer('retried').notNull().default(0),
+      discarded: integer('discarded').notNull().default(0),
+      cancelled: integer('cancelled').notNull().default(0),
+      snoozed: integer('snoozed').notNull().default(0),
+      runMs: doublePrecision('run_ms').notNull().default(0),
+      queueMs: doublePrecision('queue_ms').notNull().default(0),
+      runHistogram: integer('run_histogram').array().notNull(),
+      queueHistogram: integer('queue_histogram').array().notNull(),
+    },
+    (table) => [primaryKey({ columns: [table.minute, table.queue, table.worker, table.node] })],
+  );
   const schemaVersions = schema.table('schema_versions', {
     version: integer('version').primaryKey(),
     appliedAt: timestamptz('applied_at').notNull().defaultNow(),
   });
-  return { jobs, jobHistory, nodes, leaders, queues, schemaVersions, workflows, workflowDeps, batches };
+  return {
+    jobs,
+    jobHistory,
+    allJobs,
+    jobMetrics,
+    nodes,
+    leaders,
+    queues,
+    schemaVersions,
+    workflows,
+    workflowDeps,
+    batches,
+  };
 }
 
 export type KobanTables = ReturnType<typeof kobanTables>;
 
 /** The tables of the default `koban` schema. */
-export const { jobs, jobHistory, nodes, leaders, queues, schemaVersions, workflows, workflowDeps, batches } =
-  kobanTables('koban');
+export const {
+  jobs,
+  jobHistory,
+  allJobs,
+  jobMetrics,
+  nodes,
+  leaders,
+  queues,
+  schemaVersions,
+  workflows,
+  workflowDeps,
+  batches,
+} = kobanTables('koban');

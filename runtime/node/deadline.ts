@@ -16,3 +16,23 @@ export async function finishedBy(work: Promise<unknown>, deadline: number): Prom
     clearTimeout(timer);
   }
 }
+
+/**
+ * Waits for `work` for at most `ms`: its value, or `late` if it did not settle in time. A
+ * rejection in time is thrown; what it settles to afterwards is dropped.
+ */
+export async function valueWithin<T>(work: Promise<T>, ms: number): Promise<T | typeof late> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<typeof late>((resolve) => {
+    timer = setTimeout(() => resolve(late), ms);
+  });
+  work.catch(() => undefined);
+  try {
+    return await Promise.race([work, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** What valueWithin returns for work that missed its deadline. */
+export const late: unique symbol = Symbol('late');

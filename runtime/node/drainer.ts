@@ -44,7 +44,7 @@ export class Drainer {
       // A job that snoozes runs once per drain: snoozing again would keep the drain going forever.
       let progress = 0;
       for (const queue of await this.engine.availableQueues(options.queue)) {
-        for (const claimed of await this.engine.claim(queue, 100, this.deps.node)) {
+        for (const claimed of this.hold(await this.engine.claim(queue, 100, this.deps.node))) {
           const { ack } = await this.run(claimed);
           if (ack.state === 'scheduled' && snoozed.has(claimed.id)) continue;
           counts[ack.state === 'scheduled' ? 'snoozed' : ack.state]++;
@@ -66,7 +66,7 @@ export class Drainer {
       await this.engine.stageNow(scope, [...snoozed]);
       const ids = await this.engine.availableIn(scope);
       if (ids.length === 0) return;
-      for (const claimed of await this.engine.claimById(ids, this.deps.node)) {
+      for (const claimed of this.hold(await this.engine.claimById(ids, this.deps.node))) {
         const { ack } = await this.run(claimed);
         if (ack.state === 'scheduled') snoozed.add(claimed.id);
       }
@@ -78,10 +78,20 @@ export class Drainer {
     return readableJobs(this.catalog, await this.engine.allJobs(filter));
   }
 
+  /** Claimed jobs count as held by the node until their outcome is written: see convergence.ts. */
+  private hold(claimed: ClaimedJob[]): ClaimedJob[] {
+    for (const job of claimed) this.deps.held?.add(job.id);
+    return claimed;
+  }
+
   /** Runs a claimed job on the production executor and writes its outcome before returning. */
   private async run(claimed: ClaimedJob): Promise<Attempt> {
-    const attempt = await executeJob(claimed, this.deps, this.running);
-    await this.engine.ack([attempt.ack]);
-    return attempt;
+    try {
+      const attempt = await executeJob(claimed, this.deps, this.running);
+      await this.engine.ack([attempt.ack]);
+      return attempt;
+    } finally {
+      this.deps.held?.delete(claimed.id);
+    }
   }
 }

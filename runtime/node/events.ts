@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Job } from '../../sdk/job.js';
+import type { Job, JobProgress } from '../../sdk/job.js';
 import type { ProcessOutcome } from '../../sdk/worker.js';
 
 export interface JobStartEvent {
@@ -18,12 +18,37 @@ export interface JobExceptionEvent extends JobStopEvent {
   readonly error: unknown;
 }
 
+/** A job's progress, as stored: emitted on the node that runs the job, once per write. */
+export interface JobProgressEvent {
+  readonly id: string;
+  readonly worker: string;
+  readonly queue: string;
+  readonly attempt: number;
+  readonly progress: JobProgress;
+}
+
+/** This node became the leader (`leader: true`) or stopped being it. */
+export interface LeadershipEvent {
+  readonly node: string;
+  readonly leader: boolean;
+}
+
+/** The leader's lifeline rescued the executing jobs of nodes that stopped heartbeating. */
+export interface RescueEvent {
+  readonly node: string;
+  readonly rescued: number;
+}
+
 export interface KobanEvents {
   'job:start': [JobStartEvent];
   /** The attempt ended without an exception: completed, cancelled, discarded or snoozed. */
   'job:stop': [JobStopEvent];
   /** The attempt threw or timed out. */
   'job:exception': [JobExceptionEvent];
+  /** A running job's `job.progress(value)` was written. */
+  'job:progress': [JobProgressEvent];
+  'node:leadership': [LeadershipEvent];
+  'node:rescue': [RescueEvent];
   /** A background task (fetch, ack, a plugin) failed; it is retried. */
   error: [{ readonly source: string; readonly error: unknown }];
 }

@@ -15,6 +15,7 @@ import type { ProcessOutcome } from '../../sdk/worker.js';
 import type { JobWorkflow } from '../../sdk/workflow-context.js';
 import type { Ack } from '../engine/ack.js';
 import type { ClaimedJob } from '../engine/claim.js';
+import type { MetricsRollup } from '../telemetry/metrics-rollup.js';
 import { recordValue } from '../workers/recorded.js';
 import { unstorableRecord } from '../workers/recorded-value.js';
 import { decodeStoredArgs } from '../workers/stored-args.js';
@@ -25,6 +26,7 @@ import type { ProcessHooks } from './hooks.js';
 import { JobAbort } from './job-abort.js';
 import { attemptJob } from './job-object.js';
 import type { KobanLogger } from './logger.js';
+import type { ProgressSink } from './progress.js';
 
 /** Builds `job.workflow` and `job.batch` for the jobs that have them, when they are first read. */
 export interface JobContexts {
@@ -40,6 +42,16 @@ export interface ExecutorDeps {
   /** `koban.hooks`: run around every attempt. */
   readonly hooks?: ProcessHooks;
   readonly contexts?: JobContexts;
+  /**
+   * The ids of the jobs this node holds, from their claim until their outcome is written, by
+   * producers and the drainer alike: the node gives back jobs executing under its name that are
+   * not among them (see convergence.ts).
+   */
+  readonly held?: Set<string>;
+  /** Where `job.progress(value)` is written; without it, progress is checked and dropped. */
+  readonly progress?: ProgressSink;
+  /** The node's metrics history, which every ended attempt is added to (producers only). */
+  readonly metrics?: MetricsRollup;
 }
 
 /** A job while it runs on this node; `abort` is how cancel and shutdown reach it. */
@@ -70,20 +82,25 @@ export async function executeJob(
 ): Promise<Attempt> {
   const { id } = claimed;
   const entry = deps.catalog.get(claimed.worker);
-  if (!entry)
-    return giveBack(claimed, new KobanUnknownWorkerError(claimed.worker, deps.catalog.names(), deps.node));
+  if (!entry) {
+    const unknown = new KobanUnknownWorkerError(claimed.worker, deps.catalog.names(), deps.node);
+    return measured(claimed, giveBack(claimed, unknown), 0, deps);
+  }
   let args: unknown;
   try {
     args = decodeStoredArgs(entry, claimed.args, id, { callback: claimed.batchCallback !== null });
   } catch (error) {
     // In a rolling key rotation, a node without the new key leaves the job to one that has it.
-    if (error instanceof KobanUnknownKeyError) return giveBackForKey(claimed, error, deps);
+    if (error instanceof KobanUnknownKeyError)
+      return measured(claimed, giveBackForKey(claimed, error, deps), 0, deps);
     // Args that no longer fit the worker's contract (or fail decryption) would fail the same way on every retry.
     const entryError = errorEntry(claimed.attempt, error);
-    return {
+    const cancelled: Attempt = {
       outcome: { kind: 'cancelled', reason: entryError.error },
       ack: { job: claimed, state: 'cancelled', error: entryError },
     };
+    logFinalFailure(claimed, cancelled.ack, deps);
+    return measured(claimed, cancelled, 0, deps);
   }
   const abort = new JobAbort();
   const { contexts } = deps;
@@ -91,6 +108,7 @@ export async function executeJob(
     abort,
     workflow: claimed.workflowId !== null && contexts ? () => contexts.workflow(claimed) : undefined,
     batch: claimed.batchId !== null && contexts ? () => contexts.batch(claimed) : undefined,
+    progress: deps.progress,
   });
   running.set(id, { id, abort });
   const observed = deps.events.observesJobs;
@@ -118,10 +136,16 @@ export async function executeJob(
   } finally {
     running.delete(id);
   }
+  // The last progress the attempt set is written before its outcome: after the ack, the row may be in the history.
+  const progressWritten = deps.progress?.settle(id);
+  if (progressWritten) await progressWritten;
   if (entry.instance.afterProcess || deps.hooks?.hasAfter)
     await runAfterHook(entry, job, attempt.outcome, deps);
-  if (!observed) return attempt;
+  if (attempt.ack.state === 'discarded' || attempt.ack.state === 'cancelled')
+    logFinalFailure(claimed, attempt.ack, deps);
   const runTime = performance.now() - started;
+  if (deps.metrics) measured(claimed, attempt, runTime, deps);
+  if (!observed) return attempt;
   const { outcome } = attempt;
   if (outcome.kind === 'error') {
     deps.events.emit('job:exception', { job, queueTime, runTime, outcome, error: outcome.error });
@@ -129,6 +153,36 @@ export async function executeJob(
     deps.events.emit('job:stop', { job, queueTime, runTime, outcome });
   }
   return attempt;
+}
+
+/** Adds the attempt to the node's metrics history, if it keeps one; returns the attempt. */
+function measured(claimed: ClaimedJob, attempt: Attempt, runMs: number, deps: ExecutorDeps): Attempt {
+  const queueMs = (claimed.attemptedAt?.getTime() ?? Date.now()) - claimed.scheduledAt.getTime();
+  deps.metrics?.record(claimed.queue, claimed.worker, attempt.ack.state, runMs, Math.max(queueMs, 0));
+  return attempt;
+}
+
+/**
+ * A job that will not run again is worth a line in the log: a discarded one (out of attempts, or
+ * by `discard(reason)`) as a warning, a cancelled one as information. With its worker, id,
+ * attempt and error, and never its args.
+ */
+function logFinalFailure(claimed: ClaimedJob, { state, error }: Ack, deps: ExecutorDeps): void {
+  const details = {
+    id: claimed.id,
+    worker: claimed.worker,
+    queue: claimed.queue,
+    attempt: claimed.attempt,
+    maxAttempts: claimed.maxAttempts,
+    error: error?.error,
+  };
+  const reason = error ? `: ${error.error}` : '';
+  if (state === 'discarded')
+    deps.logger.warn(
+      details,
+      `job ${claimed.id} (${claimed.worker}) discarded at attempt ${claimed.attempt} of ${claimed.maxAttempts}${reason}`,
+    );
+  else deps.logger.info(details, `job ${claimed.id} (${claimed.worker}) cancelled${reason}`);
 }
 
 /**
@@ -174,6 +228,7 @@ async function storedValue(entry: RunnableWorker, job: Job<unknown>, result: unk
   } catch (error) {
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     deps.logger.warn(
+      { id: job.id, worker: entry.definition.name, error: reason },
       `job ${job.id} (${entry.definition.name}) completed, but its value was not recorded: ${reason}`,
     );
     deps.events.emit('error', { source: `recording job ${job.id}`, error });
@@ -295,10 +350,14 @@ function backoffMs(entry: RunnableWorker, job: Job<unknown>, deps: ExecutorDeps)
       if (Number.isFinite(seconds) && seconds >= 0 && seconds <= longestDelaySeconds())
         return Math.round(seconds * 1000);
       deps.logger.warn(
+        { worker: entry.definition.name, id: job.id },
         `${entry.definition.name}.backoff returned ${seconds} for job ${job.id}, not a number of seconds between 0 and 9999-12-31; using the default backoff`,
       );
     } catch (error) {
-      deps.logger.warn(`${entry.definition.name}.backoff threw; using the default backoff`, { error });
+      deps.logger.warn(
+        { worker: entry.definition.name, id: job.id, error },
+        `${entry.definition.name}.backoff threw; using the default backoff`,
+      );
     }
   }
   return defaultBackoff(job.attempt) * 1000;
@@ -334,7 +393,10 @@ async function runAfterHook(
 
 /** Hooks are for observation: their failures are reported, never charged to the job. */
 function reportHookError(source: string, job: Job<unknown>, error: unknown, deps: ExecutorDeps) {
-  deps.logger.error(`${source} threw for job ${job.id} (${job.worker})`, { error });
+  deps.logger.error(
+    { id: job.id, worker: job.worker, error },
+    `${source} threw for job ${job.id} (${job.worker})`,
+  );
   deps.events.emit('error', { source, error });
 }
 

@@ -1,14 +1,17 @@
 import type { BatchCallback, JobBatch } from '../../sdk/batch-context.js';
-import type { Job, JobError, JsonObject } from '../../sdk/job.js';
+import type { Job, JobError, JobProgress, JsonObject } from '../../sdk/job.js';
 import type { JobState } from '../../sdk/states.js';
 import type { JobWorkflow } from '../../sdk/workflow-context.js';
 import type { ClaimedJob } from '../engine/claim.js';
+import { checkedProgress, type ProgressSink } from './progress.js';
 
 /** What an attempt adds to the claimed job: its abort signal and, for tracked jobs, its contexts. */
 export interface AttemptExtras {
   readonly abort: { readonly signal: AbortSignal };
   readonly workflow?: (() => JobWorkflow) | undefined;
   readonly batch?: (() => JobBatch) | undefined;
+  /** Where `job.progress(value)` goes; without one (performJob), values are checked and dropped. */
+  readonly progress?: ProgressSink | undefined;
 }
 
 /**
@@ -42,6 +45,7 @@ class AttemptJob<Args> {
   readonly workflowStep: string | null;
   readonly batchId: string | null;
   readonly batchCallback: BatchCallback | null;
+  readonly #claimed: ClaimedJob;
   readonly #extras: AttemptExtras;
   #workflow: JobWorkflow | undefined;
   #batch: JobBatch | undefined;
@@ -69,7 +73,14 @@ class AttemptJob<Args> {
     this.workflowStep = claimed.workflowStep;
     this.batchId = claimed.batchId;
     this.batchCallback = claimed.batchCallback;
+    this.#claimed = claimed;
     this.#extras = extras;
+  }
+
+  progress(value: JobProgress): void {
+    const sink = this.#extras.progress;
+    if (sink) sink.set(this.#claimed, value);
+    else checkedProgress(value, this.#claimed);
   }
 
   get signal(): AbortSignal {

@@ -1,10 +1,11 @@
 import type { ResolvedConfig } from '../config.js';
 import type { Engine } from '../engine/engine.js';
+import type { NodeReport } from '../engine/nodes.js';
 import { CronScheduler } from '../plugins/cron.js';
 import { historyKeeper } from '../plugins/history-keeper.js';
 import { lifeline } from '../plugins/lifeline.js';
 import type { KobanPlugin } from '../plugins/plugin.js';
-import { pruner } from '../plugins/pruner.js';
+import { metricsPruner, pruner } from '../plugins/pruner.js';
 import { rebootCron } from '../plugins/reboot-cron.js';
 import { stager } from '../plugins/stager.js';
 import { StoredCronScheduler } from '../plugins/stored-cron.js';
@@ -34,31 +35,61 @@ export class NodePlugins {
     private readonly catalog: WorkerCatalog,
     workflows: Workflows,
     events: KobanEventEmitter,
+    describe: () => NodeReport,
   ) {
     const report = (source: string, error: unknown) => events.emit('error', { source, error });
+    const { logger } = config;
     this.peer = new Peer(engine, {
       node: config.node,
       queues: [...config.queues.keys()],
       interval: config.heartbeatInterval,
       rescueAfter: config.rescueAfter,
-      onLeadership: (leader) => this.runner.setLeader(leader),
+      onLeadership: async (leader) => {
+        logger.info(
+          { node: config.node, leader },
+          leader ? `node ${config.node} is the leader now` : `node ${config.node} is no longer the leader`,
+        );
+        events.emit('node:leadership', { node: config.node, leader });
+        await this.runner.setLeader(leader);
+      },
       report: (error) => report('heartbeat', error),
+      onOutage: (error) =>
+        logger.warn(
+          { node: config.node, error },
+          `node ${config.node} lost the database: heartbeats fail; outcomes are kept until it is back`,
+        ),
+      onRecovery: (downMs) =>
+        logger.info(
+          { node: config.node, downMs },
+          `node ${config.node} reaches the database again after ${Math.round(downMs / 100) / 10} s`,
+        ),
+      describe,
       logger: config.logger,
     });
-    this.storedCron = new StoredCronScheduler({ catalog, syncInterval: config.cronSyncInterval });
+    // Cron ticks go by the database's clock, so a node whose own clock is off fires none early.
+    const now = () => new Date(catalog.clock.now());
+    this.storedCron = new StoredCronScheduler({ catalog, syncInterval: config.cronSyncInterval, now });
     const plugins: KobanPlugin[] = [
       stager(config.stageInterval),
-      new CronScheduler(config.cron, { catalog }),
+      new CronScheduler(config.cron, { catalog, now }),
       this.storedCron,
       rebootCron({ catalog, entries: config.cron }),
       lifeline({
         rescueAfter: config.rescueAfter,
         interval: config.heartbeatInterval,
         mayRescue: () => this.peer.mayRescue,
+        onRescued: (rescued) => {
+          logger.warn(
+            { node: config.node, rescued },
+            `rescued ${rescued} executing job${rescued === 1 ? '' : 's'} of nodes that stopped heartbeating or restarted`,
+          );
+          events.emit('node:rescue', { node: config.node, rescued });
+        },
       }),
       workflowSweeper(workflows, config.workflowSweepInterval),
       historyKeeper(historyInterval),
       ...(config.prune ? [pruner(config.prune)] : []),
+      ...(config.metrics ? [metricsPruner(config.metrics.maxAge)] : []),
       ...config.plugins,
     ];
     this.runner = new PluginRunner(plugins, { node: config.node, logger: config.logger, engine, report });
@@ -103,6 +134,7 @@ export class NodePlugins {
       .map((worker) => `${worker.definition.name} (queue "${worker.definition.queue}")`);
     if (unrun.length > 0) {
       this.config.logger.warn(
+        { workers: unrun },
         `no running node runs the queue of ${unrun.join(', ')}; their jobs wait until a node starts that queue`,
       );
     }

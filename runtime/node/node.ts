@@ -2,15 +2,20 @@ import { KobanJobCancelledError, KobanShutdownError } from '../../sdk/errors.js'
 import type { ResolvedConfig } from '../config.js';
 import type { Engine } from '../engine/engine.js';
 import { changedFlow, type FlowLimits } from '../engine/flow.js';
+import type { NodeReport } from '../engine/nodes.js';
 import type { StoredQueueState } from '../engine/queues.js';
 import type { Signal } from '../engine/signals.js';
+import { cronEntryName, cronWorkerName } from '../plugins/cron.js';
+import { MetricsRollup } from '../telemetry/metrics-rollup.js';
 import type { WorkerCatalog } from '../workers/worker-catalog.js';
 import type { Workflows } from '../workflows/workflows.js';
 import { Acker } from './acker.js';
+import { Convergence } from './convergence.js';
 import { finishedBy } from './deadline.js';
 import type { KobanEventEmitter } from './events.js';
 import type { ExecutorDeps, RunningJob } from './executor.js';
 import { NodePlugins } from './node-plugins.js';
+import { Periodic } from './periodic.js';
 import { Producer } from './producer.js';
 
 /** How long stop() waits for aborted jobs to settle after the grace period. */
@@ -35,20 +40,62 @@ export interface QueueStatus {
 export class Node {
   private readonly producers = new Map<string, Producer>();
   private readonly running = new Map<string, RunningJob>();
+  private readonly held: Set<string>;
+  private readonly convergence: Convergence;
   private readonly acker: Acker;
   private readonly plugins: NodePlugins;
   private unlisteners: (() => Promise<void>)[] = [];
+  private readonly metrics: MetricsRollup | undefined;
+  private metricsFlush: Periodic | undefined;
 
   constructor(
     private readonly engine: Engine,
     private readonly config: ResolvedConfig,
     catalog: WorkerCatalog,
     workflows: Workflows,
-    events: KobanEventEmitter,
+    private readonly events: KobanEventEmitter,
     private readonly executor: ExecutorDeps,
   ) {
     this.acker = new Acker(engine, events);
-    this.plugins = new NodePlugins(engine, config, catalog, workflows, events);
+    this.metrics = config.metrics ? new MetricsRollup(engine, config.node) : undefined;
+    const { metrics } = config;
+    if (metrics && this.metrics) {
+      const rollup = this.metrics;
+      this.metricsFlush = new Periodic(
+        metrics.interval,
+        () => rollup.flush(),
+        (error) => events.emit('error', { source: 'metrics history', error }),
+      );
+    }
+    this.plugins = new NodePlugins(engine, config, catalog, workflows, events, () => this.report());
+    this.held = executor.held ?? new Set();
+    this.convergence = new Convergence({
+      engine,
+      node: config.node,
+      held: this.held,
+      running: this.running,
+      producers: () => this.producers.values(),
+      interval: config.heartbeatInterval,
+      graceMs: 2 * config.claimTimeout,
+      report: (error) => events.emit('error', { source: 'convergence', error }),
+      onStored: (stored) => this.converge(stored),
+    });
+  }
+
+  /**
+   * Takes what was stored at run time and whose signal this node may have missed: queues started
+   * or stopped on every node, and cluster-wide limits changed.
+   */
+  private converge(stored: ReadonlyMap<string, StoredQueueState>): void {
+    for (const [queue, state] of stored) {
+      const producer = this.producers.get(queue);
+      if (state.run === 'stopped' && producer) this.startOrStop({ action: 'stop', queue });
+      else if (state.run === 'started' && !producer) this.startOrStop({ action: 'start', queue, state });
+      else if (producer && state.flow) {
+        const flow = changedFlow(this.config.queues.get(queue)?.flow, state.flow);
+        if (JSON.stringify(flow) !== JSON.stringify(producer.flow ?? {})) producer.configure(flow);
+      }
+    }
   }
 
   get isLeader(): boolean {
@@ -63,8 +110,12 @@ export class Node {
     this.unlisteners.push(
       await this.engine.listenInserts(
         (queue) => this.producers.get(queue)?.wake(),
-        // Inserts notified while the connection was down were missed: look for them now.
-        () => this.wakeAll(),
+        // Inserts notified while the connection was down were missed: look for them now, and
+        // for the queue changes and cancellations signalled meanwhile.
+        () => {
+          this.wakeAll();
+          this.convergence.now();
+        },
       ),
       await this.engine.listenSignals((message) => this.apply(message)),
     );
@@ -89,6 +140,8 @@ export class Node {
     // The peer's first beat comes before the first claim: see peer.ts.
     await this.plugins.start([...this.config.queues.keys()]);
     for (const producer of this.producers.values()) producer.start();
+    this.convergence.start();
+    this.metricsFlush?.start(this.config.metrics ? this.config.metrics.interval : 0);
   }
 
   /** A producer for a queue; a queue started at run time has no limits but those stored. */
@@ -100,9 +153,12 @@ export class Node {
       state.paused,
       {
         ...this.executor,
+        metrics: this.metrics,
         engine: this.engine,
         acker: this.acker,
         running: this.running,
+        held: this.held,
+        claimTimeout: this.config.claimTimeout,
         pollInterval: this.config.pollInterval,
       },
       changedFlow(undefined, state.flow),
@@ -118,6 +174,19 @@ export class Node {
       paused: producer.paused,
       flow: producer.flow ?? {},
     }));
+  }
+
+  /** What this node runs, as its heartbeat records it for the operator's view. */
+  report(): NodeReport {
+    return {
+      queues: this.queues(),
+      cron: this.config.cron.map((entry) => ({
+        name: cronEntryName(entry),
+        expression: entry.expression,
+        timezone: entry.timezone ?? null,
+        worker: cronWorkerName(entry),
+      })),
+    };
   }
 
   /** Applies a signal to this node; pause, resume, scale and cron changes apply at once on the node that asked too. */
@@ -187,7 +256,7 @@ export class Node {
     // With the database down or not answering, a claim, a periodic task or a write in flight may
     // never settle: each step gets a deadline, so stop() keeps to shutdownGrace whatever happens.
     this.stopped = true;
-    await finishedBy(this.plugins.stopScheduling(), graceEnds);
+    await finishedBy(Promise.all([this.plugins.stopScheduling(), this.convergence.stop()]), graceEnds);
     const producers = [...this.producers.values()];
     await finishedBy(
       Promise.all([
@@ -210,6 +279,11 @@ export class Node {
   private async release(): Promise<void> {
     await this.acker.flush();
     this.acker.close();
+    // The attempts of the last minutes, the ones that ended during the grace period included.
+    await this.metricsFlush?.stop();
+    await this.metrics
+      ?.flush()
+      .catch((error) => this.events.emit('error', { source: 'metrics history', error }));
     await this.plugins.stop({ keepNode: this.running.size > 0 });
     await Promise.allSettled(this.unlisteners.map((unlisten) => unlisten()));
   }

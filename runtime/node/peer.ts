@@ -1,7 +1,10 @@
 import type { Engine } from '../engine/engine.js';
-import type { Beat } from '../engine/nodes.js';
+import type { Beat, NodeReport } from '../engine/nodes.js';
 import type { KobanLogger } from './logger.js';
 import { Periodic } from './periodic.js';
+
+/** The leader's lease, in heartbeat intervals: it renews it on every beat. */
+const leaseBeats = 3;
 
 export interface PeerOptions {
   readonly node: string;
@@ -11,6 +14,12 @@ export interface PeerOptions {
   /** Called when this node becomes the leader or stops being it. */
   readonly onLeadership: (leader: boolean) => Promise<void>;
   readonly report: (error: unknown) => void;
+  /** The first heartbeat that failed after one that reached the database: an outage begins. */
+  readonly onOutage?: (error: unknown) => void;
+  /** The first heartbeat that reached the database again, `downMs` after the outage began. */
+  readonly onRecovery?: (downMs: number) => void;
+  /** What the node runs now, recorded with each beat for the operator's view. */
+  readonly describe?: () => NodeReport;
   readonly logger: Pick<KobanLogger, 'info' | 'warn'>;
 }
 
@@ -28,6 +37,10 @@ export class Peer {
   private lastBeatAt: number | undefined;
   /** The lifeline waits until then after this node lost the database: see beat(). */
   private rescueFrom = 0;
+  /** Date.now() of the first failed heartbeat of an outage in progress. */
+  private failingSince: number | undefined;
+  /** Steps down when the lease this node holds runs out by its own clock: see holdLease(). */
+  private leaseTimer: NodeJS.Timeout | undefined;
   /** The node row's `started_at` as this process set it; another value means another process took the name. */
   private startedAt: number | undefined;
   /** The `started_at` of the other process last warned about, to warn once per intruder. */
@@ -48,7 +61,7 @@ export class Peer {
         `node ${this.options.node} restarted: ${rescued} job(s) its previous process left executing are available again`,
       );
     }
-    this.periodic = new Periodic(this.options.interval, () => this.beat(), this.options.report);
+    this.periodic = new Periodic(this.options.interval, () => this.watchedBeat(), this.options.report);
     this.periodic.start(this.options.interval);
   }
 
@@ -59,6 +72,7 @@ export class Peer {
   async stop({ keepNode }: { keepNode: boolean }): Promise<void> {
     await this.periodic?.stop();
     this.periodic = undefined;
+    clearTimeout(this.leaseTimer);
     const { node } = this.options;
     if (this.leader) {
       this.leader = false;
@@ -85,6 +99,24 @@ export class Peer {
     return beating && now >= this.rescueFrom;
   }
 
+  /** A beat that tells when the database stops and starts answering heartbeats. */
+  private async watchedBeat(): Promise<void> {
+    try {
+      await this.beat();
+    } catch (error) {
+      if (this.failingSince === undefined) {
+        this.failingSince = Date.now();
+        this.options.onOutage?.(error);
+      }
+      throw error;
+    }
+    if (this.failingSince !== undefined) {
+      const downMs = Date.now() - this.failingSince;
+      this.failingSince = undefined;
+      this.options.onRecovery?.(downMs);
+    }
+  }
+
   /**
    * Each process must have its own node name: a second live process that starts under this one's
    * name restarts the name's clock, and the lifeline takes the jobs this process runs for orphans
@@ -106,17 +138,42 @@ export class Peer {
 
   private async beat(): Promise<void> {
     const { node, queues, interval, rescueAfter } = this.options;
-    const beat = await this.engine.beat(node, queues, !this.beaten);
+    const sent = performance.now();
+    // The lease is renewed beside the heartbeat, not after it: the sooner it is written, the
+    // less of it a slow beat uses up.
+    const [beat, held] = await Promise.all([
+      this.engine.beat(node, queues, !this.beaten, this.options.describe?.()),
+      this.engine.claimLeadership(node, interval * leaseBeats),
+    ]);
     this.checkName(beat);
     const now = Date.now();
     if (this.lastBeatAt !== undefined && now - this.lastBeatAt > 2 * interval)
       this.rescueFrom = now + rescueAfter;
     this.lastBeatAt = now;
     this.beaten = true;
-    const leader = await this.engine.claimLeadership(node, interval * 3);
-    if (leader !== this.leader) {
-      this.leader = leader;
-      await this.options.onLeadership(leader);
-    }
+    // The lease runs from when the database wrote it, which is after `sent`: by this node's
+    // monotonic clock it surely lasts until `sent` plus its length. The node leads only until
+    // half a beat before then, so that its leader-only plugins have stopped before another node
+    // can take the lease over, however long a renewal hangs.
+    const leadUntil = sent + interval * (leaseBeats - 0.5);
+    const leader = held && performance.now() < leadUntil;
+    if (leader) this.holdLease(leadUntil);
+    await this.lead(leader);
+  }
+
+  private holdLease(until: number): void {
+    clearTimeout(this.leaseTimer);
+    this.leaseTimer = setTimeout(
+      () => void this.lead(false).catch((error) => this.options.report(error)),
+      until - performance.now(),
+    );
+    this.leaseTimer.unref();
+  }
+
+  private async lead(leader: boolean): Promise<void> {
+    if (!leader) clearTimeout(this.leaseTimer);
+    if (leader === this.leader) return;
+    this.leader = leader;
+    await this.options.onLeadership(leader);
   }
 }

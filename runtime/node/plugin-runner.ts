@@ -84,11 +84,11 @@ export class PluginRunner {
     this.changes = this.changes.then(async () => {
       if (this.stopped || leader === this.leader) return;
       this.leader = leader;
-      for (const plugin of this.plugins) {
-        if (!plugin.leaderOnly) continue;
-        if (leader) await this.startOne(plugin);
-        else await this.stopOne(plugin);
-      }
+      const leaderOnly = this.plugins.filter((plugin) => plugin.leaderOnly);
+      if (leader) for (const plugin of leaderOnly) await this.startOne(plugin);
+      // All at once: one whose stop waits for a statement the database does not answer (the
+      // reason a leader steps down) must not keep the others running past the lease.
+      else await Promise.all(leaderOnly.map((plugin) => this.stopOne(plugin)));
     });
     return this.changes;
   }

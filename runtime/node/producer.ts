@@ -1,13 +1,19 @@
+import { KobanDatabaseError } from '../../sdk/errors.js';
 import type { ClaimedJob } from '../engine/claim.js';
 import type { Engine } from '../engine/engine.js';
 import { type FlowLimits, isLimited } from '../engine/flow.js';
 import type { Acker } from './acker.js';
+import { late, valueWithin } from './deadline.js';
 import { type ExecutorDeps, executeJob, type RunningJob } from './executor.js';
 
 export interface ProducerDeps extends ExecutorDeps {
   readonly engine: Engine;
   readonly acker: Acker;
   readonly running: Map<string, RunningJob>;
+  /** The ids of the jobs this node holds, from their claim until their outcome is written. */
+  readonly held: Set<string>;
+  /** Milliseconds a claim may take before it is abandoned (`claimTimeout`). */
+  readonly claimTimeout: number;
   readonly pollInterval: number;
 }
 
@@ -150,8 +156,20 @@ export class Producer {
     let claimed: ClaimedJob[] = [];
     try {
       const flow = this.flow;
-      if (flow) claimed = await this.claimLimited(demand, flow);
-      else claimed = await this.deps.engine.claim(this.queue, demand, this.deps.node);
+      const claiming = flow
+        ? this.claimLimited(demand, flow)
+        : this.deps.engine.claim(this.queue, demand, this.deps.node);
+      // A claim the server sleeps on, or whose reply a half-open connection holds, would stop
+      // the queue for good: past its deadline it is abandoned, and should it still commit, the
+      // node never runs its jobs, which reconcileHoldings gives back.
+      const result = await valueWithin(claiming, this.deps.claimTimeout);
+      if (result === late) {
+        throw new KobanDatabaseError(
+          `a claim from queue ${this.queue} got no answer within claimTimeout (${this.deps.claimTimeout} ms): ` +
+            'abandoned, and any job it took is given back',
+        );
+      }
+      claimed = result;
       this.queueHasMore = claimed.length === demand;
     } catch (error) {
       this.queueHasMore = false;
@@ -189,12 +207,14 @@ export class Producer {
 
   private run(claimed: ClaimedJob): void {
     this.active++;
+    this.deps.held.add(claimed.id);
     const task = executeJob(claimed, this.deps, this.deps.running).then(async ({ ack }) => {
       this.active--;
       this.unacked++;
       // Only a queue known to hold more work is worth a fetch per finished job.
       if (this.queueHasMore || this.heldBack) this.wakeSoon();
       await this.deps.acker.add(ack);
+      this.deps.held.delete(claimed.id);
       this.unacked--;
       this.inFlight.delete(task);
       // A written outcome may lift the throttle on claims, or free a slot of a cluster-wide limit.

@@ -142,3 +142,8 @@ export function cronEntryName(entry: CronEntry): string {
 export function workerClassOf(entry: CronEntry): WorkerClass {
   return typeof entry.worker === 'function' ? entry.worker : entry.worker.worker;
 }
+
+/** The name of the worker an entry of `Koban.start({ cron })` runs. */
+export function cronWorkerName(entry: CronEntry): string {
+  return getWorkerDefinition(workerClassOf(entry)).name;
+}

@@ -9,12 +9,16 @@ export function lifeline(options: {
   rescueAfter: number;
   interval: number;
   mayRescue: () => boolean;
+  /** Told how many jobs a run rescued, when it rescued any. */
+  onRescued?: (count: number) => void;
 }): KobanPlugin {
   return periodicPlugin(
     'lifeline',
     options.interval,
     async (engine) => {
-      if (options.mayRescue()) await engine.rescue(options.rescueAfter);
+      if (!options.mayRescue()) return;
+      const rescued = await engine.rescue(options.rescueAfter);
+      if (rescued > 0) options.onRescued?.(rescued);
     },
     { leaderOnly: true },
   );

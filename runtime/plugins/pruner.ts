@@ -16,3 +16,18 @@ export function pruner(options: PrunerOptions): KobanPlugin {
     leaderOnly: true,
   });
 }
+
+/** Milliseconds between prunes of the metrics history. */
+const metricsPruneInterval = 60_000;
+
+/** Deletes metrics history older than `maxAgeSeconds`, on the leader only. */
+export function metricsPruner(maxAgeSeconds: number): KobanPlugin {
+  return periodicPlugin(
+    'metrics pruner',
+    metricsPruneInterval,
+    (engine) => engine.pruneMetrics(maxAgeSeconds),
+    {
+      leaderOnly: true,
+    },
+  );
+}

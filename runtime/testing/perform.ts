@@ -6,7 +6,7 @@ import type { ClaimedJob } from '../engine/claim.js';
 import { insertedRecord } from '../engine/insert-row.js';
 import { KobanEventEmitter } from '../node/events.js';
 import { executeJob, type RunningJob } from '../node/executor.js';
-import { consoleLogger, type KobanLogger } from '../node/logger.js';
+import { consoleLogger, type KobanLogger, levelledLogger } from '../node/logger.js';
 import { prepareJob } from '../workers/prepare-job.js';
 import { WorkerCatalog } from '../workers/worker-catalog.js';
 
@@ -68,7 +68,13 @@ export async function performJob<W extends WorkerClass>(
   const events = new KobanEventEmitter();
   const attempt = executeJob(
     claimed,
-    { catalog, events, logger: options.logger ?? consoleLogger, node: 'performJob' },
+    {
+      catalog,
+      events,
+      // A test that performs a failing job expects it to fail: by default only errors are printed.
+      logger: options.logger ?? levelledLogger(consoleLogger, 'error'),
+      node: 'performJob',
+    },
     running,
   );
   const { signal } = options;

@@ -43,16 +43,20 @@ export class WorkerCatalog {
   /** The largest args, as JSON, that an insert takes: `maxArgsBytes`. */
   readonly maxArgsBytes: number;
 
-  private constructor(maxArgsBytes: number) {
+  /** The time inserts reckon `scheduleIn` from: the database's clock once the node has synced it. */
+  readonly clock: { now(): number };
+
+  private constructor(maxArgsBytes: number, clock: { now(): number }) {
     this.maxArgsBytes = maxArgsBytes;
+    this.clock = clock;
   }
 
   /** Checks every listed worker and resolves its keys: a bad option or key fails here. */
   static async create(
     sources: readonly (WorkerClass | WorkerEntry)[] | undefined,
-    { maxArgsBytes = defaultMaxArgsBytes } = {},
+    { maxArgsBytes = defaultMaxArgsBytes, clock = { now: () => Date.now() } } = {},
   ): Promise<WorkerCatalog> {
-    const catalog = new WorkerCatalog(maxArgsBytes);
+    const catalog = new WorkerCatalog(maxArgsBytes, clock);
     const entries = (sources ?? [...registeredWorkers().values()]).map((source) =>
       typeof source === 'function' ? { worker: source } : source,
     );

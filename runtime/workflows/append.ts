@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { KobanWorkflowError } from '../../sdk/errors.js';
 import { isFinalState, type JobState } from '../../sdk/states.js';
 import type { Executor } from '../database/executor.js';
@@ -61,25 +61,24 @@ export async function appendWorkflow(
         `${alias}.workflow_id = names.workflow AND EXISTS (SELECT 1 FROM unnest(names.list) AS n(name) ` +
           `WHERE ${alias}.workflow_step = n.name OR starts_with(${alias}.workflow_step, n.name || '.'))`,
       );
-    // Unfinished steps are read under a share lock, so none finishes unseen while the steps go
-    // in; finished ones (in the history) cannot change but by a retry.
-    const existing = await ctx.database.query<ExistingStep>(
-      sql`
-        WITH names AS (SELECT ${names} AS list, ${workflowId}::uuid AS workflow),
-        hot AS (
-          SELECT j.id, j.workflow_step, j.state FROM ${s}.jobs j, names WHERE ${named('j')}
-          ORDER BY j.id FOR SHARE OF j
-        ), steps AS (
-          SELECT * FROM hot
-          UNION ALL
-          SELECT h.id, h.workflow_step, h.state FROM ${s}.job_history h, names WHERE ${named('h')}
-        )
-        SELECT j.id::text AS id, j.workflow_step AS step, j.state,
-          to_json(ARRAY(SELECT m.ignore FROM unnest(${list(masks, 'int')}) AS m(ignore)
-            WHERE ${sql.raw(countsAsDoneSql('j.state', 'm.ignore'))})) AS "doneFor"
-        FROM steps j ORDER BY j.id`,
-      tx,
-    );
+    // Unfinished steps are locked first, so none finishes unseen while the steps go in. Finished
+    // ones are read by a later statement: a step that finished while the lock waited for it is
+    // gone from `jobs` and in the history by then, where the first statement's snapshot would
+    // not have seen it. Finished steps cannot change but by a retry.
+    const stepsOf = (from: SQL, lock: SQL) =>
+      ctx.database.query<ExistingStep>(
+        sql`
+          WITH names AS (SELECT ${names} AS list, ${workflowId}::uuid AS workflow)
+          SELECT j.id::text AS id, j.workflow_step AS step, j.state,
+            to_json(ARRAY(SELECT m.ignore FROM unnest(${list(masks, 'int')}) AS m(ignore)
+              WHERE ${sql.raw(countsAsDoneSql('j.state', 'm.ignore'))})) AS "doneFor"
+          FROM ${from} j, names WHERE ${named('j')}
+          ORDER BY j.id${lock}`,
+        tx,
+      );
+    const unfinished = await stepsOf(sql`${s}.jobs`, sql` FOR SHARE OF j`);
+    const finished = await stepsOf(sql`${s}.job_history`, sql``);
+    const existing = [...unfinished, ...finished].sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
     const taken = existing.filter((row) => newNames.has(row.step)).map((row) => row.step);
     if (taken.length > 0) {
       throw new KobanWorkflowError(

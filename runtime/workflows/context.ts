@@ -1,6 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
-import { KobanWorkflowError } from '../../sdk/errors.js';
-import type { JobRecord } from '../../sdk/job.js';
+import { KobanValidationError, KobanWorkflowError } from '../../sdk/errors.js';
+import type { JobRecord, JsonObject } from '../../sdk/job.js';
 import type { RecordedFetcher, RecordedReader } from '../../sdk/recorded.js';
 import type {
   JobWorkflow,
@@ -19,6 +19,7 @@ import {
   type StoredRecorded,
   toStoredJob,
 } from '../engine/records.js';
+import { jsonIssues } from '../workers/json-args.js';
 import { readableJobs } from '../workers/readable-jobs.js';
 import { readRecorded } from '../workers/recorded.js';
 import type { WorkerCatalog } from '../workers/worker-catalog.js';
@@ -78,10 +79,39 @@ export function jobWorkflow(ctx: EngineContext, access: WorkflowAccess, job: Cla
     jobs(filter: WorkflowJobsFilter = {}) {
       return workflowJobs(ctx, access.catalog, id, filter, filter.onlyDeps ? onlyDeps : undefined);
     },
+    async getContext<Context extends JsonObject>() {
+      return (await workflowContext(ctx, id)) as Context;
+    },
+    async putContext<Context extends JsonObject>(values: Partial<Context>) {
+      const issues =
+        typeof values === 'object' && values !== null && !Array.isArray(values)
+          ? jsonIssues(values, 'values')
+          : [{ path: 'values', message: `expected an object, got ${JSON.stringify(values)}` }];
+      if (issues.length > 0) {
+        throw new KobanValidationError(
+          issues.map((issue) => ({ ...issue, path: `putContext: ${issue.path}` })),
+        );
+      }
+      // One statement: concurrent puts of several steps merge, none is lost.
+      const [row] = await ctx.database.query<{ context: JsonObject }>(sql`
+        UPDATE ${s}.workflows w SET context = coalesce(w.context, '{}'::jsonb) || ${JSON.stringify(values)}::jsonb
+        WHERE w.id = ${id}::uuid
+        RETURNING w.context`);
+      if (!row) throw new KobanWorkflowError(`workflow ${id} no longer exists (asked by step "${step}")`);
+      return row.context as Context;
+    },
     append(build: WorkflowAppender) {
       return access.append(id, build);
     },
   };
+}
+
+/** A workflow's context: `{}` when it has none, or no such workflow exists. */
+export async function workflowContext(ctx: EngineContext, workflowId: string): Promise<JsonObject> {
+  const [row] = await ctx.database.query<{ context: JsonObject | null }>(
+    sql`SELECT w.context FROM ${sql.raw(ctx.schema)}.workflows w WHERE w.id = ${workflowId}::uuid`,
+  );
+  return row?.context ?? {};
 }
 
 /** The jobs of a workflow, in insert order, with args readable where this node has the keys. */

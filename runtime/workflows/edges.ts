@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { KobanWorkflowError } from '../../sdk/errors.js';
+import type { JsonObject } from '../../sdk/job.js';
 import { list } from '../database/wire.js';
 import type { EngineContext } from '../engine/context.js';
 import type { InsertedJob, PlanWrite } from '../engine/insert.js';
@@ -18,19 +19,22 @@ export interface PlannedEdge {
 /** The workflow rows an insert creates, before its steps; an id that exists already fails the insert. */
 export function workflowsWrite(
   ctx: EngineContext,
-  workflows: readonly { readonly id: string; readonly name: string | null }[],
+  workflows: readonly { readonly id: string; readonly name: string | null; readonly context?: JsonObject }[],
 ): PlanWrite {
   return async (tx) => {
     const inserted = await ctx.database.query<{ id: string }>(
       sql`
-        INSERT INTO ${sql.raw(ctx.schema)}.workflows (id, name)
-        SELECT * FROM unnest(${list(
+        INSERT INTO ${sql.raw(ctx.schema)}.workflows (id, name, context)
+        SELECT id, name, context::jsonb FROM unnest(${list(
           workflows.map((w) => w.id),
           'uuid',
         )}, ${list(
           workflows.map((w) => w.name),
           'text',
-        )})
+        )}, ${list(
+          workflows.map((w) => (w.context === undefined ? null : JSON.stringify(w.context))),
+          'text',
+        )}) AS w(id, name, context)
         ON CONFLICT (id) DO NOTHING
         RETURNING id`,
       tx,

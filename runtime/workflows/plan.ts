@@ -143,7 +143,15 @@ export async function workflowPlan(
   );
   return {
     rows,
-    before: [workflowsWrite(ctx, [{ id, name: workflow.options.workflowName ?? null }])],
+    before: [
+      workflowsWrite(ctx, [
+        {
+          id,
+          name: workflow.options.workflowName ?? null,
+          ...(workflow.options.context === undefined ? {} : { context: workflow.options.context }),
+        },
+      ]),
+    ],
     after: [edgesWrite(ctx, edges), ...batches],
   };
 }

@@ -1,3 +1,4 @@
+import type { JsonObject } from '../../sdk/job.js';
 import type { Workflow } from '../../sdk/workflow.js';
 import type { JobWorkflow, WorkflowStatus } from '../../sdk/workflow-context.js';
 import type { Executor } from '../database/executor.js';
@@ -7,7 +8,7 @@ import type { EngineExtension } from '../engine/extension.js';
 import type { InsertedJob, InsertPlan } from '../engine/insert.js';
 import type { WorkerCatalog } from '../workers/worker-catalog.js';
 import { appendWorkflow } from './append.js';
-import { jobWorkflow, type WorkflowAccess } from './context.js';
+import { jobWorkflow, type WorkflowAccess, workflowContext } from './context.js';
 import { appendedSteps, workflowPlan } from './plan.js';
 import { releaseSubscriber } from './release.js';
 import { workflowStatus } from './status.js';
@@ -44,6 +45,11 @@ export class Workflows {
 
   status(workflowId: string): Promise<WorkflowStatus | null> {
     return workflowStatus(this.ctx, workflowId);
+  }
+
+  /** A workflow's context: `{}` when it has none or does not exist. */
+  contextOf(workflowId: string): Promise<JsonObject> {
+    return workflowContext(this.ctx, workflowId);
   }
 
   /** Resolves a window of held steps whose release was lost; see sweep.ts. */

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { defineWorker, type Job, type KobanLogger, newJob, type ProcessOutcome } from '../../index.js';
 import { freshDatabase } from '../support/databases.js';
 import { startKoban } from '../support/koban.js';
+import { logText } from '../support/wait.js';
 import { settled } from './support.js';
 
 const calls: string[] = [];
@@ -39,7 +40,12 @@ beforeAll(async () => {
 
 function recordingLogger(): KobanLogger & { errors: string[] } {
   const errors: string[] = [];
-  return { errors, info() {}, warn() {}, error: (message) => errors.push(message) };
+  return {
+    errors,
+    info() {},
+    warn() {},
+    error: (details, message) => errors.push(logText(details, message)),
+  };
 }
 
 describe('hooks', () => {

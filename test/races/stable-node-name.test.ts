@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type KobanLogger, newJob } from '../../index.js';
 import { withSql } from '../support/databases.js';
 import { startKoban } from '../support/koban.js';
-import { waitFor } from '../support/wait.js';
+import { logText, waitFor } from '../support/wait.js';
 import { spawnNode } from './support/processes.js';
 import { recordingDatabase } from './support/recording-database.js';
 import { closeRecorder, HangWorker } from './support/workers.js';
@@ -22,8 +22,8 @@ function recordingLogger(): KobanLogger & { infos: string[]; warnings: string[] 
   return {
     infos,
     warnings,
-    info: (message) => infos.push(message),
-    warn: (message) => warnings.push(message),
+    info: (details, message) => infos.push(logText(details, message)),
+    warn: (details, message) => warnings.push(logText(details, message)),
     error() {},
   };
 }

@@ -13,7 +13,7 @@ import {
 } from '../../index.js';
 import { databaseUrl, freshDatabase, withSql } from '../support/databases.js';
 import { startKoban } from '../support/koban.js';
-import { quietLogger, waitFor } from '../support/wait.js';
+import { logText, quietLogger, waitFor } from '../support/wait.js';
 
 let processed = 0;
 
@@ -400,7 +400,11 @@ describe('values the database would refuse or change (issue 11, defect 8)', () =
 describe('workers whose queue no node runs', () => {
   function capturingLogger() {
     const warnings: string[] = [];
-    const logger: KobanLogger = { info() {}, error() {}, warn: (message) => warnings.push(message) };
+    const logger: KobanLogger = {
+      info() {},
+      error() {},
+      warn: (details, message) => warnings.push(logText(details, message)),
+    };
     return { logger, warnings };
   }
 

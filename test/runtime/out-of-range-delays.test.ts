@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineWorker, type Job, Koban, newJob, snooze } from '../../index.js';
 import { freshDatabase } from '../support/databases.js';
-import { waitFor } from '../support/wait.js';
+import { logText, waitFor } from '../support/wait.js';
 
 // A snooze or a backoff whose due time the database cannot store (interval out of range, a
 // bigint written as 1e+303) used to leave the job executing on a live node; one of 1e12 s stored
@@ -32,7 +32,7 @@ beforeAll(async () => {
     pollInterval: 200,
     queues: { delays: 10 },
     workers: [SnoozingWorker, BackingOffWorker],
-    logger: { info() {}, warn: (message) => warnings.push(message), error() {} },
+    logger: { info() {}, warn: (details, message) => warnings.push(logText(details, message)), error() {} },
   });
 });
 afterAll(() => koban.stop());

@@ -76,5 +76,5 @@ describe('a snapshot directory (KOBAN_PGLITE_SNAPSHOTS, set by koban/vitest)', (
     expect(afresh.jobs).toBe(0);
     expect(afresh.cluster).not.toBe(first.cluster);
     expect(await startInProcess(snapshots)).toEqual(afresh);
-  }, 120_000);
+  }, 300_000);
 });

@@ -10,6 +10,7 @@ import {
 import { workerContract } from '../../sdk/worker-contract.js';
 import { freshDatabase } from '../support/databases.js';
 import { startKoban } from '../support/koban.js';
+import { logText } from '../support/wait.js';
 
 class ReportWorker {
   async process(_job: Job<{ day: string }>) {}
@@ -19,7 +20,12 @@ defineWorker(ReportWorker, { queue: 'reports' });
 /** A logger that keeps its warnings. */
 function recordingLogger(): KobanLogger & { warnings: string[] } {
   const warnings: string[] = [];
-  return { warnings, info() {}, warn: (message) => warnings.push(message), error() {} };
+  return {
+    warnings,
+    info() {},
+    warn: (details, message) => warnings.push(logText(details, message)),
+    error() {},
+  };
 }
 
 describe('warnings at start', () => {

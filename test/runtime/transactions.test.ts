@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DrizzleDatabase, defineWorker, type Job, type Koban, newJob, workflow } from '../../index.js';
 import { freshDatabase } from '../support/databases.js';
 import { startKoban } from '../support/koban.js';
-import { waitFor } from '../support/wait.js';
+import { logText, waitFor } from '../support/wait.js';
 
 const processed = new Set<string>();
 
@@ -328,7 +328,11 @@ describe('settings Koban needs on a given client', () => {
     const warnings: string[] = [];
     const single = postgres(url, { max: 1, onnotice: () => {} });
     appClients.push(single);
-    const logger = { info() {}, error() {}, warn: (message: string) => warnings.push(message) };
+    const logger = {
+      info() {},
+      error() {},
+      warn: (details: unknown, message?: string) => warnings.push(logText(details, message)),
+    };
     await startKoban({ database: drizzlePostgres({ client: single }), queues: {}, logger });
     expect(warnings.filter((warning) => warning.includes('max: 1 connection'))).toHaveLength(1);
     const pooled = postgres(url, { max: 3, onnotice: () => {} });

@@ -14,3 +14,8 @@ export async function waitFor<T>(
 }
 
 export const quietLogger = { info() {}, warn() {}, error() {} };
+
+/** The message of a log call, whichever of pino's two forms it took: `(message)` or `(details, message)`. */
+export function logText(detailsOrMessage: unknown, message?: string): string {
+  return typeof detailsOrMessage === 'string' ? detailsOrMessage : (message ?? '');
+}

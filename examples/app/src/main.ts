@@ -34,6 +34,9 @@ const started = Date.now();
 section(
   `starting Koban on ${process.env.DATABASE_URL ? 'the server in DATABASE_URL' : 'embedded PostgreSQL (no server needed)'}`,
 );
+/** Koban's log lines (pino's order: details, then the message), printed as the demo's own. */
+const logged = (details: object | string, message?: string) =>
+  log(typeof details === 'string' ? details : `${message}`);
 const koban = await Koban.start({
   database: process.env.DATABASE_URL,
   queues: { pipelines: 5, mailers: 5, secure: 2, default: 2 },
@@ -41,7 +44,7 @@ const koban = await Koban.start({
   cron: [{ expression: '* * * * * *', worker: HeartbeatWorker }],
   pollInterval: 200,
   stageInterval: 100,
-  logger: { info: log, warn: log, error: log },
+  logger: { info: logged, warn: logged, error: logged },
 });
 koban.on('job:exception', ({ job, error }) =>
   log(`  ${job.worker}#${job.id} attempt ${job.attempt} failed: ${(error as Error).message}`),
@@ -172,5 +175,5 @@ section('the workflow, as Mermaid');
 console.log(toMermaid(status));
 
 await koban.stop();
-checks.that('the demo finished within 30 s', Date.now() - started < 30_000);
+log(`finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 process.exit(checks.report());

@@ -2,6 +2,19 @@ import type { Database } from '../../database/database.js';
 import type { Executor } from '../../database/executor.js';
 import { type Ack, writeAcks } from '../ack.js';
 import { type ClaimedJob, claimJobs, claimJobsById } from '../claim.js';
+import { databaseTime } from '../clock.js';
+import {
+  batchSummaries,
+  clusterNodes,
+  lastCronRuns,
+  queueCounts,
+  type StoredBatchSummary,
+  type StoredCluster,
+  type StoredCronRun,
+  type StoredFlowSummary,
+  type StoredQueueCounts,
+  workflowSummaries,
+} from '../cluster-reads.js';
 import { cancelJobs, deleteJobs, retryJobs } from '../commands.js';
 import type { EngineContext } from '../context.js';
 import {
@@ -18,13 +31,34 @@ import type { Engine } from '../engine.js';
 import type { EngineExtension } from '../extension.js';
 import type { FlowLimits, LimitedClaim } from '../flow.js';
 import { claimLimited } from '../flow-claim.js';
+import { listenWorks, readHealth, type StoredHealth } from '../health.js';
 import { maintainHistory, pruneHistory } from '../history.js';
+import { type Holdings, reconcileHoldings } from '../holdings.js';
 import { type InsertedJob, type InsertPlan, insertPlan } from '../insert.js';
 import type { JobFilter, JobSelection } from '../job-filter.js';
-import { allJobs, availableIn, availableQueues, getJob, listJobs, recordedOf } from '../job-reads.js';
+import { countJobs, type JobKeyset, type StoredJobPage, searchIds, searchJobs } from '../job-pages.js';
+import {
+  allJobs,
+  availableIn,
+  availableQueues,
+  getJob,
+  jobsByIds,
+  listJobs,
+  recordedOf,
+} from '../job-reads.js';
+import type { JobSearch } from '../job-search.js';
 import { claimLeadership, resignLeadership } from '../leadership.js';
+import {
+  type MetricsRange,
+  type MetricsRow,
+  type MetricsWireRow,
+  pruneMetrics,
+  readMetrics,
+  writeMetrics,
+} from '../metrics-history.js';
 import { type MigrationResult, migrate, verifySchema } from '../migrator.js';
-import { type Beat, beat, liveQueues, removeNode } from '../nodes.js';
+import { type Beat, beat, liveQueues, type NodeReport, removeNode } from '../nodes.js';
+import { setProgress } from '../progress.js';
 import { type QueueChange, readQueueStates, type StoredQueueState, storeQueueState } from '../queues.js';
 import type { StoredJob, StoredRecorded } from '../records.js';
 import { rescueOrphans } from '../rescue.js';
@@ -99,6 +133,18 @@ export class BasicEngine implements Engine {
     return rescueOrphans(this.context, deadAfterMs);
   }
 
+  databaseTime(): Promise<number> {
+    return databaseTime(this.context);
+  }
+
+  reconcileHoldings(node: string, known: readonly string[], graceMs: number): Promise<Holdings> {
+    return reconcileHoldings(this.context, node, known, graceMs);
+  }
+
+  setProgress(id: string, attempt: number, progress: string): Promise<boolean> {
+    return setProgress(this.context, id, attempt, progress);
+  }
+
   rescueRestarted(node: string): Promise<number> {
     // The node has just beaten: only attempts older than its start are taken, whatever the age.
     return rescueOrphans(this.context, dayMs, { node });
@@ -112,8 +158,8 @@ export class BasicEngine implements Engine {
     return maintainHistory(this.context, daysAhead, moveLimit);
   }
 
-  cancel(selection: JobSelection): Promise<number> {
-    return cancelJobs(this.context, selection);
+  cancel(selection: JobSelection, reason?: string): Promise<number> {
+    return cancelJobs(this.context, selection, reason);
   }
 
   retry(selection: JobSelection): Promise<number> {
@@ -132,6 +178,10 @@ export class BasicEngine implements Engine {
     return listJobs(this.context, filter);
   }
 
+  jobsByIds(ids: readonly string[]): Promise<StoredJob[]> {
+    return jobsByIds(this.context, ids);
+  }
+
   allJobs(filter: Omit<JobFilter, 'limit'>): Promise<StoredJob[]> {
     return allJobs(this.context, filter);
   }
@@ -146,6 +196,46 @@ export class BasicEngine implements Engine {
 
   recordedOf(id: string): Promise<StoredRecorded | null> {
     return recordedOf(this.context, id);
+  }
+
+  searchJobs(search: JobSearch, page: JobKeyset, timeoutMs: number): Promise<StoredJobPage> {
+    return searchJobs(this.context, search, page, timeoutMs);
+  }
+
+  countJobs(search: JobSearch, timeoutMs: number): Promise<number> {
+    return countJobs(this.context, search, timeoutMs);
+  }
+
+  searchIds(search: JobSearch, page: JobKeyset, timeoutMs: number): Promise<string[]> {
+    return searchIds(this.context, search, page, timeoutMs);
+  }
+
+  queueCounts(): Promise<StoredQueueCounts[]> {
+    return queueCounts(this.context);
+  }
+
+  clusterNodes(): Promise<StoredCluster> {
+    return clusterNodes(this.context);
+  }
+
+  lastCronRuns(): Promise<StoredCronRun[]> {
+    return lastCronRuns(this.context);
+  }
+
+  workflowSummaries(limit: number): Promise<StoredFlowSummary[]> {
+    return workflowSummaries(this.context, limit);
+  }
+
+  batchSummaries(limit: number): Promise<StoredBatchSummary[]> {
+    return batchSummaries(this.context, limit);
+  }
+
+  readHealth(): Promise<StoredHealth> {
+    return readHealth(this.context);
+  }
+
+  listenWorks(timeoutMs: number): Promise<boolean> {
+    return listenWorks(this.context, timeoutMs);
   }
 
   readQueueStates(): Promise<Map<string, StoredQueueState>> {
@@ -176,6 +266,18 @@ export class BasicEngine implements Engine {
     });
   }
 
+  writeMetrics(rows: readonly MetricsRow[]): Promise<void> {
+    return writeMetrics(this.context, rows);
+  }
+
+  readMetrics(range: MetricsRange): Promise<MetricsWireRow[]> {
+    return readMetrics(this.context, range);
+  }
+
+  pruneMetrics(maxAgeSeconds: number): Promise<number> {
+    return pruneMetrics(this.context, maxAgeSeconds);
+  }
+
   listCronEntries(): Promise<StoredCronEntry[]> {
     return listCronEntries(this.context);
   }
@@ -196,8 +298,8 @@ export class BasicEngine implements Engine {
     return claimCronTick(this.context, name, tick, tx);
   }
 
-  beat(node: string, queues: readonly string[], first: boolean): Promise<Beat> {
-    return beat(this.context, node, queues, first);
+  beat(node: string, queues: readonly string[], first: boolean, report?: NodeReport): Promise<Beat> {
+    return beat(this.context, node, queues, first, report);
   }
 
   removeNode(node: string): Promise<void> {

@@ -4,11 +4,24 @@ import { v003 } from './v003.js';
 import { v004 } from './v004.js';
 import { v005 } from './v005.js';
 import { v006 } from './v006.js';
+import { v007 } from './v007.js';
+import { v008 } from './v008.js';
+import { v009 } from './v009.js';
 
 /**
  * Every migration in order, each a list of statements; the array index + 1 is the version. Append only: a migration that has
  * shipped is never edited, since databases record only the version they reached.
  */
-export const migrations: readonly ((schema: string) => string[])[] = [v001, v002, v003, v004, v005, v006];
+export const migrations: readonly ((schema: string) => string[])[] = [
+  v001,
+  v002,
+  v003,
+  v004,
+  v005,
+  v006,
+  v007,
+  v008,
+  v009,
+];
 
 export const latestVersion = migrations.length;

@@ -1,8 +1,9 @@
 /**
- * The columns a finished job keeps in `job_history`: every column of `jobs` but the generated
- * `unique_active` (a finished job that still guards its key stays in `jobs`, under the index).
+ * The columns a finished job kept in `job_history` as of this version: every column of `jobs`
+ * but the generated `unique_active` (a finished job that still guards its key stays in `jobs`,
+ * under the index). Frozen with the migration: later versions add theirs in history-columns.ts.
  */
-export const historyColumns = [
+export const v004HistoryColumns = [
   'id',
   'state',
   'queue',
@@ -44,8 +45,8 @@ export const historyColumns = [
  * them in batches (runtime/engine/history.ts), so a large table migrates online.
  */
 export function v004(schema: string): string[] {
-  const columns = historyColumns.join(', ');
-  const values = historyColumns.map((column) => `NEW.${column}`).join(', ');
+  const columns = v004HistoryColumns.join(', ');
+  const values = v004HistoryColumns.map((column) => `NEW.${column}`).join(', ');
   return [
     `CREATE TABLE ${schema}.job_history (
   id bigint NOT NULL,

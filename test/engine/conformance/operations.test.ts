@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ack } from '../../../runtime/engine/ack.js';
 import type { ClaimedJob } from '../../../runtime/engine/claim.js';
 import type { InsertRow } from '../../../runtime/engine/insert-row.js';
+import type { MetricsRow } from '../../../runtime/engine/metrics-history.js';
 import type { StoredArgs } from '../../../runtime/engine/records.js';
 import type { Signal } from '../../../runtime/engine/signals.js';
 import { waitFor } from '../../support/wait.js';
@@ -53,7 +54,7 @@ function operation(name: string, scenario: (driver: Driver) => Promise<void>) {
     let first: string[] | undefined;
     for (const driver of opened) {
       await driver.raw(
-        'DELETE FROM koban.jobs; DELETE FROM koban.job_history; DELETE FROM koban.nodes; DELETE FROM koban.leaders; DELETE FROM koban.queues; DELETE FROM koban.cron_entries',
+        'DELETE FROM koban.jobs; DELETE FROM koban.job_history; DELETE FROM koban.nodes; DELETE FROM koban.leaders; DELETE FROM koban.queues; DELETE FROM koban.cron_entries; DELETE FROM koban.job_metrics',
       );
       driver.database.statements.length = 0;
       try {
@@ -104,6 +105,9 @@ describe('every engine operation, on every driver', () => {
     });
     expect(stored!.insertedAt.getTime()).toBe(now!.insertedAt.getTime());
     expect(await engine.getJob('999999999')).toBeNull();
+    expect((await engine.jobsByIds([later!.id, '999999999', now!.id])).map((job) => job.id).sort()).toEqual(
+      [now!.id, later!.id].sort(),
+    );
     expect((await engine.listJobs({ queue: 'conformance' })).map((job) => job.id)).toEqual([
       later!.id,
       now!.id,
@@ -111,6 +115,54 @@ describe('every engine operation, on every driver', () => {
     expect((await engine.allJobs({ state: 'scheduled' })).map((job) => job.id)).toEqual([later!.id]);
     expect(await engine.availableQueues()).toEqual(['conformance']);
     expect(await engine.availableQueues('elsewhere')).toEqual([]);
+  });
+
+  operation('store progress for the running attempt only', async ({ engine }) => {
+    await engine.insert({ rows: [row()] });
+    const [job] = await engine.claim('conformance', 1, 'conformance-node');
+    expect(await engine.setProgress(job!.id, 1, JSON.stringify({ done: 3, of: 'ten "rows"' }))).toBe(true);
+    expect(await engine.setProgress(job!.id, 2, '50')).toBe(false);
+    await engine.ack([ack(job!, 'completed')]);
+    expect(await engine.setProgress(job!.id, 1, '99')).toBe(false);
+    expect((await engine.getJob(job!.id))?.progress).toEqual({ done: 3, of: 'ten "rows"' });
+  });
+
+  operation('write, read and prune the metrics history', async ({ engine }) => {
+    const minute = Math.floor(Date.now() / 60_000) * 60_000 - 5 * 60_000;
+    const histogram = (at: number) => Array.from({ length: 18 }, (_, index) => (index === at ? 2 : 0));
+    const rollup = (node: string, extra: Partial<MetricsRow> = {}): MetricsRow => ({
+      minute,
+      queue: 'conformance',
+      worker: 'ConformanceWorker',
+      node,
+      completed: 2,
+      retried: 0,
+      discarded: 0,
+      cancelled: 0,
+      snoozed: 0,
+      runMs: 12.5,
+      queueMs: 3,
+      runHistogram: histogram(3),
+      queueHistogram: histogram(1),
+      ...extra,
+    });
+    await engine.writeMetrics([rollup('node-a'), rollup('node-b', { worker: 'Other "quoted"' })]);
+    await engine.writeMetrics([rollup('node-a', { completed: 1, retried: 1 })]);
+    await engine.writeMetrics([rollup('node-c', { minute: minute - 3 * 86_400_000 })]);
+    const range = { from: minute, to: minute + 60_000, stepMinutes: 1, groupBy: 'worker' as const };
+    const rows = await engine.readMetrics(range);
+    expect(
+      rows.map(({ at, worker, completed, retried, runMs }) => ({ at, worker, completed, retried, runMs })),
+    ).toEqual([
+      { at: minute, worker: 'ConformanceWorker', completed: 3, retried: 1, runMs: 25 },
+      { at: minute, worker: 'Other "quoted"', completed: 2, retried: 0, runMs: 12.5 },
+    ]);
+    expect(rows[0]!.runHistogram).toEqual(histogram(3).map((n) => n * 2));
+    const all = await engine.readMetrics({ ...range, groupBy: 'none', stepMinutes: 60 });
+    expect(all).toHaveLength(1);
+    expect(all[0]).toMatchObject({ queue: null, worker: null, completed: 5, retried: 1 });
+    expect(await engine.pruneMetrics(86_400)).toBe(1);
+    expect(await engine.readMetrics({ ...range, from: minute - 4 * 86_400_000 })).toHaveLength(2);
   });
 
   operation('unique insert', async ({ engine }) => {
@@ -202,6 +254,32 @@ describe('every engine operation, on every driver', () => {
     expect((await engine.getJob(after!.id))!.state).toBe('executing');
     const again = await engine.beat('pod', ['conformance'], false);
     expect(again.startedAt).toBe(restarted.startedAt);
+  });
+
+  operation('read the database clock', async ({ engine }) => {
+    const before = Date.now();
+    const now = await engine.databaseTime();
+    // The same server's clock as this process's, within a round trip.
+    expect(now).toBeGreaterThan(before - 1000);
+    expect(now).toBeLessThan(Date.now() + 1000);
+  });
+
+  operation('give back the jobs a live node holds but does not know of', async ({ engine }) => {
+    await engine.insert({ rows: [row(), row(), row()] });
+    const [known] = await engine.claim('conformance', 3, 'live');
+    // Claimed a while ago, but only `known` reached the node.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const holdings = await engine.reconcileHoldings('live', [known!.id], 20);
+    expect(holdings.givenBack).toBe(2);
+    expect(holdings.executing).toEqual([known!.id]);
+    const [lost] = await engine.allJobs({ state: 'available' });
+    expect(lost).toMatchObject({ state: 'available', attempt: 0 });
+    expect(lost!.errors[0]!.error).toContain('given back: node live');
+    const [again] = await engine.claim('conformance', 1, 'live');
+    expect(await engine.reconcileHoldings('live', [known!.id], 60_000)).toEqual({
+      executing: [known!.id, again!.id].sort((a, b) => Number(a) - Number(b)),
+      givenBack: 0,
+    });
   });
 
   operation('cancel, retry and delete', async ({ engine }) => {
@@ -310,6 +388,38 @@ describe('every engine operation, on every driver', () => {
     expect(await engine.claimLeadership('node-a', 60_000)).toBe(true);
     await engine.resignLeadership('node-a');
     expect(await engine.claimLeadership('node-b', 60_000)).toBe(true);
+  });
+
+  operation('the operator view', async ({ engine }) => {
+    const [a, b, c] = await engine.insert({
+      rows: [row(), row({ queue: 'mail', args: { to: 'ann' } as never }), row({ worker: 'Other' })],
+    });
+    expect(await engine.cancel([a!.id], 'by hand')).toBe(1);
+    expect((await engine.getJob(a!.id))!.errors).toMatchObject([{ attempt: 0, error: 'cancelled: by hand' }]);
+    await engine.beat('node-a', ['conformance'], true, {
+      queues: [{ queue: 'conformance', limit: 4, paused: false, running: 0 }],
+      cron: [{ name: 'nightly', expression: '0 3 * * *', timezone: null, worker: 'ConformanceWorker' }],
+    });
+    expect(await engine.claimLeadership('node-a', 60_000)).toBe(true);
+    const page = await engine.searchJobs({ queue: 'conformance' }, { limit: 1, before: undefined }, 5000);
+    expect(page.jobs.map((job) => job.id)).toEqual([c!.id]);
+    expect(page.next).not.toBeNull();
+    expect(await engine.searchIds({ args: 'ANN' }, { limit: 10, before: undefined }, 5000)).toEqual([b!.id]);
+    expect(await engine.searchIds({ state: ['available'] }, { limit: 10, before: c!.id }, 5000)).toEqual([
+      b!.id,
+    ]);
+    expect(await engine.countJobs({ state: 'cancelled' }, 5000)).toBe(1);
+    const counts = await engine.queueCounts();
+    expect(counts.map((queue) => [queue.queue, queue.counts])).toEqual([
+      ['conformance', { available: 1, cancelled: 1 }],
+      ['mail', { available: 1 }],
+    ]);
+    const cluster = await engine.clusterNodes();
+    expect(cluster.leader?.node).toBe('node-a');
+    expect(cluster.nodes[0]!.report.cron![0]!.name).toBe('nightly');
+    expect(await engine.lastCronRuns()).toEqual([]);
+    expect(await engine.workflowSummaries(10)).toEqual([]);
+    expect(await engine.batchSummaries(10)).toEqual([]);
   });
 
   operation('cron entries and tick claims', async ({ engine }) => {

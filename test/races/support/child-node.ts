@@ -20,7 +20,10 @@ const config = JSON.parse(process.argv[2] ?? '{}') as ChildConfig;
 const logger: KobanLogger = {
   info() {},
   warn() {},
-  error: (message, details) => console.error(`[${config.node}] ${message}`, details?.error ?? ''),
+  error: (details, message) =>
+    typeof details === 'string'
+      ? console.error(`[${config.node}] ${details}`)
+      : console.error(`[${config.node}] ${message}`, details.error ?? ''),
 };
 
 openRecorder(config.url);

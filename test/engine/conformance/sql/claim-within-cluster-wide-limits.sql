@@ -69,8 +69,8 @@ SELECT EXISTS (SELECT 1 FROM koban.jobs WHERE state = 'available' AND queue = $1
           AND started_at > clock_timestamp() - $4 * interval '1 millisecond') AS "retryInMs";
 
 WITH gone AS (DELETE FROM koban.jobs j WHERE id = ANY($1::text::bigint[]) AND attempt = $2 AND state = 'executing' RETURNING j.*) 
-    INSERT INTO koban.job_history AS j (id, state, queue, worker, args, meta, tags, errors, attempt, max_attempts, priority, inserted_at, scheduled_at, attempted_at, completed_at, cancelled_at, discarded_at, attempted_by, unique_key, unique_states, recorded, workflow_id, workflow_step, deps_remaining, batch_id, batch_callback, finished_at)
-    SELECT d.id, 'completed', d.queue, d.worker, d.args, d.meta, d.tags, d.errors, d.attempt, d.max_attempts, d.priority, d.inserted_at, d.scheduled_at, d.attempted_at, now(), d.cancelled_at, d.discarded_at, d.attempted_by, d.unique_key, d.unique_states, d.recorded, d.workflow_id, d.workflow_step, d.deps_remaining, d.batch_id, d.batch_callback, now() FROM gone d;
+    INSERT INTO koban.job_history AS j (id, state, queue, worker, args, meta, tags, errors, attempt, max_attempts, priority, inserted_at, scheduled_at, attempted_at, completed_at, cancelled_at, discarded_at, attempted_by, unique_key, unique_states, recorded, workflow_id, workflow_step, deps_remaining, batch_id, batch_callback, progress, finished_at)
+    SELECT d.id, 'completed', d.queue, d.worker, d.args, d.meta, d.tags, d.errors, d.attempt, d.max_attempts, d.priority, d.inserted_at, d.scheduled_at, d.attempted_at, now(), d.cancelled_at, d.discarded_at, d.attempted_by, d.unique_key, d.unique_states, d.recorded, d.workflow_id, d.workflow_step, d.deps_remaining, d.batch_id, d.batch_callback, d.progress, now() FROM gone d;
 
 SELECT pg_advisory_xact_lock($1, hashtext($2));
 

@@ -1,16 +1,19 @@
-INSERT INTO koban.nodes AS n (name, queues) VALUES ($1, $2::text::text[])
-    ON CONFLICT (name) DO UPDATE SET heartbeat_at = now(), queues = excluded.queues,
-      started_at = CASE WHEN $3::boolean THEN now() ELSE n.started_at END
+INSERT INTO koban.nodes AS n (name, queues, report)
+    VALUES ($1, $2::text::text[], $3::jsonb)
+    ON CONFLICT (name) DO UPDATE SET heartbeat_at = now(), queues = excluded.queues, report = excluded.report,
+      started_at = CASE WHEN $4::boolean THEN now() ELSE n.started_at END
     RETURNING date_part('epoch', n.started_at) * 1000 AS started_at, (xmax = 0) AS created;
 
-INSERT INTO koban.nodes AS n (name, queues) VALUES ($1, $2::text::text[])
-    ON CONFLICT (name) DO UPDATE SET heartbeat_at = now(), queues = excluded.queues,
-      started_at = CASE WHEN $3::boolean THEN now() ELSE n.started_at END
+INSERT INTO koban.nodes AS n (name, queues, report)
+    VALUES ($1, $2::text::text[], $3::jsonb)
+    ON CONFLICT (name) DO UPDATE SET heartbeat_at = now(), queues = excluded.queues, report = excluded.report,
+      started_at = CASE WHEN $4::boolean THEN now() ELSE n.started_at END
     RETURNING date_part('epoch', n.started_at) * 1000 AS started_at, (xmax = 0) AS created;
 
-INSERT INTO koban.nodes AS n (name, queues) VALUES ($1, $2::text::text[])
-    ON CONFLICT (name) DO UPDATE SET heartbeat_at = now(), queues = excluded.queues,
-      started_at = CASE WHEN $3::boolean THEN now() ELSE n.started_at END
+INSERT INTO koban.nodes AS n (name, queues, report)
+    VALUES ($1, $2::text::text[], $3::jsonb)
+    ON CONFLICT (name) DO UPDATE SET heartbeat_at = now(), queues = excluded.queues, report = excluded.report,
+      started_at = CASE WHEN $4::boolean THEN now() ELSE n.started_at END
     RETURNING date_part('epoch', n.started_at) * 1000 AS started_at, (xmax = 0) AS created;
 
 SELECT DISTINCT unnest(queues) AS queue FROM koban.nodes

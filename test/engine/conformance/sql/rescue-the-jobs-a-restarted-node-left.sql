@@ -1,6 +1,7 @@
-INSERT INTO koban.nodes AS n (name, queues) VALUES ($1, $2::text::text[])
-    ON CONFLICT (name) DO UPDATE SET heartbeat_at = now(), queues = excluded.queues,
-      started_at = CASE WHEN $3::boolean THEN now() ELSE n.started_at END
+INSERT INTO koban.nodes AS n (name, queues, report)
+    VALUES ($1, $2::text::text[], $3::jsonb)
+    ON CONFLICT (name) DO UPDATE SET heartbeat_at = now(), queues = excluded.queues, report = excluded.report,
+      started_at = CASE WHEN $4::boolean THEN now() ELSE n.started_at END
     RETURNING date_part('epoch', n.started_at) * 1000 AS started_at, (xmax = 0) AS created;
 
 INSERT INTO koban.jobs AS j (state, worker, queue, args, meta, tags, max_attempts, priority, scheduled_at)
@@ -36,9 +37,10 @@ WITH claimable AS MATERIALIZED (
       unique_states AS "uniqueStates"
     FROM claimed ORDER BY priority, scheduled_at, id;
 
-INSERT INTO koban.nodes AS n (name, queues) VALUES ($1, $2::text::text[])
-    ON CONFLICT (name) DO UPDATE SET heartbeat_at = now(), queues = excluded.queues,
-      started_at = CASE WHEN $3::boolean THEN now() ELSE n.started_at END
+INSERT INTO koban.nodes AS n (name, queues, report)
+    VALUES ($1, $2::text::text[], $3::jsonb)
+    ON CONFLICT (name) DO UPDATE SET heartbeat_at = now(), queues = excluded.queues, report = excluded.report,
+      started_at = CASE WHEN $4::boolean THEN now() ELSE n.started_at END
     RETURNING date_part('epoch', n.started_at) * 1000 AS started_at, (xmax = 0) AS created;
 
 WITH claimable AS MATERIALIZED (
@@ -96,11 +98,12 @@ WITH orphaned AS MATERIALIZED (
   )
         SELECT * FROM rescued, woken;
 
-SELECT j.id::text AS "id", j.state AS "state", j.queue AS "queue", j.worker AS "worker", j.args AS "args", j.meta AS "meta", to_json(j.tags) AS "tags", CASE WHEN cardinality(j.errors) = 0 THEN NULL ELSE to_json(j.errors) END AS "errors", j.attempt AS "attempt", j.max_attempts AS "maxAttempts", j.priority AS "priority", date_part('epoch', j.inserted_at) * 1000 AS "insertedAt", date_part('epoch', j.scheduled_at) * 1000 AS "scheduledAt", date_part('epoch', j.attempted_at) * 1000 AS "attemptedAt", date_part('epoch', j.completed_at) * 1000 AS "completedAt", date_part('epoch', j.cancelled_at) * 1000 AS "cancelledAt", date_part('epoch', j.discarded_at) * 1000 AS "discardedAt", to_json(j.attempted_by) AS "attemptedBy", j.workflow_id AS "workflowId", j.workflow_step AS "workflowStep", j.batch_id AS "batchId", j.batch_callback AS "batchCallback" FROM koban.all_jobs j WHERE j.id = $1::bigint;
+SELECT j.id::text AS "id", j.state AS "state", j.queue AS "queue", j.worker AS "worker", j.args AS "args", j.meta AS "meta", to_json(j.tags) AS "tags", CASE WHEN cardinality(j.errors) = 0 THEN NULL ELSE to_json(j.errors) END AS "errors", j.attempt AS "attempt", j.max_attempts AS "maxAttempts", j.priority AS "priority", date_part('epoch', j.inserted_at) * 1000 AS "insertedAt", date_part('epoch', j.scheduled_at) * 1000 AS "scheduledAt", date_part('epoch', j.attempted_at) * 1000 AS "attemptedAt", date_part('epoch', j.completed_at) * 1000 AS "completedAt", date_part('epoch', j.cancelled_at) * 1000 AS "cancelledAt", date_part('epoch', j.discarded_at) * 1000 AS "discardedAt", to_json(j.attempted_by) AS "attemptedBy", j.workflow_id AS "workflowId", j.workflow_step AS "workflowStep", j.batch_id AS "batchId", j.batch_callback AS "batchCallback", j.progress AS "progress" FROM koban.all_jobs j WHERE j.id = $1::bigint;
 
-SELECT j.id::text AS "id", j.state AS "state", j.queue AS "queue", j.worker AS "worker", j.args AS "args", j.meta AS "meta", to_json(j.tags) AS "tags", CASE WHEN cardinality(j.errors) = 0 THEN NULL ELSE to_json(j.errors) END AS "errors", j.attempt AS "attempt", j.max_attempts AS "maxAttempts", j.priority AS "priority", date_part('epoch', j.inserted_at) * 1000 AS "insertedAt", date_part('epoch', j.scheduled_at) * 1000 AS "scheduledAt", date_part('epoch', j.attempted_at) * 1000 AS "attemptedAt", date_part('epoch', j.completed_at) * 1000 AS "completedAt", date_part('epoch', j.cancelled_at) * 1000 AS "cancelledAt", date_part('epoch', j.discarded_at) * 1000 AS "discardedAt", to_json(j.attempted_by) AS "attemptedBy", j.workflow_id AS "workflowId", j.workflow_step AS "workflowStep", j.batch_id AS "batchId", j.batch_callback AS "batchCallback" FROM koban.all_jobs j WHERE j.id = $1::bigint;
+SELECT j.id::text AS "id", j.state AS "state", j.queue AS "queue", j.worker AS "worker", j.args AS "args", j.meta AS "meta", to_json(j.tags) AS "tags", CASE WHEN cardinality(j.errors) = 0 THEN NULL ELSE to_json(j.errors) END AS "errors", j.attempt AS "attempt", j.max_attempts AS "maxAttempts", j.priority AS "priority", date_part('epoch', j.inserted_at) * 1000 AS "insertedAt", date_part('epoch', j.scheduled_at) * 1000 AS "scheduledAt", date_part('epoch', j.attempted_at) * 1000 AS "attemptedAt", date_part('epoch', j.completed_at) * 1000 AS "completedAt", date_part('epoch', j.cancelled_at) * 1000 AS "cancelledAt", date_part('epoch', j.discarded_at) * 1000 AS "discardedAt", to_json(j.attempted_by) AS "attemptedBy", j.workflow_id AS "workflowId", j.workflow_step AS "workflowStep", j.batch_id AS "batchId", j.batch_callback AS "batchCallback", j.progress AS "progress" FROM koban.all_jobs j WHERE j.id = $1::bigint;
 
-INSERT INTO koban.nodes AS n (name, queues) VALUES ($1, $2::text::text[])
-    ON CONFLICT (name) DO UPDATE SET heartbeat_at = now(), queues = excluded.queues,
-      started_at = CASE WHEN $3::boolean THEN now() ELSE n.started_at END
+INSERT INTO koban.nodes AS n (name, queues, report)
+    VALUES ($1, $2::text::text[], $3::jsonb)
+    ON CONFLICT (name) DO UPDATE SET heartbeat_at = now(), queues = excluded.queues, report = excluded.report,
+      started_at = CASE WHEN $4::boolean THEN now() ELSE n.started_at END
     RETURNING date_part('epoch', n.started_at) * 1000 AS started_at, (xmax = 0) AS created;

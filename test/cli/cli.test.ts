@@ -1,0 +1,144 @@
+import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defineWorker, type Job, newJob, workflow } from '../../index.js';
+import { compilePackage } from '../support/compiled.js';
+import { freshDatabase, withSql } from '../support/databases.js';
+import { startKoban } from '../support/koban.js';
+
+// The `koban` bin, compiled as package.json declares it and run under plain node against a
+// real database: tables for people, --json for scripts, exit codes, progress on stderr.
+
+class CliMailer {
+  async process(_job: Job<{ to: string }>) {}
+}
+defineWorker(CliMailer, { queue: 'mailers' });
+
+let outDir: string;
+let url: string;
+beforeAll(async () => {
+  outDir = compilePackage('koban-cli-test');
+  url = await freshDatabase();
+}, 300_000);
+afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+
+function koban(args: string[], env: Record<string, string> = {}) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [join(outDir, 'cli', 'bin.js'), ...args], {
+      env: { ...process.env, DATABASE_URL: url, ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('the koban bin', () => {
+  it('lists, shows, cancels over a filter with a dry run first, and retries', async () => {
+    const client = await startKoban({ database: url, workers: [CliMailer] });
+    const jobs = await client.insertAll(
+      Array.from({ length: 30 }, (_, n) => newJob(CliMailer, { to: `user${n}@x` })),
+    );
+
+    const listed = await koban(['jobs', '--queue', 'mailers', '--limit', '5']);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout.split('\n')[0]).toMatch(/^ID\s+STATE\s+QUEUE\s+WORKER/);
+    expect(listed.stdout).toContain(`${jobs[29]!.id}  available  mailers  CliMailer`);
+    expect(listed.stdout).toMatch(/more: koban jobs … --cursor j\w+/);
+
+    const found = JSON.parse((await koban(['jobs', '--search', 'user7@', '--json'])).stdout);
+    expect(found.jobs.map((job: { id: string }) => job.id)).toEqual([jobs[7]!.id]);
+
+    const shown = await koban(['job', jobs[3]!.id]);
+    expect(shown.stdout).toContain(`job ${jobs[3]!.id}  CliMailer  available`);
+    expect(shown.stdout).toContain('args {"to":"user3@x"}');
+
+    const dry = await koban(['cancel', '--filter', 'queue=mailers', '--dry-run']);
+    expect(dry).toMatchObject({
+      code: 0,
+      stdout: 'cancel would touch 30 job(s); nothing changed (--dry-run)\n',
+    });
+    const cancelled = await koban([
+      'cancel',
+      '--filter',
+      'queue=mailers',
+      '--reason',
+      'bad template',
+      '--batch-size',
+      '10',
+    ]);
+    expect(cancelled.code).toBe(0);
+    expect(cancelled.stdout).toBe('cancel: 30 of 30 job(s) changed\n');
+    expect(cancelled.stderr.trim().split('\n')).toEqual([
+      'cancel: 10/30 (33%)',
+      'cancel: 20/30 (66%)',
+      'cancel: 30/30 (100%)',
+    ]);
+    const errors = await withSql(
+      url,
+      (sql) => sql`SELECT errors[1]->>'error' AS error FROM koban.all_jobs WHERE id = ${jobs[0]!.id}`,
+    );
+    expect(errors[0]!.error).toBe('cancelled: bad template');
+
+    const retried = JSON.parse((await koban(['retry', jobs[0]!.id, jobs[1]!.id, '--json'])).stdout);
+    expect(retried).toMatchObject({ changed: 2, total: 2 });
+  });
+
+  it('pauses a queue, shows queues and nodes, and a workflow as Mermaid', async () => {
+    const client = await startKoban({ database: url, workers: [CliMailer] });
+    const [step] = await client.insertAll(
+      workflow()
+        .add('first', newJob(CliMailer, { to: 'a' }))
+        .add('second', newJob(CliMailer, { to: 'b' }), { deps: ['first'] }),
+    );
+    expect((await koban(['pause', 'mailers'])).stdout).toBe('pause mailers: sent to every node\n');
+    const queues = JSON.parse((await koban(['queues', '--json'])).stdout);
+    expect(queues.find((queue: { name: string }) => queue.name === 'mailers')).toMatchObject({
+      paused: true,
+    });
+    const nodes = await koban(['nodes']);
+    expect(nodes.stdout).toContain(client.node);
+    const shown = await koban(['workflow', step!.workflowId!]);
+    expect(shown.stdout).toContain('flowchart');
+    expect(shown.stdout).toMatch(/first[\s\S]*-->[\s\S]*second|second[\s\S]*first/);
+  });
+
+  it('exits 2 on bad usage, 3 for an unknown id, 1 when the database cannot be reached', async () => {
+    expect((await koban(['frobnicate'])).code).toBe(2);
+    expect((await koban(['cancel'])).stderr).toMatch(/give job ids, or a filter/);
+    const bad = await koban(['jobs', '--state', 'done']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/search\.state\[0\]: unknown state "done"/);
+    expect((await koban(['job', '99999999'])).code).toBe(3);
+    const down = await koban(['queues', '--database', 'postgres://postgres@127.0.0.1:1/none']);
+    expect(down.code).toBe(1);
+    expect((await koban(['queues'], { DATABASE_URL: '' })).stderr).toMatch(/give --database/);
+  });
+
+  it('doctor checks the schema, indexes, bloat, long transactions and LISTEN', async () => {
+    const healthy = await koban(['doctor']);
+    expect(healthy.code).toBe(0);
+    expect(healthy.stdout).toMatch(/^OK\s+schema version: \d+/m);
+    expect(healthy.stdout).toMatch(/^OK\s+indexes: \d+ present and valid/m);
+    expect(healthy.stdout).toMatch(/^OK\s+LISTEN\/NOTIFY: a NOTIFY reached this connection/m);
+    await withSql(url, (sql) => sql`DROP INDEX koban.job_history_state_idx`);
+    const broken = await koban(['doctor', '--json']);
+    expect(broken.code).toBe(4);
+    expect(
+      JSON.parse(broken.stdout).find((check: { check: string }) => check.check === 'indexes'),
+    ).toMatchObject({
+      status: 'fail',
+      detail: 'missing: job_history_state_idx',
+    });
+    const fresh = await freshDatabase({ migrated: false });
+    const behind = await koban(['doctor'], { DATABASE_URL: fresh });
+    expect(behind.code).toBe(4);
+    expect(behind.stdout).toMatch(/FAIL\s+schema version: 0, this Koban needs \d+: run koban migrate/);
+    expect((await koban(['migrate'], { DATABASE_URL: fresh })).stdout).toMatch(
+      /migrated from version 0 to \d+/,
+    );
+  });
+});
