@@ -10,6 +10,7 @@ import type { FlowLimits } from './engine/flow.js';
 import { checkFlow, type QueueFlowOptions } from './node/flow-options.js';
 import { consoleLogger, type KobanLogger, type LogLevel, levelledLogger, logLevels } from './node/logger.js';
 import type { KobanPlugin } from './plugins/plugin.js';
+import type { OpenTelemetryOptions } from './telemetry/open-telemetry.js';
 import { defaultMaxArgsBytes } from './workers/args-size.js';
 
 /**
@@ -159,6 +160,12 @@ export interface KobanConfig<CronWorkers extends readonly CronWorker[] = readonl
    * `koban.metricsHistory()`.
    */
   metrics?: false | { interval?: number | undefined; maxAge?: number | undefined } | undefined;
+  /**
+   * OpenTelemetry spans and metrics by the messaging conventions (needs the optional peer
+   * `@opentelemetry/api`, and an SDK to export them): `true`, or options. Default off: nothing
+   * is loaded and no job pays for it.
+   */
+  opentelemetry?: boolean | OpenTelemetryOptions | undefined;
   /** Milliseconds between writes of one job's `job.progress(value)`; the last value is always written. Default 1000. */
   progressInterval?: number | undefined;
 }

@@ -50,6 +50,7 @@ import {
   metricsRange,
   toMetricsPoint,
 } from './telemetry/metrics-points.js';
+import { type OpenTelemetry, openTelemetry } from './telemetry/open-telemetry.js';
 import { staleGeneratedWarning, staleGeneratedWorkers } from './workers/generated-contracts.js';
 import {
   type InsertAllOptions,
@@ -114,10 +115,15 @@ export class Koban implements RecordedReader {
     private readonly database: Database,
     private readonly config: ResolvedConfig,
     private readonly catalog: WorkerCatalog,
+    private readonly telemetry: OpenTelemetry | undefined,
   ) {
     this.tables = kobanTables(config.schema);
-    const context = engineContext(database, config.schema, { keepHistory: config.history });
+    const context = engineContext(database, config.schema, {
+      keepHistory: config.history,
+      insertHook: telemetry?.jobs.insertHook,
+    });
     this.workflows = new Workflows(context, catalog);
+    telemetry?.jobs.useWorkflows(this.workflows);
     this.batches = new Batches(context, catalog);
     context.extensions.push(this.workflows.extension, this.batches.extension);
     const inline = config.testing === 'inline' ? new InlineEngine(context) : undefined;
@@ -146,6 +152,7 @@ export class Koban implements RecordedReader {
     const catalog = await WorkerCatalog.create(options.workers, { maxArgsBytes: config.maxArgsBytes, clock });
     await checkCronArgs(config.cron, catalog);
     checkPlugins(config.plugins);
+    const telemetry = await openTelemetry(options.opentelemetry);
     const database = await openDatabase(options.database, {
       dataDir: options.dataDir,
       poolSize: options.poolSize,
@@ -156,7 +163,7 @@ export class Koban implements RecordedReader {
     for (const warning of database.warnings) config.logger.warn(warning);
     let koban: Koban | undefined;
     try {
-      koban = new Koban(database, config, catalog);
+      koban = new Koban(database, config, catalog, telemetry);
       if (config.migrate) {
         await koban.engine.migrate();
         await database.migrated(config.schema);
@@ -578,9 +585,11 @@ export class Koban implements RecordedReader {
     );
     // In a testing mode the node runs nothing by itself: the test runs the jobs.
     if (this.config.testing) return;
+    // The leader counts jobs per queue and state for the OpenTelemetry gauges, as a plugin.
+    const gauges = this.telemetry?.gauges;
     this.localNode = new Node(
       this.engine,
-      this.config,
+      gauges ? { ...this.config, plugins: [gauges, ...this.config.plugins] } : this.config,
       this.catalog,
       this.workflows,
       this.events,
@@ -611,6 +620,7 @@ export class Koban implements RecordedReader {
       hooks: this.processHooks,
       held: this.held,
       progress: this.progress,
+      telemetry: this.telemetry?.jobs,
       contexts: {
         workflow: (job) => this.workflows.context(job, access),
         batch: (job) => this.batches.context(job),

@@ -16,7 +16,7 @@ import {
   workflowSummaries,
 } from '../cluster-reads.js';
 import { cancelJobs, deleteJobs, retryJobs } from '../commands.js';
-import type { EngineContext } from '../context.js';
+import type { EngineContext, InsertHook } from '../context.js';
 import {
   type CronEntryChange,
   type CronEntryRow,
@@ -59,6 +59,7 @@ import {
 import { type MigrationResult, migrate, verifySchema } from '../migrator.js';
 import { type Beat, beat, liveQueues, type NodeReport, removeNode } from '../nodes.js';
 import { setProgress } from '../progress.js';
+import { type QueueGauge, queueGauges } from '../queue-gauges.js';
 import { type QueueChange, readQueueStates, type StoredQueueState, storeQueueState } from '../queues.js';
 import type { StoredJob, StoredRecorded } from '../records.js';
 import { rescueOrphans } from '../rescue.js';
@@ -71,9 +72,15 @@ const dayMs = 86_400_000;
 export function engineContext(
   database: Database,
   schema: string,
-  options: { keepHistory?: boolean } = {},
+  options: { keepHistory?: boolean; insertHook?: InsertHook | undefined } = {},
 ): EngineContext & { extensions: EngineExtension[] } {
-  return { database, schema, extensions: [], keepHistory: options.keepHistory ?? true };
+  return {
+    database,
+    schema,
+    extensions: [],
+    keepHistory: options.keepHistory ?? true,
+    insertHook: options.insertHook,
+  };
 }
 
 /**
@@ -276,6 +283,10 @@ export class BasicEngine implements Engine {
 
   pruneMetrics(maxAgeSeconds: number): Promise<number> {
     return pruneMetrics(this.context, maxAgeSeconds);
+  }
+
+  queueGauges(): Promise<QueueGauge[]> {
+    return queueGauges(this.context);
   }
 
   listCronEntries(): Promise<StoredCronEntry[]> {
