@@ -159,6 +159,8 @@ export class Koban implements RecordedReader {
       connectTimeout: config.connectTimeout,
       reconnectDelay: config.reconnectDelay,
       schema: config.schema,
+      pooler: config.pooler,
+      listenUrl: config.listenUrl,
     });
     for (const warning of database.warnings) config.logger.warn(warning);
     let koban: Koban | undefined;

@@ -114,6 +114,10 @@ export interface Engine {
   /** Calls `onQueue` with each queue that jobs became available in; `onRelisten` after a lost listen. */
   listenInserts(onQueue: (queue: string) => void, onRelisten: () => void): Promise<() => Promise<void>>;
   listenSignals(onSignal: (signal: Signal) => void): Promise<() => Promise<void>>;
+  /** Whether NOTIFYs reach this engine's listeners; when not (behind a pooler with no `listenUrl`), nodes poll. */
+  listens(): boolean;
+  /** Which of `ids` are still executing. */
+  stillExecuting(ids: readonly string[]): Promise<string[]>;
 
   // The metrics history.
   /** Adds nodes' per-minute roll-ups to the history. */

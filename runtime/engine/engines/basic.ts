@@ -63,7 +63,7 @@ import { type QueueGauge, queueGauges } from '../queue-gauges.js';
 import { type QueueChange, readQueueStates, type StoredQueueState, storeQueueState } from '../queues.js';
 import type { StoredJob, StoredRecorded } from '../records.js';
 import { rescueOrphans } from '../rescue.js';
-import { insertChannel, type Signal, signal, signalChannel } from '../signals.js';
+import { insertChannel, type Signal, signal, signalChannel, stillExecuting } from '../signals.js';
 import { type StageScope, stageDueJobs, stageNow } from '../stage.js';
 
 const dayMs = 86_400_000;
@@ -271,6 +271,14 @@ export class BasicEngine implements Engine {
       }
       onSignal(message);
     });
+  }
+
+  listens(): boolean {
+    return this.context.database.listens;
+  }
+
+  stillExecuting(ids: readonly string[]): Promise<string[]> {
+    return stillExecuting(this.context, ids);
   }
 
   writeMetrics(rows: readonly MetricsRow[]): Promise<void> {

@@ -357,6 +357,10 @@ describe('every engine operation, on every driver', () => {
     expect(woken).toEqual(['conformance']);
     await unlisten();
     await unlistenInserts();
+    expect(engine.listens()).toBe(true);
+    const [running, waiting] = await engine.insert({ rows: [row(), row()] });
+    await engine.claimById([running!.id], 'conformance-node');
+    expect(await engine.stillExecuting([running!.id, waiting!.id])).toEqual([running!.id]);
   });
 
   operation('claim within cluster-wide limits', async ({ engine }) => {
