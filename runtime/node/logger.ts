@@ -31,9 +31,10 @@ const consoleMethod =
     else write(`[koban] ${message ?? ''}`, detailsOrMessage);
   };
 
+/** The default: every level on stderr, so that a program's stdout stays its own (JSON output, pipes). */
 export const consoleLogger: KobanLogger = {
-  debug: consoleMethod((...data) => console.debug(...data)),
-  info: consoleMethod((...data) => console.info(...data)),
+  debug: consoleMethod((...data) => console.error(...data)),
+  info: consoleMethod((...data) => console.error(...data)),
   warn: consoleMethod((...data) => console.warn(...data)),
   error: consoleMethod((...data) => console.error(...data)),
 };
