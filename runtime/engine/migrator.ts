@@ -14,6 +14,13 @@ export interface MigrationResult {
  * transaction-scoped advisory lock lets one migrate while the others wait, then find nothing to do.
  */
 export async function migrate(database: Database, schema: string): Promise<MigrationResult> {
+  // An up-to-date schema needs no DDL, so a role with only read and write rights (or one that
+  // owns the schema but may not create in the database) starts with the default migrate: true.
+  const current = await recordedVersion(database, schema);
+  if (current >= latestVersion) {
+    refuseNewer(current, schema);
+    return { from: current, to: current };
+  }
   return database.transaction(async (tx) => {
     await database.query(sql`SELECT pg_advisory_xact_lock(hashtext(${`koban.migrate.${schema}`}))`, tx);
     // IF NOT EXISTS raises NOTICEs, which an application's client may print: keep them quiet.
@@ -41,12 +48,17 @@ export async function migrate(database: Database, schema: string): Promise<Migra
   });
 }
 
-/** Fails when the schema is missing or behind, for nodes started with `migrate: false`. */
-export async function verifySchema(database: Database, schema: string): Promise<void> {
+/** The schema's version, 0 when it has none, read without writing anything. */
+async function recordedVersion(database: Database, schema: string): Promise<number> {
   const exists = await database.query<{ found: boolean }>(
     sql`SELECT to_regclass(${`${schema}.schema_versions`}) IS NOT NULL AS found`,
   );
-  const version = exists[0]?.found ? await currentVersion(database, schema) : 0;
+  return exists[0]?.found ? await currentVersion(database, schema) : 0;
+}
+
+/** Fails when the schema is missing or behind, for nodes started with `migrate: false`. */
+export async function verifySchema(database: Database, schema: string): Promise<void> {
+  const version = await recordedVersion(database, schema);
   refuseNewer(version, schema);
   if (version < latestVersion) {
     throw new KobanMigrationError(
