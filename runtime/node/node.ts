@@ -18,6 +18,7 @@ import { NodePlugins } from './node-plugins.js';
 import { Periodic } from './periodic.js';
 import { Poller } from './poller.js';
 import { Producer } from './producer.js';
+import { missedSignals } from './signal-poller.js';
 
 /** How long stop() waits for aborted jobs to settle after the grace period. */
 const abortSettleMs = 1000;
@@ -39,8 +40,8 @@ export interface QueueStatus {
  * and the plugins, and the listeners that wake producers and carry signals.
  */
 export class Node {
-  private readonly producers = new Map<string, Producer>();
-  private readonly running = new Map<string, RunningJob>();
+  readonly producers = new Map<string, Producer>();
+  readonly running = new Map<string, RunningJob>();
   private readonly held: Set<string>;
   private readonly convergence: Convergence;
   private readonly poller: Poller;
@@ -131,6 +132,18 @@ export class Node {
     this.convergence.start();
     this.poller.start();
     this.metricsFlush?.start(this.config.metrics ? this.config.metrics.interval : 0);
+    if (!this.engine.listens()) {
+      // No NOTIFY reaches this node: producers poll every pollInterval, and so do the signals.
+      const poller = new Periodic(
+        this.config.pollInterval,
+        async () => {
+          for (const message of await missedSignals(this.engine, this)) this.apply(message);
+        },
+        (error) => this.events.emit('error', { source: 'signal poll', error }),
+      );
+      poller.start(this.config.pollInterval);
+      this.unlisteners.push(() => poller.stop());
+    }
   }
 
   /** A producer for a queue; a queue started at run time has no limits but those stored. */
