@@ -75,5 +75,6 @@ export type {
 } from './runtime/plugins/cron-control.js';
 export type { KobanPlugin, PluginContext } from './runtime/plugins/plugin.js';
 export type { MetricsHistoryQuery, MetricsPoint, TimeSummary } from './runtime/telemetry/metrics-points.js';
+export type { OpenTelemetryOptions } from './runtime/telemetry/open-telemetry.js';
 export type { InsertAllOptions, InsertSource, JobSource } from './runtime/workers/insert-all.js';
 export * from './sdk/index.js';

@@ -4,12 +4,14 @@ import type { JsonObject } from '../sdk/job.js';
 import type { WorkerEntry } from '../sdk/registry.js';
 import type { ArgsOf, WorkerClass } from '../sdk/worker.js';
 import { checkQueueName } from '../sdk/worker-options.js';
+import { isPostgresUrl } from './database/database-url.js';
 import type { DrizzleDatabase } from './database/executor.js';
 import { defaultConnectTimeout, defaultReconnectDelay } from './database/open-database.js';
 import type { FlowLimits } from './engine/flow.js';
 import { checkFlow, type QueueFlowOptions } from './node/flow-options.js';
 import { consoleLogger, type KobanLogger, type LogLevel, levelledLogger, logLevels } from './node/logger.js';
 import type { KobanPlugin } from './plugins/plugin.js';
+import type { OpenTelemetryOptions } from './telemetry/open-telemetry.js';
 import { defaultMaxArgsBytes } from './workers/args-size.js';
 
 /**
@@ -148,6 +150,14 @@ export interface KobanConfig<CronWorkers extends readonly CronWorker[] = readonl
    * KobanValidationError. Default 8 MiB (8388608).
    */
   maxArgsBytes?: number | undefined;
+  /**
+   * `'transaction'` when `database` goes through a connection pooler in transaction mode
+   * (PgBouncer `pool_mode = transaction`, Supavisor or Neon's pooled URL): Koban then sends no
+   * named prepared statements and listens only on `listenUrl`, polling without it.
+   */
+  pooler?: 'transaction' | undefined;
+  /** A direct (unpooled) postgres:// URL for LISTEN alone: one connection. Without it behind a pooler, nodes poll. */
+  listenUrl?: string | undefined;
   /** Where the node logs: `console` by default, or a pino or any `{ debug?, info, warn, error }` logger. */
   logger?: KobanLogger | undefined;
   /** The least severe level the node logs: `debug`, `info` (default), `warn`, `error` or `silent`. */
@@ -159,6 +169,12 @@ export interface KobanConfig<CronWorkers extends readonly CronWorker[] = readonl
    * `koban.metricsHistory()`.
    */
   metrics?: false | { interval?: number | undefined; maxAge?: number | undefined } | undefined;
+  /**
+   * OpenTelemetry spans and metrics by the messaging conventions (needs the optional peer
+   * `@opentelemetry/api`, and an SDK to export them): `true`, or options. Default off: nothing
+   * is loaded and no job pays for it.
+   */
+  opentelemetry?: boolean | OpenTelemetryOptions | undefined;
   /** Milliseconds between writes of one job's `job.progress(value)`; the last value is always written. Default 1000. */
   progressInterval?: number | undefined;
 }
@@ -183,6 +199,8 @@ export interface ResolvedConfig {
   readonly workflowSweepInterval: number;
   readonly testing: 'manual' | 'inline' | undefined;
   readonly maxArgsBytes: number;
+  readonly pooler: 'transaction' | undefined;
+  readonly listenUrl: string | undefined;
   readonly claimTimeout: number;
   /** The configured logger with `logLevel` applied. */
   readonly logger: Required<KobanLogger>;
@@ -234,6 +252,8 @@ export function resolveConfig(config: KobanConfig, defaultNode: string): Resolve
     workflowSweepInterval: positive(config.workflowSweepInterval ?? 1000, 'workflowSweepInterval'),
     claimTimeout: positive(config.claimTimeout ?? 15_000, 'claimTimeout'),
     maxArgsBytes: positiveInteger(config.maxArgsBytes ?? defaultMaxArgsBytes, 'maxArgsBytes'),
+    pooler: poolerMode(config.pooler, config.database),
+    listenUrl: checkListenUrl(config.listenUrl),
     logger: levelledLogger(
       checkLogger(config.logger ?? consoleLogger),
       checkLogLevel(config.logLevel ?? 'info'),
@@ -247,6 +267,35 @@ export function resolveConfig(config: KobanConfig, defaultNode: string): Resolve
             maxAge: positive(config.metrics?.maxAge ?? 7 * 24 * 3600, 'metrics.maxAge'),
           },
   };
+}
+
+function poolerMode(pooler: unknown, database: unknown): 'transaction' | undefined {
+  if (pooler === undefined) return undefined;
+  if (pooler !== 'transaction') {
+    throw new KobanConfigError(
+      `pooler: expected 'transaction' (a pooler in transaction mode) or undefined, got ${JSON.stringify(pooler)}; ` +
+        'a pooler in session mode needs no setting',
+    );
+  }
+  if (
+    database === undefined ||
+    (typeof database === 'object' && database !== null && !('$client' in database))
+  ) {
+    throw new KobanConfigError(
+      "pooler: 'transaction' is for a PostgreSQL server behind a pooler: give database a postgres:// URL or a postgres.js Drizzle database",
+    );
+  }
+  return pooler;
+}
+
+function checkListenUrl(url: unknown): string | undefined {
+  if (url === undefined) return undefined;
+  if (typeof url !== 'string' || !isPostgresUrl(url)) {
+    throw new KobanConfigError(
+      `listenUrl: expected a direct postgres:// URL (not through the pooler), got ${typeof url === 'string' ? 'a string that is not one' : typeof url}`,
+    );
+  }
+  return url;
 }
 
 /** A queue's options checked: a local limit (a number alone is one), a paused flag, cluster-wide limits. */

@@ -1,4 +1,5 @@
 import type { BatchStatus } from '../sdk/batch-context.js';
+import { KobanCascade } from '../sdk/cascade.js';
 import { KobanAwaitTimeoutError, KobanJobFailedError, KobanValidationError } from '../sdk/errors.js';
 import { checkUuid } from '../sdk/ids.js';
 import type { JobRecord, JsonObject } from '../sdk/job.js';
@@ -28,6 +29,7 @@ import type { MigrationResult } from './engine/migrator.js';
 import type { QueueChange } from './engine/queues.js';
 import type { Signal } from './engine/signals.js';
 import { type KobanTables, kobanTables } from './engine/tables.js';
+import { DatabaseClock } from './node/database-clock.js';
 import { Drainer } from './node/drainer.js';
 import { KobanEventEmitter, type KobanEvents } from './node/events.js';
 import type { ExecutorDeps } from './node/executor.js';
@@ -49,6 +51,7 @@ import {
   metricsRange,
   toMetricsPoint,
 } from './telemetry/metrics-points.js';
+import { type OpenTelemetry, openTelemetry } from './telemetry/open-telemetry.js';
 import { staleGeneratedWarning, staleGeneratedWorkers } from './workers/generated-contracts.js';
 import {
   type InsertAllOptions,
@@ -113,10 +116,15 @@ export class Koban implements RecordedReader {
     private readonly database: Database,
     private readonly config: ResolvedConfig,
     private readonly catalog: WorkerCatalog,
+    private readonly telemetry: OpenTelemetry | undefined,
   ) {
     this.tables = kobanTables(config.schema);
-    const context = engineContext(database, config.schema, { keepHistory: config.history });
+    const context = engineContext(database, config.schema, {
+      keepHistory: config.history,
+      insertHook: telemetry?.jobs.insertHook,
+    });
     this.workflows = new Workflows(context, catalog);
+    telemetry?.jobs.useWorkflows(this.workflows);
     this.batches = new Batches(context, catalog);
     context.extensions.push(this.workflows.extension, this.batches.extension);
     const inline = config.testing === 'inline' ? new InlineEngine(context) : undefined;
@@ -141,24 +149,34 @@ export class Koban implements RecordedReader {
     const stale = staleGeneratedWorkers(options.workers);
     if (stale.length > 0) config.logger.warn({ workers: stale.length }, staleGeneratedWarning(stale));
     // Bad worker options, keys, cron args and plugin options fail here, before anything connects.
-    const catalog = await WorkerCatalog.create(options.workers, { maxArgsBytes: config.maxArgsBytes });
+    // Cascade steps run as Koban's own worker, on every node that runs their queue.
+    const workers =
+      options.workers && !options.workers.includes(KobanCascade)
+        ? [...options.workers, KobanCascade]
+        : options.workers;
+    const clock = new DatabaseClock();
+    const catalog = await WorkerCatalog.create(workers, { maxArgsBytes: config.maxArgsBytes, clock });
     await checkCronArgs(config.cron, catalog);
     checkPlugins(config.plugins);
+    const telemetry = await openTelemetry(options.opentelemetry);
     const database = await openDatabase(options.database, {
       dataDir: options.dataDir,
       poolSize: options.poolSize,
       connectTimeout: config.connectTimeout,
       reconnectDelay: config.reconnectDelay,
       schema: config.schema,
+      pooler: config.pooler,
+      listenUrl: config.listenUrl,
     });
     for (const warning of database.warnings) config.logger.warn(warning);
     let koban: Koban | undefined;
     try {
-      koban = new Koban(database, config, catalog);
+      koban = new Koban(database, config, catalog, telemetry);
       if (config.migrate) {
         await koban.engine.migrate();
         await database.migrated(config.schema);
       } else await koban.engine.verifySchema();
+      await koban.keepTime(clock);
       await koban.boot();
       return koban;
     } catch (error) {
@@ -532,8 +550,22 @@ export class Koban implements RecordedReader {
     );
   }
 
+  private clockTimer: NodeJS.Timeout | undefined;
+
+  /** Syncs the database clock now and every minute: cron and scheduleIn go by it (database-clock.ts). */
+  private async keepTime(clock: DatabaseClock): Promise<void> {
+    await clock.sync(this.engine);
+    this.clockTimer = setInterval(
+      () =>
+        void clock.sync(this.engine).catch((error) => this.events.emit('error', { source: 'clock', error })),
+      clockSyncMs,
+    );
+    this.clockTimer.unref();
+  }
+
   private async shutdown(): Promise<void> {
     const started = Date.now();
+    clearInterval(this.clockTimer);
     this.waiter.close();
     if (this.localNode) {
       const released = await this.localNode.stop(started + this.config.shutdownGrace);
@@ -561,9 +593,11 @@ export class Koban implements RecordedReader {
     );
     // In a testing mode the node runs nothing by itself: the test runs the jobs.
     if (this.config.testing) return;
+    // The leader counts jobs per queue and state for the OpenTelemetry gauges, as a plugin.
+    const gauges = this.telemetry?.gauges;
     this.localNode = new Node(
       this.engine,
-      this.config,
+      gauges ? { ...this.config, plugins: [gauges, ...this.config.plugins] } : this.config,
       this.catalog,
       this.workflows,
       this.events,
@@ -594,6 +628,7 @@ export class Koban implements RecordedReader {
       hooks: this.processHooks,
       held: this.held,
       progress: this.progress,
+      telemetry: this.telemetry?.jobs,
       contexts: {
         workflow: (job) => this.workflows.context(job, access),
         batch: (job) => this.batches.context(job),
@@ -606,6 +641,9 @@ export class Koban implements RecordedReader {
     return this.drainer;
   }
 }
+
+/** How often the database clock is read again: clocks drift slowly, a skew is constant. */
+const clockSyncMs = 60_000;
 
 const defaultAwaitTimeout = 30_000;
 

@@ -11,7 +11,18 @@ export type { DrizzleDatabase, Executor } from './executor.js';
 
 /** The client under a Database: postgres.js (with Koban's guarded transactions when Koban opened it) or PGlite. */
 export type Driver =
-  | { readonly kind: 'postgres'; readonly client: postgres.Sql; readonly guarded?: GuardedTransactions }
+  | {
+      readonly kind: 'postgres';
+      readonly client: postgres.Sql;
+      readonly guarded?: GuardedTransactions;
+      /** Whether Koban's statements are named prepared statements; not through a pooler in transaction mode. Default true. */
+      readonly prepare?: boolean;
+      /**
+       * Where LISTEN runs: the client itself (undefined), a client of its own on a direct URL,
+       * which Koban opened and closes, or nowhere (null: behind a pooler, the node polls).
+       */
+      readonly listener?: postgres.Sql | null;
+    }
   | { readonly kind: 'pglite'; readonly client: PGlite };
 
 const dialect = new PgDialect();
@@ -47,7 +58,7 @@ export class Database {
     if (this.driver.kind === 'postgres') {
       const compiled = dialect.sqlToQuery(query);
       return (await this.driver.client.unsafe(compiled.sql, compiled.params as never[], {
-        prepare: true,
+        prepare: this.driver.prepare ?? true,
       })) as Row[];
     }
     return rowsOf<Row>(await this.drizzle.execute(query));
@@ -74,8 +85,10 @@ export class Database {
     onRelisten?: () => void,
   ): Promise<() => Promise<void>> {
     if (this.driver.kind === 'postgres') {
+      const listener = this.driver.listener === undefined ? this.driver.client : this.driver.listener;
+      if (listener === null) return async () => {};
       let listening = false;
-      const subscription = await this.driver.client.listen(
+      const subscription = await listener.listen(
         channel,
         (payload) => onPayload(payload),
         () => {
@@ -89,6 +102,11 @@ export class Database {
     return () => unlisten();
   }
 
+  /** Whether NOTIFYs reach this node; when not (behind a pooler without `listenUrl`), it polls. */
+  get listens(): boolean {
+    return this.driver.kind === 'pglite' || this.driver.listener !== null;
+  }
+
   /** Called once `schema` is migrated: lets later in-memory starts in this process begin from here. */
   async migrated(schema: string): Promise<void> {
     if (this.owned && this.driver.kind === 'pglite') await snapshotMigrated(this.driver.client, schema);
@@ -99,6 +117,7 @@ export class Database {
    * Queries still running after `timeout` seconds are cut off.
    */
   async close({ timeout = 5 }: { timeout?: number } = {}): Promise<void> {
+    if (this.driver.kind === 'postgres' && this.driver.listener) await this.driver.listener.end({ timeout });
     if (!this.owned) return;
     if (this.driver.kind === 'postgres') await this.driver.client.end({ timeout });
     else await this.driver.client.close();

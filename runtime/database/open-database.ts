@@ -1,12 +1,13 @@
 import type { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
-import type postgres from 'postgres';
+import postgres from 'postgres';
 import { KobanConfigError } from '../../sdk/errors.js';
 import { Database } from './database.js';
 import { isPostgresUrl, parseDatabaseUrl, redactUrl } from './database-url.js';
 import { createPglite, pgliteDrizzle } from './embedded-pglite.js';
 import type { DrizzleDatabase } from './executor.js';
 import { openInMemory } from './pglite-snapshot.js';
+import { looksTransactionPooled, poolerWarning } from './pooler-check.js';
 import { openPostgresClient } from './postgres-workarounds.js';
 
 /** What `Koban.start({ database })` accepts. */
@@ -23,6 +24,10 @@ export interface OpenOptions {
   reconnectDelay?: number | undefined;
   /** The schema about to be migrated, whose snapshot an in-memory PGlite may start from. */
   schema?: string | undefined;
+  /** The database goes through a pooler in transaction mode: no named prepared statements, LISTEN only on `listenUrl`. */
+  pooler?: 'transaction' | undefined;
+  /** A direct URL that LISTEN alone runs on. */
+  listenUrl?: string | undefined;
 }
 
 export const defaultConnectTimeout = 10_000;
@@ -49,23 +54,31 @@ export async function openDatabase(input: DatabaseInput, options: OpenOptions = 
       );
     }
     const { url, password, description } = parseDatabaseUrl(input);
-    const { client, transactions } = openPostgresClient(url, {
+    const pooled = options.pooler === 'transaction';
+    const settings = {
       poolSize: options.poolSize ?? 10,
       connectTimeout,
       reconnectDelay: options.reconnectDelay ?? defaultReconnectDelay,
       password,
-    });
+      prepare: !pooled,
+    };
+    const { client, transactions } = openPostgresClient(url, settings);
+    const listener = openListener(options, settings);
     const database = new Database(
       drizzlePostgres({ client }),
-      { kind: 'postgres', client, guarded: transactions },
+      { kind: 'postgres', client, guarded: transactions, prepare: !pooled, listener },
       true,
       description,
     );
     try {
       await database.ping(connectTimeout);
+      await checkPooler(database, options, () =>
+        postgres(url, { ...probeOptions, ...(password === undefined ? {} : { password }) }),
+      );
     } catch (error) {
       // Stops the driver's reconnect loop: a host that accepts and drops connections keeps it spinning.
       await client.end({ timeout: 0 }).catch(() => undefined);
+      await listener?.end({ timeout: 0 }).catch(() => undefined);
       throw error;
     }
     return database;
@@ -91,14 +104,28 @@ export async function openDatabase(input: DatabaseInput, options: OpenOptions = 
       );
     }
     if (typeof client === 'function' && typeof (client as postgres.Sql).listen === 'function') {
+      const given = client as postgres.Sql;
+      const pooled = options.pooler === 'transaction';
+      // The application's own `prepare: false` (a pooler it knows of) holds for Koban's statements too.
+      const prepare = !pooled && (given.options as { prepare?: boolean }).prepare !== false;
+      const listener = openListener(options, {
+        connectTimeout,
+        reconnectDelay: options.reconnectDelay ?? defaultReconnectDelay,
+      });
       const database = new Database(
         input,
-        { kind: 'postgres', client: client as postgres.Sql },
+        { kind: 'postgres', client: given, prepare, listener },
         false,
         'the given Drizzle database',
       );
-      await database.ping(connectTimeout);
-      const max = (client as postgres.Sql).options.max;
+      try {
+        await database.ping(connectTimeout);
+        await checkPooler(database, options, () => postgres({ ...probeOptions, ...connectionOf(given) }));
+      } catch (error) {
+        await listener?.end({ timeout: 0 }).catch(() => undefined);
+        throw error;
+      }
+      const max = given.options.max;
       if (typeof max === 'number' && max < 2) {
         database.warnings.push(
           `database: the given postgres.js client has max: ${max} connection; Koban's claims, acks and heartbeats ` +
@@ -116,6 +143,65 @@ export async function openDatabase(input: DatabaseInput, options: OpenOptions = 
   throw new KobanConfigError(
     `database: expected a postgres:// URL, a Drizzle instance or a PGlite instance, got ${describe(input)}`,
   );
+}
+
+/**
+ * The connection LISTEN runs on: its own client on `listenUrl` (Koban's, closed with the
+ * database); none behind a pooler without one (null: the node polls); otherwise the client itself.
+ */
+function openListener(
+  options: OpenOptions,
+  settings: { connectTimeout: number; reconnectDelay: number },
+): postgres.Sql | null | undefined {
+  if (options.listenUrl !== undefined) {
+    const { url, password } = parseDatabaseUrl(options.listenUrl);
+    // postgres.js listens on a connection of its own, beside the pool: one is all it opens.
+    return openPostgresClient(url, { ...settings, poolSize: 1, password, prepare: false }).client;
+  }
+  return options.pooler === 'transaction' ? null : undefined;
+}
+
+/** The pooler probe's clients: one connection each, nothing Koban's statements need. */
+const probeOptions = {
+  max: 1,
+  prepare: false,
+  fetch_types: false,
+  onnotice: () => {},
+  connect_timeout: 10,
+} as const;
+
+/** Where a given postgres.js client connects, for the probe's own short-lived clients. */
+function connectionOf(client: postgres.Sql): postgres.Options<Record<string, never>> {
+  const options = client.options as unknown as {
+    host: string[];
+    port: number[];
+    user: string;
+    database: string;
+    pass?: string | (() => string | Promise<string>) | null;
+    ssl?: unknown;
+  };
+  return {
+    host: options.host[0],
+    port: options.port[0],
+    user: options.user,
+    database: options.database,
+    ...(options.pass ? { password: options.pass } : {}),
+    ...(options.ssl ? { ssl: options.ssl as never } : {}),
+  };
+}
+
+/**
+ * Warns when the database looks pooled in transaction mode and Koban was not told so. A probe
+ * that fails says nothing: the check is advice, and the node's own statements report real faults.
+ */
+async function checkPooler(
+  database: Database,
+  options: OpenOptions,
+  connect: () => postgres.Sql,
+): Promise<void> {
+  if (options.pooler !== undefined) return;
+  const pooled = await looksTransactionPooled(connect).catch(() => false);
+  if (pooled) database.warnings.push(poolerWarning(database.description));
 }
 
 function isPgliteLike(value: unknown): boolean {

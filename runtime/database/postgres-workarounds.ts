@@ -39,6 +39,8 @@ export interface ClientSettings {
   readonly connectTimeout: number;
   readonly reconnectDelay: number;
   readonly password: string | undefined;
+  /** Named prepared statements; false behind a pooler in transaction mode. */
+  readonly prepare: boolean;
 }
 
 /** Bytes at and over which postgres.js writes at once instead of on the next tick. */
@@ -56,12 +58,13 @@ export function openPostgresClient(
     onnotice: () => {},
     ...(settings.password === undefined ? {} : { password: settings.password }),
     fetch_types: false,
+    prepare: settings.prepare,
     connection: { client_encoding: `UTF8${' '.repeat(immediateWriteBytes)}` },
     connect_timeout: settings.connectTimeout / 1000,
     backoff: reconnectBackoff(settings.reconnectDelay),
     onclose: (id: number) => closes.set(id, (closes.get(id) ?? 0) + 1),
   } as postgres.Options<Record<string, never>>);
-  return { client, transactions: new GuardedTransactions(client, closes) };
+  return { client, transactions: new GuardedTransactions(client, closes, settings.prepare) };
 }
 
 /** Seconds before reconnect attempt `attempt`: doubling from 25 ms, capped, with jitter. */
@@ -134,6 +137,7 @@ export class GuardedTransactions {
   constructor(
     private readonly client: postgres.Sql,
     private readonly closes: Map<number, number>,
+    private readonly prepare = true,
   ) {
     const unsafe = client.unsafe;
     const transactions = this;
@@ -167,13 +171,14 @@ export class GuardedTransactions {
       connection = id;
       closesAtStart = this.closes.get(id) ?? 0;
     };
+    const prepare = this.prepare;
     // begin sends its BEGIN before its first await: the wrapper above has seen it when this returns.
     const transaction = this.client.begin(async (sql) => {
       const tx: Executor = {
         execute(query: SQL) {
           if (lost()) return never<unknown>();
           const compiled = dialect.sqlToQuery(query);
-          return sql.unsafe(compiled.sql, compiled.params as never[], { prepare: true });
+          return sql.unsafe(compiled.sql, compiled.params as never[], { prepare });
         },
       };
       try {

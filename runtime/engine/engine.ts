@@ -19,6 +19,7 @@ import type { JobSearch } from './job-search.js';
 import type { MetricsRange, MetricsRow, MetricsWireRow } from './metrics-history.js';
 import type { MigrationResult } from './migrator.js';
 import type { Beat, NodeReport } from './nodes.js';
+import type { QueueGauge } from './queue-gauges.js';
 import type { QueueChange, StoredQueueState } from './queues.js';
 import type { StoredJob, StoredRecorded } from './records.js';
 import type { Signal } from './signals.js';
@@ -103,6 +104,9 @@ export interface Engine {
   /** Whether a NOTIFY reaches this client's LISTEN within `timeoutMs`. */
   listenWorks(timeoutMs: number): Promise<boolean>;
 
+  /** The database's clock now, in epoch milliseconds. */
+  databaseTime(): Promise<number>;
+
   // Queues and signals.
   readQueueStates(): Promise<Map<string, StoredQueueState>>;
   storeQueueState(queue: string, change: QueueChange): Promise<StoredQueueState>;
@@ -110,6 +114,10 @@ export interface Engine {
   /** Calls `onQueue` with each queue that jobs became available in; `onRelisten` after a lost listen. */
   listenInserts(onQueue: (queue: string) => void, onRelisten: () => void): Promise<() => Promise<void>>;
   listenSignals(onSignal: (signal: Signal) => void): Promise<() => Promise<void>>;
+  /** Whether NOTIFYs reach this engine's listeners; when not (behind a pooler with no `listenUrl`), nodes poll. */
+  listens(): boolean;
+  /** Which of `ids` are still executing. */
+  stillExecuting(ids: readonly string[]): Promise<string[]>;
 
   // The metrics history.
   /** Adds nodes' per-minute roll-ups to the history. */
@@ -117,6 +125,8 @@ export interface Engine {
   /** The history added up across nodes, in steps, by series. */
   readMetrics(range: MetricsRange): Promise<MetricsWireRow[]>;
   pruneMetrics(maxAgeSeconds: number): Promise<number>;
+  /** Unfinished jobs per queue and state, cluster-wide: the leader's gauges. */
+  queueGauges(): Promise<QueueGauge[]>;
   // Cron entries stored in the database (`koban.cron`).
   listCronEntries(): Promise<StoredCronEntry[]>;
   /** Null when an entry of that name exists. */

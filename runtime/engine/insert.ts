@@ -39,6 +39,17 @@ export async function insertPlan(
   plan: InsertPlan,
   executor?: Executor,
 ): Promise<InsertedJob[]> {
+  const hook = ctx.insertHook;
+  if (hook && plan.rows.length > 0)
+    return hook(plan.rows, (rows) => insertRows(ctx, { ...plan, rows }, executor));
+  return insertRows(ctx, plan, executor);
+}
+
+function insertRows(
+  ctx: EngineContext,
+  plan: InsertPlan,
+  executor: Executor | undefined,
+): Promise<InsertedJob[]> {
   if (executor || isOneStatement(plan)) return writePlan(ctx, plan, executor);
   return ctx.database.transaction((tx) => writePlan(ctx, plan, tx));
 }

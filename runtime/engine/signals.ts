@@ -57,3 +57,17 @@ function abortPayloads(ids: readonly string[]): string[] {
   if (chunk.length > 0) payloads.push(JSON.stringify({ action: 'abort', ids: chunk }));
   return payloads;
 }
+
+/**
+ * Which of `ids` are still executing: what a node that cannot LISTEN (behind a pooler without a
+ * direct URL) polls, to abort those of its running jobs that were cancelled or deleted meanwhile.
+ */
+export async function stillExecuting(
+  { database, schema }: EngineContext,
+  ids: readonly string[],
+): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await database.query<{ id: string }>(sql`
+    SELECT id::text AS id FROM ${sql.raw(schema)}.jobs WHERE id = ANY(${list(ids, 'bigint')}) AND state = 'executing'`);
+  return rows.map((row) => row.id);
+}

@@ -16,6 +16,7 @@ import type { JobWorkflow } from '../../sdk/workflow-context.js';
 import type { Ack } from '../engine/ack.js';
 import type { ClaimedJob } from '../engine/claim.js';
 import type { MetricsRollup } from '../telemetry/metrics-rollup.js';
+import type { JobTelemetry } from '../telemetry/tracing.js';
 import { recordValue } from '../workers/recorded.js';
 import { unstorableRecord } from '../workers/recorded-value.js';
 import { decodeStoredArgs } from '../workers/stored-args.js';
@@ -52,6 +53,8 @@ export interface ExecutorDeps {
   readonly progress?: ProgressSink;
   /** The node's metrics history, which every ended attempt is added to (producers only). */
   readonly metrics?: MetricsRollup;
+  /** OpenTelemetry spans and metrics, when the application asked for them. */
+  readonly telemetry?: JobTelemetry | undefined;
 }
 
 /** A job while it runs on this node; `abort` is how cancel and shutdown reach it. */
@@ -116,16 +119,15 @@ export async function executeJob(
     ? Math.max(0, (job.attemptedAt?.getTime() ?? Date.now()) - job.scheduledAt.getTime())
     : 0;
   if (observed) deps.events.emit('job:start', { job, queueTime });
+  const { telemetry } = deps;
+  const span = telemetry ? await telemetry.start(claimed) : undefined;
   const started = performance.now();
   let attempt: Attempt;
   try {
-    const result = await runWithTimeout(
-      entry,
-      job,
-      claimed.batchCallback as BatchCallback | null,
-      abort,
-      deps,
-    );
+    const callback = claimed.batchCallback as BatchCallback | null;
+    const result = span
+      ? await telemetry!.within(span, () => runWithTimeout(entry, job, callback, abort, deps))
+      : await runWithTimeout(entry, job, callback, abort, deps);
     const recorded =
       entry.definition.recorded && claimed.batchCallback === null && !isControlOutcome(result)
         ? await storedValue(entry, job, result, deps)
@@ -145,6 +147,7 @@ export async function executeJob(
     logFinalFailure(claimed, attempt.ack, deps);
   const runTime = performance.now() - started;
   if (deps.metrics) measured(claimed, attempt, runTime, deps);
+  if (telemetry) await telemetry.end(span, claimed, attempt, runTime);
   if (!observed) return attempt;
   const { outcome } = attempt;
   if (outcome.kind === 'error') {

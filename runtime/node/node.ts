@@ -17,6 +17,7 @@ import type { ExecutorDeps, RunningJob } from './executor.js';
 import { NodePlugins } from './node-plugins.js';
 import { Periodic } from './periodic.js';
 import { Producer } from './producer.js';
+import { missedSignals } from './signal-poller.js';
 
 /** How long stop() waits for aborted jobs to settle after the grace period. */
 const abortSettleMs = 1000;
@@ -38,8 +39,8 @@ export interface QueueStatus {
  * and the plugins, and the listeners that wake producers and carry signals.
  */
 export class Node {
-  private readonly producers = new Map<string, Producer>();
-  private readonly running = new Map<string, RunningJob>();
+  readonly producers = new Map<string, Producer>();
+  readonly running = new Map<string, RunningJob>();
   private readonly held: Set<string>;
   private readonly convergence: Convergence;
   private readonly acker: Acker;
@@ -78,7 +79,24 @@ export class Node {
       interval: config.heartbeatInterval,
       graceMs: 2 * config.claimTimeout,
       report: (error) => events.emit('error', { source: 'convergence', error }),
+      onStored: (stored) => this.converge(stored),
     });
+  }
+
+  /**
+   * Takes what was stored at run time and whose signal this node may have missed: queues started
+   * or stopped on every node, and cluster-wide limits changed.
+   */
+  private converge(stored: ReadonlyMap<string, StoredQueueState>): void {
+    for (const [queue, state] of stored) {
+      const producer = this.producers.get(queue);
+      if (state.run === 'stopped' && producer) this.startOrStop({ action: 'stop', queue });
+      else if (state.run === 'started' && !producer) this.startOrStop({ action: 'start', queue, state });
+      else if (producer && state.flow) {
+        const flow = changedFlow(this.config.queues.get(queue)?.flow, state.flow);
+        if (JSON.stringify(flow) !== JSON.stringify(producer.flow ?? {})) producer.configure(flow);
+      }
+    }
   }
 
   get isLeader(): boolean {
@@ -125,6 +143,18 @@ export class Node {
     for (const producer of this.producers.values()) producer.start();
     this.convergence.start();
     this.metricsFlush?.start(this.config.metrics ? this.config.metrics.interval : 0);
+    if (!this.engine.listens()) {
+      // No NOTIFY reaches this node: producers poll every pollInterval, and so do the signals.
+      const poller = new Periodic(
+        this.config.pollInterval,
+        async () => {
+          for (const message of await missedSignals(this.engine, this)) this.apply(message);
+        },
+        (error) => this.events.emit('error', { source: 'signal poll', error }),
+      );
+      poller.start(this.config.pollInterval);
+      this.unlisteners.push(() => poller.stop());
+    }
   }
 
   /** A producer for a queue; a queue started at run time has no limits but those stored. */

@@ -40,7 +40,7 @@ export async function prepareJobs(
       ]);
     }
     const entry = catalog.knownEntry(spec.worker) ?? (await catalog.entryFor(spec.worker));
-    rows[index] = prepareJob(spec, insertOptions, entry, catalog.maxArgsBytes);
+    rows[index] = prepareJob(spec, insertOptions, entry, catalog.maxArgsBytes, catalog.clock.now());
   }
   return rows;
 }
@@ -69,6 +69,7 @@ export function prepareJob(
   insertOptions: JobOptions,
   entry: CatalogWorker,
   maxArgsBytes = defaultMaxArgsBytes,
+  now = Date.now(),
 ): InsertRow {
   const { definition } = entry;
   const where = `insert ${definition.name}`;
@@ -117,10 +118,13 @@ export function prepareJob(
       options.priority === undefined
         ? definition.priority
         : checkPriority(options.priority, where, 'argument'),
-    scheduledAt: scheduledAt(options, where),
+    scheduledAt: scheduledAt(options, where, now),
     uniqueKey: unique ? unique.uniqueKey : null,
     uniqueStates: unique ? unique.uniqueStates : null,
     uniquePeriod: unique?.uniquePeriod,
+    ...(unique && unique.uniqueTimestamp !== 'inserted_at'
+      ? { uniqueTimestamp: unique.uniqueTimestamp }
+      : {}),
     uniqueReplace: unique?.uniqueReplace,
     batchId: options.batchId === undefined ? null : checkUuid(options.batchId, 'batchId', where),
   };
@@ -134,8 +138,8 @@ export function prepareJob(
 const latestTime = latestDueTime;
 const earliestTime = 0;
 
-function scheduledAt(options: JobOptions, where: string): Date | null {
-  const at = requestedTime(options, where);
+function scheduledAt(options: JobOptions, where: string, now: number): Date | null {
+  const at = requestedTime(options, where, now);
   if (at !== null && !(at.getTime() >= earliestTime && at.getTime() <= latestTime)) {
     const option = options.scheduledAt !== undefined ? 'scheduledAt' : 'scheduleIn';
     throw new KobanValidationError([
@@ -148,7 +152,7 @@ function scheduledAt(options: JobOptions, where: string): Date | null {
   return at;
 }
 
-function requestedTime(options: JobOptions, where: string): Date | null {
+function requestedTime(options: JobOptions, where: string, now: number): Date | null {
   if (options.scheduledAt !== undefined && options.scheduleIn !== undefined) {
     throw new KobanValidationError([
       { path: 'options', message: `give scheduledAt or scheduleIn, not both (${where})` },
@@ -174,7 +178,7 @@ function requestedTime(options: JobOptions, where: string): Date | null {
         },
       ]);
     }
-    return new Date(Date.now() + options.scheduleIn * 1000);
+    return new Date(now + options.scheduleIn * 1000);
   }
   return null;
 }

@@ -5,6 +5,7 @@ import {
   registeredWorkers,
   type WorkerDefinition,
   type WorkerEntry,
+  workerAliases,
 } from '../../sdk/registry.js';
 import type { WorkerClass, WorkerInstance } from '../../sdk/worker.js';
 import { defaultMaxArgsBytes } from './args-size.js';
@@ -43,16 +44,20 @@ export class WorkerCatalog {
   /** The largest args, as JSON, that an insert takes: `maxArgsBytes`. */
   readonly maxArgsBytes: number;
 
-  private constructor(maxArgsBytes: number) {
+  /** The time inserts reckon `scheduleIn` from: the database's clock once the node has synced it. */
+  readonly clock: { now(): number };
+
+  private constructor(maxArgsBytes: number, clock: { now(): number }) {
     this.maxArgsBytes = maxArgsBytes;
+    this.clock = clock;
   }
 
   /** Checks every listed worker and resolves its keys: a bad option or key fails here. */
   static async create(
     sources: readonly (WorkerClass | WorkerEntry)[] | undefined,
-    { maxArgsBytes = defaultMaxArgsBytes } = {},
+    { maxArgsBytes = defaultMaxArgsBytes, clock = { now: () => Date.now() } } = {},
   ): Promise<WorkerCatalog> {
-    const catalog = new WorkerCatalog(maxArgsBytes);
+    const catalog = new WorkerCatalog(maxArgsBytes, clock);
     const entries = (sources ?? [...registeredWorkers().values()]).map((source) =>
       typeof source === 'function' ? { worker: source } : source,
     );
@@ -87,6 +92,16 @@ export class WorkerCatalog {
     }
     const runnable = { ...worker, instance };
     this.runnable.set(name, runnable);
+    // Jobs stored under an old name (`aliases`) run as this class.
+    for (const alias of workerAliases(worker.worker)) {
+      const taken = this.runnable.get(alias);
+      if (taken && taken.worker !== worker.worker) {
+        throw new KobanConfigError(
+          `workers: ${worker.worker.name} lists the alias "${alias}", which ${taken.worker.name} runs; remove one of them`,
+        );
+      }
+      this.runnable.set(alias, runnable);
+    }
     this.byClass.set(worker.worker, runnable);
   }
 

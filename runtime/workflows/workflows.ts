@@ -12,6 +12,7 @@ import { jobWorkflow, type WorkflowAccess, workflowContext } from './context.js'
 import { appendedSteps, workflowPlan } from './plan.js';
 import { releaseSubscriber } from './release.js';
 import { workflowStatus } from './status.js';
+import { depTraceparents, storeStepTraceparent } from './step-traces.js';
 import { type SweepResult, sweepHeldSteps } from './sweep.js';
 
 /**
@@ -55,6 +56,16 @@ export class Workflows {
   /** Resolves a window of held steps whose release was lost; see sweep.ts. */
   sweep(after: string): Promise<SweepResult> {
     return sweepHeldSteps(this.ctx, after);
+  }
+
+  /** For tracing: the trace contexts the step's deps left under `key`. */
+  depTraceparents(jobId: string, key: string): Promise<string[]> {
+    return depTraceparents(this.ctx, jobId, key);
+  }
+
+  /** For tracing: leaves a running step's trace context under `key` for its dependents. */
+  storeStepTraceparent(jobId: string, attempt: number, key: string, traceparent: string): Promise<void> {
+    return storeStepTraceparent(this.ctx, jobId, attempt, key, traceparent);
   }
 
   /** `job.workflow` for a claimed workflow step. */

@@ -2,6 +2,7 @@ import type { Database } from '../../database/database.js';
 import type { Executor } from '../../database/executor.js';
 import { type Ack, writeAcks } from '../ack.js';
 import { type ClaimedJob, claimJobs, claimJobsById } from '../claim.js';
+import { databaseTime } from '../clock.js';
 import {
   batchSummaries,
   clusterNodes,
@@ -15,7 +16,7 @@ import {
   workflowSummaries,
 } from '../cluster-reads.js';
 import { cancelJobs, deleteJobs, retryJobs } from '../commands.js';
-import type { EngineContext } from '../context.js';
+import type { EngineContext, InsertHook } from '../context.js';
 import {
   type CronEntryChange,
   type CronEntryRow,
@@ -58,10 +59,11 @@ import {
 import { type MigrationResult, migrate, verifySchema } from '../migrator.js';
 import { type Beat, beat, liveQueues, type NodeReport, removeNode } from '../nodes.js';
 import { setProgress } from '../progress.js';
+import { type QueueGauge, queueGauges } from '../queue-gauges.js';
 import { type QueueChange, readQueueStates, type StoredQueueState, storeQueueState } from '../queues.js';
 import type { StoredJob, StoredRecorded } from '../records.js';
 import { rescueOrphans } from '../rescue.js';
-import { insertChannel, type Signal, signal, signalChannel } from '../signals.js';
+import { insertChannel, type Signal, signal, signalChannel, stillExecuting } from '../signals.js';
 import { type StageScope, stageDueJobs, stageNow } from '../stage.js';
 
 const dayMs = 86_400_000;
@@ -70,9 +72,15 @@ const dayMs = 86_400_000;
 export function engineContext(
   database: Database,
   schema: string,
-  options: { keepHistory?: boolean } = {},
+  options: { keepHistory?: boolean; insertHook?: InsertHook | undefined } = {},
 ): EngineContext & { extensions: EngineExtension[] } {
-  return { database, schema, extensions: [], keepHistory: options.keepHistory ?? true };
+  return {
+    database,
+    schema,
+    extensions: [],
+    keepHistory: options.keepHistory ?? true,
+    insertHook: options.insertHook,
+  };
 }
 
 /**
@@ -130,6 +138,10 @@ export class BasicEngine implements Engine {
 
   rescue(deadAfterMs: number): Promise<number> {
     return rescueOrphans(this.context, deadAfterMs);
+  }
+
+  databaseTime(): Promise<number> {
+    return databaseTime(this.context);
   }
 
   reconcileHoldings(node: string, known: readonly string[], graceMs: number): Promise<Holdings> {
@@ -261,6 +273,14 @@ export class BasicEngine implements Engine {
     });
   }
 
+  listens(): boolean {
+    return this.context.database.listens;
+  }
+
+  stillExecuting(ids: readonly string[]): Promise<string[]> {
+    return stillExecuting(this.context, ids);
+  }
+
   writeMetrics(rows: readonly MetricsRow[]): Promise<void> {
     return writeMetrics(this.context, rows);
   }
@@ -271,6 +291,10 @@ export class BasicEngine implements Engine {
 
   pruneMetrics(maxAgeSeconds: number): Promise<number> {
     return pruneMetrics(this.context, maxAgeSeconds);
+  }
+
+  queueGauges(): Promise<QueueGauge[]> {
+    return queueGauges(this.context);
   }
 
   listCronEntries(): Promise<StoredCronEntry[]> {

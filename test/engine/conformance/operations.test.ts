@@ -127,6 +127,21 @@ describe('every engine operation, on every driver', () => {
     expect((await engine.getJob(job!.id))?.progress).toEqual({ done: 3, of: 'ten "rows"' });
   });
 
+  operation('count unfinished jobs per queue and state for the gauges', async ({ engine }) => {
+    await engine.insert({
+      rows: [row(), row(), row({ queue: 'other' }), row({ scheduledAt: new Date(Date.now() + 3_600_000) })],
+    });
+    const [claimed] = await engine.claim('other', 1, 'conformance-node');
+    await engine.ack([ack(claimed!, 'completed')]);
+    const gauges = await engine.queueGauges();
+    expect(gauges.map(({ queue, state, count }) => [queue, state, count])).toEqual([
+      ['conformance', 'available', 2],
+      ['conformance', 'scheduled', 1],
+    ]);
+    expect(gauges[0]!.oldestAvailableMs).toBeGreaterThanOrEqual(0);
+    expect(gauges[1]!.oldestAvailableMs).toBeNull();
+  });
+
   operation('write, read and prune the metrics history', async ({ engine }) => {
     const minute = Math.floor(Date.now() / 60_000) * 60_000 - 5 * 60_000;
     const histogram = (at: number) => Array.from({ length: 18 }, (_, index) => (index === at ? 2 : 0));
@@ -256,6 +271,14 @@ describe('every engine operation, on every driver', () => {
     expect(again.startedAt).toBe(restarted.startedAt);
   });
 
+  operation('read the database clock', async ({ engine }) => {
+    const before = Date.now();
+    const now = await engine.databaseTime();
+    // The same server's clock as this process's, within a round trip.
+    expect(now).toBeGreaterThan(before - 1000);
+    expect(now).toBeLessThan(Date.now() + 1000);
+  });
+
   operation('give back the jobs a live node holds but does not know of', async ({ engine }) => {
     await engine.insert({ rows: [row(), row(), row()] });
     const [known] = await engine.claim('conformance', 3, 'live');
@@ -334,6 +357,10 @@ describe('every engine operation, on every driver', () => {
     expect(woken).toEqual(['conformance']);
     await unlisten();
     await unlistenInserts();
+    expect(engine.listens()).toBe(true);
+    const [running, waiting] = await engine.insert({ rows: [row(), row()] });
+    await engine.claimById([running!.id], 'conformance-node');
+    expect(await engine.stillExecuting([running!.id, waiting!.id])).toEqual([running!.id]);
   });
 
   operation('claim within cluster-wide limits', async ({ engine }) => {

@@ -16,4 +16,17 @@ export class ProgressWorker {
 }
 defineWorker(ProgressWorker, { queue: 'telemetry' });
 
-export const telemetryWorkers = [ProgressWorker];
+/** Completes; with `fail`, throws a TypeError (one attempt: discarded). */
+export class TracedWorker {
+  async process(job: Job<{ fail: boolean }>) {
+    if (job.args.fail) throw new TypeError('no such order');
+  }
+}
+defineWorker(TracedWorker, { queue: 'telemetry', maxAttempts: 1 });
+
+/** A workflow step that does nothing. */
+export class TracedStep {
+  async process(_job: Job<{ step: string }>) {}
+}
+defineWorker(TracedStep, { queue: 'telemetry' });
+export const telemetryWorkers = [ProgressWorker, TracedWorker, TracedStep];

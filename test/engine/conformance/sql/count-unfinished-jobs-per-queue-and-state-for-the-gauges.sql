@@ -1,0 +1,44 @@
+INSERT INTO koban.jobs AS j (state, worker, queue, args, meta, tags, max_attempts, priority, scheduled_at)
+    SELECT CASE WHEN t.scheduled_at::timestamptz > now() THEN 'scheduled' ELSE 'available' END, t.worker, t.queue, t.args::jsonb, t.meta::jsonb, t.tags::text[], t.max_attempts, t.priority, coalesce(t.scheduled_at::timestamptz, now()) FROM (SELECT $1::text AS worker, $2::text AS meta, $3::text AS tags, $4::int AS max_attempts, $5::smallint AS priority, u.* FROM unnest($6::text::text[], $7::text::text[], $8::text::text[]) AS u(queue, args, scheduled_at)) t
+    RETURNING j.id::text AS id, j.state, date_part('epoch', j.inserted_at) * 1000 AS "insertedAt", date_part('epoch', j.scheduled_at) * 1000 AS "scheduledAt";
+
+WITH claimable AS MATERIALIZED (
+      SELECT id FROM koban.jobs
+      WHERE state = 'available' AND queue = $1
+      ORDER BY priority, scheduled_at, id
+      LIMIT $2
+      FOR UPDATE SKIP LOCKED), claimed AS (
+      UPDATE koban.jobs j
+      SET state = 'executing', attempt = j.attempt + 1, attempted_at = now(),
+          attempted_by = array_append(j.attempted_by, $3::text)
+      WHERE j.id = ANY(ARRAY(SELECT id FROM claimable))
+      RETURNING j.id, j.queue, j.worker, j.args, j.meta,
+        CASE WHEN cardinality(j.tags) = 0 THEN NULL ELSE to_json(j.tags) END AS tags,
+        CASE WHEN cardinality(j.errors) = 0 THEN NULL ELSE to_json(j.errors) END AS errors,
+        j.attempt, j.max_attempts, j.priority, j.inserted_at, j.scheduled_at, j.attempted_at,
+        to_json(j.attempted_by) AS attempted_by, j.workflow_id, j.workflow_step, j.batch_id,
+        j.batch_callback, j.unique_states,
+        CASE WHEN j.workflow_id IS NULL THEN NULL
+          ELSE (SELECT w.name FROM koban.workflows w WHERE w.id = j.workflow_id) END AS workflow_name,
+        CASE WHEN j.batch_id IS NULL THEN NULL
+          ELSE (SELECT b.name FROM koban.batches b WHERE b.id = j.batch_id) END AS batch_name
+    )
+    SELECT id::text AS id, queue, worker, args, meta, tags, errors, attempt, max_attempts AS "maxAttempts",
+      priority, date_part('epoch', inserted_at) * 1000 AS "insertedAt", date_part('epoch', scheduled_at) * 1000 AS "scheduledAt",
+      date_part('epoch', attempted_at) * 1000 AS "attemptedAt", attempted_by AS "attemptedBy",
+      workflow_id AS "workflowId", workflow_step AS "workflowStep", batch_id AS "batchId",
+      batch_callback AS "batchCallback", workflow_name AS "workflowName", batch_name AS "batchName",
+      unique_states AS "uniqueStates"
+    FROM claimed ORDER BY priority, scheduled_at, id;
+
+WITH gone AS (DELETE FROM koban.jobs j WHERE id = ANY($1::text::bigint[]) AND attempt = $2 AND state = 'executing' RETURNING j.*) 
+    INSERT INTO koban.job_history AS j (id, state, queue, worker, args, meta, tags, errors, attempt, max_attempts, priority, inserted_at, scheduled_at, attempted_at, completed_at, cancelled_at, discarded_at, attempted_by, unique_key, unique_states, recorded, workflow_id, workflow_step, deps_remaining, batch_id, batch_callback, progress, finished_at)
+    SELECT d.id, 'completed', d.queue, d.worker, d.args, d.meta, d.tags, d.errors, d.attempt, d.max_attempts, d.priority, d.inserted_at, d.scheduled_at, d.attempted_at, now(), d.cancelled_at, d.discarded_at, d.attempted_by, d.unique_key, d.unique_states, d.recorded, d.workflow_id, d.workflow_step, d.deps_remaining, d.batch_id, d.batch_callback, d.progress, now() FROM gone d;
+
+SELECT queue, state, count(*)::int AS count,
+      CASE WHEN state = 'available'
+        THEN greatest(0, date_part('epoch', now() - min(scheduled_at)) * 1000) END AS "oldestAvailableMs"
+    FROM koban.jobs
+    WHERE state IN ('available', 'scheduled', 'executing', 'retryable', 'held')
+    GROUP BY queue, state
+    ORDER BY queue, state;
