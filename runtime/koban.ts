@@ -1,4 +1,5 @@
 import type { BatchStatus } from '../sdk/batch-context.js';
+import { KobanCascade } from '../sdk/cascade.js';
 import { KobanAwaitTimeoutError, KobanJobFailedError, KobanValidationError } from '../sdk/errors.js';
 import { checkUuid } from '../sdk/ids.js';
 import type { JobRecord, JsonObject } from '../sdk/job.js';
@@ -148,8 +149,13 @@ export class Koban implements RecordedReader {
     const stale = staleGeneratedWorkers(options.workers);
     if (stale.length > 0) config.logger.warn({ workers: stale.length }, staleGeneratedWarning(stale));
     // Bad worker options, keys, cron args and plugin options fail here, before anything connects.
+    // Cascade steps run as Koban's own worker, on every node that runs their queue.
+    const workers =
+      options.workers && !options.workers.includes(KobanCascade)
+        ? [...options.workers, KobanCascade]
+        : options.workers;
     const clock = new DatabaseClock();
-    const catalog = await WorkerCatalog.create(options.workers, { maxArgsBytes: config.maxArgsBytes, clock });
+    const catalog = await WorkerCatalog.create(workers, { maxArgsBytes: config.maxArgsBytes, clock });
     await checkCronArgs(config.cron, catalog);
     checkPlugins(config.plugins);
     const telemetry = await openTelemetry(options.opentelemetry);

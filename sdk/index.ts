@@ -7,6 +7,14 @@ export {
   batchCallbacks,
   type JobBatch,
 } from './batch-context.js';
+export {
+  type Cascade,
+  type CascadeArgs,
+  type CascadeInput,
+  cascade,
+  isCascade,
+  KobanCascade,
+} from './cascade.js';
 export type { Codec } from './codec.js';
 export { Encrypted, Recorded, Structured, Worker, type WorkerDecorator } from './decorators.js';
 export {
@@ -50,6 +58,7 @@ export {
   registeredWorkers,
   type WorkerDefinition,
   type WorkerEntry,
+  workerAliases,
 } from './registry.js';
 export { type ControlOutcome, cancel, discard, isControlOutcome, snooze } from './results.js';
 export {
@@ -85,6 +94,7 @@ export {
   type StepFlags,
   type StepNameTaken,
   type StepOptions,
+  type StepResult,
   type Workflow,
   type WorkflowOptions,
   type WorkflowStep,

@@ -76,6 +76,14 @@ function checkOptions(options: WorkerOptions, where: string): void {
     );
   }
   if (options.name !== undefined) checkWorkerName(options.name, where);
+  if (options.aliases !== undefined) {
+    if (!Array.isArray(options.aliases)) {
+      throw new KobanConfigError(
+        `${where}: aliases must be a list of old worker names, got ${JSON.stringify(options.aliases)}`,
+      );
+    }
+    for (const alias of options.aliases) checkWorkerName(alias, `${where} aliases`);
+  }
 }
 
 /**
@@ -105,8 +113,17 @@ export function defineWorker<W extends WorkerClass>(
       `${where}: the worker name "${name}" is already taken by another class; give one of them @Worker({ name })`,
     );
   }
+  for (const alias of options.aliases ?? []) {
+    const taken = registry.get(alias);
+    if (alias === name || (taken && taken !== target)) {
+      throw new KobanConfigError(
+        `${where}: the alias "${alias}" is ${alias === name ? "the worker's own name" : 'the name or alias of another worker class'}`,
+      );
+    }
+  }
   mergeOptions(target, { ...options, name });
   registry.set(name, target);
+  for (const alias of options.aliases ?? []) registry.set(alias, target);
   return target;
 }
 
@@ -150,7 +167,12 @@ export function getWorkerDefinition(target: WorkerClass): WorkerDefinition {
   };
 }
 
-/** Every worker class defined in this process so far, by stored name. */
+/** The old stored names a worker runs the jobs of (`@Worker({ aliases })`). */
+export function workerAliases(target: WorkerClass): readonly string[] {
+  return ownOptions(target)?.aliases ?? [];
+}
+
+/** Every worker class defined in this process so far, by stored name (aliases included). */
 export function registeredWorkers(): ReadonlyMap<string, WorkerClass> {
   return registry;
 }

@@ -18,6 +18,12 @@ export interface UniqueOptions<Args = any> {
   fields?: readonly UniqueField[];
   /** Meta keys compared, as in `unique: { keys: [], meta: ['userId'] }`. */
   meta?: readonly string[];
+  /**
+   * Which time of the existing job `period` counts from: `'insertedAt'` (default) or
+   * `'scheduledAt'`, so that a job scheduled for later blocks duplicates until `period` after
+   * it is due (Oban's `timestamp: :scheduled_at`).
+   */
+  timestamp?: 'insertedAt' | 'scheduledAt';
   /** What a conflicting insert updates on the existing job, by the existing job's state. */
   replace?: readonly ReplaceField[] | Partial<Record<JobState, readonly ReplaceField[]>>;
 }
@@ -65,6 +71,11 @@ export interface WorkerOptions<Args = any> {
   timeout?: number;
   /** The name stored with each job. Default: the class name. Keep it when renaming the class. */
   name?: string;
+  /**
+   * Old stored names whose jobs this worker runs: after a rename, list the old name here and
+   * the jobs queued under it run as this class (new jobs store `name`).
+   */
+  aliases?: readonly string[];
   unique?: UniqueOptions<Args>;
   structured?: StructuredOptions<Args>;
   recorded?: boolean | RecordedOptions;

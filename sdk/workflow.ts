@@ -1,7 +1,8 @@
+import { type Cascade, type CascadeArgs, isCascade, KobanCascade } from './cascade.js';
 import { KobanWorkflowError } from './errors.js';
 import { checkUuid } from './ids.js';
 import type { JsonObject } from './job.js';
-import { isJobSpec, type JobSpec } from './job-spec.js';
+import { isJobSpec, type JobSpec, newJob } from './job-spec.js';
 
 /** How a step treats deps that did not complete, and how the sweeper treats it. */
 export interface StepFlags {
@@ -83,6 +84,16 @@ export interface Workflow<Steps extends Record<string, unknown> = {}, External e
     options?: StepOptions<(keyof Steps & string) | External>,
   ): Workflow<Steps & { readonly [Key in Name]: Spec }, External>;
   /**
+   * Adds a cascade: a step that runs `cascade`'s function with the workflow's context and its
+   * deps' recorded results, typed by the deps' workers (the compiler checks them against what the
+   * function declares), and records what it returns.
+   */
+  addCascade<Name extends string, Deps extends keyof Steps & string, Result>(
+    name: NewStepName<Steps, Name>,
+    cascade: Cascade<{ readonly [Key in Deps]: StepResult<Steps[Key]> }, any, Result>,
+    options: StepFlags & { readonly deps: readonly Deps[] },
+  ): Workflow<Steps & { readonly [Key in Name]: JobSpec<CascadeArgs, Result> }, External>;
+  /**
    * Adds a whole workflow as one part of this one. Its steps are named `name.step`, its own
    * deps stay inside it, and its first steps wait for `deps`. Later steps may depend on `name`,
    * which means every step of the sub-workflow.
@@ -93,6 +104,9 @@ export interface Workflow<Steps extends Record<string, unknown> = {}, External e
     options?: StepOptions<(keyof Steps & string) | External>,
   ): Workflow<Steps & { readonly [Key in Name]: Workflow<Sub> } & Qualified<Name, Sub>, External>;
 }
+
+/** The result type of a step's job spec (what its worker or cascade returns). */
+export type StepResult<Step> = Step extends JobSpec<any, infer Result> ? Result : unknown;
 
 /** The steps of a workflow type by name, with each step's job spec (and so its args and result types). */
 export type WorkflowSteps<W> = W extends Workflow<infer Steps, any> ? Steps : never;
@@ -158,6 +172,7 @@ interface WorkflowData {
   readonly external: boolean;
   add(name: string, spec: JobSpec, options?: StepOptions<string>): WorkflowData;
   addWorkflow(name: string, workflow: WorkflowData, options?: StepOptions<string>): WorkflowData;
+  addCascade(name: string, cascade: Cascade, options: StepOptions<string>): WorkflowData;
 }
 
 /**
@@ -277,6 +292,22 @@ function build(
         options: checkStepFlags(stepOptions, where),
       });
       return build(options, log.extend(length, [step]), length + 1, groups, external);
+    },
+    addCascade(name: string, cascade: Cascade, stepOptions: StepOptions<string>) {
+      if (!isCascade(cascade)) {
+        throw new KobanWorkflowError(
+          `workflow.addCascade(${JSON.stringify(name)}): expected a cascade(name, fn), got ${String(cascade)}`,
+        );
+      }
+      const job = newJob(
+        KobanCascade,
+        { cascade: cascade.name },
+        {
+          ...(cascade.queue ? { queue: cascade.queue } : {}),
+          ...(cascade.maxAttempts ? { maxAttempts: cascade.maxAttempts } : {}),
+        },
+      );
+      return this.add(name, job, stepOptions);
     },
     addWorkflow(name: string, sub: WorkflowData, stepOptions?: StepOptions<string>) {
       const where = `workflow.addWorkflow(${JSON.stringify(name)})`;

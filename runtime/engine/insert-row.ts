@@ -40,6 +40,8 @@ export interface InsertRow {
   readonly uniqueStates: number | null;
   /** Seconds after which a holder of the key gives it up to a new insert; null or absent: never. */
   readonly uniquePeriod?: number | null;
+  /** The holder's time the period counts from: its insert (default) or when it is due. */
+  readonly uniqueTimestamp?: 'inserted_at' | 'scheduled_at';
   /** What a conflicting insert overwrites on the holder. */
   readonly uniqueReplace?: ReplacePlan;
   readonly workflowId?: string | null;

@@ -58,14 +58,15 @@ export async function insertUniqueRows(
     const groups = new Map<string, number[]>();
     for (const index of round) {
       const row = rows[index]!;
-      const group = `${row.uniqueReplace?.signature ?? ''}|${holdsAtInsert(row)}|${row.uniquePeriod ?? ''}`;
+      const group = `${row.uniqueReplace?.signature ?? ''}|${holdsAtInsert(row)}|${row.uniquePeriod ?? ''}|${row.uniqueTimestamp ?? ''}`;
       const members = groups.get(group);
       if (members) members.push(index);
       else groups.set(group, [index]);
     }
     for (const indexes of groups.values()) {
-      const { uniqueReplace, uniquePeriod } = rows[indexes[0]!]!;
-      const period = uniquePeriod ?? null;
+      const { uniqueReplace, uniquePeriod, uniqueTimestamp } = rows[indexes[0]!]!;
+      const period: Period =
+        uniquePeriod == null ? null : { seconds: uniquePeriod, column: uniqueTimestamp ?? 'inserted_at' };
       const holds = holdsAtInsert(rows[indexes[0]!]!);
       let pending = indexes;
       while (pending.length > 0) {
@@ -142,7 +143,7 @@ function rounds(rows: readonly UniqueRow[]): number[][] {
  * turns into a sequential scan once the keys are a few percent of the table). A holder that
  * changed meanwhile is rechecked: it gives its key up only if it still holds one.
  */
-function expireStatement(schema: string, keys: readonly string[], period: number): SQL {
+function expireStatement(schema: string, keys: readonly string[], period: NonNullable<Period>): SQL {
   const s = sql.raw(schema);
   return sql`
     UPDATE ${s}.jobs j SET unique_key = NULL
@@ -150,14 +151,20 @@ function expireStatement(schema: string, keys: readonly string[], period: number
         SELECT (SELECT h.id FROM ${s}.jobs h WHERE h.unique_active = k.key LIMIT 1)
         FROM unnest(${list(keys, 'text')}) AS k(key)))
       AND j.unique_active IS NOT NULL
-      AND j.inserted_at < now() - ${period}::float8 * interval '1 second'`;
+      AND j.${sql.raw(period.column)} < now() - ${period.seconds}::float8 * interval '1 second'`;
 }
 
+/**
+ * How long a holder blocks duplicates, counted from its insert or (`timestamp: 'scheduledAt'`)
+ * from when it is due; null for as long as it is in its unique states.
+ */
+type Period = { readonly seconds: number; readonly column: 'inserted_at' | 'scheduled_at' } | null;
+
 /** Whether the holder `alias` is past the period (SQL). */
-function expiredHolder(alias: string, period: number | null): SQL {
+function expiredHolder(alias: string, period: Period): SQL {
   return period === null
     ? sql`false`
-    : sql`${sql.raw(alias)}.inserted_at < now() - ${period}::float8 * interval '1 second'`;
+    : sql`${sql.raw(`${alias}.${period.column}`)} < now() - ${period.seconds}::float8 * interval '1 second'`;
 }
 
 /** The shape of a unique insert: that of any insert, plus the key and its states. */
@@ -166,7 +173,7 @@ function uniqueShape(rows: readonly UniqueRow[]) {
 }
 
 /** The conflict update applies only to holders within the period: an expired one is left out. */
-function conflictWhere(period: number | null): SQL {
+function conflictWhere(period: Period): SQL {
   return period === null ? sql`` : sql`WHERE NOT (${expiredHolder('j', period)})`;
 }
 
@@ -174,7 +181,7 @@ function insertStatement(
   schema: string,
   rows: readonly UniqueRow[],
   replace: ReplacePlan | undefined,
-  period: number | null,
+  period: Period,
 ): SQL {
   const shape = uniqueShape(rows);
   return jobInsert(
@@ -211,7 +218,7 @@ function lookupInsertStatement(
   schema: string,
   rows: readonly UniqueRow[],
   replace: ReplacePlan | undefined,
-  period: number | null,
+  period: Period,
 ): SQL {
   const s = sql.raw(schema);
   const shape = uniqueShape(rows);

@@ -1,3 +1,4 @@
+import { KobanValidationError } from '../../sdk/errors.js';
 import type { JobRecord } from '../../sdk/job.js';
 import type { ClaimedJob } from '../engine/claim.js';
 import type { Engine } from '../engine/engine.js';
@@ -16,6 +17,14 @@ export interface DrainOptions {
    * completion releases, batch callbacks. Default true.
    */
   withRecursion?: boolean;
+  /** Run at most this many jobs (snoozes included); the rest stay where they are. Default no limit. */
+  limit?: number;
+  /**
+   * Default true: an error a job throws is caught and recorded, as in production. `false` throws
+   * the first such error from `drainJobs` once its outcome is written (Oban's `with_safety: false`),
+   * so a test fails with the worker's own stack.
+   */
+  withSafety?: boolean;
 }
 
 export type DrainResult = Record<'completed' | 'cancelled' | 'discarded' | 'retryable' | 'snoozed', number>;
@@ -38,21 +47,28 @@ export class Drainer {
   async drain(options: DrainOptions = {}): Promise<DrainResult> {
     const counts: DrainResult = { completed: 0, cancelled: 0, discarded: 0, retryable: 0, snoozed: 0 };
     const snoozed = new Set<string>();
+    const limit = drainLimit(options.limit);
+    let ran = 0;
     for (;;) {
       if (options.withScheduled) await this.engine.stageNow({ queue: options.queue }, [...snoozed]);
       else await this.engine.stage();
       // A job that snoozes runs once per drain: snoozing again would keep the drain going forever.
       let progress = 0;
       for (const queue of await this.engine.availableQueues(options.queue)) {
-        for (const claimed of this.hold(await this.engine.claim(queue, 100, this.deps.node))) {
-          const { ack } = await this.run(claimed);
+        if (ran >= limit) return counts;
+        for (const claimed of this.hold(
+          await this.engine.claim(queue, Math.min(100, limit - ran), this.deps.node),
+        )) {
+          const { ack, outcome } = await this.run(claimed);
+          ran++;
+          if (options.withSafety === false && outcome.kind === 'error') throw outcome.error;
           if (ack.state === 'scheduled' && snoozed.has(claimed.id)) continue;
           counts[ack.state === 'scheduled' ? 'snoozed' : ack.state]++;
           progress++;
           if (ack.state === 'scheduled') snoozed.add(claimed.id);
         }
       }
-      if (progress === 0 || options.withRecursion === false) return counts;
+      if (progress === 0 || options.withRecursion === false || ran >= limit) return counts;
     }
   }
 
@@ -94,4 +110,14 @@ export class Drainer {
       this.deps.held?.delete(claimed.id);
     }
   }
+}
+
+function drainLimit(limit: number | undefined): number {
+  if (limit === undefined) return Number.POSITIVE_INFINITY;
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new KobanValidationError([
+      { path: 'drainJobs: limit', message: `expected a whole number of jobs above 0, got ${String(limit)}` },
+    ]);
+  }
+  return limit;
 }

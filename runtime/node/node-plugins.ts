@@ -1,3 +1,4 @@
+import { KobanCascade } from '../../sdk/cascade.js';
 import type { ResolvedConfig } from '../config.js';
 import type { Engine } from '../engine/engine.js';
 import type { NodeReport } from '../engine/nodes.js';
@@ -130,7 +131,8 @@ export class NodePlugins {
     const live = await this.engine.liveQueues(this.config.rescueAfter);
     const unrun = this.catalog
       .all()
-      .filter((worker) => !live.has(worker.definition.queue))
+      // Koban's own cascade worker runs only where cascades are used: it is no typo of the user's.
+      .filter((worker) => worker.worker !== KobanCascade && !live.has(worker.definition.queue))
       .map((worker) => `${worker.definition.name} (queue "${worker.definition.queue}")`);
     if (unrun.length > 0) {
       this.config.logger.warn(

@@ -122,6 +122,9 @@ export function prepareJob(
     uniqueKey: unique ? unique.uniqueKey : null,
     uniqueStates: unique ? unique.uniqueStates : null,
     uniquePeriod: unique?.uniquePeriod,
+    ...(unique && unique.uniqueTimestamp !== 'inserted_at'
+      ? { uniqueTimestamp: unique.uniqueTimestamp }
+      : {}),
     uniqueReplace: unique?.uniqueReplace,
     batchId: options.batchId === undefined ? null : checkUuid(options.batchId, 'batchId', where),
   };

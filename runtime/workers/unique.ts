@@ -16,6 +16,8 @@ export interface UniquePlan {
   readonly states: number;
   /** Seconds a holder blocks duplicates after its insert; null for as long as it is in `states`. */
   readonly period: number | null;
+  /** The holder's column `period` counts from. */
+  readonly timestamp: 'inserted_at' | 'scheduled_at';
   readonly replace: ReplacePlan | undefined;
 }
 
@@ -26,6 +28,7 @@ export interface UniqueColumns {
   readonly uniqueKey: string;
   readonly uniqueStates: number;
   readonly uniquePeriod: number | null;
+  readonly uniqueTimestamp: 'inserted_at' | 'scheduled_at';
   readonly uniqueReplace: ReplacePlan | undefined;
 }
 
@@ -90,10 +93,17 @@ export function resolveUnique(options: UniqueOptions, where: string, fault: Faul
     meta,
     states: statesMask(options.states ?? 'successful', fail),
     period: period === 'infinity' ? null : period,
+    timestamp: timestampColumn(options.timestamp, fail),
     replace: options.replace === undefined ? undefined : replacePlan(options.replace, fail),
   };
   plans.set(options, plan);
   return plan;
+}
+
+function timestampColumn(value: unknown, fail: (message: string) => never): 'inserted_at' | 'scheduled_at' {
+  if (value === undefined || value === 'insertedAt') return 'inserted_at';
+  if (value === 'scheduledAt') return 'scheduled_at';
+  return fail(`timestamp must be 'insertedAt' or 'scheduledAt', got ${JSON.stringify(value)}`);
 }
 
 function stringList(value: unknown, name: string, fail: (message: string) => never): string[] | undefined {
@@ -175,7 +185,13 @@ export function uniqueColumns(plan: UniquePlan, job: FingerprintInput, hmacKey?:
     argsCompared && hmacKey
       ? createHmac('sha256', hmacKey).update(text).digest('hex')
       : hash('sha256', text, 'hex'); // one-shot: half the cost of createHash for short text
-  return { uniqueKey, uniqueStates: plan.states, uniquePeriod: plan.period, uniqueReplace: plan.replace };
+  return {
+    uniqueKey,
+    uniqueStates: plan.states,
+    uniquePeriod: plan.period,
+    uniqueTimestamp: plan.timestamp,
+    uniqueReplace: plan.replace,
+  };
 }
 
 function pick(value: unknown, keys: readonly string[] | undefined): unknown {

@@ -5,6 +5,7 @@ import {
   registeredWorkers,
   type WorkerDefinition,
   type WorkerEntry,
+  workerAliases,
 } from '../../sdk/registry.js';
 import type { WorkerClass, WorkerInstance } from '../../sdk/worker.js';
 import { defaultMaxArgsBytes } from './args-size.js';
@@ -91,6 +92,16 @@ export class WorkerCatalog {
     }
     const runnable = { ...worker, instance };
     this.runnable.set(name, runnable);
+    // Jobs stored under an old name (`aliases`) run as this class.
+    for (const alias of workerAliases(worker.worker)) {
+      const taken = this.runnable.get(alias);
+      if (taken && taken.worker !== worker.worker) {
+        throw new KobanConfigError(
+          `workers: ${worker.worker.name} lists the alias "${alias}", which ${taken.worker.name} runs; remove one of them`,
+        );
+      }
+      this.runnable.set(alias, runnable);
+    }
     this.byClass.set(worker.worker, runnable);
   }
 

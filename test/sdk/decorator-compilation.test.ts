@@ -117,6 +117,7 @@ const expectedDefinitions = [
     priority: 0,
     tags: [],
     unique: { period: 60, states: 'incomplete' },
+    weight: 1,
   },
   {
     name: 'pipelines.extract',
@@ -126,6 +127,7 @@ const expectedDefinitions = [
     priority: 0,
     tags: ['etl'],
     recorded: {},
+    weight: 1,
   },
   {
     name: 'AuditWorker',
@@ -137,6 +139,7 @@ const expectedDefinitions = [
     timeout: 5_000,
     structured: { keys: ['userId', 'action', 'metadata'], required: ['userId', 'action'] },
     encrypted: { key: 'function' },
+    weight: 1,
   },
 ];
 
@@ -150,7 +153,8 @@ describe.each(Object.keys(flavours) as Flavour[])('tsc with %s decorators', (fla
   it('registers every decorated class with its options, whatever the decorator order', () => {
     const { report } = result();
     expect(report.definitions).toEqual(expectedDefinitions);
-    expect(report.registry).toEqual([
+    // Koban's own cascade worker is registered by the package itself.
+    expect(report.registry.filter(([name]: string[]) => name !== 'koban.cascade')).toEqual([
       ['ImportWorker', 'ImportWorker'],
       ['pipelines.extract', 'ExtractWorker'],
       ['AuditWorker', 'AuditWorker'],

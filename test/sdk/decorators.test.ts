@@ -62,6 +62,7 @@ describe('one registry for @Worker and defineWorker', () => {
       structured: undefined,
       recorded: undefined,
       encrypted: undefined,
+      weight: 1,
     });
     expect({ ...plain, name: decorated.name, className: decorated.className }).toEqual(decorated);
 
