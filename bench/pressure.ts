@@ -181,7 +181,7 @@ const rows = ['clean', 'pressure', 'after'].map((name) => {
 console.table(rows);
 const clean = Number(rows[0]!['jobs/s']);
 const after = samples.filter((sample) => sample.phase === 'after');
-const recovered = after.findIndex((sample, index) => {
+const recovered = after.findIndex((_sample, index) => {
   const next = after.slice(index, index + 5);
   return next.length === 5 && next.every((s) => s.done >= 0.85 * clean);
 });
