@@ -47,7 +47,10 @@ const allImports = (file: string) =>
     target!.startsWith('.') ? relative(root, resolve(dirname(join(root, file)), target!)) : target!,
   );
 
-const libraryFiles = ['index.ts', ...['sdk', 'runtime', 'codegen', 'templates'].flatMap(sourceFiles)];
+const libraryFiles = [
+  'index.ts',
+  ...['sdk', 'runtime', 'codegen', 'templates', 'cli', 'web'].flatMap(sourceFiles),
+];
 
 /** The folders whose code may run statements on jobs: the engine and its extensions. */
 const statementRooms = ['runtime/engine/', 'runtime/workflows/', 'runtime/batches/'];

@@ -73,5 +73,18 @@ export function readRoutes(
     [/^\/api\/batches\/([0-9a-f-]{36})$/, (match) => ops.batch(match[1]!)],
     [/^\/api\/crons$/, () => ops.crons()],
     [/^\/api\/nodes$/, () => ops.nodes()],
+    [
+      /^\/api\/metrics$/,
+      (_match, query) => {
+        const day = query.get('range') === 'day';
+        const to = new Date(Math.ceil(Date.now() / 60_000) * 60_000);
+        return ops.metricsHistory({
+          from: new Date(to.getTime() - (day ? 86_400_000 : 3_600_000)),
+          to,
+          step: day ? 15 : 1,
+          groupBy: 'queue',
+        });
+      },
+    ],
   ];
 }
