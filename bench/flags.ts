@@ -10,6 +10,7 @@ export const rowNames = [
   'latency',
   'unique',
   'encrypted',
+  'telemetry',
   'fan-out',
   'chain',
   'small-workflows',

@@ -170,6 +170,13 @@ export function plan(config: Config, refLabel: string | undefined): Row[] {
       featureRow('encrypted', `process ${fmt(jobs)} jobs`, pro, { scenario: 'process-plain', n: jobs }, [
         { name: 'encrypted', scenario: 'process-encrypted', n: jobs },
       ]),
+      featureRow(
+        'telemetry',
+        `process ${fmt(jobs)} jobs`,
+        'features/telemetry',
+        { scenario: 'process-plain', n: jobs },
+        [{ name: 'OpenTelemetry', scenario: 'process-traced', n: jobs }],
+      ),
       featureRow('fan-out', `fan-out 1 → ${fmt(width)} → 1`, flows, { scenario: 'plain', n: width + 2 }, [
         { name: 'workflow', scenario: 'fan-out', n: width },
       ]),
