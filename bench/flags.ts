@@ -10,12 +10,14 @@ export const rowNames = [
   'latency',
   'unique',
   'encrypted',
+  'telemetry',
   'fan-out',
   'chain',
   'small-workflows',
   'batch',
   'processes',
   'history',
+  'limits',
 ] as const;
 export type RowName = (typeof rowNames)[number];
 const rowGroups: Record<string, readonly RowName[]> = {
@@ -26,6 +28,7 @@ const rowGroups: Record<string, readonly RowName[]> = {
   batches: ['batch'],
   flows: ['fan-out', 'chain', 'small-workflows', 'batch'],
   scaling: ['processes', 'history'],
+  flow: ['limits'],
 };
 
 export const systemNames = ['koban', 'graphile', 'pgboss', 'bullmq-pg', 'bullmq-redis', 'ceiling'] as const;

@@ -161,6 +161,7 @@ export function plan(config: Config, refLabel: string | undefined): Row[] {
   const pro = 'features/pro';
   const flows = 'features/flows';
   const scaling = 'features/scaling';
+  const limits = 'features/limits';
   if (config.systems.has('koban')) {
     rows.push(
       featureRow('unique', `insertAll ${fmt(jobs)} jobs`, pro, { scenario: 'insert-plain', n: jobs }, [
@@ -169,6 +170,13 @@ export function plan(config: Config, refLabel: string | undefined): Row[] {
       featureRow('encrypted', `process ${fmt(jobs)} jobs`, pro, { scenario: 'process-plain', n: jobs }, [
         { name: 'encrypted', scenario: 'process-encrypted', n: jobs },
       ]),
+      featureRow(
+        'telemetry',
+        `process ${fmt(jobs)} jobs`,
+        'features/telemetry',
+        { scenario: 'process-plain', n: jobs },
+        [{ name: 'OpenTelemetry', scenario: 'process-traced', n: jobs }],
+      ),
       featureRow('fan-out', `fan-out 1 → ${fmt(width)} → 1`, flows, { scenario: 'plain', n: width + 2 }, [
         { name: 'workflow', scenario: 'fan-out', n: width },
       ]),
@@ -213,6 +221,16 @@ export function plan(config: Config, refLabel: string | undefined): Row[] {
             n: historyJobs,
             option: String(history),
           },
+        ],
+      ),
+      featureRow(
+        'limits',
+        `process ${fmt(jobs)} jobs, cluster-wide limits`,
+        limits,
+        { scenario: 'plain', n: jobs },
+        [
+          { name: 'global limit 1000', scenario: 'global', n: jobs },
+          { name: '100 partitions × 10', scenario: 'partitions', n: jobs },
         ],
       ),
     );

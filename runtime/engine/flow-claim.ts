@@ -79,7 +79,15 @@ function limitedSelection(schema: string, queue: string, demand: number, flow: F
   const full = partition
     ? sql`AND ${pkey} NOT IN (SELECT pkey FROM running GROUP BY pkey HAVING sum(weight) >= ${partition.limit})`
     : sql``;
-  const scan = Math.max(demand * scanPerSlot, minimumScan);
+  // Without partitions, the candidates that can fit are the first ones: as many as there is room
+  // for. With partitions, some candidates fall in full ones: a few times that many.
+  const room =
+    flow.global === undefined
+      ? sql`${demand}::int`
+      : sql`least(${demand}::int, greatest(0, ${flow.global}::int - (SELECT coalesce(sum(weight), 0) FROM running)::int))`;
+  const scan = partition
+    ? sql`greatest(${room} * ${scanPerSlot}::int, least(${minimumScan}::int, ${demand * scanPerSlot}::int))`
+    : room;
   if (partition?.ordered) {
     ctes.push(chainHeads(schema, queue, partition.by, partition.onFailure));
     ctes.push(sql`candidates AS MATERIALIZED (
@@ -87,16 +95,14 @@ function limitedSelection(schema: string, queue: string, demand: number, flow: F
       FROM ${s}.jobs j
       WHERE j.id = ANY(ARRAY(SELECT id FROM heads WHERE state = 'available')) AND j.state = 'available' ${full}
       ORDER BY j.priority, j.scheduled_at, j.id
-      LIMIT ${scan}
-      FOR UPDATE OF j SKIP LOCKED)`);
+      LIMIT ${scan})`);
   } else {
     ctes.push(sql`candidates AS MATERIALIZED (
       SELECT j.id, j.priority, j.scheduled_at, ${pkey} AS pkey, ${rkey} AS rkey, ${weight} AS weight
       FROM ${s}.jobs j
       WHERE j.state = 'available' AND j.queue = ${queue} ${full}
       ORDER BY j.priority, j.scheduled_at, j.id
-      LIMIT ${scan}
-      FOR UPDATE OF j SKIP LOCKED)`);
+      LIMIT ${scan})`);
   }
   ctes.push(sql`ranked AS (
       SELECT c.*, row_number() OVER (PARTITION BY pkey ORDER BY priority, scheduled_at, id) AS turn
@@ -131,10 +137,13 @@ function limitedSelection(schema: string, queue: string, demand: number, flow: F
       sql`r.taken + (SELECT coalesce(sum(u.weight), 0) FROM running u) <= ${flow.global}`,
     );
   }
-  // A cut is taken from the front: once a job does not fit, the ones after it do not either.
+  // A cut is taken from the front: once a job does not fit, the ones after it do not either. Only
+  // the rows taken are locked; one that a cancel or a rescue holds or changed meanwhile is left.
   return sql`
       WITH ${sql.join(ctes, sql`, `)}
-      SELECT id FROM ${sql.raw(last)} ORDER BY ${order} LIMIT ${demand}`;
+      SELECT j.id FROM ${s}.jobs j
+      WHERE j.id = ANY(ARRAY(SELECT id FROM ${sql.raw(last)} ORDER BY ${order} LIMIT ${demand})) AND j.state = 'available'
+      FOR UPDATE OF j SKIP LOCKED`;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { KobanJobCancelledError } from '../../sdk/errors.js';
 import type { Engine } from '../engine/engine.js';
+import type { StoredQueueState } from '../engine/queues.js';
 import type { RunningJob } from './executor.js';
 import { Periodic } from './periodic.js';
 import type { Producer } from './producer.js';
@@ -15,6 +16,8 @@ export interface ConvergenceDeps {
   /** How old an unknown job must be before it is given back: longer than any claim may take. */
   readonly graceMs: number;
   readonly report: (error: unknown) => void;
+  /** Takes the stored queue states too: queues started or stopped, limits changed at run time. */
+  readonly onStored?: (stored: ReadonlyMap<string, StoredQueueState>) => void;
 }
 
 /**
@@ -62,5 +65,6 @@ export class Convergence {
       else if (!state.paused && producer.paused) producer.resume();
       if (state.limit !== null && state.limit !== producer.limit) producer.scale(state.limit);
     }
+    this.deps.onStored?.(stored);
   }
 }

@@ -79,7 +79,24 @@ export class Node {
       interval: config.heartbeatInterval,
       graceMs: 2 * config.claimTimeout,
       report: (error) => events.emit('error', { source: 'convergence', error }),
+      onStored: (stored) => this.converge(stored),
     });
+  }
+
+  /**
+   * Takes what was stored at run time and whose signal this node may have missed: queues started
+   * or stopped on every node, and cluster-wide limits changed.
+   */
+  private converge(stored: ReadonlyMap<string, StoredQueueState>): void {
+    for (const [queue, state] of stored) {
+      const producer = this.producers.get(queue);
+      if (state.run === 'stopped' && producer) this.startOrStop({ action: 'stop', queue });
+      else if (state.run === 'started' && !producer) this.startOrStop({ action: 'start', queue, state });
+      else if (producer && state.flow) {
+        const flow = changedFlow(this.config.queues.get(queue)?.flow, state.flow);
+        if (JSON.stringify(flow) !== JSON.stringify(producer.flow ?? {})) producer.configure(flow);
+      }
+    }
   }
 
   get isLeader(): boolean {

@@ -211,8 +211,9 @@ export class Producer {
     const task = executeJob(claimed, this.deps, this.deps.running).then(async ({ ack }) => {
       this.active--;
       this.unacked++;
-      // Only a queue known to hold more work is worth a fetch per finished job.
-      if (this.queueHasMore || this.heldBack) this.wakeSoon();
+      // Only a queue known to hold more work is worth a fetch per finished job. A slot of a
+      // cluster-wide limit is free only once the outcome is written: that wake comes below.
+      if (this.queueHasMore) this.wakeSoon();
       await this.deps.acker.add(ack);
       this.deps.held.delete(claimed.id);
       this.unacked--;

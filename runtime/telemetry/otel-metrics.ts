@@ -1,4 +1,12 @@
 import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
+
+/** The attempts of one queue, worker, outcome and error type: attributes built once, a running count. */
+interface AttemptSeries {
+  readonly attributes: Attributes;
+  readonly queueAttributes: Attributes;
+  count: number;
+}
+
 import type { QueueGauge } from '../engine/queue-gauges.js';
 
 /**
@@ -9,7 +17,8 @@ import type { QueueGauge } from '../engine/queue-gauges.js';
  */
 export class OtelMetrics {
   private readonly sent: Counter;
-  private readonly consumed: Counter;
+  /** By queue, worker, outcome and error type: the SDK hashes attributes on every record, so counts are kept here and observed. */
+  private readonly series = new Map<string, AttemptSeries>();
   private readonly processDuration: Histogram;
   private readonly queueDuration: Histogram;
   /** The leader's last count; undefined on the other nodes. */
@@ -20,9 +29,12 @@ export class OtelMetrics {
       description: 'Jobs inserted',
       unit: '{message}',
     });
-    this.consumed = meter.createCounter('messaging.client.consumed.messages', {
+    const consumed = meter.createObservableCounter('messaging.client.consumed.messages', {
       description: 'Attempts that ended, by outcome',
       unit: '{message}',
+    });
+    consumed.addCallback((result) => {
+      for (const series of this.series.values()) result.observe(series.count, series.attributes);
     });
     this.processDuration = meter.createHistogram('messaging.process.duration', {
       description: 'How long attempts ran',
@@ -55,10 +67,31 @@ export class OtelMetrics {
     this.sent.add(count, { ...destination(queue), 'messaging.operation.name': 'send' });
   }
 
-  attempted(attributes: Attributes, runMs: number, queueMs: number): void {
-    this.consumed.add(1, attributes);
-    this.processDuration.record(runMs / 1000, attributes);
-    this.queueDuration.record(queueMs / 1000, attributes);
+  attempted(
+    queue: string,
+    worker: string,
+    outcome: string,
+    errorType: string | undefined,
+    runMs: number,
+    queueMs: number,
+  ): void {
+    const key = `${queue}\u0000${worker}\u0000${outcome}\u0000${errorType ?? ''}`;
+    let series = this.series.get(key);
+    if (!series) {
+      const queueAttributes: Attributes = {
+        'messaging.system': 'koban',
+        'messaging.destination.name': queue,
+        'messaging.operation.name': 'process',
+        'koban.worker': worker,
+      };
+      const attributes: Attributes = { ...queueAttributes, 'koban.job.outcome': outcome };
+      if (errorType !== undefined) attributes['error.type'] = errorType;
+      series = { attributes, queueAttributes, count: 0 };
+      this.series.set(key, series);
+    }
+    series.count++;
+    this.processDuration.record(runMs / 1000, series.attributes);
+    this.queueDuration.record(queueMs / 1000, series.queueAttributes);
   }
 }
 

@@ -38,7 +38,7 @@ export interface FlowArgs {
   tenant?: string;
   /** How long the attempt lasts. */
   ms?: number;
-  /** How the first attempt ends; later attempts complete. `hang`: until aborted or the process dies. */
+  /** How the first run ends; later runs complete. `hang`: until aborted or the process dies. */
   first?: 'error' | 'snooze' | 'cancel' | 'discard' | 'timeout' | 'hang';
   /** Ends every attempt so, not only the first. */
   always?: boolean;
@@ -53,7 +53,11 @@ export class FlowWorker {
       INSERT INTO public.flow_runs (job_id, queue, tenant, weight, node, attempt)
       VALUES (${job.id}, ${job.queue}, ${job.args.tenant ?? null}, ${weight}, ${node}, ${job.attempt})
       RETURNING id`;
-    const ending = job.attempt === 1 || job.args.always ? job.args.first : undefined;
+    // A snooze gives its attempt back: the first run is told by the side table, not the attempt.
+    const [runs] = await sql()<
+      { n: number }[]
+    >`SELECT count(*)::int AS n FROM public.flow_runs WHERE job_id = ${job.id}`;
+    const ending = runs!.n === 1 || job.args.always ? job.args.first : undefined;
     try {
       if (ending === 'hang' || ending === 'timeout') {
         await new Promise<void>((_, reject) => {
@@ -77,7 +81,25 @@ defineWorker(FlowWorker, { queue: 'limited', maxAttempts: 3, timeout: 2000 });
 export class HeavyFlowWorker extends FlowWorker {}
 defineWorker(HeavyFlowWorker, { queue: 'limited', maxAttempts: 3, timeout: 2000, weight: 2 });
 
-export const flowWorkers = [FlowWorker, HeavyFlowWorker];
+/** A FlowWorker whose failed attempts are retried after a second. */
+export class QuickRetryWorker extends FlowWorker {
+  backoff(): number {
+    return 1;
+  }
+}
+defineWorker(QuickRetryWorker, { queue: 'chains', maxAttempts: 3 });
+
+/** A batch on a limited queue: its callback runs as a job of the same queue, recorded like the others. */
+export class LimitedBatchWorker extends FlowWorker {
+  async handleCompleted(job: Job<FlowArgs>) {
+    await sql()`
+      INSERT INTO public.flow_runs (job_id, queue, tenant, node, attempt, ended_at)
+      VALUES (${job.id}, ${job.queue}, 'callback', '?', ${job.attempt}, clock_timestamp())`;
+  }
+}
+defineWorker(LimitedBatchWorker, { queue: 'flows' });
+
+export const flowWorkers = [FlowWorker, HeavyFlowWorker, QuickRetryWorker, LimitedBatchWorker];
 
 /**
  * The most slots that ran at once, in the side table: at each start, the weights of the runs of

@@ -14,26 +14,27 @@ WITH claimable AS MATERIALIZED (
       FROM koban.jobs j
       WHERE j.state = 'available' AND j.queue = $4 AND jsonb_build_array(j.args -> 'tenant')::text NOT IN (SELECT pkey FROM running GROUP BY pkey HAVING sum(weight) >= $5)
       ORDER BY j.priority, j.scheduled_at, j.id
-      LIMIT $6
-      FOR UPDATE OF j SKIP LOCKED), ranked AS (
+      LIMIT greatest(least($6::int, greatest(0, $7::int - (SELECT coalesce(sum(weight), 0) FROM running)::int)) * $8::int, least($9::int, $10::int))), ranked AS (
       SELECT c.*, row_number() OVER (PARTITION BY pkey ORDER BY priority, scheduled_at, id) AS turn
       FROM candidates c), within_partition AS (
       SELECT * FROM (
         SELECT r.id, r.priority, r.scheduled_at, r.pkey, r.rkey, r.weight, r.turn, sum(r.weight) OVER (PARTITION BY r.pkey ORDER BY r.turn) AS taken
         FROM ranked r
-      ) r WHERE r.taken + coalesce((SELECT sum(u.weight) FROM running u WHERE u.pkey = r.pkey), 0) <= $7), within_rate AS (
+      ) r WHERE r.taken + coalesce((SELECT sum(u.weight) FROM running u WHERE u.pkey = r.pkey), 0) <= $11), within_rate AS (
       SELECT * FROM (
         SELECT r.id, r.priority, r.scheduled_at, r.pkey, r.rkey, r.weight, r.turn, sum(r.weight) OVER (PARTITION BY r.rkey ORDER BY turn, priority, scheduled_at, id) AS taken
         FROM within_partition r
-      ) r WHERE r.taken + coalesce((SELECT sum(u.weight) FROM started u WHERE u.rkey = r.rkey), 0) <= $8), within_global AS (
+      ) r WHERE r.taken + coalesce((SELECT sum(u.weight) FROM started u WHERE u.rkey = r.rkey), 0) <= $12), within_global AS (
       SELECT * FROM (
         SELECT r.id, r.priority, r.scheduled_at, r.pkey, r.rkey, r.weight, r.turn, sum(r.weight) OVER (ORDER BY turn, priority, scheduled_at, id) AS taken
         FROM within_rate r
-      ) r WHERE r.taken + (SELECT coalesce(sum(u.weight), 0) FROM running u) <= $9)
-      SELECT id FROM within_global ORDER BY turn, priority, scheduled_at, id LIMIT $10), claimed AS (
+      ) r WHERE r.taken + (SELECT coalesce(sum(u.weight), 0) FROM running u) <= $13)
+      SELECT j.id FROM koban.jobs j
+      WHERE j.id = ANY(ARRAY(SELECT id FROM within_global ORDER BY turn, priority, scheduled_at, id LIMIT $14)) AND j.state = 'available'
+      FOR UPDATE OF j SKIP LOCKED), claimed AS (
       UPDATE koban.jobs j
       SET state = 'executing', attempt = j.attempt + 1, attempted_at = now(),
-          attempted_by = array_append(j.attempted_by, $11::text)
+          attempted_by = array_append(j.attempted_by, $15::text)
       WHERE j.id = ANY(ARRAY(SELECT id FROM claimable))
       RETURNING j.id, j.queue, j.worker, j.args, j.meta,
         CASE WHEN cardinality(j.tags) = 0 THEN NULL ELSE to_json(j.tags) END AS tags,
@@ -83,26 +84,27 @@ WITH claimable AS MATERIALIZED (
       FROM koban.jobs j
       WHERE j.state = 'available' AND j.queue = $4 AND jsonb_build_array(j.args -> 'tenant')::text NOT IN (SELECT pkey FROM running GROUP BY pkey HAVING sum(weight) >= $5)
       ORDER BY j.priority, j.scheduled_at, j.id
-      LIMIT $6
-      FOR UPDATE OF j SKIP LOCKED), ranked AS (
+      LIMIT greatest(least($6::int, greatest(0, $7::int - (SELECT coalesce(sum(weight), 0) FROM running)::int)) * $8::int, least($9::int, $10::int))), ranked AS (
       SELECT c.*, row_number() OVER (PARTITION BY pkey ORDER BY priority, scheduled_at, id) AS turn
       FROM candidates c), within_partition AS (
       SELECT * FROM (
         SELECT r.id, r.priority, r.scheduled_at, r.pkey, r.rkey, r.weight, r.turn, sum(r.weight) OVER (PARTITION BY r.pkey ORDER BY r.turn) AS taken
         FROM ranked r
-      ) r WHERE r.taken + coalesce((SELECT sum(u.weight) FROM running u WHERE u.pkey = r.pkey), 0) <= $7), within_rate AS (
+      ) r WHERE r.taken + coalesce((SELECT sum(u.weight) FROM running u WHERE u.pkey = r.pkey), 0) <= $11), within_rate AS (
       SELECT * FROM (
         SELECT r.id, r.priority, r.scheduled_at, r.pkey, r.rkey, r.weight, r.turn, sum(r.weight) OVER (PARTITION BY r.rkey ORDER BY turn, priority, scheduled_at, id) AS taken
         FROM within_partition r
-      ) r WHERE r.taken + coalesce((SELECT sum(u.weight) FROM started u WHERE u.rkey = r.rkey), 0) <= $8), within_global AS (
+      ) r WHERE r.taken + coalesce((SELECT sum(u.weight) FROM started u WHERE u.rkey = r.rkey), 0) <= $12), within_global AS (
       SELECT * FROM (
         SELECT r.id, r.priority, r.scheduled_at, r.pkey, r.rkey, r.weight, r.turn, sum(r.weight) OVER (ORDER BY turn, priority, scheduled_at, id) AS taken
         FROM within_rate r
-      ) r WHERE r.taken + (SELECT coalesce(sum(u.weight), 0) FROM running u) <= $9)
-      SELECT id FROM within_global ORDER BY turn, priority, scheduled_at, id LIMIT $10), claimed AS (
+      ) r WHERE r.taken + (SELECT coalesce(sum(u.weight), 0) FROM running u) <= $13)
+      SELECT j.id FROM koban.jobs j
+      WHERE j.id = ANY(ARRAY(SELECT id FROM within_global ORDER BY turn, priority, scheduled_at, id LIMIT $14)) AND j.state = 'available'
+      FOR UPDATE OF j SKIP LOCKED), claimed AS (
       UPDATE koban.jobs j
       SET state = 'executing', attempt = j.attempt + 1, attempted_at = now(),
-          attempted_by = array_append(j.attempted_by, $11::text)
+          attempted_by = array_append(j.attempted_by, $15::text)
       WHERE j.id = ANY(ARRAY(SELECT id FROM claimable))
       RETURNING j.id, j.queue, j.worker, j.args, j.meta,
         CASE WHEN cardinality(j.tags) = 0 THEN NULL ELSE to_json(j.tags) END AS tags,
@@ -175,18 +177,19 @@ WITH claimable AS MATERIALIZED (
       FROM koban.jobs j
       WHERE j.id = ANY(ARRAY(SELECT id FROM heads WHERE state = 'available')) AND j.state = 'available' AND j.worker NOT IN (SELECT pkey FROM running GROUP BY pkey HAVING sum(weight) >= $4)
       ORDER BY j.priority, j.scheduled_at, j.id
-      LIMIT $5
-      FOR UPDATE OF j SKIP LOCKED), ranked AS (
+      LIMIT greatest($5::int * $6::int, least($7::int, $8::int))), ranked AS (
       SELECT c.*, row_number() OVER (PARTITION BY pkey ORDER BY priority, scheduled_at, id) AS turn
       FROM candidates c), within_partition AS (
       SELECT * FROM (
         SELECT r.id, r.priority, r.scheduled_at, r.pkey, r.rkey, r.weight, r.turn, sum(r.weight) OVER (PARTITION BY r.pkey ORDER BY r.turn) AS taken
         FROM ranked r
-      ) r WHERE r.taken + coalesce((SELECT sum(u.weight) FROM running u WHERE u.pkey = r.pkey), 0) <= $6)
-      SELECT id FROM within_partition ORDER BY turn, priority, scheduled_at, id LIMIT $7), claimed AS (
+      ) r WHERE r.taken + coalesce((SELECT sum(u.weight) FROM running u WHERE u.pkey = r.pkey), 0) <= $9)
+      SELECT j.id FROM koban.jobs j
+      WHERE j.id = ANY(ARRAY(SELECT id FROM within_partition ORDER BY turn, priority, scheduled_at, id LIMIT $10)) AND j.state = 'available'
+      FOR UPDATE OF j SKIP LOCKED), claimed AS (
       UPDATE koban.jobs j
       SET state = 'executing', attempt = j.attempt + 1, attempted_at = now(),
-          attempted_by = array_append(j.attempted_by, $8::text)
+          attempted_by = array_append(j.attempted_by, $11::text)
       WHERE j.id = ANY(ARRAY(SELECT id FROM claimable))
       RETURNING j.id, j.queue, j.worker, j.args, j.meta,
         CASE WHEN cardinality(j.tags) = 0 THEN NULL ELSE to_json(j.tags) END AS tags,
