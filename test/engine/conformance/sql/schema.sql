@@ -2,6 +2,8 @@ SELECT pg_advisory_xact_lock(hashtext($1));
 
 SET LOCAL client_min_messages = warning;
 
+SET LOCAL lock_timeout = '2s';
+
 CREATE SCHEMA IF NOT EXISTS koban;
 
 CREATE TABLE IF NOT EXISTS koban.schema_versions (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());
