@@ -48,13 +48,13 @@ try {
   const [row] = await sql<{ starts: number; busiest: number; byNode: string }[]>`
     WITH starts AS (
       SELECT attempted_at, attempted_by[1] AS node FROM koban.all_jobs WHERE attempted_at IS NOT NULL
-    ), window AS (
+    ), first_start AS (
       SELECT min(attempted_at) AS t0 FROM starts
     ), counted AS (
-      SELECT s.* FROM starts s, window w WHERE s.attempted_at < w.t0 + ${seconds} * interval '1 second'
+      SELECT s.* FROM starts s, first_start w WHERE s.attempted_at < w.t0 + ${seconds} * interval '1 second'
     )
     SELECT (SELECT count(*)::int FROM counted) AS starts,
-      (SELECT max(n)::int FROM (SELECT count(*) AS n FROM counted c, window w
+      (SELECT max(n)::int FROM (SELECT count(*) AS n FROM counted c, first_start w
         GROUP BY floor(date_part('epoch', c.attempted_at - w.t0))) per_second) AS busiest,
       (SELECT string_agg(node || ' ' || n, ', ') FROM (SELECT node, count(*) AS n FROM counted GROUP BY node) by_node) AS "byNode"`;
   await sql.end();

@@ -20,6 +20,7 @@ import {
 import type { Database } from './database/database.js';
 import type { DrizzleDatabase, Executor } from './database/executor.js';
 import { openDatabase } from './database/open-database.js';
+import { missingRightError } from './database/permission-errors.js';
 import type { Engine } from './engine/engine.js';
 import { BasicEngine, engineContext } from './engine/engines/basic.js';
 import { InlineEngine } from './engine/engines/inline.js';
@@ -183,7 +184,7 @@ export class Koban implements RecordedReader {
       // A half-started node stops its timers and listeners too, not just the connection.
       if (koban) await koban.stop().catch(() => undefined);
       else await database.close();
-      throw error;
+      throw missingRightError(error, config.schema) ?? error;
     }
   }
 

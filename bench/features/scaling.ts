@@ -18,16 +18,18 @@ import { queueLimit, timeWindow, withSql } from './window.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const fmt = (n: number) => n.toLocaleString('en-US');
 
-async function insertJobs(url: string, count: number): Promise<void> {
+/** Inserts the jobs to run, after `first` (which runs on the migrated schema). */
+async function insertJobs(url: string, count: number, first: () => Promise<void>): Promise<void> {
   const inserter = await koban.Koban.start({
     database: url,
     queues: {},
     workers: [Noop],
     logger: quietLogger,
   });
-  for (let first = 0; first < count; first += 20_000) {
-    const size = Math.min(20_000, count - first);
-    await inserter.insertAll(Array.from({ length: size }, (_, n) => koban.newJob(Noop, { n: first + n })));
+  await first();
+  for (let from = 0; from < count; from += 20_000) {
+    const size = Math.min(20_000, count - from);
+    await inserter.insertAll(Array.from({ length: size }, (_, n) => koban.newJob(Noop, { n: from + n })));
   }
   await inserter.stop();
 }
@@ -126,10 +128,13 @@ childMain(({ scenario, url, n, option }) =>
       !Number.isInteger(history)
     )
       throw new Error(`usage: scaling.js <processes|history> <dbUrl> <jobs> <nodes|completed rows>`);
-    await insertJobs(url, n);
-    if (history > 0) await fillHistory(sql, history);
+    // Finished jobs are older than the jobs to run, as in a real table: their ids come first.
+    await insertJobs(url, n, async () => {
+      if (history > 0) await fillHistory(sql, history);
+    });
     // The same start for every variant: statistics, and no checkpoint due from the set-up's writes.
     await sql`VACUUM ANALYZE koban.jobs`;
+    if (await hasHistoryTable(sql)) await sql`VACUUM ANALYZE koban.job_history`;
     await sql`CHECKPOINT`;
     const children = Array.from({ length: nodes }, () => new NodeProcess(url));
     await Promise.all(children.map((node) => node.line('ready')));

@@ -16,11 +16,32 @@ export interface StoredQueueCounts {
   readonly oldestAvailableAt: Date | null;
   /** The pause and limit stored by pauseQueue, resumeQueue and scaleQueue. */
   readonly stored: { paused: boolean; limit: number | null } | null;
+  /** Whether the finished counts are estimated from a sample of a large history. */
+  readonly estimated: boolean;
 }
+
+/** Above this many rows in the history (by the planner's estimate), finished jobs are counted on a sample. */
+const exactHistoryRows = 200_000;
 
 /** Counts per queue and state (the hot table and the history), with the oldest available job. */
 export async function queueCounts({ database, schema }: EngineContext): Promise<StoredQueueCounts[]> {
   const s = sql.raw(schema);
+  // Counting a history of millions exactly takes seconds each time the overview refreshes: past
+  // a size, a block sample of about exactHistoryRows rows is counted and scaled. Unfinished jobs
+  // (the hot table) are always counted exactly.
+  const [size] = await database.query<{ rows: number }>(sql`
+    SELECT coalesce(sum(greatest(c.reltuples, 0)), 0)::float8 AS rows
+    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+    JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace n ON n.oid = p.relnamespace
+    WHERE n.nspname = ${schema} AND p.relname = 'job_history'`);
+  const historyRows = size?.rows ?? 0;
+  const percent =
+    historyRows > exactHistoryRows ? Math.max(0.1, (100 * exactHistoryRows) / historyRows) : 100;
+  const history =
+    percent < 100
+      ? sql`SELECT queue, state, round(count(*) * ${100 / percent}::float8)::int AS n
+          FROM ${s}.job_history TABLESAMPLE SYSTEM (${percent}) GROUP BY queue, state`
+      : sql`SELECT queue, state, count(*)::int AS n FROM ${s}.job_history GROUP BY queue, state`;
   const rows = await database.query<{
     queue: string;
     counts: Record<JobState, number> | null;
@@ -32,7 +53,7 @@ export async function queueCounts({ database, schema }: EngineContext): Promise<
     WITH counted AS (
       SELECT queue, state, count(*)::int AS n FROM ${s}.jobs GROUP BY queue, state
       UNION ALL
-      SELECT queue, state, count(*)::int AS n FROM ${s}.job_history GROUP BY queue, state
+      ${history}
     ), per_queue AS (
       SELECT queue, jsonb_object_agg(state, n) AS counts
       FROM (SELECT queue, state, sum(n)::int AS n FROM counted GROUP BY queue, state) c GROUP BY queue
@@ -50,6 +71,7 @@ export async function queueCounts({ database, schema }: EngineContext): Promise<
     counts: row.counts ?? {},
     oldestAvailableAt: toDateOrNull(row.oldest),
     stored: row.stored ? { paused: row.paused ?? false, limit: row.limit } : null,
+    estimated: percent < 100,
   }));
 }
 

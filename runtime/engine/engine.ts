@@ -86,6 +86,8 @@ export interface Engine {
   jobsByIds(ids: readonly string[]): Promise<StoredJob[]>;
   allJobs(filter: Omit<JobFilter, 'limit'>): Promise<StoredJob[]>;
   availableQueues(queue?: string): Promise<string[]>;
+  /** Which of `queues` have an available job: the node's poll. */
+  queuesWithAvailable(queues: readonly string[]): Promise<string[]>;
   availableIn(scope: { workflowId?: string; batchId?: string }): Promise<string[]>;
   recordedOf(id: string): Promise<StoredRecorded | null>;
 

@@ -84,7 +84,10 @@ export async function ensurePartitions({ database, schema }: EngineContext, days
       );
     } catch (error) {
       // 23514: rows of that day are in the default partition; 42P07: created meanwhile elsewhere.
+      // 42501: a role with only read and write rights may not create partitions; the day's rows
+      // go to the default partition until a node whose role owns the schema creates them.
       const code = (error as { code?: string }).code;
+      if (code === '42501') return;
       if (code !== '23514' && code !== '42P07' && code !== '23505') throw error;
     }
   }

@@ -66,6 +66,20 @@ export async function availableQueues(
   return rows.map((row) => row.queue);
 }
 
+/**
+ * Which of `queues` have an available job: one probe of the fetch index per queue, so that an
+ * idle node's poll is one statement however many queues it runs.
+ */
+export async function queuesWithAvailable(
+  { database, schema }: EngineContext,
+  queues: readonly string[],
+): Promise<string[]> {
+  const rows = await database.query<{ queue: string }>(sql`
+    SELECT q.queue FROM unnest(${list(queues, 'text')}) AS q(queue)
+    WHERE EXISTS (SELECT 1 FROM ${sql.raw(schema)}.jobs j WHERE j.state = 'available' AND j.queue = q.queue)`);
+  return rows.map((row) => row.queue);
+}
+
 /** The ids of the available jobs of a workflow or batch, in run order. */
 export async function availableIn(
   { database, schema }: EngineContext,

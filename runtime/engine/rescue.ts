@@ -7,7 +7,8 @@ import { wakeAvailable } from './wake.js';
 /**
  * Rescues the executing jobs of nodes that stopped heartbeating, or that restarted under the same
  * name since the attempt began: back to available, or discarded when no attempt is left. Each
- * rescued job records why. Returns how many were rescued.
+ * rescued job records why, and keeps its place in its queue (its scheduled_at): it was due
+ * before the jobs inserted since, and runs before them. Returns how many were rescued.
  */
 export async function rescueOrphans(
   ctx: EngineContext,
@@ -34,7 +35,6 @@ export async function rescueOrphans(
           UPDATE ${s}.jobs j SET
             state = CASE WHEN j.attempt >= j.max_attempts THEN 'discarded' ELSE 'available' END,
             discarded_at = CASE WHEN j.attempt >= j.max_attempts THEN now() ELSE j.discarded_at END,
-            scheduled_at = CASE WHEN j.attempt >= j.max_attempts THEN j.scheduled_at ELSE now() END,
             errors = array_append(j.errors, jsonb_build_object(
               'attempt', j.attempt, 'at', now(),
               'error', 'rescued: node ' || coalesce(j.attempted_by[cardinality(j.attempted_by)], '?') || ' stopped heartbeating or restarted'))

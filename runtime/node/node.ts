@@ -16,6 +16,7 @@ import type { KobanEventEmitter } from './events.js';
 import type { ExecutorDeps, RunningJob } from './executor.js';
 import { NodePlugins } from './node-plugins.js';
 import { Periodic } from './periodic.js';
+import { Poller } from './poller.js';
 import { Producer } from './producer.js';
 import { missedSignals } from './signal-poller.js';
 
@@ -43,6 +44,7 @@ export class Node {
   readonly running = new Map<string, RunningJob>();
   private readonly held: Set<string>;
   private readonly convergence: Convergence;
+  private readonly poller: Poller;
   private readonly acker: Acker;
   private readonly plugins: NodePlugins;
   private unlisteners: (() => Promise<void>)[] = [];
@@ -70,6 +72,9 @@ export class Node {
     }
     this.plugins = new NodePlugins(engine, config, catalog, workflows, events, () => this.report());
     this.held = executor.held ?? new Set();
+    this.poller = new Poller(engine, this.producers, config.pollInterval, (error) =>
+      events.emit('error', { source: 'poll', error }),
+    );
     this.convergence = new Convergence({
       engine,
       node: config.node,
@@ -142,6 +147,7 @@ export class Node {
     await this.plugins.start([...this.config.queues.keys()]);
     for (const producer of this.producers.values()) producer.start();
     this.convergence.start();
+    this.poller.start();
     this.metricsFlush?.start(this.config.metrics ? this.config.metrics.interval : 0);
     if (!this.engine.listens()) {
       // No NOTIFY reaches this node: producers poll every pollInterval, and so do the signals.
@@ -173,6 +179,7 @@ export class Node {
         held: this.held,
         claimTimeout: this.config.claimTimeout,
         pollInterval: this.config.pollInterval,
+        polledByNode: true,
       },
       changedFlow(undefined, state.flow),
     );
@@ -269,7 +276,10 @@ export class Node {
     // With the database down or not answering, a claim, a periodic task or a write in flight may
     // never settle: each step gets a deadline, so stop() keeps to shutdownGrace whatever happens.
     this.stopped = true;
-    await finishedBy(Promise.all([this.plugins.stopScheduling(), this.convergence.stop()]), graceEnds);
+    await finishedBy(
+      Promise.all([this.plugins.stopScheduling(), this.convergence.stop(), this.poller.stop()]),
+      graceEnds,
+    );
     const producers = [...this.producers.values()];
     await finishedBy(
       Promise.all([

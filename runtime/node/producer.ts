@@ -15,6 +15,8 @@ export interface ProducerDeps extends ExecutorDeps {
   /** Milliseconds a claim may take before it is abandoned (`claimTimeout`). */
   readonly claimTimeout: number;
   readonly pollInterval: number;
+  /** The node polls for every queue at once (see poller.ts): no timer of the producer's own. */
+  readonly polledByNode?: boolean;
 }
 
 /**
@@ -70,8 +72,10 @@ export class Producer {
   }
 
   start(): void {
-    this.pollTimer = setInterval(() => this.wake(), this.deps.pollInterval);
-    this.pollTimer.unref();
+    if (!this.deps.polledByNode) {
+      this.pollTimer = setInterval(() => this.wake(), this.deps.pollInterval);
+      this.pollTimer.unref();
+    }
     this.wake();
   }
 

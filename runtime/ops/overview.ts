@@ -7,6 +7,8 @@ export interface QueueOverview {
   readonly name: string;
   /** Jobs per state, finished ones (in the history) included. */
   readonly counts: Record<JobState, number>;
+  /** Whether the finished counts are estimates (a history of more than 200,000 jobs is sampled). */
+  readonly estimated: boolean;
   /** How long the oldest available job has waited since it became due, in ms; null when none waits. */
   readonly oldestAvailableAgeMs: number | null;
   /** Paused on every live node that runs it (or stored paused, when none runs it). */
@@ -77,6 +79,7 @@ export function queueOverviews(
     return {
       name: queue.queue,
       counts: { ...emptyCounts(), ...queue.counts },
+      estimated: queue.estimated,
       oldestAvailableAgeMs: queue.oldestAvailableAt
         ? Math.max(0, now - queue.oldestAvailableAt.getTime())
         : null,

@@ -257,6 +257,13 @@ const pages = {
         h('strong', {}, data.leader || 'none'),
       ),
       h('h2', {}, 'Queues'),
+      data.queues.some((queue) => queue.estimated)
+        ? h(
+            'p',
+            { class: 'note' },
+            'Finished counts are estimated from a sample of the history (over 200,000 jobs).',
+          )
+        : null,
       table(
         [
           'queue',

@@ -44,6 +44,7 @@ import {
   getJob,
   jobsByIds,
   listJobs,
+  queuesWithAvailable,
   recordedOf,
 } from '../job-reads.js';
 import type { JobSearch } from '../job-search.js';
@@ -191,6 +192,10 @@ export class BasicEngine implements Engine {
 
   allJobs(filter: Omit<JobFilter, 'limit'>): Promise<StoredJob[]> {
     return allJobs(this.context, filter);
+  }
+
+  queuesWithAvailable(queues: readonly string[]): Promise<string[]> {
+    return queuesWithAvailable(this.context, queues);
   }
 
   availableQueues(queue?: string): Promise<string[]> {

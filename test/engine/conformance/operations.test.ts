@@ -271,6 +271,21 @@ describe('every engine operation, on every driver', () => {
     expect(again.startedAt).toBe(restarted.startedAt);
   });
 
+  operation('find the queues with available jobs', async ({ engine }) => {
+    await engine.insert({
+      rows: [
+        row(),
+        row({ queue: 'other' }),
+        row({ queue: 'later', scheduledAt: new Date(Date.now() + 60_000) }),
+      ],
+    });
+    expect((await engine.queuesWithAvailable(['conformance', 'later', 'idle', 'other'])).sort()).toEqual([
+      'conformance',
+      'other',
+    ]);
+    expect(await engine.queuesWithAvailable([])).toEqual([]);
+  });
+
   operation('read the database clock', async ({ engine }) => {
     const before = Date.now();
     const now = await engine.databaseTime();

@@ -45,7 +45,6 @@ WITH orphaned AS MATERIALIZED (
           UPDATE koban.jobs j SET
             state = CASE WHEN j.attempt >= j.max_attempts THEN 'discarded' ELSE 'available' END,
             discarded_at = CASE WHEN j.attempt >= j.max_attempts THEN now() ELSE j.discarded_at END,
-            scheduled_at = CASE WHEN j.attempt >= j.max_attempts THEN j.scheduled_at ELSE now() END,
             errors = array_append(j.errors, jsonb_build_object(
               'attempt', j.attempt, 'at', now(),
               'error', 'rescued: node ' || coalesce(j.attempted_by[cardinality(j.attempted_by)], '?') || ' stopped heartbeating or restarted'))

@@ -1,10 +1,4 @@
-SELECT pg_advisory_xact_lock(hashtext($1));
-
-SET LOCAL client_min_messages = warning;
-
-CREATE SCHEMA IF NOT EXISTS koban;
-
-CREATE TABLE IF NOT EXISTS koban.schema_versions (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());
+SELECT to_regclass($1) IS NOT NULL AS found;
 
 SELECT max(version) AS version FROM koban.schema_versions;
 

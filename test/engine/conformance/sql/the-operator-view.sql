@@ -45,6 +45,11 @@ SET LOCAL statement_timeout = 5000;
 
 SELECT count(*)::int AS n FROM koban.all_jobs j WHERE true AND state = $1;
 
+SELECT coalesce(sum(greatest(c.reltuples, 0)), 0)::float8 AS rows
+    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+    JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace n ON n.oid = p.relnamespace
+    WHERE n.nspname = $1 AND p.relname = 'job_history';
+
 WITH counted AS (
       SELECT queue, state, count(*)::int AS n FROM koban.jobs GROUP BY queue, state
       UNION ALL

@@ -1,0 +1,196 @@
+// The pressure benchmark: what a transaction pinning the xmin horizon, four repeatable-read
+// readers scanning the jobs and 1.5× sustained overload do to Koban's throughput, latency and dead
+// rows on the hot table, and how it recovers. Run on demand, never in `npm test`:
+//   npm run bench:pressure                       # 60 s clean, 600 s under pressure, 60 s after
+//   npm run bench:pressure -- --pressure 60 --clean 20 --after 30 --concurrency 20
+// It creates (and drops) its own database on the server of --url.
+import { parseArgs } from 'node:util';
+import postgres from 'postgres';
+import { defineWorker, type Job, Koban, newJob } from '../index.js';
+
+const { values } = parseArgs({
+  options: {
+    url: { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/test' },
+    clean: { type: 'string', default: '60' },
+    pressure: { type: 'string', default: '600' },
+    after: { type: 'string', default: '60' },
+    overload: { type: 'string', default: '1.5' },
+    concurrency: { type: 'string', default: '20' },
+    readers: { type: 'string', default: '4' },
+  },
+});
+const seconds = (name: keyof typeof values) => {
+  const value = Number(values[name]);
+  if (!(Number.isFinite(value) && value > 0))
+    throw new Error(`--${name}: expected a positive number, got ${values[name]}`);
+  return value;
+};
+const phases = { clean: seconds('clean'), pressure: seconds('pressure'), after: seconds('after') };
+const overload = seconds('overload');
+const concurrency = seconds('concurrency');
+const readerCount = seconds('readers');
+
+class PressureWorker {
+  async process(_job: Job<{ at: number }>) {}
+}
+defineWorker(PressureWorker, { queue: 'pressure' });
+
+const server = new URL(String(values.url));
+const name = `koban_pressure_${process.pid}`;
+const admin = postgres(server.toString(), { max: 1, onnotice: () => {} });
+await admin.unsafe(`CREATE DATABASE ${name}`);
+const url = new URL(server);
+url.pathname = `/${name}`;
+const probe = postgres(url.toString(), { max: 2, onnotice: () => {} });
+
+const koban = await Koban.start({
+  database: url.toString(),
+  queues: { pressure: concurrency },
+  poolSize: 10,
+  logger: { info() {}, warn() {}, error: (...args) => console.error('[koban]', ...args) },
+});
+
+/** Completed jobs per second and the latency (insert to completion) of each, by one-second window. */
+interface Sample {
+  readonly at: number;
+  readonly phase: string;
+  readonly done: number;
+  readonly latencies: number[];
+  readonly deadRows: number;
+  readonly liveRows: number;
+  readonly backlog: number;
+}
+const samples: Sample[] = [];
+let phase = 'calibrate';
+let window = { done: 0, latencies: [] as number[] };
+koban.on('job:stop', ({ job }) => {
+  window.done++;
+  window.latencies.push(Date.now() - (job.args as { at: number }).at);
+});
+
+async function hotTable(): Promise<{ dead: number; live: number }> {
+  const [row] = await probe<{ dead: string; live: string }[]>`
+    SELECT n_dead_tup AS dead, n_live_tup AS live FROM pg_stat_user_tables
+    WHERE schemaname = 'koban' AND relname = 'jobs'`;
+  return { dead: Number(row?.dead ?? 0), live: Number(row?.live ?? 0) };
+}
+
+const sampler = setInterval(async () => {
+  const current = window;
+  window = { done: 0, latencies: [] };
+  const table = await hotTable();
+  const [backlog] = await probe<{ n: number }[]>`
+    SELECT count(*)::int AS n FROM koban.jobs WHERE state = 'available'`;
+  samples.push({
+    at: Date.now(),
+    phase,
+    done: current.done,
+    latencies: current.latencies,
+    deadRows: table.dead,
+    liveRows: table.live,
+    backlog: backlog!.n,
+  });
+}, 1000);
+
+// Capacity: how fast this node drains a backlog on a clean table.
+const backlogSize = 20 * concurrency * 10;
+await koban.insertAll(Array.from({ length: backlogSize }, () => newJob(PressureWorker, { at: Date.now() })));
+const calibrationStart = Date.now();
+while ((await probe<{ n: number }[]>`SELECT count(*)::int AS n FROM koban.jobs`)[0]!.n > 0) {
+  await new Promise((resolve) => setTimeout(resolve, 100));
+}
+const capacity = backlogSize / ((Date.now() - calibrationStart) / 1000);
+const rate = capacity * overload;
+console.log(`capacity ${capacity.toFixed(0)} jobs/s; inserting ${rate.toFixed(0)} jobs/s (${overload}×)`);
+
+// The producer of the load: batches every 100 ms at `rate`.
+let inserting = true;
+const inserter = (async () => {
+  let owed = 0;
+  while (inserting) {
+    owed += rate / 10;
+    const count = Math.floor(owed);
+    owed -= count;
+    const at = Date.now();
+    if (count > 0) await koban.insertAll(Array.from({ length: count }, () => newJob(PressureWorker, { at })));
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, 100 - (Date.now() - at))));
+  }
+})();
+
+const sleep = (s: number) => new Promise((resolve) => setTimeout(resolve, s * 1000));
+phase = 'clean';
+await sleep(phases.clean);
+
+// The pressure: one transaction that pins the xmin horizon for the whole phase, and readers that
+// scan the jobs in repeatable-read transactions, one after another.
+phase = 'pressure';
+const holder = postgres(url.toString(), { max: 1, onnotice: () => {} });
+let releaseHolder: () => void = () => {};
+const held = holder.begin('isolation level repeatable read', async (sql) => {
+  await sql`SELECT txid_current(), count(*) FROM koban.all_jobs`;
+  await new Promise<void>((resolve) => {
+    releaseHolder = resolve;
+  });
+});
+let reading = true;
+const readers = Array.from({ length: readerCount }, async () => {
+  const reader = postgres(url.toString(), { max: 1, onnotice: () => {} });
+  while (reading) {
+    await reader.begin('isolation level repeatable read', async (sql) => {
+      await sql`SELECT count(*), max(inserted_at) FROM koban.jobs`;
+      await sql`SELECT state, count(*) FROM koban.all_jobs GROUP BY state`;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    });
+  }
+  await reader.end();
+});
+await sleep(phases.pressure);
+releaseHolder();
+reading = false;
+await held;
+await Promise.all(readers);
+await holder.end();
+
+phase = 'after';
+await sleep(phases.after);
+inserting = false;
+await inserter;
+clearInterval(sampler);
+await koban.stop();
+
+// The report: per phase, throughput, latency percentiles, dead rows on the hot table.
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+const rows = ['clean', 'pressure', 'after'].map((name) => {
+  const of = samples.filter((sample) => sample.phase === name);
+  const latencies = of.flatMap((sample) => sample.latencies).sort((a, b) => a - b);
+  const done = of.reduce((sum, sample) => sum + sample.done, 0);
+  return {
+    phase: name,
+    seconds: of.length,
+    'jobs/s': (done / Math.max(1, of.length)).toFixed(0),
+    'p50 ms': percentile(latencies, 50).toFixed(0),
+    'p99 ms': percentile(latencies, 99).toFixed(0),
+    'max dead rows (jobs)': Math.max(0, ...of.map((sample) => sample.deadRows)),
+    'max live rows (jobs)': Math.max(0, ...of.map((sample) => sample.liveRows)),
+    'backlog at end': of.at(-1)?.backlog ?? 0,
+  };
+});
+console.table(rows);
+const clean = Number(rows[0]!['jobs/s']);
+const after = samples.filter((sample) => sample.phase === 'after');
+const recovered = after.findIndex((_sample, index) => {
+  const next = after.slice(index, index + 5);
+  return next.length === 5 && next.every((s) => s.done >= 0.85 * clean);
+});
+console.log(
+  `pressure throughput ${((Number(rows[1]!['jobs/s']) / clean) * 100).toFixed(0)}% of clean; ` +
+    (recovered >= 0
+      ? `after: within 15% of clean for 5 s from ${recovered} s after the release`
+      : 'after: not back within 15% of clean for 5 s running'),
+);
+await probe.end();
+await admin.unsafe(`DROP DATABASE ${name} WITH (FORCE)`);
+await admin.end();
