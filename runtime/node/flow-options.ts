@@ -17,7 +17,13 @@ export interface QueueFlowOptions {
    * waits until the link is retried or deleted).
    */
   partition?:
-    | { by: PartitionBy; limit: number; ordered?: boolean | undefined; onFailure?: ChainFailure | undefined }
+    | {
+        by: PartitionBy;
+        /** Required, but for a chain (`ordered: true`), whose limit is 1. */
+        limit?: number | undefined;
+        ordered?: boolean | undefined;
+        onFailure?: ChainFailure | undefined;
+      }
     | undefined;
   /** At most `allowed` slots started per `period` seconds (a sliding window), per partition value when given. */
   rateLimit?: { allowed: number; period: number; partition?: PartitionBy | undefined } | undefined;

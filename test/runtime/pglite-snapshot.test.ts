@@ -8,6 +8,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defineWorker, type Job, type Koban, newJob } from '../../index.js';
 import { startKoban } from '../support/koban.js';
+import { lastJsonLine } from '../support/output.js';
 
 // In-memory starts after the first in a process load a snapshot of the migrated data directory
 // instead of running initdb and the migrations again. initdb gives every cluster a new system
@@ -59,7 +60,7 @@ async function startInProcess(snapshots: string): Promise<{ cluster: string; job
     cwd: repo,
     env: { ...process.env, KOBAN_PGLITE_SNAPSHOTS: snapshots },
   });
-  return JSON.parse(stdout.trim().split('\n').at(-1)!) as { cluster: string; jobs: number };
+  return JSON.parse(lastJsonLine(stdout)) as { cluster: string; jobs: number };
 }
 
 describe('a snapshot directory (KOBAN_PGLITE_SNAPSHOTS, set by koban/vitest)', () => {

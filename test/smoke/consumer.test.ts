@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lastJsonLine } from '../support/output.js';
 
 // The package as a newcomer gets it: `npm pack` (which builds dist/ through prepack), installed
 // into an empty project next to the newest TypeScript, compiled with that project's own tsc, run
@@ -281,7 +282,7 @@ describe('the packed package in a fresh project', () => {
       project,
       120_000,
     );
-    const report = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as {
+    const report = JSON.parse(lastJsonLine(stdout)) as {
       inserted: { worker: string; queue: string; state: string; args: unknown };
       final: { state: string; attempt: number; errors: unknown[] } | null;
       greeted: string[];
@@ -331,7 +332,7 @@ describe('the packed package in a fresh project', () => {
       project,
       120_000,
     );
-    expect(JSON.parse(stdout.trim().split('\n').at(-1) ?? '')).toEqual({
+    expect(JSON.parse(lastJsonLine(stdout))).toEqual({
       rejected: 'args.name: expected string, got number (Hello)',
       final: 'completed',
       greeted: ['builder'],
@@ -368,7 +369,7 @@ describe('the packed package in a fresh project', () => {
       );
       await run(tsc, ['-p', '.'], project);
       const { stdout, stderr } = await run(process.execPath, ['dist/generated.js'], project, 120_000);
-      expect(JSON.parse(stdout.trim().split('\n').at(-1) ?? '')).toMatchObject({ final: 'completed' });
+      expect(JSON.parse(lastJsonLine(stdout))).toMatchObject({ final: 'completed' });
       expect(stderr).toContain('the generated module (npx gen) is stale for Hello');
 
       await run('npx', ['--no-install', 'gen'], project, 120_000);
