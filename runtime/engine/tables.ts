@@ -89,6 +89,8 @@ export function kobanTables(schemaName: string) {
     id: uuid('id').primaryKey(),
     name: text('name'),
     insertedAt: timestamptz('inserted_at').notNull().defaultNow(),
+    /** The workflow's shared context (`job.workflow.getContext()`), in stored form. */
+    context: jsonb('context').$type<JsonObject>(),
   });
   /**
    * One row per dependency of a workflow step: `jobId` waits for `depId`. The step's options
@@ -144,6 +146,10 @@ export function kobanTables(schemaName: string) {
     paused: boolean('paused').notNull().default(false),
     limit: integer('limit'),
     updatedAt: timestamptz('updated_at').notNull().defaultNow(),
+    /** The queue's cluster-wide limits (global, partition, rate limit), as set at run time. */
+    flow: jsonb('flow').$type<JsonObject>(),
+    /** `started` or `stopped` at run time by startQueue/stopQueue; null when never changed. */
+    run: text('run').$type<'started' | 'stopped'>(),
   });
   /**
    * The metrics history: per minute, queue, worker and node, the attempts that ended by outcome
