@@ -232,11 +232,11 @@ describe('every engine operation, on every driver', () => {
   });
 
   operation('stage due jobs', async ({ engine, raw }) => {
+    // One time for both rows: the insert sends a value all rows share once, so two times a
+    // millisecond apart would render another statement.
+    const inAMinute = new Date(Date.now() + 60_000);
     const [due, later] = await engine.insert({
-      rows: [
-        row({ scheduledAt: new Date(Date.now() + 60_000) }),
-        row({ scheduledAt: new Date(Date.now() + 60_000) }),
-      ],
+      rows: [row({ scheduledAt: inAMinute }), row({ scheduledAt: inAMinute })],
     });
     await raw(`UPDATE koban.jobs SET scheduled_at = now() - interval '1 second' WHERE id = ${due!.id}`);
     expect(await engine.stage()).toBe(1);
