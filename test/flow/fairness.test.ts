@@ -64,9 +64,9 @@ describe('fairness between partitions', () => {
       `fairness: the last of 100 small partitions finished at ${Math.round(lastSmall)} ms, ` +
         `the backlog of 10,000 at ${Math.round(big)} ms (${((lastSmall / big) * 100).toFixed(1)}%)`,
     );
-    // The small partitions are done before a quarter of the backlog has run (first in, first out
-    // would run all of it first): counted in jobs, not
-    // in time, so that a faster or slower machine does not change the verdict.
+    // The small partitions are done before half of the backlog has run (first in, first out
+    // would run all of it first). Counted in jobs, not in time, so that a faster or slower
+    // machine does not change the verdict.
     const [{ bigBefore }] = (await withSql(
       url,
       (sql) => sql`
@@ -75,6 +75,6 @@ describe('fairness between partitions', () => {
           AND date_part('epoch', completed_at) * 1000 - ${started} <= ${lastSmall}`,
     )) as unknown as [{ bigBefore: number }];
     console.log(`fairness: ${bigBefore} of the backlog's 10,000 jobs had run by then`);
-    expect(bigBefore).toBeLessThan(2500);
+    expect(bigBefore).toBeLessThan(5000);
   });
 });
