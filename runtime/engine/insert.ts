@@ -7,10 +7,12 @@ import {
   type InsertRow,
   insertedColumns,
   insertedRecord,
+  hasIds,
   insertSource,
   isTrackedInsert,
   jobInsert,
 } from './insert-row.js';
+import { replacesSealedArgs, sealRows } from './sealed-rows.js';
 import { insertUniqueRows, type UniqueRow } from './unique-insert.js';
 
 export type { InsertedJob, InsertRow } from './insert-row.js';
@@ -61,13 +63,14 @@ function insertRows(
  */
 function isOneStatement(plan: InsertPlan): boolean {
   if (plan.before?.length || plan.after?.length) return false;
+  if (plan.rows.some(replacesSealedArgs)) return false;
   const unique = plan.rows.filter((row) => row.uniqueKey !== null).length;
   return unique === 0 || plan.rows.length === 1;
 }
 
 async function writePlan(ctx: EngineContext, plan: InsertPlan, executor: Executor | undefined) {
   for (const write of plan.before ?? []) await write(executor!, []);
-  const { rows } = plan;
+  const rows = await sealRows(ctx, plan.rows, executor);
   const results: InsertedJob[] = new Array(rows.length);
   const plain: number[] = [];
   const unique: number[] = [];
@@ -76,7 +79,7 @@ async function writePlan(ctx: EngineContext, plan: InsertPlan, executor: Executo
   }
   if (plain.length > 0) {
     const plainRows = plain.map((index) => rows[index]!);
-    const shape = { unique: false, tracked: isTrackedInsert(plainRows) };
+    const shape = { unique: false, tracked: isTrackedInsert(plainRows), ids: hasIds(plainRows) };
     const inserted = await ctx.database.query<InsertedColumns>(
       jobInsert(
         ctx.schema,

@@ -10,6 +10,7 @@ import {
   type InsertedJob,
   type InsertRow,
   insertedFields,
+  hasIds,
   insertedRecord,
   insertSource,
   isTrackedInsert,
@@ -17,6 +18,7 @@ import {
   type ReplacePlan,
 } from './insert-row.js';
 import { type JobWireRow, jobColumnList, toStoredJob } from './records.js';
+import { replacesSealedArgs, resealForHolder } from './sealed-rows.js';
 import { initialStateBitSql, stateInMask } from './state-sql.js';
 
 /** A row with a unique key. */
@@ -49,10 +51,11 @@ export type UniqueRow = InsertRow & { readonly uniqueKey: string; readonly uniqu
  * statement so that concurrent multi-row inserts take their locks in the same order.
  */
 export async function insertUniqueRows(
-  { database, schema }: EngineContext,
+  ctx: EngineContext,
   rows: readonly UniqueRow[],
   executor?: Executor,
 ): Promise<InsertedJob[]> {
+  const { database, schema } = ctx;
   const results: InsertedJob[] = new Array(rows.length);
   for (const round of rounds(rows)) {
     const groups = new Map<string, number[]>();
@@ -85,6 +88,11 @@ export async function insertUniqueRows(
           const found = byKey.get(row.uniqueKey);
           if (found === undefined) expired.push(index);
           else results[index] = found.conflict ? conflictRecord(found) : insertedRecord(row, found);
+        }
+        for (const index of pending) {
+          const result = results[index];
+          if (result?.conflict && replacesSealedArgs(rows[index]!))
+            results[index] = await resealForHolder(ctx, rows[index]!, result, executor!);
         }
         if (expired.length > 0) {
           // Only a holder past its period is left out, and without a period none is.
@@ -169,7 +177,7 @@ function expiredHolder(alias: string, period: Period): SQL {
 
 /** The shape of a unique insert: that of any insert, plus the key and its states. */
 function uniqueShape(rows: readonly UniqueRow[]) {
-  return { unique: true, tracked: isTrackedInsert(rows) };
+  return { unique: true, tracked: isTrackedInsert(rows), ids: hasIds(rows) };
 }
 
 /** The conflict update applies only to holders within the period: an expired one is left out. */

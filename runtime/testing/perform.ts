@@ -7,6 +7,7 @@ import { insertedRecord } from '../engine/insert-row.js';
 import { KobanEventEmitter } from '../node/events.js';
 import { executeJob, type RunningJob } from '../node/executor.js';
 import { consoleLogger, type KobanLogger, levelledLogger } from '../node/logger.js';
+import { jobBinding } from '../engine/args-binding.js';
 import { prepareJob } from '../workers/prepare-job.js';
 import { WorkerCatalog } from '../workers/worker-catalog.js';
 
@@ -55,7 +56,7 @@ export async function performJob<W extends WorkerClass>(
   });
   const claimed: ClaimedJob = {
     ...inserted,
-    args: stored.args,
+    args: stored.seal ? stored.seal(jobBinding('0')) : stored.args,
     attempt: options.attempt ?? 1,
     maxAttempts: options.maxAttempts ?? stored.maxAttempts,
     attemptedAt: new Date(now),
