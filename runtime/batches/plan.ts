@@ -99,7 +99,8 @@ async function plannedBatches(
   });
   const batches: PlannedBatch[] = [];
   for (const [id, worker] of first) {
-    const stored = implementedCallbacks(worker) === 0 ? undefined : await storedCallback(catalog, id, { worker });
+    const stored =
+      implementedCallbacks(worker) === 0 ? undefined : await storedCallback(catalog, id, { worker });
     batches.push({ id, name: null, callback: stored?.callback ?? null, callbacks: stored?.callbacks ?? 0 });
   }
   return batches;

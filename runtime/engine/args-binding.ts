@@ -15,7 +15,10 @@ export function jobBinding(id: string): ArgsBinding {
 
 /** A batch's callback args, written once for the batch and copied into each callback job. */
 export function batchCallbackBinding(batchId: string, jobId?: string): ArgsBinding {
-  return { scope: `batch:${batchId}`, label: jobId === undefined ? `the callback of batch ${batchId}` : `job ${jobId}` };
+  return {
+    scope: `batch:${batchId}`,
+    label: jobId === undefined ? `the callback of batch ${batchId}` : `job ${jobId}`,
+  };
 }
 
 /** A stored cron entry's args, from which each tick's job is sealed afresh. */

@@ -2,12 +2,12 @@ import { sql } from 'drizzle-orm';
 import type { Executor } from '../database/executor.js';
 import type { EngineContext } from './context.js';
 import {
+  hasIds,
   type InsertedColumns,
   type InsertedJob,
   type InsertRow,
   insertedColumns,
   insertedRecord,
-  hasIds,
   insertSource,
   isTrackedInsert,
   jobInsert,

@@ -6,11 +6,11 @@ import type { Executor } from '../database/executor.js';
 import { list } from '../database/wire.js';
 import type { EngineContext } from './context.js';
 import {
+  hasIds,
   type InsertedColumns,
   type InsertedJob,
   type InsertRow,
   insertedFields,
-  hasIds,
   insertedRecord,
   insertSource,
   isTrackedInsert,

@@ -1,8 +1,8 @@
 import { KobanConfigError } from '../../sdk/errors.js';
 import type { JsonObject } from '../../sdk/job.js';
 import { jobStates, stateMask } from '../../sdk/states.js';
-import type { StoredCronEntry } from '../engine/cron-entries.js';
 import { cronBinding } from '../engine/args-binding.js';
+import type { StoredCronEntry } from '../engine/cron-entries.js';
 import type { InsertRow } from '../engine/insert.js';
 import { prepareJobs } from '../workers/prepare-job.js';
 import { readableArgs } from '../workers/stored-args.js';

@@ -2,12 +2,12 @@ import type { Codec } from '../../sdk/codec.js';
 import type { JsonObject } from '../../sdk/job.js';
 import { newJob } from '../../sdk/job-spec.js';
 import type { ArgsOf, ProcessOutcome, WorkerClass } from '../../sdk/worker.js';
+import { jobBinding } from '../engine/args-binding.js';
 import type { ClaimedJob } from '../engine/claim.js';
 import { insertedRecord } from '../engine/insert-row.js';
 import { KobanEventEmitter } from '../node/events.js';
 import { executeJob, type RunningJob } from '../node/executor.js';
 import { consoleLogger, type KobanLogger, levelledLogger } from '../node/logger.js';
-import { jobBinding } from '../engine/args-binding.js';
 import { prepareJob } from '../workers/prepare-job.js';
 import { WorkerCatalog } from '../workers/worker-catalog.js';
 

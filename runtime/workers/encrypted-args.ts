@@ -22,7 +22,8 @@ export interface ArgsEnvelope {
   readonly data: string;
 }
 
-const boundAad = (worker: string, binding: ArgsBinding) => Buffer.from(`koban:args:v2:${worker}:${binding.scope}`);
+const boundAad = (worker: string, binding: ArgsBinding) =>
+  Buffer.from(`koban:args:v2:${worker}:${binding.scope}`);
 const workerAad = (worker: string) => `koban:args:v1:${worker}`;
 
 /** Encrypts encoded (JSON-safe) args into the stored envelope, bound to what holds them. */

@@ -56,7 +56,9 @@ export function sealedLater(
   const name = entry.definition.name;
   const placeholder = {
     toJSON() {
-      throw new KobanEncryptionError(`the args of a ${name} job were about to be written before they were sealed`);
+      throw new KobanEncryptionError(
+        `the args of a ${name} job were about to be written before they were sealed`,
+      );
     },
   };
   return {
@@ -70,11 +72,7 @@ export function sealedLater(
  * checked against the `@Structured` lists. Throws when they no longer fit: the executor cancels
  * such a job, since every retry would fail the same way.
  */
-export function decodeStoredArgs(
-  entry: CatalogWorker,
-  stored: StoredArgs,
-  job: JobOwner,
-): unknown {
+export function decodeStoredArgs(entry: CatalogWorker, stored: StoredArgs, job: JobOwner): unknown {
   const { definition } = entry;
   const data = definition.encrypted ? openArgs(keyRingOf(entry), stored, bindingOfJob(job)) : stored;
   // A batch callback job carries the batch's callback args, not the worker's job args.

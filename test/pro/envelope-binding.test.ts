@@ -77,10 +77,11 @@ describe('an encrypted envelope is bound to its job', () => {
     const source = await koban.insert(newJob(PaymentWorker, { payee: 'bob', cents: 100 }));
     const target = await koban.insert(newJob(PaymentWorker, { payee: 'carol', cents: 9_000 }));
     await koban.stop();
-    await exec(url, 'UPDATE koban.jobs SET args = (SELECT args FROM koban.jobs WHERE id = $1) WHERE id = $2', [
-      source.id,
-      target.id,
-    ]);
+    await exec(
+      url,
+      'UPDATE koban.jobs SET args = (SELECT args FROM koban.jobs WHERE id = $1) WHERE id = $2',
+      [source.id, target.id],
+    );
     const node = await start();
     const [a, b] = await Promise.all([settled(node, source.id), settled(node, target.id)]);
     expect(a.state).toBe('completed');
@@ -92,7 +93,11 @@ describe('an encrypted envelope is bound to its job', () => {
 
   it('an envelope written before the binding (v: 1, the worker only) still opens', async () => {
     const ring = await loadKeyRing({ key }, 'PaymentWorker');
-    const sealed = seal(ring, Buffer.from(JSON.stringify({ payee: 'legacy', cents: 1 })), 'koban:args:v1:PaymentWorker');
+    const sealed = seal(
+      ring,
+      Buffer.from(JSON.stringify({ payee: 'legacy', cents: 1 })),
+      'koban:args:v1:PaymentWorker',
+    );
     const envelope = {
       $koban_encrypted: {
         v: 1,
@@ -122,21 +127,29 @@ describe('an encrypted envelope is bound to its job', () => {
     for (const job of jobs) expect(JSON.parse(await envelopeOf(job.id)).$koban_encrypted.v).toBe(2);
     const node = await start();
     for (const job of jobs) expect((await settled(node, job.id)).state).toBe('completed');
-    expect(ran.filter((run) => run.args.payee.startsWith('d')).map((run) => run.id).sort()).toEqual(
-      jobs.map((job) => job.id).sort(),
-    );
+    expect(
+      ran
+        .filter((run) => run.args.payee.startsWith('d'))
+        .map((run) => run.id)
+        .sort(),
+    ).toEqual(jobs.map((job) => job.id).sort());
   });
 
   it('a unique insert that replaces the args of its holder seals them for the holder', async () => {
     const koban = await start({});
-    const unique = { keys: [] as string[], replace: ['args'] as const };
-    const first = await koban.insert(newJob(PaymentWorker, { payee: 'erin', cents: 1 }, { scheduleIn: 3600 }), {
-      unique,
-    });
+    const unique = { keys: [] as const, replace: ['args'] as const };
+    const first = await koban.insert(
+      newJob(PaymentWorker, { payee: 'erin', cents: 1 }, { scheduleIn: 3600 }),
+      {
+        unique,
+      },
+    );
     const second = await koban.insert(newJob(PaymentWorker, { payee: 'erin', cents: 2 }), { unique });
     expect(second).toMatchObject({ id: first.id, conflict: true, args: { payee: 'erin', cents: 2 } });
     await koban.stop();
-    await exec(url, `UPDATE koban.jobs SET scheduled_at = now(), state = 'available' WHERE id = $1`, [first.id]);
+    await exec(url, `UPDATE koban.jobs SET scheduled_at = now(), state = 'available' WHERE id = $1`, [
+      first.id,
+    ]);
     const node = await start();
     expect((await settled(node, first.id)).state).toBe('completed');
     expect(ranWith('erin')).toEqual([{ id: first.id, args: { payee: 'erin', cents: 2 } }]);
@@ -149,8 +162,10 @@ describe('an encrypted envelope is bound to its job', () => {
     );
     const batchId = job!.batchId!;
     await waitFor('the batch callback to run', () => callbacks.find((entry) => entry.batchId === batchId));
-    expect(callbacks.filter((entry) => entry.batchId === batchId)).toEqual([{ batchId, args: { note: 'sealed' } }]);
-    const [stored] = (await exec(url, 'SELECT callback->\'args\' AS args FROM koban.batches WHERE id = $1', [
+    expect(callbacks.filter((entry) => entry.batchId === batchId)).toEqual([
+      { batchId, args: { note: 'sealed' } },
+    ]);
+    const [stored] = (await exec(url, "SELECT callback->'args' AS args FROM koban.batches WHERE id = $1", [
       batchId,
     ])) as { args: unknown }[];
     const [copy] = (await exec(
