@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Executor } from '../database/executor.js';
 import type { EngineContext } from './context.js';
 import {
+  hasDeadline,
   hasIds,
   type InsertedColumns,
   type InsertedJob,
@@ -79,7 +80,12 @@ async function writePlan(ctx: EngineContext, plan: InsertPlan, executor: Executo
   }
   if (plain.length > 0) {
     const plainRows = plain.map((index) => rows[index]!);
-    const shape = { unique: false, tracked: isTrackedInsert(plainRows), ids: hasIds(plainRows) };
+    const shape = {
+      unique: false,
+      tracked: isTrackedInsert(plainRows),
+      deadline: hasDeadline(plainRows),
+      ids: hasIds(plainRows),
+    };
     const inserted = await ctx.database.query<InsertedColumns>(
       jobInsert(
         ctx.schema,
