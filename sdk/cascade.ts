@@ -104,6 +104,13 @@ export class KobanCascade {
       // Inside a sub-workflow, deps are also given by their names there.
       if (prefix && step.startsWith(prefix)) values[step.slice(prefix.length)] = value;
     }
+    // A dep on a many is given as the list of its jobs' values, under the many's name.
+    const steps = new Set(deps.map((dep) => dep.workflowStep!));
+    for (const [name, value] of Object.entries(recorded)) {
+      if (steps.has(name) || !Array.isArray(value)) continue;
+      values[name] = value;
+      if (prefix && name.startsWith(prefix)) values[name.slice(prefix.length)] = value;
+    }
     return defined.run({ context, deps: values, job });
   }
 }
