@@ -129,7 +129,7 @@ export class Koban implements RecordedReader {
     telemetry?.jobs.useWorkflows(this.workflows);
     this.batches = new Batches(context, catalog);
     context.extensions.push(this.workflows.extension, this.batches.extension);
-    const inline = config.testing === 'inline' ? new InlineEngine(context) : undefined;
+    const inline = config.testing ? new InlineEngine(context, config.testing) : undefined;
     this.engine = inline ?? new BasicEngine(context);
     this.inserter = { engine: this.engine, catalog, workflows: this.workflows, batches: this.batches };
     this.progress = new ProgressSink(this.engine, config.progressInterval, this.events);

@@ -16,3 +16,4 @@ export {
   type StepOutcomes,
   type WorkflowRun,
 } from './testing/run-flows.js';
+export { type TestingMode, withTestingMode } from './engine/engines/testing-mode.js';
