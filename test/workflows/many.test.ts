@@ -117,6 +117,7 @@ describe.each(backends)('addMany on %s', (backend) => {
       base.add('squares', newJob(Square, { n: 2 }));
     };
     expect(typeof mistakes).toBe('function');
+    // @ts-expect-error the name is taken, at run time too
     expect(() => base.addMany('squares', [newJob(Square, { n: 2 })])).toThrow(KobanWorkflowError);
     expect(() => workflow().addMany('none', [])).toThrow(
       'workflow.addMany("none"): expected a non-empty list of jobs from MyWorker.new(args), got an empty list',
