@@ -16,6 +16,7 @@ export {
   KobanCascade,
 } from './cascade.js';
 export type { Codec } from './codec.js';
+export type { Deadline, DeadlineAction } from './deadline.js';
 export { Encrypted, Recorded, Structured, Worker, type WorkerDecorator } from './decorators.js';
 export {
   KobanAssertionError,

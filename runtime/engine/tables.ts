@@ -67,6 +67,10 @@ export function kobanTables(schemaName: string) {
   const jobs = schema.table('jobs', {
     ...jobColumns(),
     uniqueActive: text('unique_active').generatedAlwaysAs(sql.raw(uniqueActiveExpression)),
+    /** The time by which the job must have started, or null; a finished job keeps none. */
+    deadlineAt: timestamptz('deadline_at'),
+    /** What becomes of the job when its deadline passes before it starts. */
+    deadlineAction: text('deadline_action').$type<'cancel' | 'discard'>(),
   });
   /**
    * Completed, discarded and cancelled jobs, partitioned by the day they finished; `id` is not

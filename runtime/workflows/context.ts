@@ -43,7 +43,8 @@ export function jobWorkflow(ctx: EngineContext, access: WorkflowAccess, job: Cla
   const prefix = step.includes('.') ? step.slice(0, step.lastIndexOf('.') + 1) : '';
   const candidates = (name: string) =>
     prefix && !name.startsWith(prefix) ? [`${prefix}${name}`, name] : [name];
-  const onlyDeps = sql`j.id IN (SELECT e.dep_id FROM ${s}.workflow_deps e WHERE e.job_id = ${job.id}::bigint)`;
+  // By id through the deps' edges: a step of a wide workflow reads its few deps, not every step.
+  const onlyDeps = sql`j.id = ANY(ARRAY(SELECT e.dep_id FROM ${s}.workflow_deps e WHERE e.job_id = ${job.id}::bigint))`;
 
   /** Each row's step with its recorded value, or undefined while it has none. */
   const recordedValues = (rows: readonly (StoredRecorded & { step: string })[]) =>

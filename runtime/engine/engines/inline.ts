@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Executor } from '../../database/executor.js';
-import type { InsertedJob } from '../insert.js';
 import type { EngineContext } from '../context.js';
+import type { InsertedJob } from '../insert.js';
 import { BasicEngine } from './basic.js';
 import { type TestingMode, testingModeHere } from './testing-mode.js';
 

@@ -14,9 +14,7 @@ const override = new AsyncLocalStorage<TestingMode>();
  */
 export function withTestingMode<T>(mode: TestingMode, fn: () => T | Promise<T>): Promise<T> {
   if (mode !== 'manual' && mode !== 'inline') {
-    throw new KobanConfigError(
-      `withTestingMode: expected 'manual' or 'inline', got ${JSON.stringify(mode)}`,
-    );
+    throw new KobanConfigError(`withTestingMode: expected 'manual' or 'inline', got ${JSON.stringify(mode)}`);
   }
   if (typeof fn !== 'function') {
     throw new KobanConfigError(`withTestingMode: expected a function to run, got ${typeof fn}`);
