@@ -1,14 +1,15 @@
 /**
- * The history's index on `(state, id)` is replaced by one on `id` of the failed jobs alone.
- * Every completed job paid for the old one as it moved in (measured: about 1.4 µs of the
- * database's CPU per job, of 9–10 for the whole move), while the searches it served read no
- * differently without it: completed jobs are nearly all of the history, so a search for them
- * reads the id index newest first and keeps nearly every row; discarded and cancelled ones are
- * few, and this partial index reads them newest first at any depth, paid for by them alone.
+ * Deadlines. `deadline_at`: the time by which a job must have started, or null; `deadline_action`:
+ * what becomes of it when the time passes first (`cancel` or `discard`). Claims skip a job past its
+ * deadline, and the leader ends such jobs in deadline order (runtime/engine/deadlines.ts), which
+ * the partial index serves. The columns stay in `jobs`: a finished job has no deadline left to
+ * keep, and the reason it missed one is in its errors.
  */
 export function v010(schema: string): string[] {
   return [
-    `DROP INDEX ${schema}.job_history_state_idx`,
-    `CREATE INDEX job_history_failed_id_idx ON ${schema}.job_history (id) WHERE state IN ('discarded', 'cancelled')`,
+    `ALTER TABLE ${schema}.jobs
+  ADD COLUMN deadline_at timestamptz,
+  ADD COLUMN deadline_action text CHECK (deadline_action IN ('cancel', 'discard'))`,
+    `CREATE INDEX jobs_deadline_idx ON ${schema}.jobs (deadline_at) WHERE deadline_at IS NOT NULL`,
   ];
 }
