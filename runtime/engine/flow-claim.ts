@@ -1,8 +1,9 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../database/executor.js';
 import { list } from '../database/wire.js';
-import { claim } from './claim.js';
+import { type ClaimedJob, claim } from './claim.js';
 import type { EngineContext } from './context.js';
+import { beforeDeadline } from './deadlines.js';
 import { type FlowLimits, type LimitedClaim, type PartitionBy, weightKey } from './flow.js';
 
 /**
@@ -33,19 +34,34 @@ export function claimLimited(
       sql`SELECT pg_advisory_xact_lock(${flowLockSpace}, hashtext(${`${schema}.${queue}`}))`,
       tx,
     );
-    const jobs = await claim(ctx, limitedSelection(schema, queue, demand, flow), node, tx);
-    if (flow.rateLimit && jobs.length > 0)
-      await recordStarts(
-        ctx,
-        tx,
-        queue,
-        flow,
-        jobs.map((job) => job.id),
-      );
+    const jobs: ClaimedJob[] = [];
+    for (let round = 0; round < maxRounds && jobs.length < demand; round++) {
+      const taken = await claim(ctx, limitedSelection(schema, queue, demand - jobs.length, flow), node, tx);
+      if (flow.rateLimit && taken.length > 0)
+        await recordStarts(
+          ctx,
+          tx,
+          queue,
+          flow,
+          taken.map((job) => job.id),
+        );
+      jobs.push(...taken);
+      // Another round helps only where this one stopped at partitions it filled: they now count
+      // as running, so the next scan skips them and reaches the partitions queued behind them.
+      if (taken.length === 0 || !flow.partition) break;
+    }
     if (jobs.length === demand) return { jobs, held: false, retryInMs: null };
     return { jobs, ...(await heldBack(ctx, tx, queue, flow)) };
   });
 }
+
+/**
+ * How many scans one limited claim makes at most. A scan sees a window of the queue; when the
+ * partitions in that window fill up before the claim has all it wants (a tenant's backlog at the
+ * head of the queue, say), the next scan skips them, so a long backlog cannot hide the
+ * partitions behind it for more than a round.
+ */
+const maxRounds = 8;
 
 /** How many available rows a claim looks at per slot it wants: enough to fill slots across partitions. */
 const scanPerSlot = 4;
@@ -143,6 +159,7 @@ function limitedSelection(schema: string, queue: string, demand: number, flow: F
       WITH ${sql.join(ctes, sql`, `)}
       SELECT j.id FROM ${s}.jobs j
       WHERE j.id = ANY(ARRAY(SELECT id FROM ${sql.raw(last)} ORDER BY ${order} LIMIT ${demand})) AND j.state = 'available'
+        AND ${beforeDeadline('j')}
       FOR UPDATE OF j SKIP LOCKED`;
 }
 

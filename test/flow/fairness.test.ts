@@ -5,8 +5,9 @@ import { startKoban } from '../support/koban.js';
 import { waitFor } from '../support/wait.js';
 
 // One tenant with a backlog of 10,000 jobs, inserted first, and 100 tenants with 10 jobs each:
-// partitions take turns within each claim and a full partition is skipped, so the small tenants
-// are done long before the large one, instead of waiting behind its backlog.
+// partitions take turns within each claim, and a full partition is skipped even when its backlog
+// fills the head of the queue, so the small tenants are done long before the large one instead of
+// waiting behind its backlog.
 
 class TenantWork {
   async process(_job: Job<{ tenant: string }>) {}
@@ -64,9 +65,10 @@ describe('fairness between partitions', () => {
       `fairness: the last of 100 small partitions finished at ${Math.round(lastSmall)} ms, ` +
         `the backlog of 10,000 at ${Math.round(big)} ms (${((lastSmall / big) * 100).toFixed(1)}%)`,
     );
-    // The small partitions are done before half of the backlog has run (first in, first out
-    // would run all of it first). Counted in jobs, not in time, so that a faster or slower
-    // machine does not change the verdict.
+    // The backlog holds 5 of the 20 slots and the small partitions the other 15, so a fair share
+    // runs about 1,000 × 5 / 15 ≈ 333 backlog jobs while the 1,000 small ones run (first in,
+    // first out would run all 10,000 first). Counted in jobs, not in time, so that a faster or
+    // slower machine does not change the verdict.
     const [{ bigBefore }] = (await withSql(
       url,
       (sql) => sql`
@@ -75,6 +77,6 @@ describe('fairness between partitions', () => {
           AND date_part('epoch', completed_at) * 1000 - ${started} <= ${lastSmall}`,
     )) as unknown as [{ bigBefore: number }];
     console.log(`fairness: ${bigBefore} of the backlog's 10,000 jobs had run by then`);
-    expect(bigBefore).toBeLessThan(5000);
+    expect(bigBefore).toBeLessThan(1000);
   });
 });

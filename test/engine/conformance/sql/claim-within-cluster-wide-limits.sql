@@ -31,6 +31,7 @@ WITH claimable AS MATERIALIZED (
       ) r WHERE r.taken + (SELECT coalesce(sum(u.weight), 0) FROM running u) <= $13)
       SELECT j.id FROM koban.jobs j
       WHERE j.id = ANY(ARRAY(SELECT id FROM within_global ORDER BY turn, priority, scheduled_at, id LIMIT $14)) AND j.state = 'available'
+        AND (j.deadline_at IS NULL OR j.deadline_at > now())
       FOR UPDATE OF j SKIP LOCKED), claimed AS (
       UPDATE koban.jobs j
       SET state = 'executing', attempt = j.attempt + 1, attempted_at = now(),
@@ -62,6 +63,58 @@ WITH forgotten AS (
       INSERT INTO koban.flow_starts (queue, rkey, weight, started_at)
       SELECT $3, '', coalesce(CASE WHEN jsonb_typeof(j.meta -> 'koban_weight') = 'number' THEN (j.meta ->> 'koban_weight')::numeric::int END, 1), clock_timestamp()
       FROM koban.jobs j WHERE j.id = ANY($4::text::bigint[]);
+
+WITH claimable AS MATERIALIZED (
+      WITH running AS MATERIALIZED (
+      SELECT jsonb_build_array(j.args -> 'tenant')::text AS pkey, coalesce(CASE WHEN jsonb_typeof(j.meta -> 'koban_weight') = 'number' THEN (j.meta ->> 'koban_weight')::numeric::int END, 1) AS weight FROM koban.jobs j
+      WHERE j.state = 'executing' AND j.queue = $1), started AS MATERIALIZED (
+      SELECT rkey, weight FROM koban.flow_starts
+      WHERE queue = $2 AND started_at > clock_timestamp() - $3 * interval '1 millisecond'), candidates AS MATERIALIZED (
+      SELECT j.id, j.priority, j.scheduled_at, jsonb_build_array(j.args -> 'tenant')::text AS pkey, '' AS rkey, coalesce(CASE WHEN jsonb_typeof(j.meta -> 'koban_weight') = 'number' THEN (j.meta ->> 'koban_weight')::numeric::int END, 1) AS weight
+      FROM koban.jobs j
+      WHERE j.state = 'available' AND j.queue = $4 AND jsonb_build_array(j.args -> 'tenant')::text NOT IN (SELECT pkey FROM running GROUP BY pkey HAVING sum(weight) >= $5)
+      ORDER BY j.priority, j.scheduled_at, j.id
+      LIMIT greatest(least($6::int, greatest(0, $7::int - (SELECT coalesce(sum(weight), 0) FROM running)::int)) * $8::int, least($9::int, $10::int))), ranked AS (
+      SELECT c.*, row_number() OVER (PARTITION BY pkey ORDER BY priority, scheduled_at, id) AS turn
+      FROM candidates c), within_partition AS (
+      SELECT * FROM (
+        SELECT r.id, r.priority, r.scheduled_at, r.pkey, r.rkey, r.weight, r.turn, sum(r.weight) OVER (PARTITION BY r.pkey ORDER BY r.turn) AS taken
+        FROM ranked r
+      ) r WHERE r.taken + coalesce((SELECT sum(u.weight) FROM running u WHERE u.pkey = r.pkey), 0) <= $11), within_rate AS (
+      SELECT * FROM (
+        SELECT r.id, r.priority, r.scheduled_at, r.pkey, r.rkey, r.weight, r.turn, sum(r.weight) OVER (PARTITION BY r.rkey ORDER BY turn, priority, scheduled_at, id) AS taken
+        FROM within_partition r
+      ) r WHERE r.taken + coalesce((SELECT sum(u.weight) FROM started u WHERE u.rkey = r.rkey), 0) <= $12), within_global AS (
+      SELECT * FROM (
+        SELECT r.id, r.priority, r.scheduled_at, r.pkey, r.rkey, r.weight, r.turn, sum(r.weight) OVER (ORDER BY turn, priority, scheduled_at, id) AS taken
+        FROM within_rate r
+      ) r WHERE r.taken + (SELECT coalesce(sum(u.weight), 0) FROM running u) <= $13)
+      SELECT j.id FROM koban.jobs j
+      WHERE j.id = ANY(ARRAY(SELECT id FROM within_global ORDER BY turn, priority, scheduled_at, id LIMIT $14)) AND j.state = 'available'
+        AND (j.deadline_at IS NULL OR j.deadline_at > now())
+      FOR UPDATE OF j SKIP LOCKED), claimed AS (
+      UPDATE koban.jobs j
+      SET state = 'executing', attempt = j.attempt + 1, attempted_at = now(),
+          attempted_by = array_append(j.attempted_by, $15::text)
+      WHERE j.id = ANY(ARRAY(SELECT id FROM claimable))
+      RETURNING j.id, j.queue, j.worker, j.args, j.meta,
+        CASE WHEN cardinality(j.tags) = 0 THEN NULL ELSE to_json(j.tags) END AS tags,
+        CASE WHEN cardinality(j.errors) = 0 THEN NULL ELSE to_json(j.errors) END AS errors,
+        j.attempt, j.max_attempts, j.priority, j.inserted_at, j.scheduled_at, j.attempted_at,
+        to_json(j.attempted_by) AS attempted_by, j.workflow_id, j.workflow_step, j.batch_id,
+        j.batch_callback, j.unique_states,
+        CASE WHEN j.workflow_id IS NULL THEN NULL
+          ELSE (SELECT w.name FROM koban.workflows w WHERE w.id = j.workflow_id) END AS workflow_name,
+        CASE WHEN j.batch_id IS NULL THEN NULL
+          ELSE (SELECT b.name FROM koban.batches b WHERE b.id = j.batch_id) END AS batch_name
+    )
+    SELECT id::text AS id, queue, worker, args, meta, tags, errors, attempt, max_attempts AS "maxAttempts",
+      priority, date_part('epoch', inserted_at) * 1000 AS "insertedAt", date_part('epoch', scheduled_at) * 1000 AS "scheduledAt",
+      date_part('epoch', attempted_at) * 1000 AS "attemptedAt", attempted_by AS "attemptedBy",
+      workflow_id AS "workflowId", workflow_step AS "workflowStep", batch_id AS "batchId",
+      batch_callback AS "batchCallback", workflow_name AS "workflowName", batch_name AS "batchName",
+      unique_states AS "uniqueStates"
+    FROM claimed ORDER BY priority, scheduled_at, id;
 
 SELECT EXISTS (SELECT 1 FROM koban.jobs WHERE state = 'available' AND queue = $1) AS held,
         (SELECT date_part('epoch', min(started_at) + $2 * interval '1 millisecond' - clock_timestamp()) * 1000
@@ -101,6 +154,7 @@ WITH claimable AS MATERIALIZED (
       ) r WHERE r.taken + (SELECT coalesce(sum(u.weight), 0) FROM running u) <= $13)
       SELECT j.id FROM koban.jobs j
       WHERE j.id = ANY(ARRAY(SELECT id FROM within_global ORDER BY turn, priority, scheduled_at, id LIMIT $14)) AND j.state = 'available'
+        AND (j.deadline_at IS NULL OR j.deadline_at > now())
       FOR UPDATE OF j SKIP LOCKED), claimed AS (
       UPDATE koban.jobs j
       SET state = 'executing', attempt = j.attempt + 1, attempted_at = now(),
@@ -132,6 +186,58 @@ WITH forgotten AS (
       INSERT INTO koban.flow_starts (queue, rkey, weight, started_at)
       SELECT $3, '', coalesce(CASE WHEN jsonb_typeof(j.meta -> 'koban_weight') = 'number' THEN (j.meta ->> 'koban_weight')::numeric::int END, 1), clock_timestamp()
       FROM koban.jobs j WHERE j.id = ANY($4::text::bigint[]);
+
+WITH claimable AS MATERIALIZED (
+      WITH running AS MATERIALIZED (
+      SELECT jsonb_build_array(j.args -> 'tenant')::text AS pkey, coalesce(CASE WHEN jsonb_typeof(j.meta -> 'koban_weight') = 'number' THEN (j.meta ->> 'koban_weight')::numeric::int END, 1) AS weight FROM koban.jobs j
+      WHERE j.state = 'executing' AND j.queue = $1), started AS MATERIALIZED (
+      SELECT rkey, weight FROM koban.flow_starts
+      WHERE queue = $2 AND started_at > clock_timestamp() - $3 * interval '1 millisecond'), candidates AS MATERIALIZED (
+      SELECT j.id, j.priority, j.scheduled_at, jsonb_build_array(j.args -> 'tenant')::text AS pkey, '' AS rkey, coalesce(CASE WHEN jsonb_typeof(j.meta -> 'koban_weight') = 'number' THEN (j.meta ->> 'koban_weight')::numeric::int END, 1) AS weight
+      FROM koban.jobs j
+      WHERE j.state = 'available' AND j.queue = $4 AND jsonb_build_array(j.args -> 'tenant')::text NOT IN (SELECT pkey FROM running GROUP BY pkey HAVING sum(weight) >= $5)
+      ORDER BY j.priority, j.scheduled_at, j.id
+      LIMIT greatest(least($6::int, greatest(0, $7::int - (SELECT coalesce(sum(weight), 0) FROM running)::int)) * $8::int, least($9::int, $10::int))), ranked AS (
+      SELECT c.*, row_number() OVER (PARTITION BY pkey ORDER BY priority, scheduled_at, id) AS turn
+      FROM candidates c), within_partition AS (
+      SELECT * FROM (
+        SELECT r.id, r.priority, r.scheduled_at, r.pkey, r.rkey, r.weight, r.turn, sum(r.weight) OVER (PARTITION BY r.pkey ORDER BY r.turn) AS taken
+        FROM ranked r
+      ) r WHERE r.taken + coalesce((SELECT sum(u.weight) FROM running u WHERE u.pkey = r.pkey), 0) <= $11), within_rate AS (
+      SELECT * FROM (
+        SELECT r.id, r.priority, r.scheduled_at, r.pkey, r.rkey, r.weight, r.turn, sum(r.weight) OVER (PARTITION BY r.rkey ORDER BY turn, priority, scheduled_at, id) AS taken
+        FROM within_partition r
+      ) r WHERE r.taken + coalesce((SELECT sum(u.weight) FROM started u WHERE u.rkey = r.rkey), 0) <= $12), within_global AS (
+      SELECT * FROM (
+        SELECT r.id, r.priority, r.scheduled_at, r.pkey, r.rkey, r.weight, r.turn, sum(r.weight) OVER (ORDER BY turn, priority, scheduled_at, id) AS taken
+        FROM within_rate r
+      ) r WHERE r.taken + (SELECT coalesce(sum(u.weight), 0) FROM running u) <= $13)
+      SELECT j.id FROM koban.jobs j
+      WHERE j.id = ANY(ARRAY(SELECT id FROM within_global ORDER BY turn, priority, scheduled_at, id LIMIT $14)) AND j.state = 'available'
+        AND (j.deadline_at IS NULL OR j.deadline_at > now())
+      FOR UPDATE OF j SKIP LOCKED), claimed AS (
+      UPDATE koban.jobs j
+      SET state = 'executing', attempt = j.attempt + 1, attempted_at = now(),
+          attempted_by = array_append(j.attempted_by, $15::text)
+      WHERE j.id = ANY(ARRAY(SELECT id FROM claimable))
+      RETURNING j.id, j.queue, j.worker, j.args, j.meta,
+        CASE WHEN cardinality(j.tags) = 0 THEN NULL ELSE to_json(j.tags) END AS tags,
+        CASE WHEN cardinality(j.errors) = 0 THEN NULL ELSE to_json(j.errors) END AS errors,
+        j.attempt, j.max_attempts, j.priority, j.inserted_at, j.scheduled_at, j.attempted_at,
+        to_json(j.attempted_by) AS attempted_by, j.workflow_id, j.workflow_step, j.batch_id,
+        j.batch_callback, j.unique_states,
+        CASE WHEN j.workflow_id IS NULL THEN NULL
+          ELSE (SELECT w.name FROM koban.workflows w WHERE w.id = j.workflow_id) END AS workflow_name,
+        CASE WHEN j.batch_id IS NULL THEN NULL
+          ELSE (SELECT b.name FROM koban.batches b WHERE b.id = j.batch_id) END AS batch_name
+    )
+    SELECT id::text AS id, queue, worker, args, meta, tags, errors, attempt, max_attempts AS "maxAttempts",
+      priority, date_part('epoch', inserted_at) * 1000 AS "insertedAt", date_part('epoch', scheduled_at) * 1000 AS "scheduledAt",
+      date_part('epoch', attempted_at) * 1000 AS "attemptedAt", attempted_by AS "attemptedBy",
+      workflow_id AS "workflowId", workflow_step AS "workflowStep", batch_id AS "batchId",
+      batch_callback AS "batchCallback", workflow_name AS "workflowName", batch_name AS "batchName",
+      unique_states AS "uniqueStates"
+    FROM claimed ORDER BY priority, scheduled_at, id;
 
 SELECT EXISTS (SELECT 1 FROM koban.jobs WHERE state = 'available' AND queue = $1) AS held,
         (SELECT date_part('epoch', min(started_at) + $2 * interval '1 millisecond' - clock_timestamp()) * 1000
@@ -186,6 +292,7 @@ WITH claimable AS MATERIALIZED (
       ) r WHERE r.taken + coalesce((SELECT sum(u.weight) FROM running u WHERE u.pkey = r.pkey), 0) <= $9)
       SELECT j.id FROM koban.jobs j
       WHERE j.id = ANY(ARRAY(SELECT id FROM within_partition ORDER BY turn, priority, scheduled_at, id LIMIT $10)) AND j.state = 'available'
+        AND (j.deadline_at IS NULL OR j.deadline_at > now())
       FOR UPDATE OF j SKIP LOCKED), claimed AS (
       UPDATE koban.jobs j
       SET state = 'executing', attempt = j.attempt + 1, attempted_at = now(),
