@@ -12,6 +12,7 @@ export const rowNames = [
   'encrypted',
   'telemetry',
   'fan-out',
+  'cascade',
   'chain',
   'small-workflows',
   'batch',
@@ -24,9 +25,9 @@ const rowGroups: Record<string, readonly RowName[]> = {
   processing: ['process', 'process-big'],
   peers: ['insert', 'process', 'process-big', 'latency'],
   pro: ['unique', 'encrypted'],
-  workflows: ['fan-out', 'chain', 'small-workflows'],
+  workflows: ['fan-out', 'cascade', 'chain', 'small-workflows'],
   batches: ['batch'],
-  flows: ['fan-out', 'chain', 'small-workflows', 'batch'],
+  flows: ['fan-out', 'cascade', 'chain', 'small-workflows', 'batch'],
   scaling: ['processes', 'history'],
   flow: ['limits'],
 };
@@ -54,6 +55,7 @@ export interface Config {
   readonly ceilingBatch: number;
   readonly against: string | undefined;
   readonly width: number;
+  readonly cascade: number;
   readonly chain: number;
   readonly small: number;
   readonly batch: number;
@@ -73,6 +75,7 @@ const numbers = {
   'bullmq-redis': 'BullMQ concurrency on Redis',
   'ceiling-batch': 'rows per claim of the ceiling loop',
   width: 'width of the fan-out workflow',
+  cascade: 'width of the cascade workflow',
   chain: 'steps of the chain workflow',
   small: 'how many three-step workflows',
   batch: 'jobs of the batch',
@@ -160,6 +163,7 @@ export function parseFlags(argv: readonly string[]): Config {
     ceilingBatch: count('ceiling-batch', get('ceiling-batch'), kobanLimits[0]!),
     against,
     width: count('width', get('width'), quick ? 2000 : 10_000),
+    cascade: count('cascade', get('cascade'), quick ? 200 : 1000),
     chain: count('chain', get('chain'), quick ? 200 : 1000),
     small: count('small', get('small'), quick ? 200 : 1000),
     batch: count('batch', get('batch'), quick ? 5000 : 20_000),

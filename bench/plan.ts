@@ -146,7 +146,7 @@ export function plan(config: Config, refLabel: string | undefined): Row[] {
     return { name, kind: 'feature', title, latency: false, cases };
   };
 
-  const { jobs, big, width, chain, small, batch, scaleJobs, historyJobs, history } = config;
+  const { jobs, big, width, cascade, chain, small, batch, scaleJobs, historyJobs, history } = config;
   const rows: Row[] = [
     peerRow('insert', `bulk insert ${fmt(jobs)} jobs (jobs/s)`, 'insert', jobs),
     peerRow('process', `process ${fmt(jobs)} no-op jobs (jobs/s)`, 'process', jobs),
@@ -179,6 +179,10 @@ export function plan(config: Config, refLabel: string | undefined): Row[] {
       ),
       featureRow('fan-out', `fan-out 1 → ${fmt(width)} → 1`, flows, { scenario: 'plain', n: width + 2 }, [
         { name: 'workflow', scenario: 'fan-out', n: width },
+      ]),
+      featureRow('cascade', `cascade 1 → ${fmt(cascade)} → 1`, flows, { scenario: 'plain', n: cascade + 2 }, [
+        { name: 'workflow', scenario: 'fan-out', n: cascade },
+        { name: 'cascade', scenario: 'cascade', n: cascade },
       ]),
       featureRow('chain', `chain of ${fmt(chain)} steps`, flows, { scenario: 'plain', n: chain }, [
         { name: 'workflow', scenario: 'chain', n: chain },

@@ -55,7 +55,10 @@ function exampleFor(path: string): string {
   return known ? examples[known]! : "{ queue: 'imports' }";
 }
 
-/** Evaluates one decorator's argument; `@Encrypted` keys stay unread, as they are functions or secrets. */
+/** `@Worker` options codegen never needs, whatever their value. */
+const runtimeOnlyOptions = /^options\.deadline(\.|\[|$)/;
+
+/** Evaluates one decorator's argument, leaving unread what only the runtime needs. */
 export function readDecoratorArgument(
   decorator: Decorator,
   kind: KobanDecorator,
@@ -65,7 +68,11 @@ export function readDecoratorArgument(
   if (extra.length > 0)
     report(extra[0]!, `@${kind} takes one options object`, 'Pass a single object literal');
   if (!argument) return {};
-  const isOpaque = (path: string) => kind === 'Encrypted' && /^options\.keys?(\.|\[|$)/.test(path);
+  // Options only the runtime reads stay unread: `@Encrypted` keys (functions or secrets), and
+  // `@Worker` deadlines, which may be a Date.
+  const isOpaque = (path: string) =>
+    (kind === 'Encrypted' && /^options\.keys?(\.|\[|$)/.test(path)) ||
+    (kind === 'Worker' && runtimeOnlyOptions.test(path));
   try {
     const value = evaluateStatic(argument as Parameters<typeof evaluateStatic>[0], 'options', isOpaque);
     if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as StaticObject;

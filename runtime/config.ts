@@ -91,7 +91,7 @@ export interface KobanConfig<CronWorkers extends readonly CronWorker[] = readonl
   node?: string | undefined;
   /** Milliseconds between fetches when no NOTIFY arrives. Default 1000. */
   pollInterval?: number | undefined;
-  /** Milliseconds between moves of due scheduled jobs to available. Default 1000. */
+  /** Milliseconds between moves of due scheduled jobs to available, and between the leader's ends of jobs past their deadline. Default 1000. */
   stageInterval?: number | undefined;
   /** Milliseconds between node heartbeats. Default 5000. */
   heartbeatInterval?: number | undefined;

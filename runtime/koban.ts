@@ -21,6 +21,7 @@ import type { Database } from './database/database.js';
 import type { DrizzleDatabase, Executor } from './database/executor.js';
 import { openDatabase } from './database/open-database.js';
 import { missingRightError } from './database/permission-errors.js';
+import type { ClaimedJob } from './engine/claim.js';
 import type { Engine } from './engine/engine.js';
 import { BasicEngine, engineContext } from './engine/engines/basic.js';
 import { InlineEngine } from './engine/engines/inline.js';
@@ -128,7 +129,7 @@ export class Koban implements RecordedReader {
     telemetry?.jobs.useWorkflows(this.workflows);
     this.batches = new Batches(context, catalog);
     context.extensions.push(this.workflows.extension, this.batches.extension);
-    const inline = config.testing === 'inline' ? new InlineEngine(context) : undefined;
+    const inline = config.testing ? new InlineEngine(context, config.testing) : undefined;
     this.engine = inline ?? new BasicEngine(context);
     this.inserter = { engine: this.engine, catalog, workflows: this.workflows, batches: this.batches };
     this.progress = new ProgressSink(this.engine, config.progressInterval, this.events);
@@ -620,6 +621,11 @@ export class Koban implements RecordedReader {
       catalog: this.catalog,
       reader: this as RecordedReader,
       append: (id: string, build: WorkflowAppender) => this.appendWorkflow(id, build),
+      graft: async (job: ClaimedJob, build: WorkflowAppender) => {
+        const grown = await this.workflows.graft(job, build(appendingWorkflow()));
+        if (!grown) return this.workflows.grafted(job);
+        return this.engine.inserted(await withCallerArgs(this.catalog, grown), undefined);
+      },
     };
     return {
       catalog: this.catalog,

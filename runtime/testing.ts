@@ -1,4 +1,6 @@
 // The `koban/testing` entry: helpers for tests of code that uses Koban.
+
+export { type TestingMode, withTestingMode } from './engine/engines/testing-mode.js';
 export { type DrainOptions, type DrainResult, drainJobs } from './testing/drain.js';
 export {
   type AssertEnqueuedOptions,

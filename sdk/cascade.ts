@@ -90,19 +90,15 @@ export class KobanCascade {
         `no cascade named "${job.args.cascade}" is defined in this process: import the module that defines it`,
       );
     }
-    const [context, recorded, deps] = await Promise.all([
-      flow.getContext(),
-      flow.allRecorded({ onlyDeps: true }),
-      flow.jobs({ onlyDeps: true }),
-    ]);
-    const values: Record<string, unknown> = {};
+    // A dep that recorded nothing reads as undefined, whether its key is there or not; a dep on a
+    // many is there as the list of its jobs' values, under the many's name.
+    const [context, recorded] = await Promise.all([flow.getContext(), flow.allRecorded({ onlyDeps: true })]);
+    const values: Record<string, unknown> = { ...recorded };
     const prefix = flow.step.includes('.') ? flow.step.slice(0, flow.step.lastIndexOf('.') + 1) : '';
-    for (const dep of deps) {
-      const step = dep.workflowStep!;
-      const value = recorded[step];
-      values[step] = value;
-      // Inside a sub-workflow, deps are also given by their names there.
-      if (prefix && step.startsWith(prefix)) values[step.slice(prefix.length)] = value;
+    // Inside a sub-workflow, deps are also given by their names there.
+    if (prefix) {
+      for (const [step, value] of Object.entries(recorded))
+        if (step.startsWith(prefix)) values[step.slice(prefix.length)] = value;
     }
     return defined.run({ context, deps: values, job });
   }

@@ -1,4 +1,5 @@
 import type { Codec } from './codec.js';
+import type { Deadline } from './deadline.js';
 import type { JsonObject } from './job.js';
 import type { ArgsOf, ResultOf, WorkerClass } from './worker.js';
 import type { UniqueOptions } from './worker-options.js';
@@ -17,6 +18,11 @@ export interface JobOptions<Args = any> {
   scheduledAt?: Date | undefined;
   /** Run no earlier than this many seconds from now. */
   scheduleIn?: number | undefined;
+  /**
+   * When the job must have started by (seconds from now, a Date, or either with `action`);
+   * overrides the worker's `deadline`, and `false` drops it.
+   */
+  deadline?: Deadline | false | undefined;
   /** Overrides the worker's unique options for this job; `false` turns uniqueness off. */
   unique?: UniqueOptions<Args> | false | undefined;
   /** Slots this job takes of its queue's cluster-wide limits; overrides the worker's `weight`. */

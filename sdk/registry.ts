@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import type { KnownCallbacks } from './batch-context.js';
 import type { Codec } from './codec.js';
+import { checkDeadline, type Deadline } from './deadline.js';
 import { KobanConfigError } from './errors.js';
 import type { ArgsOf, WorkerClass } from './worker.js';
 import {
@@ -29,6 +30,7 @@ export interface WorkerDefinition {
   readonly priority: number;
   readonly tags: readonly string[];
   readonly timeout: number | undefined;
+  readonly deadline: Deadline | undefined;
   readonly unique: UniqueOptions | undefined;
   readonly structured: StructuredOptions | undefined;
   readonly recorded: RecordedOptions | undefined;
@@ -75,6 +77,7 @@ function checkOptions(options: WorkerOptions, where: string): void {
       `${where}: timeout must be a positive number of milliseconds up to ${maxTimeoutMs} (about 24.8 days), got ${options.timeout}`,
     );
   }
+  if (options.deadline !== undefined) checkDeadline(options.deadline, where, 'config');
   if (options.name !== undefined) checkWorkerName(options.name, where);
   if (options.aliases !== undefined) {
     if (!Array.isArray(options.aliases)) {
@@ -159,6 +162,7 @@ export function getWorkerDefinition(target: WorkerClass): WorkerDefinition {
     priority: options.priority ?? 0,
     tags: options.tags ?? [],
     timeout: options.timeout,
+    deadline: options.deadline,
     unique: options.unique,
     structured: options.structured,
     recorded,

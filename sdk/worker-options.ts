@@ -1,3 +1,4 @@
+import type { Deadline } from './deadline.js';
 import { type Fault, faultError } from './errors.js';
 import type { JobState } from './job.js';
 import { unstorableText } from './storable-text.js';
@@ -69,6 +70,11 @@ export interface WorkerOptions<Args = any> {
   tags?: readonly string[];
   /** Milliseconds an attempt may run before `job.signal` aborts and the attempt fails. */
   timeout?: number;
+  /**
+   * When each job must have started by: seconds from its insert, a Date, or either with
+   * `action: 'discard'` (default `'cancel'`). A job past it never starts; one running runs on.
+   */
+  deadline?: Deadline;
   /** The name stored with each job. Default: the class name. Keep it when renaming the class. */
   name?: string;
   /**

@@ -1,14 +1,16 @@
 // What workflows and batches cost against plain jobs, one measurement per process: a fan-out then
-// fan-in, a chain, many small three-step workflows, a batch with handleCompleted; each timed from
-// the start of a node until the last job (or the batch callback) ran, everything inserted first.
-// Usage: node <build>/bench/features/flows.js <plain|fan-out|chain|small-workflows|batch> <dbUrl> <n>
-// (n: plain jobs; the fan-out's width; the chain's steps; how many small workflows; the batch's jobs)
+// fan-in, the same of cascade steps, a chain, many small three-step workflows, a batch with
+// handleCompleted; each timed from the start of a node until the last job (or the batch
+// callback) ran, everything inserted first.
+// Usage: node <build>/bench/features/flows.js <plain|fan-out|cascade|chain|small-workflows|batch> <dbUrl> <n>
+// (n: plain jobs; the fan-out's width, also of the cascade; the chain's steps; how many small
+// workflows; the batch's jobs)
 import type { BatchCallbacks, Job, JobSpec, Koban as KobanType, Workflow } from '../../index.js';
 import { loadKoban, quietLogger } from '../koban-dist.js';
 import { childMain } from '../report.js';
 import { queueLimit, timeWindow, withSql } from './window.js';
 
-const { Koban, batch, defineWorker, newJob, workflow } = await loadKoban();
+const { Koban, batch, cascade, defineWorker, newJob, workflow } = await loadKoban();
 
 let remaining = 0;
 let done: () => void = () => {};
@@ -33,6 +35,24 @@ class BatchStep implements BatchCallbacks {
 defineWorker(BatchStep, { queue: 'bench' });
 
 const step = (n: number) => newJob(Step, { n });
+
+/** A cascade step: a function of its deps' results, recorded for the steps after it. */
+const counted = cascade(
+  'bench.counted',
+  ({ deps }: { deps: Record<string, unknown> }) => {
+    count();
+    return Object.keys(deps).length;
+  },
+  { queue: 'bench' },
+);
+
+/** A fan-out then fan-in of cascade steps: the root, `width` parts that read it, one that reads them all. */
+function cascadeFanOut(width: number): Workflow<any> {
+  let flow: Workflow<any> = workflow().addCascade('root', counted, { deps: [] });
+  const parts = Array.from({ length: width }, (_, n) => `part_${n}`);
+  for (const name of parts) flow = flow.addCascade(name, counted, { deps: ['root'] });
+  return flow.addCascade('merge', counted, { deps: parts });
+}
 
 function fanOut(width: number): Workflow<any> {
   let flow: Workflow<any> = workflow().add('root', step(0));
@@ -73,6 +93,12 @@ const scenarios: Record<string, Scenario> = {
     expected: (n) => n + 2,
     insert: (koban, n) => koban.insertAll(fanOut(n)),
     settings: (n) => `a workflow 1 → ${n} → 1`,
+  },
+  cascade: {
+    jobs: (n) => n + 2,
+    expected: (n) => n + 2,
+    insert: (koban, n) => koban.insertAll(cascadeFanOut(n)),
+    settings: (n) => `a workflow of cascade steps 1 → ${n} → 1`,
   },
   chain: {
     jobs: (n) => n,

@@ -4,6 +4,7 @@ import type { JobError, JsonObject } from '../../sdk/job.js';
 import type { Executor } from '../database/executor.js';
 import { epochMs, list } from '../database/wire.js';
 import type { EngineContext } from './context.js';
+import { beforeDeadline } from './deadlines.js';
 import type { StoredArgs, StoredJob } from './records.js';
 
 /**
@@ -32,8 +33,8 @@ export function claimJobs(
   return claim(
     ctx,
     sql`
-      SELECT id FROM ${sql.raw(ctx.schema)}.jobs
-      WHERE state = 'available' AND queue = ${queue}
+      SELECT id FROM ${sql.raw(ctx.schema)}.jobs j
+      WHERE state = 'available' AND queue = ${queue} AND ${beforeDeadline('j')}
       ORDER BY priority, scheduled_at, id
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED`,
@@ -50,8 +51,8 @@ export function claimJobsById(
   return claim(
     ctx,
     sql`
-      SELECT id FROM ${sql.raw(ctx.schema)}.jobs
-      WHERE id = ANY(${list(ids, 'bigint')}) AND state = 'available'
+      SELECT id FROM ${sql.raw(ctx.schema)}.jobs j
+      WHERE id = ANY(${list(ids, 'bigint')}) AND state = 'available' AND ${beforeDeadline('j')}
       FOR UPDATE SKIP LOCKED`,
     node,
   );

@@ -95,7 +95,8 @@ export async function deleteJobs(ctx: EngineContext, selection: JobSelection): P
  * where none is left. Executing and available jobs are left alone, and so is a unique job whose
  * key another job holds now: running it again would make it a duplicate. A workflow step whose
  * deps have not all finished waits for them again (`held`): a dep retried by the same call
- * counts as unfinished, so its dependents wait for its new attempt. Finished jobs come back from
+ * counts as unfinished, so its dependents wait for its new attempt. A deadline that has passed is
+ * dropped: a job retried by hand is meant to run. Finished jobs come back from
  * the history into the jobs table first, as they were; then all are retried in one statement.
  */
 export async function retryJobs(ctx: EngineContext, selection: JobSelection): Promise<number> {
@@ -142,7 +143,8 @@ export async function retryJobs(ctx: EngineContext, selection: JobSelection): Pr
               state = CASE WHEN target.pending + target.reopened > 0 THEN 'held' ELSE 'available' END,
               deps_remaining = CASE WHEN target.pending + target.reopened > 0 THEN target.pending ELSE j.deps_remaining END,
               scheduled_at = now(), max_attempts = greatest(j.max_attempts, j.attempt + 1),
-              completed_at = NULL, cancelled_at = NULL, discarded_at = NULL
+              completed_at = NULL, cancelled_at = NULL, discarded_at = NULL,
+              deadline_at = CASE WHEN j.deadline_at <= now() THEN NULL ELSE j.deadline_at END
             FROM target WHERE j.id = target.id
             RETURNING ${transitionColumns('j', 'target.state', 'j.attempt')}
           ), ${wakeAvailable(ctx.schema, 'retried')}

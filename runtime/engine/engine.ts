@@ -56,6 +56,8 @@ export interface Engine {
   /** Makes the scheduled and retryable jobs of a scope available now, except `keep`. */
   stageNow(scope: StageScope, keep: readonly string[]): Promise<void>;
   rescue(deadAfterMs: number): Promise<number>;
+  /** Ends up to `limit` waiting jobs whose deadline passed before they started; returns how many. */
+  expireDeadlines(limit?: number): Promise<number>;
   /** Stores a running job's progress (JSON text) if `attempt` is still its running attempt. */
   setProgress(id: string, attempt: number, progress: string): Promise<boolean>;
   /**

@@ -3,6 +3,7 @@ import type { Executor } from '../database/executor.js';
 import { list } from '../database/wire.js';
 import { type ClaimedJob, claim } from './claim.js';
 import type { EngineContext } from './context.js';
+import { beforeDeadline } from './deadlines.js';
 import { type FlowLimits, type LimitedClaim, type PartitionBy, weightKey } from './flow.js';
 
 /**
@@ -158,6 +159,7 @@ function limitedSelection(schema: string, queue: string, demand: number, flow: F
       WITH ${sql.join(ctes, sql`, `)}
       SELECT j.id FROM ${s}.jobs j
       WHERE j.id = ANY(ARRAY(SELECT id FROM ${sql.raw(last)} ORDER BY ${order} LIMIT ${demand})) AND j.state = 'available'
+        AND ${beforeDeadline('j')}
       FOR UPDATE OF j SKIP LOCKED`;
 }
 

@@ -49,6 +49,9 @@ export interface InsertRow {
   /** Deps the step waits for: a row with any starts `held`. */
   readonly depsRemaining?: number;
   readonly batchId?: string | null;
+  /** The time by which the job must have started, and what becomes of it when it has not. */
+  readonly deadlineAt?: Date;
+  readonly deadlineAction?: 'cancel' | 'discard';
 }
 
 /** A column of a job insert: its name, the type of its list, how to read it from a row. */
@@ -78,6 +81,11 @@ const trackedSources: readonly ColumnSource[] = [
   ['batch_id', 'uuid', (row) => row.batchId ?? null],
 ];
 
+const deadlineSources: readonly ColumnSource[] = [
+  ['deadline_at', 'text', (row) => row.deadlineAt?.toISOString() ?? null],
+  ['deadline_action', 'text', (row) => row.deadlineAction ?? null],
+];
+
 /** What a job insert writes besides the columns every job has. */
 export interface InsertShape {
   /** The unique key and its states. */
@@ -86,6 +94,8 @@ export interface InsertShape {
   readonly tracked: boolean;
   /** Batch callback jobs name their callback (a column only they fill). */
   readonly callback?: boolean;
+  /** The deadline columns, for rows with a deadline. */
+  readonly deadline?: boolean;
 }
 
 /** The value expression of each column from the source relation `t`. */
@@ -98,6 +108,8 @@ function columnValue(name: string): string {
       return 't.tags::text[]';
     case 'scheduled_at':
       return 'coalesce(t.scheduled_at::timestamptz, now())';
+    case 'deadline_at':
+      return 't.deadline_at::timestamptz';
     default:
       return `t.${name}`;
   }
@@ -108,6 +120,7 @@ function namesOf(shape: InsertShape): string[] {
   if (shape.unique) names.push(...uniqueSources.map(([name]) => name));
   if (shape.tracked) names.push(...trackedSources.map(([name]) => name));
   if (shape.callback) names.push('batch_callback');
+  if (shape.deadline) names.push(...deadlineSources.map(([name]) => name));
   return names;
 }
 
@@ -133,6 +146,7 @@ export function insertSource(rows: readonly InsertRow[], shape: InsertShape): SQ
     ...baseSources,
     ...(shape.unique ? uniqueSources : []),
     ...(shape.tracked ? trackedSources : []),
+    ...(shape.deadline ? deadlineSources : []),
   ];
   // A column whose value every row shares (the worker, queue, meta, tags, attempts and priority
   // of a bulk insert, mostly) goes once, as a value, instead of once per row in a list.
@@ -164,6 +178,11 @@ function unnestOf(columns: readonly [string, SQL][], alias: string): SQL {
 /** Whether any row needs the workflow and batch columns: plain inserts leave them out. */
 export function isTrackedInsert(rows: readonly InsertRow[]): boolean {
   return rows.some((row) => row.workflowId != null || row.batchId != null);
+}
+
+/** Whether any row has a deadline: rows without leave its columns out. */
+export function hasDeadline(rows: readonly InsertRow[]): boolean {
+  return rows.some((row) => row.deadlineAt !== undefined);
 }
 
 /** What the database decides for a new row, and returns from an insert. */

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Executor } from '../database/executor.js';
 import type { EngineContext } from './context.js';
 import {
+  hasDeadline,
   type InsertedColumns,
   type InsertedJob,
   type InsertRow,
@@ -76,7 +77,7 @@ async function writePlan(ctx: EngineContext, plan: InsertPlan, executor: Executo
   }
   if (plain.length > 0) {
     const plainRows = plain.map((index) => rows[index]!);
-    const shape = { unique: false, tracked: isTrackedInsert(plainRows) };
+    const shape = { unique: false, tracked: isTrackedInsert(plainRows), deadline: hasDeadline(plainRows) };
     const inserted = await ctx.database.query<InsertedColumns>(
       jobInsert(
         ctx.schema,

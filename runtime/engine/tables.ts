@@ -67,6 +67,10 @@ export function kobanTables(schemaName: string) {
   const jobs = schema.table('jobs', {
     ...jobColumns(),
     uniqueActive: text('unique_active').generatedAlwaysAs(sql.raw(uniqueActiveExpression)),
+    /** The time by which the job must have started, or null; a finished job keeps none. */
+    deadlineAt: timestamptz('deadline_at'),
+    /** What becomes of the job when its deadline passes before it starts. */
+    deadlineAction: text('deadline_action').$type<'cancel' | 'discard'>(),
   });
   /**
    * Completed, discarded and cancelled jobs, partitioned by the day they finished; `id` is not
@@ -91,6 +95,8 @@ export function kobanTables(schemaName: string) {
     insertedAt: timestamptz('inserted_at').notNull().defaultNow(),
     /** The workflow's shared context (`job.workflow.getContext()`), in stored form. */
     context: jsonb('context').$type<JsonObject>(),
+    /** The workflow's manys and grafts by name: `{ resize: 'many' }`. */
+    kinds: jsonb('kinds').$type<Record<string, 'many' | 'graft'>>(),
   });
   /**
    * One row per dependency of a workflow step: `jobId` waits for `depId`. The step's options

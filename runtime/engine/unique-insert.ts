@@ -6,6 +6,7 @@ import type { Executor } from '../database/executor.js';
 import { list } from '../database/wire.js';
 import type { EngineContext } from './context.js';
 import {
+  hasDeadline,
   type InsertedColumns,
   type InsertedJob,
   type InsertRow,
@@ -169,7 +170,7 @@ function expiredHolder(alias: string, period: Period): SQL {
 
 /** The shape of a unique insert: that of any insert, plus the key and its states. */
 function uniqueShape(rows: readonly UniqueRow[]) {
-  return { unique: true, tracked: isTrackedInsert(rows) };
+  return { unique: true, tracked: isTrackedInsert(rows), deadline: hasDeadline(rows) };
 }
 
 /** The conflict update applies only to holders within the period: an expired one is left out. */

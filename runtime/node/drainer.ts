@@ -50,6 +50,8 @@ export class Drainer {
     const limit = drainLimit(options.limit);
     let ran = 0;
     for (;;) {
+      // A job past its deadline is never claimed: end it before it could keep the drain going.
+      await this.engine.expireDeadlines();
       if (options.withScheduled) await this.engine.stageNow({ queue: options.queue }, [...snoozed]);
       else await this.engine.stage();
       // A job that snoozes runs once per drain: snoozing again would keep the drain going forever.
@@ -79,6 +81,7 @@ export class Drainer {
   async drainScope(scope: { workflowId?: string; batchId?: string }): Promise<void> {
     const snoozed = new Set<string>();
     for (;;) {
+      await this.engine.expireDeadlines();
       await this.engine.stageNow(scope, [...snoozed]);
       const ids = await this.engine.availableIn(scope);
       if (ids.length === 0) return;

@@ -3,6 +3,7 @@ import type { ResolvedConfig } from '../config.js';
 import type { Engine } from '../engine/engine.js';
 import type { NodeReport } from '../engine/nodes.js';
 import { CronScheduler } from '../plugins/cron.js';
+import { deadlineSweeper } from '../plugins/deadline-sweeper.js';
 import { historyKeeper } from '../plugins/history-keeper.js';
 import { lifeline } from '../plugins/lifeline.js';
 import type { KobanPlugin } from '../plugins/plugin.js';
@@ -22,7 +23,7 @@ const historyInterval = 60_000;
 
 /**
  * A node's background work: its peer (heartbeat and leadership), then the plugins, Koban's own
- * (stager, cron from the configuration and from the database, and on the leader the reboot cron, the lifeline, the pruner and the workflow sweeper) followed
+ * (stager, cron from the configuration and from the database, and on the leader the reboot cron, the lifeline, the pruner, the workflow and deadline sweepers) followed
  * by the user's.
  */
 export class NodePlugins {
@@ -88,6 +89,7 @@ export class NodePlugins {
         },
       }),
       workflowSweeper(workflows, config.workflowSweepInterval),
+      deadlineSweeper(config.stageInterval),
       historyKeeper(historyInterval),
       ...(config.prune ? [pruner(config.prune)] : []),
       ...(config.metrics ? [metricsPruner(config.metrics.maxAge)] : []),

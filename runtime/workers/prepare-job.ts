@@ -1,3 +1,4 @@
+import { resolveDeadline } from '../../sdk/deadline.js';
 import { latestDueTime } from '../../sdk/due-time.js';
 import { KobanValidationError } from '../../sdk/errors.js';
 import { checkUuid } from '../../sdk/ids.js';
@@ -103,6 +104,11 @@ export function prepareJob(
       { worker: definition.name, queue, args, meta },
       definition.encrypted ? keyRingOf(entry).fingerprintKey : undefined,
     );
+  const deadlineOption = options.deadline === undefined ? definition.deadline : options.deadline;
+  const deadline =
+    deadlineOption === undefined || deadlineOption === false
+      ? undefined
+      : resolveDeadline(deadlineOption, where, now, options.deadline === undefined ? 'config' : 'argument');
   return {
     worker: definition.name,
     queue,
@@ -127,6 +133,7 @@ export function prepareJob(
       : {}),
     uniqueReplace: unique?.uniqueReplace,
     batchId: options.batchId === undefined ? null : checkUuid(options.batchId, 'batchId', where),
+    ...(deadline ? { deadlineAt: deadline.at, deadlineAction: deadline.action } : {}),
   };
 }
 

@@ -27,6 +27,7 @@ import {
   type StoredCronEntry,
   updateCronEntry,
 } from '../cron-entries.js';
+import { expireDeadlines } from '../deadlines.js';
 import type { Engine } from '../engine.js';
 import type { EngineExtension } from '../extension.js';
 import type { FlowLimits, LimitedClaim } from '../flow.js';
@@ -139,6 +140,10 @@ export class BasicEngine implements Engine {
 
   rescue(deadAfterMs: number): Promise<number> {
     return rescueOrphans(this.context, deadAfterMs);
+  }
+
+  expireDeadlines(limit?: number): Promise<number> {
+    return expireDeadlines(this.context, limit);
   }
 
   databaseTime(): Promise<number> {

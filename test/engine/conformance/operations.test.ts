@@ -246,6 +246,29 @@ describe('every engine operation, on every driver', () => {
     expect((await engine.getJob(later!.id))!.state).toBe('available');
   });
 
+  operation('end the jobs past their deadline', async ({ engine, raw }) => {
+    // One deadline for every row, far ahead, so every driver renders the same insert.
+    const later = new Date(Date.now() + 3_600_000);
+    const [cancelled, discarded, kept] = await engine.insert({
+      rows: [
+        row({ deadlineAt: later, deadlineAction: 'cancel' }),
+        row({ deadlineAt: later, deadlineAction: 'discard', scheduledAt: later }),
+        row({ deadlineAt: later, deadlineAction: 'cancel' }),
+      ],
+    });
+    await raw(
+      `UPDATE koban.jobs SET deadline_at = now() - interval '1 second' WHERE id IN (${cancelled!.id}, ${discarded!.id})`,
+    );
+    expect(await engine.claim('conformance', 10, 'conformance-node')).toHaveLength(1);
+    expect(await engine.expireDeadlines()).toBe(2);
+    expect((await engine.getJob(cancelled!.id))!.state).toBe('cancelled');
+    expect((await engine.getJob(discarded!.id))!.state).toBe('discarded');
+    expect((await engine.getJob(discarded!.id))!.errors[0]!.error).toMatch(
+      /^deadline: not started by .*, so discarded$/,
+    );
+    expect((await engine.getJob(kept!.id))!.state).toBe('executing');
+  });
+
   operation('rescue the jobs of a dead node', async ({ engine }) => {
     await engine.insert({ rows: [row(), row({ maxAttempts: 1 })] });
     await engine.claim('conformance', 10, 'dead-node');

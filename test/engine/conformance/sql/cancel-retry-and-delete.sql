@@ -56,7 +56,8 @@ WITH selected AS MATERIALIZED (
               state = CASE WHEN target.pending + target.reopened > 0 THEN 'held' ELSE 'available' END,
               deps_remaining = CASE WHEN target.pending + target.reopened > 0 THEN target.pending ELSE j.deps_remaining END,
               scheduled_at = now(), max_attempts = greatest(j.max_attempts, j.attempt + 1),
-              completed_at = NULL, cancelled_at = NULL, discarded_at = NULL
+              completed_at = NULL, cancelled_at = NULL, discarded_at = NULL,
+              deadline_at = CASE WHEN j.deadline_at <= now() THEN NULL ELSE j.deadline_at END
             FROM target WHERE j.id = target.id
             RETURNING j.id::text AS id, j.worker, j.queue, j.state AS state, target.state AS previous, j.attempt, j.attempt AS "previousAttempt", j.workflow_id AS "workflowId", j.batch_id AS "batchId", j.batch_callback AS "batchCallback"
           ), woken AS (

@@ -3,8 +3,8 @@ INSERT INTO koban.jobs AS j (state, worker, queue, args, meta, tags, max_attempt
     RETURNING j.id::text AS id, j.state, date_part('epoch', j.inserted_at) * 1000 AS "insertedAt", date_part('epoch', j.scheduled_at) * 1000 AS "scheduledAt";
 
 WITH claimable AS MATERIALIZED (
-      SELECT id FROM koban.jobs
-      WHERE id = ANY($1::text::bigint[]) AND state = 'available'
+      SELECT id FROM koban.jobs j
+      WHERE id = ANY($1::text::bigint[]) AND state = 'available' AND (j.deadline_at IS NULL OR j.deadline_at > now())
       FOR UPDATE SKIP LOCKED), claimed AS (
       UPDATE koban.jobs j
       SET state = 'executing', attempt = j.attempt + 1, attempted_at = now(),

@@ -31,6 +31,7 @@ WITH claimable AS MATERIALIZED (
       ) r WHERE r.taken + (SELECT coalesce(sum(u.weight), 0) FROM running u) <= $13)
       SELECT j.id FROM koban.jobs j
       WHERE j.id = ANY(ARRAY(SELECT id FROM within_global ORDER BY turn, priority, scheduled_at, id LIMIT $14)) AND j.state = 'available'
+        AND (j.deadline_at IS NULL OR j.deadline_at > now())
       FOR UPDATE OF j SKIP LOCKED), claimed AS (
       UPDATE koban.jobs j
       SET state = 'executing', attempt = j.attempt + 1, attempted_at = now(),
@@ -90,6 +91,7 @@ WITH claimable AS MATERIALIZED (
       ) r WHERE r.taken + (SELECT coalesce(sum(u.weight), 0) FROM running u) <= $13)
       SELECT j.id FROM koban.jobs j
       WHERE j.id = ANY(ARRAY(SELECT id FROM within_global ORDER BY turn, priority, scheduled_at, id LIMIT $14)) AND j.state = 'available'
+        AND (j.deadline_at IS NULL OR j.deadline_at > now())
       FOR UPDATE OF j SKIP LOCKED), claimed AS (
       UPDATE koban.jobs j
       SET state = 'executing', attempt = j.attempt + 1, attempted_at = now(),
@@ -152,6 +154,7 @@ WITH claimable AS MATERIALIZED (
       ) r WHERE r.taken + (SELECT coalesce(sum(u.weight), 0) FROM running u) <= $13)
       SELECT j.id FROM koban.jobs j
       WHERE j.id = ANY(ARRAY(SELECT id FROM within_global ORDER BY turn, priority, scheduled_at, id LIMIT $14)) AND j.state = 'available'
+        AND (j.deadline_at IS NULL OR j.deadline_at > now())
       FOR UPDATE OF j SKIP LOCKED), claimed AS (
       UPDATE koban.jobs j
       SET state = 'executing', attempt = j.attempt + 1, attempted_at = now(),
@@ -211,6 +214,7 @@ WITH claimable AS MATERIALIZED (
       ) r WHERE r.taken + (SELECT coalesce(sum(u.weight), 0) FROM running u) <= $13)
       SELECT j.id FROM koban.jobs j
       WHERE j.id = ANY(ARRAY(SELECT id FROM within_global ORDER BY turn, priority, scheduled_at, id LIMIT $14)) AND j.state = 'available'
+        AND (j.deadline_at IS NULL OR j.deadline_at > now())
       FOR UPDATE OF j SKIP LOCKED), claimed AS (
       UPDATE koban.jobs j
       SET state = 'executing', attempt = j.attempt + 1, attempted_at = now(),
@@ -288,6 +292,7 @@ WITH claimable AS MATERIALIZED (
       ) r WHERE r.taken + coalesce((SELECT sum(u.weight) FROM running u WHERE u.pkey = r.pkey), 0) <= $9)
       SELECT j.id FROM koban.jobs j
       WHERE j.id = ANY(ARRAY(SELECT id FROM within_partition ORDER BY turn, priority, scheduled_at, id LIMIT $10)) AND j.state = 'available'
+        AND (j.deadline_at IS NULL OR j.deadline_at > now())
       FOR UPDATE OF j SKIP LOCKED), claimed AS (
       UPDATE koban.jobs j
       SET state = 'executing', attempt = j.attempt + 1, attempted_at = now(),

@@ -3,8 +3,8 @@ INSERT INTO koban.jobs AS j (state, worker, queue, args, meta, tags, max_attempt
     RETURNING j.id::text AS id, j.state, date_part('epoch', j.inserted_at) * 1000 AS "insertedAt", date_part('epoch', j.scheduled_at) * 1000 AS "scheduledAt";
 
 WITH claimable AS MATERIALIZED (
-      SELECT id FROM koban.jobs
-      WHERE state = 'available' AND queue = $1
+      SELECT id FROM koban.jobs j
+      WHERE state = 'available' AND queue = $1 AND (j.deadline_at IS NULL OR j.deadline_at > now())
       ORDER BY priority, scheduled_at, id
       LIMIT $2
       FOR UPDATE SKIP LOCKED), claimed AS (
@@ -59,8 +59,8 @@ SELECT j.id::text AS id FROM koban.jobs j
 SELECT j.id::text AS "id", j.state AS "state", j.queue AS "queue", j.worker AS "worker", j.args AS "args", j.meta AS "meta", to_json(j.tags) AS "tags", CASE WHEN cardinality(j.errors) = 0 THEN NULL ELSE to_json(j.errors) END AS "errors", j.attempt AS "attempt", j.max_attempts AS "maxAttempts", j.priority AS "priority", date_part('epoch', j.inserted_at) * 1000 AS "insertedAt", date_part('epoch', j.scheduled_at) * 1000 AS "scheduledAt", date_part('epoch', j.attempted_at) * 1000 AS "attemptedAt", date_part('epoch', j.completed_at) * 1000 AS "completedAt", date_part('epoch', j.cancelled_at) * 1000 AS "cancelledAt", date_part('epoch', j.discarded_at) * 1000 AS "discardedAt", to_json(j.attempted_by) AS "attemptedBy", j.workflow_id AS "workflowId", j.workflow_step AS "workflowStep", j.batch_id AS "batchId", j.batch_callback AS "batchCallback", j.progress AS "progress" FROM koban.all_jobs j WHERE true AND state = ANY($1::text::text[]) ORDER BY j.id;
 
 WITH claimable AS MATERIALIZED (
-      SELECT id FROM koban.jobs
-      WHERE state = 'available' AND queue = $1
+      SELECT id FROM koban.jobs j
+      WHERE state = 'available' AND queue = $1 AND (j.deadline_at IS NULL OR j.deadline_at > now())
       ORDER BY priority, scheduled_at, id
       LIMIT $2
       FOR UPDATE SKIP LOCKED), claimed AS (

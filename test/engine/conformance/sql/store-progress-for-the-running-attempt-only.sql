@@ -3,8 +3,8 @@ INSERT INTO koban.jobs AS j (state, worker, queue, args, meta, tags, max_attempt
     RETURNING j.id::text AS id, j.state, date_part('epoch', j.inserted_at) * 1000 AS "insertedAt", date_part('epoch', j.scheduled_at) * 1000 AS "scheduledAt";
 
 WITH claimable AS MATERIALIZED (
-      SELECT id FROM koban.jobs
-      WHERE state = 'available' AND queue = $1
+      SELECT id FROM koban.jobs j
+      WHERE state = 'available' AND queue = $1 AND (j.deadline_at IS NULL OR j.deadline_at > now())
       ORDER BY priority, scheduled_at, id
       LIMIT $2
       FOR UPDATE SKIP LOCKED), claimed AS (
