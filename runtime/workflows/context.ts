@@ -23,6 +23,7 @@ import { jsonIssues } from '../workers/json-args.js';
 import { readableJobs } from '../workers/readable-jobs.js';
 import { readRecorded } from '../workers/recorded.js';
 import type { WorkerCatalog } from '../workers/worker-catalog.js';
+import type { StepReads } from './step-reads.js';
 
 /** What `job.workflow` reads and writes through, besides the engine. */
 export interface WorkflowAccess {
@@ -32,7 +33,12 @@ export interface WorkflowAccess {
 }
 
 /** `job.workflow` for a claimed workflow step. */
-export function jobWorkflow(ctx: EngineContext, access: WorkflowAccess, job: ClaimedJob): JobWorkflow {
+export function jobWorkflow(
+  ctx: EngineContext,
+  access: WorkflowAccess,
+  job: ClaimedJob,
+  reads: StepReads,
+): JobWorkflow {
   const id = job.workflowId!;
   const step = job.workflowStep!;
   const s = sql.raw(ctx.schema);
@@ -65,11 +71,12 @@ export function jobWorkflow(ctx: EngineContext, access: WorkflowAccess, job: Cla
       return value.status === 'ok' ? (value.value as never) : undefined;
     },
     async allRecorded(options = {}) {
-      const rows = await ctx.database.query<StoredRecorded & { step: string }>(sql`
-        SELECT ${recordedColumns('j')}, j.workflow_step AS step FROM ${every} j
-        WHERE j.workflow_id = ${id}::uuid AND j.state = 'completed' AND j.recorded IS NOT NULL
-          AND ${options.onlyDeps ? onlyDeps : sql`true`}
-        ORDER BY j.id`);
+      const rows = options.onlyDeps
+        ? await reads.depsRecorded(job.id)
+        : await ctx.database.query<StoredRecorded & { step: string }>(sql`
+            SELECT ${recordedColumns('j')}, j.workflow_step AS step FROM ${every} j
+            WHERE j.workflow_id = ${id}::uuid AND j.state = 'completed' AND j.recorded IS NOT NULL
+            ORDER BY j.id`);
       const values: Record<string, unknown> = {};
       for (const row of rows) {
         const value = await readRecorded(access.catalog, row);
@@ -81,7 +88,7 @@ export function jobWorkflow(ctx: EngineContext, access: WorkflowAccess, job: Cla
       return workflowJobs(ctx, access.catalog, id, filter, filter.onlyDeps ? onlyDeps : undefined);
     },
     async getContext<Context extends JsonObject>() {
-      return (await workflowContext(ctx, id)) as Context;
+      return (await reads.context(id)) as Context;
     },
     async putContext<Context extends JsonObject>(values: Partial<Context>) {
       const issues =
