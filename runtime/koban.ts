@@ -21,6 +21,7 @@ import type { Database } from './database/database.js';
 import type { DrizzleDatabase, Executor } from './database/executor.js';
 import { openDatabase } from './database/open-database.js';
 import { missingRightError } from './database/permission-errors.js';
+import type { ClaimedJob } from './engine/claim.js';
 import type { Engine } from './engine/engine.js';
 import { BasicEngine, engineContext } from './engine/engines/basic.js';
 import { InlineEngine } from './engine/engines/inline.js';
@@ -620,6 +621,11 @@ export class Koban implements RecordedReader {
       catalog: this.catalog,
       reader: this as RecordedReader,
       append: (id: string, build: WorkflowAppender) => this.appendWorkflow(id, build),
+      graft: async (job: ClaimedJob, build: WorkflowAppender) => {
+        const grown = await this.workflows.graft(job, build(appendingWorkflow()));
+        if (!grown) return this.workflows.grafted(job);
+        return this.engine.inserted(await withCallerArgs(this.catalog, grown), undefined);
+      },
     };
     return {
       catalog: this.catalog,

@@ -39,7 +39,7 @@ export {
   KobanWorkflowError,
   type ValidationIssue,
 } from './errors.js';
-export { workerFunction } from './function-worker.js';
+export { type WorkerHooks, workerFunction } from './function-worker.js';
 export type { Job, JobError, JobProgress, JobRecord, JsonObject } from './job.js';
 export type { JobBuilder } from './job-builder.js';
 export { isJobSpec, type JobOptions, type JobSpec, newJob } from './job-spec.js';

@@ -31,12 +31,16 @@ export interface JobWorkflow {
   readonly step: string;
   /**
    * The value a `@Recorded` step of this workflow returned, or undefined when it has none (not
-   * completed, or not recorded). Names resolve within this job's sub-workflow first. Pass the
+   * completed, or not recorded); for a many (`addMany`), the list of its jobs' values, in
+   * order. Names resolve within this job's sub-workflow first. Pass the
    * step's worker or builder to type the value: `getRecorded('extract', ExtractWorker)`.
    */
   getRecorded<W extends WorkerClass>(step: string, worker: WorkerLike<W>): Promise<ResultOf<W> | undefined>;
   getRecorded<Result = unknown>(step: string): Promise<Result | undefined>;
-  /** The recorded values of the workflow's completed steps (or only this job's deps), by step name. */
+  /**
+   * The recorded values of the workflow's completed steps (or only this job's deps), by step
+   * name; each many's list of values is there under its name too.
+   */
   allRecorded(options?: { readonly onlyDeps?: boolean }): Promise<Record<string, unknown>>;
   /** The workflow's jobs, in insert order. */
   jobs(filter?: WorkflowJobsFilter): Promise<JobRecord[]>;
@@ -52,6 +56,12 @@ export interface JobWorkflow {
   putContext<Context extends JsonObject = JsonObject>(values: Partial<Context>): Promise<Context>;
   /** Adds steps to this workflow, as `koban.appendWorkflow(job.workflow.id, build)` does. */
   append(build: WorkflowAppender): Promise<JobRecord<unknown>[]>;
+  /**
+   * For a step added with `addGraft`: grows the workflow with the steps `build` adds, named
+   * `step.name`, and makes every step that waits for this one wait for them too. A graft grows
+   * once: called again (on a retry), it adds nothing and returns the steps it added before.
+   */
+  graft(build: WorkflowAppender): Promise<JobRecord<unknown>[]>;
 }
 
 /** The state of a workflow as `koban.workflowStatus(id)` reports it. */

@@ -95,6 +95,8 @@ export function kobanTables(schemaName: string) {
     insertedAt: timestamptz('inserted_at').notNull().defaultNow(),
     /** The workflow's shared context (`job.workflow.getContext()`), in stored form. */
     context: jsonb('context').$type<JsonObject>(),
+    /** The workflow's manys and grafts by name: `{ resize: 'many' }`. */
+    kinds: jsonb('kinds').$type<Record<string, 'many' | 'graft'>>(),
   });
   /**
    * One row per dependency of a workflow step: `jobId` waits for `depId`. The step's options

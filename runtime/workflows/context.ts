@@ -23,6 +23,7 @@ import { jsonIssues } from '../workers/json-args.js';
 import { readableJobs } from '../workers/readable-jobs.js';
 import { readRecorded } from '../workers/recorded.js';
 import type { WorkerCatalog } from '../workers/worker-catalog.js';
+import { manyResults, workflowKinds } from './many.js';
 import type { StepReads } from './step-reads.js';
 
 /** What `job.workflow` reads and writes through, besides the engine. */
@@ -30,6 +31,7 @@ export interface WorkflowAccess {
   readonly catalog: WorkerCatalog;
   readonly reader: RecordedReader;
   append(workflowId: string, build: WorkflowAppender): Promise<JobRecord<unknown>[]>;
+  graft(job: ClaimedJob, build: WorkflowAppender): Promise<JobRecord<unknown>[]>;
 }
 
 /** `job.workflow` for a claimed workflow step. */
@@ -50,6 +52,21 @@ export function jobWorkflow(
   // By id through the deps' edges: a step of a wide workflow reads its few deps, not every step.
   const onlyDeps = sql`j.id = ANY(ARRAY(SELECT e.dep_id FROM ${s}.workflow_deps e WHERE e.job_id = ${job.id}::bigint))`;
 
+  /** Each row's step with its recorded value, or undefined while it has none. */
+  const recordedValues = (rows: readonly (StoredRecorded & { step: string })[]) =>
+    Promise.all(
+      rows.map(async (row) => {
+        const value = row.state === 'completed' ? await readRecorded(access.catalog, row) : undefined;
+        return { step: row.step, value: value?.status === 'ok' ? value.value : undefined };
+      }),
+    );
+  const manyOf = async (name: string) => {
+    const rows = await ctx.database.query<StoredRecorded & { step: string }>(sql`
+      SELECT ${recordedColumns('j')}, j.workflow_step AS step FROM ${every} j
+      WHERE j.workflow_id = ${id}::uuid AND starts_with(j.workflow_step, ${`${name}.`})`);
+    return manyResults({ [name]: 'many' }, await recordedValues(rows))[name] ?? [];
+  };
+
   return {
     id,
     name: job.workflowName,
@@ -61,6 +78,9 @@ export function jobWorkflow(
         WHERE j.workflow_id = ${id}::uuid AND j.workflow_step = ANY(${list(names, 'text')})`);
       const found = names.map((candidate) => rows.find((row) => row.step === candidate)).find(Boolean);
       if (!found) {
+        const kinds = await workflowKinds(ctx, id);
+        const many = names.find((candidate) => kinds[candidate] === 'many');
+        if (many !== undefined) return (await manyOf(many)) as never;
         throw new KobanWorkflowError(`workflow ${id} has no step named "${name}" (asked by step "${step}")`);
       }
       const fetcher = worker as Partial<RecordedFetcher<unknown>> | undefined;
@@ -71,18 +91,19 @@ export function jobWorkflow(
       return value.status === 'ok' ? (value.value as never) : undefined;
     },
     async allRecorded(options = {}) {
-      const rows = options.onlyDeps
-        ? await reads.depsRecorded(job.id)
-        : await ctx.database.query<StoredRecorded & { step: string }>(sql`
-            SELECT ${recordedColumns('j')}, j.workflow_step AS step FROM ${every} j
-            WHERE j.workflow_id = ${id}::uuid AND j.state = 'completed' AND j.recorded IS NOT NULL
-            ORDER BY j.id`);
-      const values: Record<string, unknown> = {};
-      for (const row of rows) {
-        const value = await readRecorded(access.catalog, row);
-        if (value.status === 'ok') values[row.step] = value.value;
-      }
-      return values;
+      const [rows, kinds] = options.onlyDeps
+        ? await Promise.all([reads.deps(job.id), reads.kinds(id)])
+        : await Promise.all([
+            ctx.database.query<StoredRecorded & { step: string }>(sql`
+              SELECT ${recordedColumns('j')}, j.workflow_step AS step FROM ${every} j
+              WHERE j.workflow_id = ${id}::uuid
+              ORDER BY j.id`),
+            workflowKinds(ctx, id),
+          ]);
+      const values = await recordedValues(rows);
+      const all: Record<string, unknown> = {};
+      for (const { step, value } of values) if (value !== undefined) all[step] = value;
+      return { ...all, ...manyResults(kinds, values) };
     },
     jobs(filter: WorkflowJobsFilter = {}) {
       return workflowJobs(ctx, access.catalog, id, filter, filter.onlyDeps ? onlyDeps : undefined);
@@ -111,6 +132,9 @@ export function jobWorkflow(
     append(build: WorkflowAppender) {
       return access.append(id, build);
     },
+    graft(build: WorkflowAppender) {
+      return access.graft(job, build);
+    },
   };
 }
 
@@ -123,7 +147,7 @@ export async function workflowContext(ctx: EngineContext, workflowId: string): P
 }
 
 /** The jobs of a workflow, in insert order, with args readable where this node has the keys. */
-async function workflowJobs(
+export async function workflowJobs(
   ctx: EngineContext,
   catalog: WorkerCatalog,
   workflowId: string,

@@ -19,13 +19,20 @@ export interface PlannedEdge {
 /** The workflow rows an insert creates, before its steps; an id that exists already fails the insert. */
 export function workflowsWrite(
   ctx: EngineContext,
-  workflows: readonly { readonly id: string; readonly name: string | null; readonly context?: JsonObject }[],
+  workflows: readonly {
+    readonly id: string;
+    readonly name: string | null;
+    readonly context?: JsonObject;
+    readonly kinds?: Readonly<Record<string, string>>;
+  }[],
 ): PlanWrite {
+  const json = (value: object | undefined) =>
+    value === undefined || Object.keys(value).length === 0 ? null : JSON.stringify(value);
   return async (tx) => {
     const inserted = await ctx.database.query<{ id: string }>(
       sql`
-        INSERT INTO ${sql.raw(ctx.schema)}.workflows (id, name, context)
-        SELECT id, name, context::jsonb FROM unnest(${list(
+        INSERT INTO ${sql.raw(ctx.schema)}.workflows (id, name, context, kinds)
+        SELECT id, name, context::jsonb, kinds::jsonb FROM unnest(${list(
           workflows.map((w) => w.id),
           'uuid',
         )}, ${list(
@@ -34,7 +41,10 @@ export function workflowsWrite(
         )}, ${list(
           workflows.map((w) => (w.context === undefined ? null : JSON.stringify(w.context))),
           'text',
-        )}) AS w(id, name, context)
+        )}, ${list(
+          workflows.map((w) => json(w.kinds)),
+          'text',
+        )}) AS w(id, name, context, kinds)
         ON CONFLICT (id) DO NOTHING
         RETURNING id`,
       tx,

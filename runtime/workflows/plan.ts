@@ -1,7 +1,13 @@
 import { KobanWorkflowError } from '../../sdk/errors.js';
 import { uuidv7 } from '../../sdk/ids.js';
 import { isJobSpec } from '../../sdk/job-spec.js';
-import { checkStepFlags, type StepFlags, type Workflow, type WorkflowStep } from '../../sdk/workflow.js';
+import {
+  checkStepFlags,
+  type StepFlags,
+  type StepKind,
+  type Workflow,
+  type WorkflowStep,
+} from '../../sdk/workflow.js';
 import { joinedBatches } from '../batches/plan.js';
 import type { EngineContext } from '../engine/context.js';
 import type { InsertPlan, InsertRow } from '../engine/insert.js';
@@ -149,6 +155,7 @@ export async function workflowPlan(
           id,
           name: workflow.options.workflowName ?? null,
           ...(workflow.options.context === undefined ? {} : { context: workflow.options.context }),
+          kinds: workflow.kinds ?? {},
         },
       ]),
     ],
@@ -174,6 +181,7 @@ export async function appendedSteps(
   }));
   return {
     steps: appended,
+    kinds: (workflow.kinds ?? {}) as Readonly<Record<string, StepKind>>,
     after: await joinedBatches(
       ctx,
       catalog,

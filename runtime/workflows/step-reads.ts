@@ -6,30 +6,39 @@ import type { EngineContext } from '../engine/context.js';
 import { allJobs } from '../engine/history.js';
 import { recordedColumns, type StoredRecorded } from '../engine/records.js';
 
-/** A dep's recorded value as read, with its step name. */
+/** A dep as read: its recorded value (if any) and state, with its step name. */
 export type DepRecorded = StoredRecorded & { readonly step: string };
+
+interface WorkflowRow {
+  readonly context: JsonObject;
+  readonly kinds: Record<string, string>;
+}
 
 /**
  * What running steps read of their workflow, coalesced across the steps that start together:
- * the context of each workflow and the recorded values of each step's deps, one statement per
+ * each workflow's context and kinds, and each step's deps with their recorded values, one statement per
  * kind for a whole claim instead of one per step. Cascade steps read both before they run.
  */
 export class StepReads {
-  private readonly contexts: CoalescedRead<JsonObject>;
-  private readonly deps: CoalescedRead<DepRecorded[]>;
+  private readonly workflows: CoalescedRead<WorkflowRow>;
+  private readonly depRows: CoalescedRead<DepRecorded[]>;
 
   constructor(ctx: EngineContext) {
     const s = sql.raw(ctx.schema);
-    this.contexts = new CoalescedRead(async (ids) => {
-      const rows = await ctx.database.query<{ id: string; context: JsonObject | null }>(sql`
-        SELECT w.id::text AS id, w.context FROM ${s}.workflows w WHERE w.id = ANY(${list(ids, 'uuid')})`);
-      return new Map(rows.map((row) => [row.id, row.context ?? {}]));
+    this.workflows = new CoalescedRead(async (ids) => {
+      const rows = await ctx.database.query<{
+        id: string;
+        context: JsonObject | null;
+        kinds: Record<string, string> | null;
+      }>(sql`
+        SELECT w.id::text AS id, w.context, w.kinds FROM ${s}.workflows w WHERE w.id = ANY(${list(ids, 'uuid')})`);
+      return new Map(rows.map((row) => [row.id, { context: row.context ?? {}, kinds: row.kinds ?? {} }]));
     });
-    this.deps = new CoalescedRead(async (jobIds) => {
+    this.depRows = new CoalescedRead(async (jobIds) => {
       const rows = await ctx.database.query<DepRecorded & { of: string }>(sql`
         SELECT e.job_id::text AS of, ${recordedColumns('j')}, j.workflow_step AS step
         FROM ${s}.workflow_deps e JOIN ${allJobs(ctx.schema)} j ON j.id = e.dep_id
-        WHERE e.job_id = ANY(${list(jobIds, 'bigint')}) AND j.state = 'completed' AND j.recorded IS NOT NULL
+        WHERE e.job_id = ANY(${list(jobIds, 'bigint')})
         ORDER BY j.id`);
       const byJob = new Map<string, DepRecorded[]>();
       for (const { of, ...row } of rows) {
@@ -43,11 +52,16 @@ export class StepReads {
 
   /** A workflow's context: `{}` when it has none or no such workflow exists. */
   async context(workflowId: string): Promise<JsonObject> {
-    return (await this.contexts.get(workflowId)) ?? {};
+    return (await this.workflows.get(workflowId))?.context ?? {};
   }
 
-  /** The completed deps of a step that recorded a value, in insert order. */
-  async depsRecorded(jobId: string): Promise<DepRecorded[]> {
-    return (await this.deps.get(jobId)) ?? [];
+  /** What kind each named part of a workflow is (`many` for an addMany), by name. */
+  async kinds(workflowId: string): Promise<Record<string, string>> {
+    return (await this.workflows.get(workflowId))?.kinds ?? {};
+  }
+
+  /** The deps of a step, whatever their state, in insert order. */
+  async deps(jobId: string): Promise<DepRecorded[]> {
+    return (await this.depRows.get(jobId)) ?? [];
   }
 }

@@ -1,4 +1,5 @@
-import type { JsonObject } from '../../sdk/job.js';
+import { sql } from 'drizzle-orm';
+import type { JobRecord, JsonObject } from '../../sdk/job.js';
 import type { Workflow } from '../../sdk/workflow.js';
 import type { JobWorkflow, WorkflowStatus } from '../../sdk/workflow-context.js';
 import type { Executor } from '../database/executor.js';
@@ -8,7 +9,8 @@ import type { EngineExtension } from '../engine/extension.js';
 import type { InsertedJob, InsertPlan } from '../engine/insert.js';
 import type { WorkerCatalog } from '../workers/worker-catalog.js';
 import { appendWorkflow } from './append.js';
-import { jobWorkflow, type WorkflowAccess, workflowContext } from './context.js';
+import { jobWorkflow, type WorkflowAccess, workflowContext, workflowJobs } from './context.js';
+import { graftingJob, graftWorkflow } from './graft.js';
 import { appendedSteps, workflowPlan } from './plan.js';
 import { releaseSubscriber } from './release.js';
 import { workflowStatus } from './status.js';
@@ -45,6 +47,23 @@ export class Workflows {
   async append(workflowId: string, workflow: Workflow<any, any>, tx?: Executor): Promise<InsertedJob[]> {
     const appended = await appendedSteps(this.ctx, this.catalog, workflow, workflowId);
     return appendWorkflow(this.ctx, workflowId, appended, tx);
+  }
+
+  /** Grows a workflow from its running graft step; null when the graft grew before (see graft.ts). */
+  graft(job: ClaimedJob, workflow: Workflow<any, any>): Promise<InsertedJob[] | null> {
+    return graftWorkflow(this.ctx, this.catalog, graftingJob(job), workflow);
+  }
+
+  /** The steps a graft step added, in insert order. */
+  grafted(job: ClaimedJob): Promise<JobRecord[]> {
+    const prefix = `${job.workflowStep}.`;
+    return workflowJobs(
+      this.ctx,
+      this.catalog,
+      job.workflowId!,
+      {},
+      sql`starts_with(j.workflow_step, ${prefix})`,
+    );
   }
 
   status(workflowId: string): Promise<WorkflowStatus | null> {

@@ -8,6 +8,7 @@ import { v007 } from './v007.js';
 import { v008 } from './v008.js';
 import { v009 } from './v009.js';
 import { v010 } from './v010.js';
+import { v011 } from './v011.js';
 
 /**
  * Every migration in order, each a list of statements; the array index + 1 is the version. Append only: a migration that has
@@ -24,6 +25,7 @@ export const migrations: readonly ((schema: string) => string[])[] = [
   v008,
   v009,
   v010,
+  v011,
 ];
 
 export const latestVersion = migrations.length;
