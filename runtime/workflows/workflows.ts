@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { JobRecord, JsonObject } from '../../sdk/job.js';
 import type { Workflow } from '../../sdk/workflow.js';
-import type { JobWorkflow, WorkflowStatus } from '../../sdk/workflow-context.js';
+import type { JobWorkflow, WorkflowResult, WorkflowStatus } from '../../sdk/workflow-context.js';
 import type { Executor } from '../database/executor.js';
 import type { ClaimedJob } from '../engine/claim.js';
 import type { EngineContext } from '../engine/context.js';
@@ -13,6 +13,7 @@ import { jobWorkflow, type WorkflowAccess, workflowContext, workflowJobs } from 
 import { graftingJob, graftWorkflow } from './graft.js';
 import { appendedSteps, workflowPlan } from './plan.js';
 import { releaseSubscriber } from './release.js';
+import { workflowResult } from './result.js';
 import { workflowStatus } from './status.js';
 import { StepReads } from './step-reads.js';
 import { depTraceparents, storeStepTraceparent } from './step-traces.js';
@@ -64,6 +65,11 @@ export class Workflows {
       {},
       sql`starts_with(j.workflow_step, ${prefix})`,
     );
+  }
+
+  /** A finished workflow's result; null while it runs, undefined for an unknown id (see result.ts). */
+  result(workflowId: string): Promise<WorkflowResult | null | undefined> {
+    return workflowResult(this.ctx, this.catalog, workflowId);
   }
 
   status(workflowId: string): Promise<WorkflowStatus | null> {
