@@ -22,6 +22,7 @@ import { appendedSteps, workflowPlan } from './plan.js';
 import { releaseSubscriber } from './release.js';
 import { workflowResult } from './result.js';
 import { workflowStatus } from './status.js';
+import { StepReads } from './step-reads.js';
 import { depTraceparents, storeStepTraceparent } from './step-traces.js';
 import { streamWorkflowJobs } from './stream.js';
 import { type SweepResult, sweepHeldSteps } from './sweep.js';
@@ -33,11 +34,13 @@ import { type SweepResult, sweepHeldSteps } from './sweep.js';
  */
 export class Workflows {
   readonly extension: EngineExtension;
+  private readonly reads: StepReads;
 
   constructor(
     private readonly ctx: EngineContext,
     private readonly catalog: WorkerCatalog,
   ) {
+    this.reads = new StepReads(ctx);
     this.extension = {
       name: 'workflows',
       tracks: (job) => job.workflowId !== null,
@@ -116,6 +119,6 @@ export class Workflows {
 
   /** `job.workflow` for a claimed workflow step. */
   context(job: ClaimedJob, access: WorkflowAccess): JobWorkflow {
-    return jobWorkflow(this.ctx, access, job);
+    return jobWorkflow(this.ctx, access, job, this.reads);
   }
 }
