@@ -7,7 +7,7 @@ import type { JobOptions, JobSpec } from '../sdk/job-spec.js';
 import type { FetchRecordedOptions, RecordedJobRef, RecordedReader, RecordedValue } from '../sdk/recorded.js';
 import { checkQueueName } from '../sdk/worker-options.js';
 import { appendingWorkflow } from '../sdk/workflow.js';
-import type { WorkflowAppender, WorkflowStatus } from '../sdk/workflow-context.js';
+import type { WorkflowAppender, WorkflowResult, WorkflowStatus } from '../sdk/workflow-context.js';
 import { Batches } from './batches/batches.js';
 import {
   type CronWorker,
@@ -67,17 +67,8 @@ import { readRecorded } from './workers/recorded.js';
 import { WorkerCatalog } from './workers/worker-catalog.js';
 import { Workflows } from './workflows/workflows.js';
 
+export type { WorkflowResult } from '../sdk/workflow-context.js';
 export type { QueueStatus } from './node/node.js';
-
-/** What `awaitWorkflow` returns once every step has finished. */
-export interface WorkflowResult<Results extends Record<string, unknown> = Record<string, unknown>> {
-  readonly id: string;
-  readonly state: 'completed' | 'failed';
-  /** The values the last steps recorded (those no step depends on), by step name; a step that recorded none is absent. */
-  readonly results: Partial<Results>;
-  /** The workflow's context as the steps left it. */
-  readonly context: JsonObject;
-}
 
 /** How long `awaitJob` and `awaitResult` wait. */
 export interface AwaitOptions<Result = unknown> extends FetchRecordedOptions<Result> {
@@ -274,9 +265,24 @@ export class Koban implements RecordedReader {
   }
 
   /**
-   * Waits until every step of a workflow has finished, and returns its result: its state, its
-   * context, and the values its last steps (those no step depends on) recorded, by step name.
-   * Rejects with a KobanAwaitTimeoutError after `timeout` ms (default 30000; the workflow goes on).
+   * A finished workflow's result: its state, its context, and the values of the steps named by
+   * `.returns(...)` (by default its last steps, those no step depends on), by step name, a many's
+   * as the list of its jobs' values. Null while a step has not finished.
+   */
+  async workflowResult<Results extends Record<string, unknown> = Record<string, unknown>>(
+    workflowId: string,
+  ): Promise<WorkflowResult<Results> | null> {
+    const id = checkUuid(workflowId, 'workflowId', 'workflowResult');
+    const result = await this.workflows.result(id);
+    if (result === undefined)
+      throw new KobanValidationError([{ path: 'workflowResult: workflowId', message: `no workflow ${id}` }]);
+    return result as WorkflowResult<Results> | null;
+  }
+
+  /**
+   * Waits until every step of a workflow has finished, on any node, and returns its result, as
+   * `workflowResult` reads it. Rejects with a KobanAwaitTimeoutError after `timeout` ms (default
+   * 30000; the workflow goes on).
    */
   async awaitWorkflow<Results extends Record<string, unknown> = Record<string, unknown>>(
     workflowId: string,
@@ -286,25 +292,11 @@ export class Koban implements RecordedReader {
     const timeout = awaitTimeout(options, 'awaitWorkflow');
     const deadline = Date.now() + timeout;
     for (;;) {
-      const status = await this.workflows.status(id);
-      if (!status)
+      const result = await this.workflows.result(id);
+      if (result === undefined)
         throw new KobanValidationError([{ path: 'awaitWorkflow: workflowId', message: `no workflow ${id}` }]);
-      if (status.state !== 'executing') {
-        const depended = new Set(status.steps.flatMap((step) => step.deps));
-        const results: Record<string, unknown> = {};
-        for (const step of status.steps) {
-          if (depended.has(step.name) || step.state !== 'completed') continue;
-          const recorded = await this.fetchRecorded(step.jobId);
-          if (recorded.status === 'ok') results[step.name] = recorded.value;
-        }
-        return {
-          id,
-          state: status.state,
-          results: results as Partial<Results>,
-          context: await this.workflows.contextOf(id),
-        };
-      }
-      if (Date.now() >= deadline) throw new KobanAwaitTimeoutError(id, timeout, status.state, 'workflow');
+      if (result) return result as WorkflowResult<Results>;
+      if (Date.now() >= deadline) throw new KobanAwaitTimeoutError(id, timeout, 'executing', 'workflow');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }

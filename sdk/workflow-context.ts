@@ -64,6 +64,20 @@ export interface JobWorkflow {
   graft(build: WorkflowAppender): Promise<JobRecord<unknown>[]>;
 }
 
+/** A finished workflow's result, as `koban.workflowResult(id)` and `awaitWorkflow` return it. */
+export interface WorkflowResult<Results extends Record<string, unknown> = Record<string, unknown>> {
+  readonly id: string;
+  readonly state: 'completed' | 'failed';
+  /**
+   * The values of the steps `.returns(...)` named (by default the last steps, those no step
+   * depends on), by step name; a many's is the list of its jobs' values. A step that recorded
+   * none is absent.
+   */
+  readonly results: Partial<Results>;
+  /** The workflow's context as the steps left it. */
+  readonly context: JsonObject;
+}
+
 /** The state of a workflow as `koban.workflowStatus(id)` reports it. */
 export interface WorkflowStatus {
   readonly id: string;

@@ -24,6 +24,7 @@ import { readableJobs } from '../workers/readable-jobs.js';
 import { readRecorded } from '../workers/recorded.js';
 import type { WorkerCatalog } from '../workers/worker-catalog.js';
 import { manyResults, workflowKinds } from './many.js';
+import type { StepReads } from './step-reads.js';
 
 /** What `job.workflow` reads and writes through, besides the engine. */
 export interface WorkflowAccess {
@@ -34,7 +35,12 @@ export interface WorkflowAccess {
 }
 
 /** `job.workflow` for a claimed workflow step. */
-export function jobWorkflow(ctx: EngineContext, access: WorkflowAccess, job: ClaimedJob): JobWorkflow {
+export function jobWorkflow(
+  ctx: EngineContext,
+  access: WorkflowAccess,
+  job: ClaimedJob,
+  reads: StepReads,
+): JobWorkflow {
   const id = job.workflowId!;
   const step = job.workflowStep!;
   const s = sql.raw(ctx.schema);
@@ -85,13 +91,15 @@ export function jobWorkflow(ctx: EngineContext, access: WorkflowAccess, job: Cla
       return value.status === 'ok' ? (value.value as never) : undefined;
     },
     async allRecorded(options = {}) {
-      const [rows, kinds] = await Promise.all([
-        ctx.database.query<StoredRecorded & { step: string }>(sql`
-          SELECT ${recordedColumns('j')}, j.workflow_step AS step FROM ${every} j
-          WHERE j.workflow_id = ${id}::uuid AND ${options.onlyDeps ? onlyDeps : sql`true`}
-          ORDER BY j.id`),
-        workflowKinds(ctx, id),
-      ]);
+      const [rows, kinds] = options.onlyDeps
+        ? await Promise.all([reads.deps(job.id), reads.kinds(id)])
+        : await Promise.all([
+            ctx.database.query<StoredRecorded & { step: string }>(sql`
+              SELECT ${recordedColumns('j')}, j.workflow_step AS step FROM ${every} j
+              WHERE j.workflow_id = ${id}::uuid
+              ORDER BY j.id`),
+            workflowKinds(ctx, id),
+          ]);
       const values = await recordedValues(rows);
       const all: Record<string, unknown> = {};
       for (const { step, value } of values) if (value !== undefined) all[step] = value;
@@ -101,7 +109,7 @@ export function jobWorkflow(ctx: EngineContext, access: WorkflowAccess, job: Cla
       return workflowJobs(ctx, access.catalog, id, filter, filter.onlyDeps ? onlyDeps : undefined);
     },
     async getContext<Context extends JsonObject>() {
-      return (await workflowContext(ctx, id)) as Context;
+      return (await reads.context(id)) as Context;
     },
     async putContext<Context extends JsonObject>(values: Partial<Context>) {
       const issues =

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { JobRecord, JsonObject } from '../../sdk/job.js';
 import type { Workflow } from '../../sdk/workflow.js';
-import type { JobWorkflow, WorkflowStatus } from '../../sdk/workflow-context.js';
+import type { JobWorkflow, WorkflowResult, WorkflowStatus } from '../../sdk/workflow-context.js';
 import type { Executor } from '../database/executor.js';
 import type { ClaimedJob } from '../engine/claim.js';
 import type { EngineContext } from '../engine/context.js';
@@ -13,7 +13,9 @@ import { jobWorkflow, type WorkflowAccess, workflowContext, workflowJobs } from 
 import { graftingJob, graftWorkflow } from './graft.js';
 import { appendedSteps, workflowPlan } from './plan.js';
 import { releaseSubscriber } from './release.js';
+import { workflowResult } from './result.js';
 import { workflowStatus } from './status.js';
+import { StepReads } from './step-reads.js';
 import { depTraceparents, storeStepTraceparent } from './step-traces.js';
 import { type SweepResult, sweepHeldSteps } from './sweep.js';
 
@@ -24,11 +26,13 @@ import { type SweepResult, sweepHeldSteps } from './sweep.js';
  */
 export class Workflows {
   readonly extension: EngineExtension;
+  private readonly reads: StepReads;
 
   constructor(
     private readonly ctx: EngineContext,
     private readonly catalog: WorkerCatalog,
   ) {
+    this.reads = new StepReads(ctx);
     this.extension = {
       name: 'workflows',
       tracks: (job) => job.workflowId !== null,
@@ -63,6 +67,11 @@ export class Workflows {
     );
   }
 
+  /** A finished workflow's result; null while it runs, undefined for an unknown id (see result.ts). */
+  result(workflowId: string): Promise<WorkflowResult | null | undefined> {
+    return workflowResult(this.ctx, this.catalog, workflowId);
+  }
+
   status(workflowId: string): Promise<WorkflowStatus | null> {
     return workflowStatus(this.ctx, workflowId);
   }
@@ -89,6 +98,6 @@ export class Workflows {
 
   /** `job.workflow` for a claimed workflow step. */
   context(job: ClaimedJob, access: WorkflowAccess): JobWorkflow {
-    return jobWorkflow(this.ctx, access, job);
+    return jobWorkflow(this.ctx, access, job, this.reads);
   }
 }

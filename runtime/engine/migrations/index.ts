@@ -9,6 +9,7 @@ import { v008 } from './v008.js';
 import { v009 } from './v009.js';
 import { v010 } from './v010.js';
 import { v011 } from './v011.js';
+import { v012 } from './v012.js';
 
 /**
  * Every migration in order, each a list of statements; the array index + 1 is the version. Append only: a migration that has
@@ -26,6 +27,7 @@ export const migrations: readonly ((schema: string) => string[])[] = [
   v009,
   v010,
   v011,
+  v012,
 ];
 
 export const latestVersion = migrations.length;
