@@ -10,6 +10,7 @@ import { v009 } from './v009.js';
 import { v010 } from './v010.js';
 import { v011 } from './v011.js';
 import { v012 } from './v012.js';
+import { v013 } from './v013.js';
 
 /**
  * Every migration in order, each a list of statements; the array index + 1 is the version. Append only: a migration that has
@@ -28,6 +29,7 @@ export const migrations: readonly ((schema: string) => string[])[] = [
   v010,
   v011,
   v012,
+  v013,
 ];
 
 export const latestVersion = migrations.length;
