@@ -2,12 +2,17 @@ import type { BatchStatus } from '../sdk/batch-context.js';
 import { KobanCascade } from '../sdk/cascade.js';
 import { KobanAwaitTimeoutError, KobanJobFailedError, KobanValidationError } from '../sdk/errors.js';
 import { checkUuid } from '../sdk/ids.js';
-import type { JobRecord, JsonObject } from '../sdk/job.js';
+import type { JobRecord } from '../sdk/job.js';
 import type { JobOptions, JobSpec } from '../sdk/job-spec.js';
 import type { FetchRecordedOptions, RecordedJobRef, RecordedReader, RecordedValue } from '../sdk/recorded.js';
 import { checkQueueName } from '../sdk/worker-options.js';
 import { appendingWorkflow } from '../sdk/workflow.js';
-import type { WorkflowAppender, WorkflowResult, WorkflowStatus } from '../sdk/workflow-context.js';
+import type {
+  WorkflowAppender,
+  WorkflowResult,
+  WorkflowStatus,
+  WorkflowStreamOptions,
+} from '../sdk/workflow-context.js';
 import { Batches } from './batches/batches.js';
 import {
   type CronWorker,
@@ -257,6 +262,15 @@ export class Koban implements RecordedReader {
     const id = checkUuid(batchId, 'batchId', 'appendBatch');
     const inserted = await this.batches.append(id, jobs, options.tx);
     return this.engine.inserted(await withCallerArgs(this.catalog, inserted), options.tx);
+  }
+
+  /**
+   * A workflow's jobs in insert order, as an async iterator that reads `batchSize` (default 500)
+   * at a time, keyset-paginated by id: `for await (const job of koban.streamWorkflowJobs(id))`.
+   * Filters as `job.workflow.jobs`: `names`, `states`.
+   */
+  streamWorkflowJobs(workflowId: string, options: WorkflowStreamOptions = {}): AsyncIterable<JobRecord> {
+    return this.workflows.stream(checkUuid(workflowId, 'workflowId', 'streamWorkflowJobs'), options);
   }
 
   /** A workflow's steps with their states and deps, and counts per state; null for an unknown id. */

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { EngineContext } from './context.js';
 
-// The pauses of configured cron entries (`Koban.start({ cron })`), by name: see migrations/v013.ts.
+// The pauses of configured cron entries (`Koban.start({ cron })`), by name: see migrations/v014.ts.
 
 export async function pausedCronNames({ database, schema }: EngineContext): Promise<Set<string>> {
   const rows = await database.query<{ name: string }>(

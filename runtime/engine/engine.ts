@@ -135,6 +135,8 @@ export interface Engine {
   queueGauges(): Promise<QueueGauge[]>;
   // Cron entries stored in the database (`koban.cron`).
   listCronEntries(): Promise<StoredCronEntry[]>;
+  /** Changes when an entry is inserted, updated or deleted: what a node that cannot LISTEN polls. */
+  cronFingerprint(): Promise<string>;
   /** Null when an entry of that name exists. */
   insertCronEntry(entry: CronEntryRow): Promise<StoredCronEntry | null>;
   /** Null when there is no entry of that name. */

@@ -194,14 +194,14 @@ describe('the koban bin', () => {
     expect(healthy.stdout).toMatch(/^OK\s+schema version: \d+/m);
     expect(healthy.stdout).toMatch(/^OK\s+indexes: \d+ present and valid/m);
     expect(healthy.stdout).toMatch(/^OK\s+LISTEN\/NOTIFY: a NOTIFY reached this connection/m);
-    await withSql(url, (sql) => sql`DROP INDEX koban.job_history_state_idx`);
+    await withSql(url, (sql) => sql`DROP INDEX koban.job_history_queue_idx`);
     const broken = await koban(['doctor', '--json']);
     expect(broken.code).toBe(4);
     expect(
       JSON.parse(broken.stdout).find((check: { check: string }) => check.check === 'indexes'),
     ).toMatchObject({
       status: 'fail',
-      detail: 'missing: job_history_state_idx',
+      detail: 'missing: job_history_queue_idx',
     });
     const fresh = await freshDatabase({ migrated: false });
     const behind = await koban(['doctor'], { DATABASE_URL: fresh });

@@ -22,6 +22,7 @@ import {
   type CronEntryChange,
   type CronEntryRow,
   claimCronTick,
+  cronFingerprint,
   deleteCronEntry,
   insertCronEntry,
   listCronEntries,
@@ -315,6 +316,10 @@ export class BasicEngine implements Engine {
 
   listCronEntries(): Promise<StoredCronEntry[]> {
     return listCronEntries(this.context);
+  }
+
+  cronFingerprint(): Promise<string> {
+    return cronFingerprint(this.context);
   }
 
   insertCronEntry(entry: CronEntryRow): Promise<StoredCronEntry | null> {
