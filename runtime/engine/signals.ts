@@ -25,7 +25,9 @@ export type Signal =
   | { readonly action: 'stop'; readonly queue: string }
   | { readonly action: 'abort'; readonly ids: readonly string[] }
   /** The stored cron entries changed: read them again. */
-  | { readonly action: 'cron' };
+  | { readonly action: 'cron' }
+  /** Run a configured cron entry now: the nodes that have it insert its job, once by `request`. */
+  | { readonly action: 'cron-run'; readonly name: string; readonly request: string };
 
 /** PostgreSQL refuses a NOTIFY payload of 8000 bytes or more; job ids are ASCII. */
 const payloadLimit = 7900;

@@ -230,6 +230,15 @@ export class Node {
       this.plugins.refreshCron();
       return;
     }
+    if (message.action === 'cron-run') {
+      if (typeof message.name !== 'string' || typeof message.request !== 'string') return;
+      this.plugins
+        .runCron(message.name, message.request)
+        .catch((error) =>
+          this.config.logger.error({ error, cron: message.name }, `cron ${message.name}: run now failed`),
+        );
+      return;
+    }
     if (message.action === 'start' || message.action === 'stop') {
       this.startOrStop(message);
       return;
