@@ -115,4 +115,5 @@ export type {
   WorkflowJobsFilter,
   WorkflowStatus,
   WorkflowStepStatus,
+  WorkflowStreamOptions,
 } from './workflow-context.js';

@@ -13,6 +13,12 @@ export interface WorkflowJobsFilter {
   readonly states?: readonly JobState[];
 }
 
+/** How `streamJobs` pages through a workflow's jobs. */
+export interface WorkflowStreamOptions extends WorkflowJobsFilter {
+  /** Jobs read per query. Default 500. */
+  readonly batchSize?: number;
+}
+
 /** A worker class, or a builder from `npx gen` that carries one: types a recorded value. */
 export type WorkerLike<W extends WorkerClass = WorkerClass> = W | { readonly worker: W };
 
@@ -44,6 +50,11 @@ export interface JobWorkflow {
   allRecorded(options?: { readonly onlyDeps?: boolean }): Promise<Record<string, unknown>>;
   /** The workflow's jobs, in insert order. */
   jobs(filter?: WorkflowJobsFilter): Promise<JobRecord[]>;
+  /**
+   * The workflow's jobs, in insert order, as an async iterator that reads `batchSize` at a time
+   * (keyset pages by id), for workflows too large to hold in memory at once.
+   */
+  streamJobs(options?: WorkflowStreamOptions): AsyncIterable<JobRecord>;
   /**
    * The workflow's context: the `context` it was built with, with every `putContext` since (`{}`
    * when none). Type it with what the workflow puts there: `getContext<{ tenant: string }>()`.

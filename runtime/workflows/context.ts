@@ -1,4 +1,4 @@
-import { type SQL, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { KobanValidationError, KobanWorkflowError } from '../../sdk/errors.js';
 import type { JobRecord, JsonObject } from '../../sdk/job.js';
 import type { RecordedFetcher, RecordedReader } from '../../sdk/recorded.js';
@@ -7,24 +7,20 @@ import type {
   WorkerLike,
   WorkflowAppender,
   WorkflowJobsFilter,
+  WorkflowStreamOptions,
 } from '../../sdk/workflow-context.js';
 import { list } from '../database/wire.js';
 import type { ClaimedJob } from '../engine/claim.js';
 import type { EngineContext } from '../engine/context.js';
 import { allJobs } from '../engine/history.js';
-import {
-  type JobWireRow,
-  jobColumns,
-  recordedColumns,
-  type StoredRecorded,
-  toStoredJob,
-} from '../engine/records.js';
+import { recordedColumns, type StoredRecorded } from '../engine/records.js';
 import { jsonIssues } from '../workers/json-args.js';
-import { readableJobs } from '../workers/readable-jobs.js';
 import { readRecorded } from '../workers/recorded.js';
 import type { WorkerCatalog } from '../workers/worker-catalog.js';
+import { workflowJobs } from './jobs.js';
 import { manyResults, workflowKinds } from './many.js';
 import type { StepReads } from './step-reads.js';
+import { streamWorkflowJobs } from './stream.js';
 
 /** What `job.workflow` reads and writes through, besides the engine. */
 export interface WorkflowAccess {
@@ -108,6 +104,9 @@ export function jobWorkflow(
     jobs(filter: WorkflowJobsFilter = {}) {
       return workflowJobs(ctx, access.catalog, id, filter, filter.onlyDeps ? onlyDeps : undefined);
     },
+    streamJobs(options: WorkflowStreamOptions = {}) {
+      return streamWorkflowJobs(ctx, access.catalog, id, options, options.onlyDeps ? onlyDeps : undefined);
+    },
     async getContext<Context extends JsonObject>() {
       return (await reads.context(id)) as Context;
     },
@@ -144,22 +143,4 @@ export async function workflowContext(ctx: EngineContext, workflowId: string): P
     sql`SELECT w.context FROM ${sql.raw(ctx.schema)}.workflows w WHERE w.id = ${workflowId}::uuid`,
   );
   return row?.context ?? {};
-}
-
-/** The jobs of a workflow, in insert order, with args readable where this node has the keys. */
-export async function workflowJobs(
-  ctx: EngineContext,
-  catalog: WorkerCatalog,
-  workflowId: string,
-  filter: WorkflowJobsFilter,
-  extra?: SQL,
-): Promise<JobRecord[]> {
-  const rows = await ctx.database.query<JobWireRow>(sql`
-    SELECT ${jobColumns('j')} FROM ${allJobs(ctx.schema)} j
-    WHERE j.workflow_id = ${workflowId}::uuid
-      AND ${filter.names ? sql`j.workflow_step = ANY(${list([...filter.names], 'text')})` : sql`true`}
-      AND ${filter.states ? sql`j.state = ANY(${list([...filter.states], 'text')})` : sql`true`}
-      AND ${extra ?? sql`true`}
-    ORDER BY j.id`);
-  return readableJobs(catalog, rows.map(toStoredJob));
 }

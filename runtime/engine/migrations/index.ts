@@ -11,6 +11,7 @@ import { v010 } from './v010.js';
 import { v011 } from './v011.js';
 import { v012 } from './v012.js';
 import { v013 } from './v013.js';
+import { v014 } from './v014.js';
 
 /**
  * Every migration in order, each a list of statements; the array index + 1 is the version. Append only: a migration that has
@@ -30,6 +31,7 @@ export const migrations: readonly ((schema: string) => string[])[] = [
   v011,
   v012,
   v013,
+  v014,
 ];
 
 export const latestVersion = migrations.length;
