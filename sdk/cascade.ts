@@ -90,7 +90,8 @@ export class KobanCascade {
         `no cascade named "${job.args.cascade}" is defined in this process: import the module that defines it`,
       );
     }
-    // A dep that recorded nothing reads as undefined, whether its key is there or not.
+    // A dep that recorded nothing reads as undefined, whether its key is there or not; a dep on a
+    // many is there as the list of its jobs' values, under the many's name.
     const [context, recorded] = await Promise.all([flow.getContext(), flow.allRecorded({ onlyDeps: true })]);
     const values: Record<string, unknown> = { ...recorded };
     const prefix = flow.step.includes('.') ? flow.step.slice(0, flow.step.lastIndexOf('.') + 1) : '';

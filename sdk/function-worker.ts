@@ -1,7 +1,7 @@
 import { KobanConfigError } from './errors.js';
 import type { Job } from './job.js';
 import { defineWorker } from './registry.js';
-import type { ProcessResult, WorkerClass } from './worker.js';
+import type { ProcessResult, WorkerClass, WorkerInstance } from './worker.js';
 import type { WorkerOptions } from './worker-options.js';
 
 /**
@@ -13,18 +13,25 @@ import type { WorkerOptions } from './worker-options.js';
 export function workerFunction<Args, Result>(
   name: string,
   process: (job: Job<Args>) => ProcessResult<Result>,
-  options: Omit<WorkerOptions<Args>, 'name'> = {},
+  options: Omit<WorkerOptions<Args>, 'name'> & WorkerHooks<Args> = {},
 ): WorkerClass<Args, Result> & { new (): { process(job: Job<Args>): ProcessResult<Result> } } {
+  const where = `workerFunction(${JSON.stringify(name)})`;
+  if (typeof process !== 'function') {
+    throw new KobanConfigError(`${where}: expected a function, got ${String(process)}`);
+  }
+  const { onTimeout, ...workerOptions } = options;
+  if (onTimeout !== undefined && typeof onTimeout !== 'function') {
+    throw new KobanConfigError(`${where}: onTimeout must be a function, got ${String(onTimeout)}`);
+  }
   const worker = class {
     process(job: Job<Args>): ProcessResult<Result> {
       return process(job);
     }
   };
-  if (typeof process !== 'function') {
-    throw new KobanConfigError(
-      `workerFunction(${JSON.stringify(name)}): expected a function, got ${String(process)}`,
-    );
-  }
+  if (onTimeout) Object.defineProperty(worker.prototype, 'onTimeout', { value: onTimeout });
   Object.defineProperty(worker, 'name', { value: name });
-  return defineWorker(worker as never, { ...(options as WorkerOptions), name }) as never;
+  return defineWorker(worker as never, { ...(workerOptions as WorkerOptions), name }) as never;
 }
+
+/** The hooks a class worker has as methods, given to `workerFunction` as options. */
+export type WorkerHooks<Args> = Pick<WorkerInstance<Args>, 'onTimeout'>;

@@ -39,7 +39,7 @@ export {
   KobanWorkflowError,
   type ValidationIssue,
 } from './errors.js';
-export { workerFunction } from './function-worker.js';
+export { type WorkerHooks, workerFunction } from './function-worker.js';
 export type { Job, JobError, JobProgress, JobRecord, JsonObject } from './job.js';
 export type { JobBuilder } from './job-builder.js';
 export { isJobSpec, type JobOptions, type JobSpec, newJob } from './job-spec.js';
@@ -92,15 +92,20 @@ export type {
   WorkerOptions,
 } from './worker-options.js';
 export {
+  type GraftStep,
   isWorkflow,
+  type ManySteps,
   type StepFlags,
+  type StepKind,
   type StepNameTaken,
   type StepOptions,
   type StepResult,
   type Workflow,
   type WorkflowOptions,
+  type WorkflowResults,
   type WorkflowStep,
   type WorkflowSteps,
+  type WorkflowUnique,
   workflow,
 } from './workflow.js';
 export type {
@@ -110,4 +115,5 @@ export type {
   WorkflowJobsFilter,
   WorkflowStatus,
   WorkflowStepStatus,
+  WorkflowStreamOptions,
 } from './workflow-context.js';

@@ -1,3 +1,4 @@
+import type { KobanTimeoutError } from './errors.js';
 import type { Job, JsonObject } from './job.js';
 import type { ControlOutcome } from './results.js';
 
@@ -11,6 +12,11 @@ export interface WorkerInstance<Args = any, Result = unknown> {
   backoff?(job: Job<Args, any>): number;
   beforeProcess?(job: Job<Args, any>): void | Promise<void>;
   afterProcess?(job: Job<Args, any>, outcome: ProcessOutcome): void | Promise<void>;
+  /**
+   * Runs when an attempt passes the worker's `timeout`, after `job.signal` aborts and before the
+   * attempt is recorded as failed: to release what `process` held, or to say how far it got.
+   */
+  onTimeout?(job: Job<Args, any>, error: KobanTimeoutError): void | Promise<void>;
 }
 
 /** What happened to an attempt, as reported to `afterProcess` hooks and events. */

@@ -3,6 +3,7 @@ import { KobanWorkflowError } from './errors.js';
 import { checkUuid } from './ids.js';
 import type { JsonObject } from './job.js';
 import { isJobSpec, type JobSpec, newJob } from './job-spec.js';
+import { StepLog } from './step-log.js';
 
 /** How a step treats deps that did not complete, and how the sweeper treats it. */
 export interface StepFlags {
@@ -29,6 +30,19 @@ export interface WorkflowOptions extends StepFlags {
   readonly workflowName?: string;
   /** JSON every step reads with `job.workflow.getContext()` and may extend with `putContext`. */
   readonly context?: JsonObject;
+  /**
+   * Insert the workflow once per `key`: while a workflow inserted with the same key less than
+   * `period` seconds ago exists (default `'infinity'`: for as long as it is kept), inserting
+   * another returns that one's jobs, with `conflict: true`, and writes nothing.
+   */
+  readonly unique?: WorkflowUnique;
+  /** The steps whose recorded values are the workflow's result; set with `.returns(...steps)`. */
+  readonly returns?: readonly string[];
+}
+
+export interface WorkflowUnique {
+  readonly key: string;
+  readonly period?: number | 'infinity';
 }
 
 export interface StepOptions<Known extends string> extends StepFlags {
@@ -59,6 +73,24 @@ type NewStepName<Steps, Name extends string> = string extends keyof Steps
     ? StepNameTaken<Name>
     : Name;
 
+/**
+ * What a step added with `addMany` stands for in a workflow's type: many jobs under one name,
+ * whose result is the list of their results.
+ */
+export interface ManySteps<Spec extends JobSpec = JobSpec> {
+  readonly kind: 'many';
+  readonly spec: Spec;
+}
+
+/** What a step added with `addGraft` stands for in a workflow's type: its job and what it grafts. */
+export interface GraftStep<Spec extends JobSpec = JobSpec> {
+  readonly kind: 'graft';
+  readonly spec: Spec;
+}
+
+/** The named parts of a workflow that are not plain steps: a many's members, a graft's growth. */
+export type StepKind = 'many' | 'graft';
+
 type Qualified<Name extends string, Sub> = {
   readonly [Key in keyof Sub & string as `${Name}.${Key}`]: Sub[Key];
 };
@@ -78,6 +110,8 @@ export interface Workflow<Steps extends Record<string, unknown> = {}, External e
   readonly groups: Readonly<Record<string, readonly string[]>>;
   /** Whether deps may name steps outside this builder (a workflow being appended to). */
   readonly external: boolean;
+  /** The names added with `addMany` and `addGraft`, with which of the two each is. */
+  readonly kinds: Readonly<Record<string, StepKind>>;
   add<Name extends string, Spec extends JobSpec>(
     name: NewStepName<Steps, Name>,
     spec: Spec,
@@ -94,6 +128,27 @@ export interface Workflow<Steps extends Record<string, unknown> = {}, External e
     options: StepFlags & { readonly deps: readonly Deps[] },
   ): Workflow<Steps & { readonly [Key in Name]: JobSpec<CascadeArgs, Result> }, External>;
   /**
+   * Adds many jobs as one step: they run in parallel as steps `name.0`, `name.1`, …, wait for
+   * `deps`, and a later step that depends on `name` waits for all of them. The many's result is
+   * the list of its jobs' recorded values, in the order given (`getRecorded(name)`, a cascade's
+   * `deps[name]`). The list may not be empty: a step that depends on nothing needs no many.
+   */
+  addMany<Name extends string, Spec extends JobSpec>(
+    name: NewStepName<Steps, Name>,
+    specs: readonly Spec[],
+    options?: StepOptions<(keyof Steps & string) | External>,
+  ): Workflow<Steps & { readonly [Key in Name]: ManySteps<Spec> }, External>;
+  /**
+   * Adds a graft: a step whose job, when it runs, may grow the workflow with
+   * `job.workflow.graft((wf) => wf.add(…))`. The grafted steps are named `name.step`, and the
+   * steps that depend on `name` wait for them too, not only for the graft's own job.
+   */
+  addGraft<Name extends string, Spec extends JobSpec>(
+    name: NewStepName<Steps, Name>,
+    spec: Spec,
+    options?: StepOptions<(keyof Steps & string) | External>,
+  ): Workflow<Steps & { readonly [Key in Name]: GraftStep<Spec> }, External>;
+  /**
    * Adds a whole workflow as one part of this one. Its steps are named `name.step`, its own
    * deps stay inside it, and its first steps wait for `deps`. Later steps may depend on `name`,
    * which means every step of the sub-workflow.
@@ -103,10 +158,26 @@ export interface Workflow<Steps extends Record<string, unknown> = {}, External e
     workflow: Workflow<Sub>,
     options?: StepOptions<(keyof Steps & string) | External>,
   ): Workflow<Steps & { readonly [Key in Name]: Workflow<Sub> } & Qualified<Name, Sub>, External>;
+  /**
+   * Names the steps (or manys) whose recorded values are the workflow's result, read by
+   * `koban.workflowResult(id)` and `awaitWorkflow`. Without it, the result is the values of the
+   * last steps: those no step depends on.
+   */
+  returns(...steps: readonly (keyof Steps & string)[]): Workflow<Steps, External>;
 }
 
-/** The result type of a step's job spec (what its worker or cascade returns). */
-export type StepResult<Step> = Step extends JobSpec<any, infer Result> ? Result : unknown;
+/** The results of a workflow type's steps by name, as `awaitWorkflow<WorkflowResults<typeof flow>>(id)` types them. */
+export type WorkflowResults<W> = {
+  readonly [Key in keyof WorkflowSteps<W> & string]: StepResult<WorkflowSteps<W>[Key]>;
+};
+
+/** The result type of a step (what its worker or cascade returns; for a many, the list of its jobs' results). */
+export type StepResult<Step> =
+  Step extends ManySteps<infer Spec>
+    ? (StepResult<Spec> | undefined)[]
+    : Step extends JobSpec<any, infer Result>
+      ? Result
+      : unknown;
 
 /** The steps of a workflow type by name, with each step's job spec (and so its args and result types). */
 export type WorkflowSteps<W> = W extends Workflow<infer Steps, any> ? Steps : never;
@@ -144,7 +215,7 @@ export function checkStepFlags(value: StepFlags | undefined, where: string): Ste
 
 function checkOptions(options: WorkflowOptions): WorkflowOptions {
   const flags = checkStepFlags(options, 'workflow()');
-  const { workflowId, workflowName, context } = options;
+  const { workflowId, workflowName, context, unique } = options;
   if (context !== undefined && (typeof context !== 'object' || context === null || Array.isArray(context))) {
     throw new KobanWorkflowError(`workflow(): context must be a JSON object, got ${JSON.stringify(context)}`);
   }
@@ -160,7 +231,32 @@ function checkOptions(options: WorkflowOptions): WorkflowOptions {
       : { workflowId: checkUuid(workflowId, 'workflowId', 'workflow()', 'workflow') }),
     ...(workflowName === undefined ? {} : { workflowName }),
     ...(context === undefined ? {} : { context }),
+    ...(unique === undefined ? {} : { unique: checkUnique(unique) }),
   });
+}
+
+function checkUnique(unique: WorkflowUnique): WorkflowUnique {
+  if (typeof unique !== 'object' || unique === null) {
+    throw new KobanWorkflowError(
+      `workflow(): unique must be an object like { key: 'import-42', period: 3600 }, got ${JSON.stringify(unique)}`,
+    );
+  }
+  const { key, period } = unique;
+  if (typeof key !== 'string' || key.trim() === '' || key.length > 1000) {
+    throw new KobanWorkflowError(
+      `workflow(): unique.key must be a non-empty string of at most 1000 characters, got ${JSON.stringify(key)}`,
+    );
+  }
+  if (
+    period !== undefined &&
+    period !== 'infinity' &&
+    !(typeof period === 'number' && Number.isFinite(period) && period > 0)
+  ) {
+    throw new KobanWorkflowError(
+      `workflow(): unique.period must be a positive number of seconds or 'infinity', got ${JSON.stringify(period)}`,
+    );
+  }
+  return Object.freeze({ key, ...(period === undefined ? {} : { period }) });
 }
 
 /** The run-time side of Workflow: the same data, without the compile-time step types. */
@@ -170,48 +266,13 @@ interface WorkflowData {
   readonly steps: readonly WorkflowStep[];
   readonly groups: Readonly<Record<string, readonly string[]>>;
   readonly external: boolean;
+  readonly kinds: Readonly<Record<string, StepKind>>;
   add(name: string, spec: JobSpec, options?: StepOptions<string>): WorkflowData;
+  addMany(name: string, specs: readonly JobSpec[], options?: StepOptions<string>): WorkflowData;
+  addGraft(name: string, spec: JobSpec, options?: StepOptions<string>): WorkflowData;
   addWorkflow(name: string, workflow: WorkflowData, options?: StepOptions<string>): WorkflowData;
   addCascade(name: string, cascade: Cascade, options: StepOptions<string>): WorkflowData;
-}
-
-/**
- * The steps of builders made one from another. A builder sees the first `length` entries; while
- * a workflow is built in a line (each `add` on the newest builder), they all share one log, so
- * an `add` costs the same for the 10,000th step as for the first. Adding to an older builder
- * copies the entries it sees first, which keeps every builder immutable.
- */
-class StepLog {
-  private readonly entries: WorkflowStep[] = [];
-  private readonly positions = new Map<string, number>();
-
-  has(name: string, length: number): boolean {
-    return (this.positions.get(name) ?? length) < length;
-  }
-
-  slice(length: number): readonly WorkflowStep[] {
-    return Object.freeze(this.entries.slice(0, length));
-  }
-
-  names(length: number): string[] {
-    return this.entries.slice(0, length).map((step) => step.name);
-  }
-
-  /** A log holding the first `length` entries and then `added`: this one, when nobody else extended it. */
-  extend(length: number, added: readonly WorkflowStep[]): StepLog {
-    let log: StepLog = this;
-    if (this.entries.length !== length) {
-      log = new StepLog();
-      for (const step of this.entries.slice(0, length)) log.push(step);
-    }
-    for (const step of added) log.push(step);
-    return log;
-  }
-
-  private push(step: WorkflowStep): void {
-    this.positions.set(step.name, this.entries.length);
-    this.entries.push(step);
-  }
+  returns(...steps: readonly string[]): WorkflowData;
 }
 
 function build(
@@ -220,6 +281,7 @@ function build(
   length: number,
   groups: Readonly<Record<string, readonly string[]>>,
   external: boolean,
+  kinds: Readonly<Record<string, StepKind>> = Object.freeze({}),
 ): WorkflowData {
   let steps: readonly WorkflowStep[] | undefined;
   const has = (name: string) => log.has(name, length);
@@ -269,6 +331,29 @@ function build(
     return [...resolved];
   };
 
+  /** One step more, with the kinds the new builder has. */
+  const addStep = (
+    name: string,
+    spec: JobSpec,
+    stepOptions: StepOptions<string> | undefined,
+    method: string,
+    withKinds: Readonly<Record<string, StepKind>>,
+  ) => {
+    const where = `workflow.${method}(${JSON.stringify(name)})`;
+    checkName(name, where);
+    if (!isJobSpec(spec)) {
+      throw new KobanWorkflowError(`${where}: expected a job from MyWorker.new(args), got ${String(spec)}`);
+    }
+    const deps = resolveDeps(stepOptions?.deps, where);
+    const step: WorkflowStep = Object.freeze({
+      name,
+      spec,
+      deps: Object.freeze(deps),
+      options: checkStepFlags(stepOptions, where),
+    });
+    return build(options, log.extend(length, [step]), length + 1, groups, external, withKinds);
+  };
+
   return Object.freeze({
     kind: 'workflow' as const,
     options,
@@ -278,20 +363,60 @@ function build(
     },
     groups,
     external,
+    kinds,
     add(name: string, spec: JobSpec, stepOptions?: StepOptions<string>) {
-      const where = `workflow.add(${JSON.stringify(name)})`;
+      return addStep(name, spec, stepOptions, 'add', kinds);
+    },
+    addMany(name: string, specs: readonly JobSpec[], stepOptions?: StepOptions<string>) {
+      const where = `workflow.addMany(${JSON.stringify(name)})`;
       checkName(name, where);
-      if (!isJobSpec(spec)) {
-        throw new KobanWorkflowError(`${where}: expected a job from MyWorker.new(args), got ${String(spec)}`);
+      if (!Array.isArray(specs) || specs.length === 0) {
+        throw new KobanWorkflowError(
+          `${where}: expected a non-empty list of jobs from MyWorker.new(args), got ${Array.isArray(specs) ? 'an empty list' : String(specs)}`,
+        );
       }
-      const deps = resolveDeps(stepOptions?.deps, where);
-      const step: WorkflowStep = Object.freeze({
+      const deps = Object.freeze(resolveDeps(stepOptions?.deps, where));
+      const flags = checkStepFlags(stepOptions, where);
+      const added = specs.map((spec, index) => {
+        if (!isJobSpec(spec)) {
+          throw new KobanWorkflowError(
+            `${where}: jobs[${index}] is not a job from MyWorker.new(args), got ${String(spec)}`,
+          );
+        }
+        return Object.freeze({ name: `${name}.${index}`, spec, deps, options: flags });
+      });
+      return build(
+        options,
+        log.extend(length, added),
+        length + added.length,
+        Object.freeze({ ...groups, [name]: Object.freeze(added.map((step) => step.name)) }),
+        external,
+        Object.freeze({ ...kinds, [name]: 'many' as const }),
+      );
+    },
+    addGraft(name: string, spec: JobSpec, stepOptions?: StepOptions<string>) {
+      return addStep(
         name,
         spec,
-        deps: Object.freeze(deps),
-        options: checkStepFlags(stepOptions, where),
-      });
-      return build(options, log.extend(length, [step]), length + 1, groups, external);
+        stepOptions,
+        'addGraft',
+        Object.freeze({ ...kinds, [name]: 'graft' as const }),
+      );
+    },
+    returns(...names: readonly string[]) {
+      const where = 'workflow.returns()';
+      if (names.length === 0) throw new KobanWorkflowError(`${where}: name at least one step`);
+      for (const name of names) {
+        const known = typeof name === 'string' && (has(name) || kinds[name] === 'many');
+        if (!known) {
+          const why = typeof name === 'string' && name in groups ? ' (a sub-workflow: name its steps)' : '';
+          throw new KobanWorkflowError(
+            `${where}: ${JSON.stringify(name)} is not a step or a many of the workflow${why}; add it first`,
+          );
+        }
+      }
+      const withReturns = Object.freeze({ ...options, returns: Object.freeze([...new Set(names)]) });
+      return build(withReturns, log, length, groups, external, kinds);
     },
     addCascade(name: string, cascade: Cascade, stepOptions: StepOptions<string>) {
       if (!isCascade(cascade)) {
@@ -330,6 +455,7 @@ function build(
         prefixed(group),
         Object.freeze(members.map(prefixed)),
       ]);
+      const nestedKinds = Object.entries(sub.kinds ?? {}).map(([group, kind]) => [prefixed(group), kind]);
       return build(
         options,
         log.extend(length, added),
@@ -340,6 +466,7 @@ function build(
           [name]: Object.freeze(added.map((step) => step.name)),
         }),
         external,
+        Object.freeze({ ...kinds, ...Object.fromEntries(nestedKinds) }),
       );
     },
   });

@@ -27,6 +27,11 @@ export type PlanWrite = (tx: Executor, jobs: readonly InsertedJob[]) => Promise<
 /** Everything one insert writes, atomically. */
 export interface InsertPlan {
   readonly rows: readonly InsertRow[];
+  /**
+   * Asked first, in the insert's transaction: jobs it answers stand for the plan, which then
+   * writes nothing (a unique workflow that exists already).
+   */
+  readonly existing?: (tx: Executor) => Promise<InsertedJob[] | null>;
   readonly before?: readonly PlanWrite[];
   readonly after?: readonly PlanWrite[];
 }
@@ -63,13 +68,15 @@ function insertRows(
  * take several.
  */
 function isOneStatement(plan: InsertPlan): boolean {
-  if (plan.before?.length || plan.after?.length) return false;
+  if (plan.existing || plan.before?.length || plan.after?.length) return false;
   if (plan.rows.some(replacesSealedArgs)) return false;
   const unique = plan.rows.filter((row) => row.uniqueKey !== null).length;
   return unique === 0 || plan.rows.length === 1;
 }
 
 async function writePlan(ctx: EngineContext, plan: InsertPlan, executor: Executor | undefined) {
+  const existing = plan.existing ? await plan.existing(executor!) : null;
+  if (existing) return existing;
   for (const write of plan.before ?? []) await write(executor!, []);
   const rows = await sealRows(ctx, plan.rows, executor);
   const results: InsertedJob[] = new Array(rows.length);

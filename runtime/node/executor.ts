@@ -22,6 +22,7 @@ import { unstorableRecord } from '../workers/recorded-value.js';
 import { decodeStoredArgs } from '../workers/stored-args.js';
 import type { RunnableWorker, WorkerCatalog } from '../workers/worker-catalog.js';
 import { defaultBackoff } from './backoff.js';
+import { late, valueWithin } from './deadline.js';
 import type { KobanEventEmitter } from './events.js';
 import type { ProcessHooks } from './hooks.js';
 import { JobAbort } from './job-abort.js';
@@ -120,7 +121,8 @@ export async function executeJob(
     : 0;
   if (observed) deps.events.emit('job:start', { job, queueTime });
   const { telemetry } = deps;
-  const span = telemetry ? await telemetry.start(claimed) : undefined;
+  const starting = telemetry?.start(claimed);
+  const span = starting instanceof Promise ? await starting : starting;
   const started = performance.now();
   let attempt: Attempt;
   try {
@@ -147,7 +149,8 @@ export async function executeJob(
     logFinalFailure(claimed, attempt.ack, deps);
   const runTime = performance.now() - started;
   if (deps.metrics) measured(claimed, attempt, runTime, deps);
-  if (telemetry) await telemetry.end(span, claimed, attempt, runTime);
+  const ending = telemetry?.end(span, claimed, attempt, runTime);
+  if (ending) await ending;
   if (!observed) return attempt;
   const { outcome } = attempt;
   if (outcome.kind === 'error') {
@@ -254,10 +257,12 @@ async function runWithTimeout(
       : perform();
   if (timeout === undefined) return work;
   let timer: NodeJS.Timeout | undefined;
+  let timedOut: Promise<void> | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       const error = new KobanTimeoutError(entry.definition.name, timeout);
       abort.abort(error);
+      if (entry.instance.onTimeout) timedOut = runTimeoutHook(entry, job, error, timeout, deps);
       reject(error);
     }, timeout);
   });
@@ -265,6 +270,28 @@ async function runWithTimeout(
     return await Promise.race([work, expired]);
   } finally {
     clearTimeout(timer);
+    // The attempt is recorded as failed only once the worker's onTimeout has run.
+    if (timedOut) await timedOut;
+  }
+}
+
+/**
+ * The worker's `onTimeout(job, error)`, given as long again as the attempt had: a hook that
+ * throws or outlasts that is reported, and the attempt fails with the timeout either way.
+ */
+async function runTimeoutHook(
+  entry: RunnableWorker,
+  job: Job<unknown>,
+  error: KobanTimeoutError,
+  timeout: number,
+  deps: ExecutorDeps,
+): Promise<void> {
+  const source = `${entry.definition.name}.onTimeout`;
+  try {
+    const finished = await valueWithin(Promise.resolve(entry.instance.onTimeout!(job, error)), timeout);
+    if (finished === late) reportHookError(source, job, new KobanTimeoutError(source, timeout), deps);
+  } catch (hookError) {
+    reportHookError(source, job, hookError, deps);
   }
 }
 

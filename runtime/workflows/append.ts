@@ -4,6 +4,7 @@ import { isFinalState, type JobState } from '../../sdk/states.js';
 import type { Executor } from '../database/executor.js';
 import { list } from '../database/wire.js';
 import type { EngineContext } from '../engine/context.js';
+import { allJobs } from '../engine/history.js';
 import { type InsertedJob, type InsertRow, insertPlan, type PlanWrite } from '../engine/insert.js';
 import { reportTransitions } from '../engine/report.js';
 import { edgesWrite, type PlannedEdge } from './edges.js';
@@ -38,19 +39,45 @@ interface ExistingStep {
 export async function appendWorkflow(
   ctx: EngineContext,
   workflowId: string,
-  { steps, after }: { readonly steps: readonly AppendedStep[]; readonly after: readonly PlanWrite[] },
+  {
+    steps,
+    after,
+    kinds = {},
+  }: {
+    readonly steps: readonly AppendedStep[];
+    readonly after: readonly PlanWrite[];
+    readonly kinds?: Readonly<Record<string, string>>;
+  },
   executor?: Executor,
 ): Promise<InsertedJob[]> {
   const run = async (tx: Executor) => {
     const s = sql.raw(ctx.schema);
+    const growing = Object.keys(kinds).length > 0;
+    // Appends that add manys or grafts write the workflow row, so they take its lock for that at once.
     const [workflow] = await ctx.database.query(
-      sql`SELECT id FROM ${s}.workflows WHERE id = ${workflowId}::uuid FOR SHARE`,
+      growing
+        ? sql`UPDATE ${s}.workflows SET kinds = coalesce(kinds, '{}'::jsonb) || ${JSON.stringify(kinds)}::jsonb
+            WHERE id = ${workflowId}::uuid RETURNING id`
+        : sql`SELECT id FROM ${s}.workflows WHERE id = ${workflowId}::uuid FOR SHARE`,
       tx,
     );
     if (!workflow) {
       throw new KobanWorkflowError(
         `appendWorkflow: no workflow has the id ${workflowId}; it was never inserted, or was pruned`,
       );
+    }
+    if (growing) {
+      const taken = await ctx.database.query<{ step: string }>(
+        sql`SELECT j.workflow_step AS step FROM ${allJobs(ctx.schema)} j, unnest(${list(Object.keys(kinds), 'text')}) AS k(name)
+          WHERE j.workflow_id = ${workflowId}::uuid AND (j.workflow_step = k.name OR starts_with(j.workflow_step, k.name || '.'))
+          LIMIT 1`,
+        tx,
+      );
+      if (taken.length > 0) {
+        throw new KobanWorkflowError(
+          `appendWorkflow(${workflowId}): the workflow already has a step "${taken[0]!.step}" under a name this append adds; give each step its own name`,
+        );
+      }
     }
     const newNames = new Set(steps.map((step) => step.name));
     const external = [...new Set(steps.flatMap((step) => step.deps.filter((dep) => !newNames.has(dep))))];

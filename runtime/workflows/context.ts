@@ -1,4 +1,4 @@
-import { type SQL, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { KobanValidationError, KobanWorkflowError } from '../../sdk/errors.js';
 import type { JobRecord, JsonObject } from '../../sdk/job.js';
 import type { RecordedFetcher, RecordedReader } from '../../sdk/recorded.js';
@@ -7,32 +7,36 @@ import type {
   WorkerLike,
   WorkflowAppender,
   WorkflowJobsFilter,
+  WorkflowStreamOptions,
 } from '../../sdk/workflow-context.js';
 import { list } from '../database/wire.js';
 import type { ClaimedJob } from '../engine/claim.js';
 import type { EngineContext } from '../engine/context.js';
 import { allJobs } from '../engine/history.js';
-import {
-  type JobWireRow,
-  jobColumns,
-  recordedColumns,
-  type StoredRecorded,
-  toStoredJob,
-} from '../engine/records.js';
+import { recordedColumns, type StoredRecorded } from '../engine/records.js';
 import { jsonIssues } from '../workers/json-args.js';
-import { readableJobs } from '../workers/readable-jobs.js';
 import { readRecorded } from '../workers/recorded.js';
 import type { WorkerCatalog } from '../workers/worker-catalog.js';
+import { workflowJobs } from './jobs.js';
+import { manyResults, workflowKinds } from './many.js';
+import type { StepReads } from './step-reads.js';
+import { streamWorkflowJobs } from './stream.js';
 
 /** What `job.workflow` reads and writes through, besides the engine. */
 export interface WorkflowAccess {
   readonly catalog: WorkerCatalog;
   readonly reader: RecordedReader;
   append(workflowId: string, build: WorkflowAppender): Promise<JobRecord<unknown>[]>;
+  graft(job: ClaimedJob, build: WorkflowAppender): Promise<JobRecord<unknown>[]>;
 }
 
 /** `job.workflow` for a claimed workflow step. */
-export function jobWorkflow(ctx: EngineContext, access: WorkflowAccess, job: ClaimedJob): JobWorkflow {
+export function jobWorkflow(
+  ctx: EngineContext,
+  access: WorkflowAccess,
+  job: ClaimedJob,
+  reads: StepReads,
+): JobWorkflow {
   const id = job.workflowId!;
   const step = job.workflowStep!;
   const s = sql.raw(ctx.schema);
@@ -43,6 +47,21 @@ export function jobWorkflow(ctx: EngineContext, access: WorkflowAccess, job: Cla
     prefix && !name.startsWith(prefix) ? [`${prefix}${name}`, name] : [name];
   // By id through the deps' edges: a step of a wide workflow reads its few deps, not every step.
   const onlyDeps = sql`j.id = ANY(ARRAY(SELECT e.dep_id FROM ${s}.workflow_deps e WHERE e.job_id = ${job.id}::bigint))`;
+
+  /** Each row's step with its recorded value, or undefined while it has none. */
+  const recordedValues = (rows: readonly (StoredRecorded & { step: string })[]) =>
+    Promise.all(
+      rows.map(async (row) => {
+        const value = row.state === 'completed' ? await readRecorded(access.catalog, row) : undefined;
+        return { step: row.step, value: value?.status === 'ok' ? value.value : undefined };
+      }),
+    );
+  const manyOf = async (name: string) => {
+    const rows = await ctx.database.query<StoredRecorded & { step: string }>(sql`
+      SELECT ${recordedColumns('j')}, j.workflow_step AS step FROM ${every} j
+      WHERE j.workflow_id = ${id}::uuid AND starts_with(j.workflow_step, ${`${name}.`})`);
+    return manyResults({ [name]: 'many' }, await recordedValues(rows))[name] ?? [];
+  };
 
   return {
     id,
@@ -55,6 +74,9 @@ export function jobWorkflow(ctx: EngineContext, access: WorkflowAccess, job: Cla
         WHERE j.workflow_id = ${id}::uuid AND j.workflow_step = ANY(${list(names, 'text')})`);
       const found = names.map((candidate) => rows.find((row) => row.step === candidate)).find(Boolean);
       if (!found) {
+        const kinds = await workflowKinds(ctx, id);
+        const many = names.find((candidate) => kinds[candidate] === 'many');
+        if (many !== undefined) return (await manyOf(many)) as never;
         throw new KobanWorkflowError(`workflow ${id} has no step named "${name}" (asked by step "${step}")`);
       }
       const fetcher = worker as Partial<RecordedFetcher<unknown>> | undefined;
@@ -65,23 +87,28 @@ export function jobWorkflow(ctx: EngineContext, access: WorkflowAccess, job: Cla
       return value.status === 'ok' ? (value.value as never) : undefined;
     },
     async allRecorded(options = {}) {
-      const rows = await ctx.database.query<StoredRecorded & { step: string }>(sql`
-        SELECT ${recordedColumns('j')}, j.workflow_step AS step FROM ${every} j
-        WHERE j.workflow_id = ${id}::uuid AND j.state = 'completed' AND j.recorded IS NOT NULL
-          AND ${options.onlyDeps ? onlyDeps : sql`true`}
-        ORDER BY j.id`);
-      const values: Record<string, unknown> = {};
-      for (const row of rows) {
-        const value = await readRecorded(access.catalog, row);
-        if (value.status === 'ok') values[row.step] = value.value;
-      }
-      return values;
+      const [rows, kinds] = options.onlyDeps
+        ? await Promise.all([reads.deps(job.id), reads.kinds(id)])
+        : await Promise.all([
+            ctx.database.query<StoredRecorded & { step: string }>(sql`
+              SELECT ${recordedColumns('j')}, j.workflow_step AS step FROM ${every} j
+              WHERE j.workflow_id = ${id}::uuid
+              ORDER BY j.id`),
+            workflowKinds(ctx, id),
+          ]);
+      const values = await recordedValues(rows);
+      const all: Record<string, unknown> = {};
+      for (const { step, value } of values) if (value !== undefined) all[step] = value;
+      return { ...all, ...manyResults(kinds, values) };
     },
     jobs(filter: WorkflowJobsFilter = {}) {
       return workflowJobs(ctx, access.catalog, id, filter, filter.onlyDeps ? onlyDeps : undefined);
     },
+    streamJobs(options: WorkflowStreamOptions = {}) {
+      return streamWorkflowJobs(ctx, access.catalog, id, options, options.onlyDeps ? onlyDeps : undefined);
+    },
     async getContext<Context extends JsonObject>() {
-      return (await workflowContext(ctx, id)) as Context;
+      return (await reads.context(id)) as Context;
     },
     async putContext<Context extends JsonObject>(values: Partial<Context>) {
       const issues =
@@ -104,6 +131,9 @@ export function jobWorkflow(ctx: EngineContext, access: WorkflowAccess, job: Cla
     append(build: WorkflowAppender) {
       return access.append(id, build);
     },
+    graft(build: WorkflowAppender) {
+      return access.graft(job, build);
+    },
   };
 }
 
@@ -113,22 +143,4 @@ export async function workflowContext(ctx: EngineContext, workflowId: string): P
     sql`SELECT w.context FROM ${sql.raw(ctx.schema)}.workflows w WHERE w.id = ${workflowId}::uuid`,
   );
   return row?.context ?? {};
-}
-
-/** The jobs of a workflow, in insert order, with args readable where this node has the keys. */
-async function workflowJobs(
-  ctx: EngineContext,
-  catalog: WorkerCatalog,
-  workflowId: string,
-  filter: WorkflowJobsFilter,
-  extra?: SQL,
-): Promise<JobRecord[]> {
-  const rows = await ctx.database.query<JobWireRow>(sql`
-    SELECT ${jobColumns('j')} FROM ${allJobs(ctx.schema)} j
-    WHERE j.workflow_id = ${workflowId}::uuid
-      AND ${filter.names ? sql`j.workflow_step = ANY(${list([...filter.names], 'text')})` : sql`true`}
-      AND ${filter.states ? sql`j.state = ANY(${list([...filter.states], 'text')})` : sql`true`}
-      AND ${extra ?? sql`true`}
-    ORDER BY j.id`);
-  return readableJobs(catalog, rows.map(toStoredJob));
 }

@@ -19,13 +19,24 @@ export interface PlannedEdge {
 /** The workflow rows an insert creates, before its steps; an id that exists already fails the insert. */
 export function workflowsWrite(
   ctx: EngineContext,
-  workflows: readonly { readonly id: string; readonly name: string | null; readonly context?: JsonObject }[],
+  workflows: readonly {
+    readonly id: string;
+    readonly name: string | null;
+    readonly context?: JsonObject;
+    readonly kinds?: Readonly<Record<string, string>>;
+    readonly uniqueKey?: string | null;
+    readonly returns?: readonly string[] | null;
+  }[],
 ): PlanWrite {
+  const json = (value: object | undefined) =>
+    value === undefined || Object.keys(value).length === 0 ? null : JSON.stringify(value);
   return async (tx) => {
     const inserted = await ctx.database.query<{ id: string }>(
       sql`
-        INSERT INTO ${sql.raw(ctx.schema)}.workflows (id, name, context)
-        SELECT id, name, context::jsonb FROM unnest(${list(
+        INSERT INTO ${sql.raw(ctx.schema)}.workflows (id, name, context, kinds, unique_key, returns)
+        SELECT id, name, context::jsonb, kinds::jsonb, unique_key,
+          CASE WHEN returns IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(returns::jsonb)) END
+        FROM unnest(${list(
           workflows.map((w) => w.id),
           'uuid',
         )}, ${list(
@@ -34,7 +45,16 @@ export function workflowsWrite(
         )}, ${list(
           workflows.map((w) => (w.context === undefined ? null : JSON.stringify(w.context))),
           'text',
-        )}) AS w(id, name, context)
+        )}, ${list(
+          workflows.map((w) => json(w.kinds)),
+          'text',
+        )}, ${list(
+          workflows.map((w) => w.uniqueKey ?? null),
+          'text',
+        )}, ${list(
+          workflows.map((w) => (w.returns ? JSON.stringify(w.returns) : null)),
+          'text',
+        )}) AS w(id, name, context, kinds, unique_key, returns)
         ON CONFLICT (id) DO NOTHING
         RETURNING id`,
       tx,

@@ -1,7 +1,13 @@
 import { KobanWorkflowError } from '../../sdk/errors.js';
 import { uuidv7 } from '../../sdk/ids.js';
 import { isJobSpec } from '../../sdk/job-spec.js';
-import { checkStepFlags, type StepFlags, type Workflow, type WorkflowStep } from '../../sdk/workflow.js';
+import {
+  checkStepFlags,
+  type StepFlags,
+  type StepKind,
+  type Workflow,
+  type WorkflowStep,
+} from '../../sdk/workflow.js';
 import { joinedBatches } from '../batches/plan.js';
 import type { EngineContext } from '../engine/context.js';
 import type { InsertPlan, InsertRow } from '../engine/insert.js';
@@ -10,6 +16,7 @@ import type { WorkerCatalog } from '../workers/worker-catalog.js';
 import type { AppendedStep } from './append.js';
 import { edgesWrite, type PlannedEdge, workflowsWrite } from './edges.js';
 import { ignoreMask } from './rules.js';
+import { existingWorkflow } from './unique.js';
 
 const defaultWaitingDelay = 1000;
 const defaultWaitingLimit = 10;
@@ -149,9 +156,13 @@ export async function workflowPlan(
           id,
           name: workflow.options.workflowName ?? null,
           ...(workflow.options.context === undefined ? {} : { context: workflow.options.context }),
+          kinds: workflow.kinds ?? {},
+          uniqueKey: workflow.options.unique?.key ?? null,
+          returns: workflow.options.returns ?? null,
         },
       ]),
     ],
+    ...(workflow.options.unique ? { existing: existingWorkflow(ctx, workflow.options.unique) } : {}),
     after: [edgesWrite(ctx, edges), ...batches],
   };
 }
@@ -174,6 +185,7 @@ export async function appendedSteps(
   }));
   return {
     steps: appended,
+    kinds: (workflow.kinds ?? {}) as Readonly<Record<string, StepKind>>,
     after: await joinedBatches(
       ctx,
       catalog,

@@ -155,6 +155,52 @@ describe('cluster-wide reads', () => {
     expect(entry!.nextRunAt!.getTime()).toBeLessThan(Date.now() + 2000);
   });
 
+  it("runs, pauses and resumes an entry of a node's configuration, on the nodes that have it", async () => {
+    const worker = await startKoban({
+      database: url,
+      workers: [OpsReport],
+      queues: { reports: 2 },
+      cron: [{ expression: '* * * * * *', worker: OpsReport, args: { day: 'tick' }, name: 'every-second' }],
+      ...timers,
+    });
+    const reader = await connect();
+    const ticks = async () =>
+      (await worker.listJobs({ worker: 'OpsReport', limit: 1000 })).filter(
+        (job) => job.meta.cron === 'every-second' && job.meta.cronTick !== 'manual',
+      ).length;
+    await waitFor('the node to report its entry', async () => (await reader.crons()).length === 1);
+    await waitFor('a first tick', async () => (await ticks()) > 0);
+
+    await reader.pauseCron('every-second');
+    expect((await reader.crons())[0]).toMatchObject({ source: 'config', paused: true, nextRunAt: null });
+    // A tick being inserted as the pause lands may still commit: count after it settles.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const before = await ticks();
+    await new Promise((resolve) => setTimeout(resolve, 2200));
+    expect(await ticks()).toBe(before);
+
+    // Run now works while paused: the node inserts the job, once, and the client gets it.
+    const job = await reader.runCron('every-second');
+    expect(job).toMatchObject({
+      worker: 'OpsReport',
+      args: { day: 'tick' },
+      meta: { cron: 'every-second', cronTick: 'manual' },
+    });
+    const manual = (await worker.listJobs({ worker: 'OpsReport', limit: 1000 })).filter(
+      (found) => found.meta.cronTick === 'manual',
+    );
+    expect(manual.map((found) => found.id)).toEqual([job.id]);
+
+    await reader.resumeCron('every-second');
+    expect((await reader.crons())[0]!.paused).toBe(false);
+    await waitFor('a tick after resume', async () => (await ticks()) > before);
+
+    await expect(reader.pauseCron('nothing')).rejects.toThrow(
+      /pauseCron\("nothing"\): no cron entry of that name, stored or on a live node/,
+    );
+    await expect(reader.runCron('nothing')).rejects.toThrow(KobanValidationError);
+  });
+
   it('lists workflows and batches with their counts', async () => {
     const client = await inserter();
     const steps = await client.insertAll(

@@ -739,7 +739,8 @@ const pages = {
             h(
               'td',
               {},
-              entry.source === 'database'
+              // A configured entry is run by the live nodes that have it.
+              entry.source === 'database' || entry.nodes.length > 0 || entry.paused
                 ? [
                     action(
                       'Run now',
@@ -765,7 +766,7 @@ const pages = {
                           { 'data-action': 'pause' },
                         ),
                   ]
-                : h('span', { class: 'note' }, 'from the node configuration'),
+                : h('span', { class: 'note' }, 'no live node has this entry'),
             ),
           ),
         ),
