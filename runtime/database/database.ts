@@ -54,14 +54,23 @@ export class Database {
   /**
    * Runs a query and returns its rows. With an application transaction, the query joins it.
    * Koban's own statements on postgres.js are prepared: the hot path runs the same few
-   * statements thousands of times.
+   * statements thousands of times. A statement whose caller gave up on it (`signal` aborted) is
+   * cancelled in the server, so that its connection comes back to the pool.
    */
-  async query<Row = Record<string, unknown>>(query: SQL, executor?: Executor): Promise<Row[]> {
+  async query<Row = Record<string, unknown>>(
+    query: SQL,
+    executor?: Executor,
+    { signal }: { signal?: AbortSignal } = {},
+  ): Promise<Row[]> {
     if (executor) return rowsOf<Row>(await executor.execute(query));
     if (this.driver.kind === 'postgres') {
       const { client, gate, prepare = true } = this.driver;
       const compiled = dialect.sqlToQuery(query);
-      const send = () => client.unsafe(compiled.sql, compiled.params as never[], { prepare });
+      const send = () => {
+        const pending = client.unsafe(compiled.sql, compiled.params as never[], { prepare });
+        if (signal) cancelOnAbort(pending, signal);
+        return pending;
+      };
       return (await (gate ? gate.run(send) : send())) as unknown as Row[];
     }
     return rowsOf<Row>(await this.drizzle.execute(query));
@@ -156,4 +165,26 @@ export class Database {
 function rowsOf<Row>(result: unknown): Row[] {
   if (Array.isArray(result)) return result as Row[];
   return ((result as { rows?: Row[] }).rows ?? []) as Row[];
+}
+
+/**
+ * Cancels a statement once `signal` aborts: postgres.js sends a CancelRequest on a connection of
+ * its own (what pg_cancel_backend does), or drops the statement if it is still queued.
+ */
+function cancelOnAbort(
+  pending: { cancel(): unknown; then: PromiseLike<unknown>['then'] },
+  signal: AbortSignal,
+): void {
+  const cancel = () => {
+    void Promise.resolve(pending.cancel()).catch(() => undefined);
+  };
+  if (signal.aborted) {
+    cancel();
+    return;
+  }
+  signal.addEventListener('abort', cancel, { once: true });
+  void pending.then(
+    () => signal.removeEventListener('abort', cancel),
+    () => signal.removeEventListener('abort', cancel),
+  );
 }

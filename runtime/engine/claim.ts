@@ -29,6 +29,7 @@ export function claimJobs(
   queue: string,
   limit: number,
   node: string,
+  signal?: AbortSignal,
 ): Promise<ClaimedJob[]> {
   return claim(
     ctx,
@@ -39,6 +40,8 @@ export function claimJobs(
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED`,
     node,
+    undefined,
+    signal,
   );
 }
 
@@ -99,6 +102,7 @@ export async function claim(
   claimable: SQL,
   node: string,
   tx?: Executor,
+  signal?: AbortSignal,
 ): Promise<ClaimedJob[]> {
   const s = sql.raw(schema);
   // The update returns rows in no particular order: they come back in the queue's (priority,
@@ -129,6 +133,7 @@ export async function claim(
       unique_states AS "uniqueStates"
     FROM claimed ORDER BY priority, scheduled_at, id`,
     tx,
+    signal ? { signal } : {},
   );
   return rows.map((row) => toClaimedJob(row, node));
 }

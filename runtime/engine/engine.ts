@@ -47,7 +47,8 @@ export interface Engine {
    * engine; on the inline engine, they run to the end, and come back as they ended.
    */
   inserted(jobs: InsertedJob[], tx: Executor | undefined): Promise<InsertedJob[]>;
-  claim(queue: string, limit: number, node: string): Promise<ClaimedJob[]>;
+  /** `signal` aborts a claim its caller gave up on: the statement is cancelled in the server. */
+  claim(queue: string, limit: number, node: string, signal?: AbortSignal): Promise<ClaimedJob[]>;
   /** Claims from a queue with cluster-wide limits (flow-claim.ts); plain queues use `claim`. */
   claimLimited(queue: string, limit: number, node: string, flow: FlowLimits): Promise<LimitedClaim>;
   claimById(ids: readonly string[], node: string): Promise<ClaimedJob[]>;

@@ -176,14 +176,18 @@ export class Producer {
     let claimed: ClaimedJob[] = [];
     try {
       const flow = this.flow;
+      const abandon = new AbortController();
       const claiming = flow
         ? this.claimLimited(demand, flow)
-        : this.deps.engine.claim(this.queue, demand, this.deps.node);
+        : this.deps.engine.claim(this.queue, demand, this.deps.node, abandon.signal);
       // A claim the server sleeps on, or whose reply a half-open connection holds, would stop
       // the queue for good: past its deadline it is abandoned, and should it still commit, the
       // node never runs its jobs, which reconcileHoldings gives back.
       const result = await valueWithin(claiming, this.deps.claimTimeout);
       if (result === late) {
+        // Cancelled in the server, its connection returns to the pool; a limited claim runs in a
+        // transaction, which statementTimeout ends.
+        abandon.abort();
         throw new KobanDatabaseError(
           `a claim from queue ${this.queue} got no answer within claimTimeout (${this.deps.claimTimeout} ms): ` +
             'abandoned, and any job it took is given back',

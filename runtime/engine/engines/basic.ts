@@ -117,8 +117,8 @@ export class BasicEngine implements Engine {
     return Promise.resolve(jobs);
   }
 
-  claim(queue: string, limit: number, node: string): Promise<ClaimedJob[]> {
-    return claimJobs(this.context, queue, limit, node);
+  claim(queue: string, limit: number, node: string, signal?: AbortSignal): Promise<ClaimedJob[]> {
+    return claimJobs(this.context, queue, limit, node, signal);
   }
 
   claimLimited(queue: string, limit: number, node: string, flow: FlowLimits): Promise<LimitedClaim> {
