@@ -146,12 +146,6 @@ export interface KobanConfig<CronWorkers extends readonly CronWorker[] = readonl
    */
   claimTimeout?: number | undefined;
   /**
-   * Milliseconds any one statement Koban sends on the connections it opens for a URL may run
-   * before the server cancels it (PostgreSQL's `statement_timeout`); migrations are exempt.
-   * 0 for none. Default 60000.
-   */
-  statementTimeout?: number | undefined;
-  /**
    * The largest args an insert takes, in bytes of JSON: larger ones are refused at once with a
    * KobanValidationError. Default 8 MiB (8388608).
    */
@@ -208,7 +202,6 @@ export interface ResolvedConfig {
   readonly pooler: 'transaction' | undefined;
   readonly listenUrl: string | undefined;
   readonly claimTimeout: number;
-  readonly statementTimeout: number;
   /** The configured logger with `logLevel` applied. */
   readonly logger: Required<KobanLogger>;
   readonly progressInterval: number;
@@ -258,7 +251,6 @@ export function resolveConfig(config: KobanConfig, defaultNode: string): Resolve
     testing: testingMode(config.testing),
     workflowSweepInterval: positive(config.workflowSweepInterval ?? 1000, 'workflowSweepInterval'),
     claimTimeout: positive(config.claimTimeout ?? 15_000, 'claimTimeout'),
-    statementTimeout: statementTimeoutOption(config.statementTimeout ?? 60_000),
     maxArgsBytes: positiveInteger(config.maxArgsBytes ?? defaultMaxArgsBytes, 'maxArgsBytes'),
     pooler: poolerMode(config.pooler, config.database),
     listenUrl: checkListenUrl(config.listenUrl),
@@ -373,16 +365,6 @@ function positiveInteger(value: number, name: string): number {
 function nonNegative(value: number, name: string): number {
   if (!(Number.isFinite(value) && value >= 0)) {
     throw new KobanConfigError(`${name}: expected a number of at least 0, got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
-
-/** Whole milliseconds PostgreSQL takes as `statement_timeout` (a 32-bit int), or 0 for none. */
-function statementTimeoutOption(value: number): number {
-  if (!(Number.isSafeInteger(value) && value >= 0 && value <= 2_147_483_647)) {
-    throw new KobanConfigError(
-      `statementTimeout: expected whole milliseconds from 0 (none) to 2147483647, got ${JSON.stringify(value)}`,
-    );
   }
   return value;
 }

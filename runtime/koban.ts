@@ -162,7 +162,6 @@ export class Koban implements RecordedReader {
       poolSize: options.poolSize,
       connectTimeout: config.connectTimeout,
       reconnectDelay: config.reconnectDelay,
-      statementTimeout: config.statementTimeout,
       schema: config.schema,
       pooler: config.pooler,
       listenUrl: config.listenUrl,

@@ -23,8 +23,6 @@ export interface OpenOptions {
   connectTimeout?: number | undefined;
   /** The longest wait, in milliseconds, between attempts to reconnect to a database that went away. */
   reconnectDelay?: number | undefined;
-  /** Milliseconds the server lets one statement run on the connections opened here; 0 for none. */
-  statementTimeout?: number | undefined;
   /** The schema about to be migrated, whose snapshot an in-memory PGlite may start from. */
   schema?: string | undefined;
   /** The database goes through a pooler in transaction mode: no named prepared statements, LISTEN only on `listenUrl`. */
@@ -62,8 +60,6 @@ export async function openDatabase(input: DatabaseInput, options: OpenOptions = 
       poolSize: options.poolSize ?? 10,
       connectTimeout,
       reconnectDelay: options.reconnectDelay ?? defaultReconnectDelay,
-      // A pooler in transaction mode refuses startup parameters it does not know.
-      statementTimeout: pooled ? 0 : (options.statementTimeout ?? 0),
       password,
       prepare: !pooled,
     };

@@ -38,8 +38,6 @@ export interface ClientSettings {
   readonly poolSize: number;
   readonly connectTimeout: number;
   readonly reconnectDelay: number;
-  /** Milliseconds the server lets one statement run (`statement_timeout`); 0 for none. */
-  readonly statementTimeout?: number;
   readonly password: string | undefined;
   /** Named prepared statements; false behind a pooler in transaction mode. */
   readonly prepare: boolean;
@@ -61,12 +59,7 @@ export function openPostgresClient(
     ...(settings.password === undefined ? {} : { password: settings.password }),
     fetch_types: false,
     prepare: settings.prepare,
-    connection: {
-      client_encoding: `UTF8${' '.repeat(immediateWriteBytes)}`,
-      // A statement held in the server (a lock another session keeps, a trigger that sleeps)
-      // fails after this, and its caller retries or gives the work back, instead of waiting for good.
-      ...(settings.statementTimeout ? { statement_timeout: String(settings.statementTimeout) } : {}),
-    },
+    connection: { client_encoding: `UTF8${' '.repeat(immediateWriteBytes)}` },
     connect_timeout: settings.connectTimeout / 1000,
     backoff: reconnectBackoff(settings.reconnectDelay),
     onclose: (id: number) => closes.set(id, (closes.get(id) ?? 0) + 1),

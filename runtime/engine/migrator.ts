@@ -47,8 +47,6 @@ async function migrateOnce(database: Database, schema: string): Promise<Migratio
     // Nodes of the previous version keep running during the migration: a DDL lock that waits
     // behind their statements would queue all of them behind it, so it waits briefly and retries.
     await database.query(sql.raw(`SET LOCAL lock_timeout = '${migrationLockTimeout}'`), tx);
-    // Building an index on a large table may take longer than any statement of a running node.
-    await database.query(sql`SET LOCAL statement_timeout = 0`, tx);
     await database.query(sql.raw(`CREATE SCHEMA IF NOT EXISTS ${schema}`), tx);
     await database.query(
       sql.raw(

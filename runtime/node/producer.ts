@@ -185,8 +185,8 @@ export class Producer {
       // node never runs its jobs, which reconcileHoldings gives back.
       const result = await valueWithin(claiming, this.deps.claimTimeout);
       if (result === late) {
-        // Cancelled in the server, its connection returns to the pool; a limited claim runs in a
-        // transaction, which statementTimeout ends.
+        // Cancelled in the server, its connection returns to the pool (a limited claim runs in a
+        // transaction, which this does not reach).
         abandon.abort();
         throw new KobanDatabaseError(
           `a claim from queue ${this.queue} got no answer within claimTimeout (${this.deps.claimTimeout} ms): ` +

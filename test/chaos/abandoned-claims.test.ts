@@ -3,10 +3,8 @@ import { defineWorker, type Job, Koban, type KobanConfig, newJob } from '../../i
 import { freshDatabase, withSql } from '../support/databases.js';
 import { quietLogger, waitFor } from '../support/wait.js';
 
-// Every statement Koban sends has a deadline: one held in the server (a lock another session
-// keeps, a trigger that sleeps) fails with statement_timeout and is retried, rather than waiting
-// for as long as the hold lasts. A claim the node abandons is cancelled in the server, so its
-// connection comes back to the pool instead of staying busy.
+// A claim the node abandons after claimTimeout is cancelled in the server, so its connection
+// comes back to the pool instead of staying busy, and the rows it locked are never taken.
 
 const runs = new Map<string, number>();
 let gate: Promise<void> = Promise.resolve();
@@ -45,73 +43,7 @@ async function start(node: string, config: Partial<KobanConfig>): Promise<Koban>
   return koban;
 }
 
-const isStatementTimeout = (error: unknown) => (error as { code?: string })?.code === '57014';
-
 describe('deadlines on every statement', () => {
-  it('an ack and a heartbeat held behind locks time out, are retried, and the job completes once', async () => {
-    runs.clear();
-    let release!: () => void;
-    gate = new Promise((resolve) => {
-      release = resolve;
-    });
-    const koban = await start('held-node', { statementTimeout: 500 });
-    const timedOut: string[] = [];
-    koban.on('error', ({ source, error }) => {
-      if (isStatementTimeout(error)) timedOut.push(source);
-    });
-    const job = await koban.insert(newJob(HeldWorker, { n: 1 }));
-    await waitFor('the job to start', () => runs.get(job.id) === 1);
-
-    // Another session locks the job's row and the node's row; the job then finishes.
-    let unlock!: () => void;
-    const unlocked = new Promise<void>((resolve) => {
-      unlock = resolve;
-    });
-    let locked!: () => void;
-    const holding = new Promise<void>((resolve) => {
-      locked = resolve;
-    });
-    const session = withSql(url, (sql) =>
-      sql.begin(async (tx) => {
-        await tx`SELECT 1 FROM koban.jobs WHERE id = ${job.id} FOR UPDATE`;
-        await tx`SELECT 1 FROM koban.nodes WHERE name = 'held-node' FOR UPDATE`;
-        locked();
-        await unlocked;
-      }),
-    );
-    await holding;
-    release();
-    await waitFor(
-      'the ack and the heartbeat to miss their deadline',
-      () => timedOut.includes('ack') && timedOut.includes('heartbeat'),
-      20_000,
-    );
-    // Still held: the outcome is not written, and it is not lost either.
-    expect((await koban.getJob(job.id))?.state).toBe('executing');
-    unlock();
-    await session;
-    await waitFor(
-      'the job completed',
-      async () => (await koban.getJob(job.id))?.state === 'completed',
-      20_000,
-    );
-    const done = await koban.getJob(job.id);
-    expect(done).toMatchObject({ attempt: 1, errors: [] });
-    expect(runs.get(job.id)).toBe(1);
-    // The node beats again once the lock is gone.
-    const before = timedOut.length;
-    const beat = async () =>
-      withSql(url, async (sql) => {
-        const [row] = await sql<
-          { at: Date }[]
-        >`SELECT heartbeat_at AS at FROM koban.nodes WHERE name = 'held-node'`;
-        return row!.at.getTime();
-      });
-    const first = await beat();
-    await waitFor('a heartbeat after the lock', async () => (await beat()) > first, 20_000);
-    expect(timedOut.slice(before).filter((source) => source === 'heartbeat')).toEqual([]);
-  }, 60_000);
-
   it('an abandoned claim is cancelled in the server: its connection returns, its rows are never taken', async () => {
     runs.clear();
     gate = Promise.resolve();
@@ -130,8 +62,7 @@ describe('deadlines on every statement', () => {
           FOR EACH ROW EXECUTE FUNCTION koban_test_hung_claim();`),
     );
     try {
-      // No statementTimeout: what ends the sleeping claim is the node's cancel.
-      const koban = await start('cancelling-node', { claimTimeout: 1000, statementTimeout: 0, poolSize: 3 });
+      const koban = await start('cancelling-node', { claimTimeout: 1000, poolSize: 3 });
       const abandoned: unknown[] = [];
       koban.on('error', ({ source, error }) => {
         if (source === 'fetch held') abandoned.push(error);
