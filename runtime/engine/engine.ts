@@ -19,6 +19,7 @@ import type { JobSearch } from './job-search.js';
 import type { MetricsRange, MetricsRow, MetricsWireRow } from './metrics-history.js';
 import type { MigrationResult } from './migrator.js';
 import type { Beat, NodeReport } from './nodes.js';
+import type { AgingScope } from './priority-aging.js';
 import type { PruneMatch, StoredPruneRule } from './prune-rules.js';
 import type { QueueGauge } from './queue-gauges.js';
 import type { QueueChange, StoredQueueState } from './queues.js';
@@ -73,6 +74,8 @@ export interface Engine {
   reconcileHoldings(node: string, known: readonly string[], graceMs: number): Promise<Holdings>;
   /** Prunes finished jobs older than `maxAgeSeconds`, or than the age of the stored rule closest to each. */
   prune(maxAgeSeconds: number, limit: number): Promise<number>;
+  /** Raises the priority of available jobs that waited too long, one step (priority-aging.ts). */
+  agePriorities(scope: AgingScope): Promise<number>;
   // Retention rules of the pruner (`koban.pruner`).
   listPruneRules(): Promise<StoredPruneRule[]>;
   setPruneRule(match: PruneMatch, maxAge: number | null): Promise<StoredPruneRule>;

@@ -63,6 +63,7 @@ import {
 } from '../metrics-history.js';
 import { type MigrationResult, migrate, verifySchema } from '../migrator.js';
 import { type Beat, beat, liveQueues, type NodeReport, removeNode } from '../nodes.js';
+import { type AgingScope, agePriorities } from '../priority-aging.js';
 import { setProgress } from '../progress.js';
 import {
   deletePruneRule,
@@ -176,6 +177,10 @@ export class BasicEngine implements Engine {
 
   prune(maxAgeSeconds: number, limit: number): Promise<number> {
     return pruneWithRules(this.context, maxAgeSeconds, limit);
+  }
+
+  agePriorities(scope: AgingScope): Promise<number> {
+    return agePriorities(this.context, scope);
   }
 
   listPruneRules(): Promise<StoredPruneRule[]> {

@@ -385,6 +385,22 @@ describe('every engine operation, on every driver', () => {
     expect(await engine.prune(86_400, 100)).toBe(1);
   });
 
+  operation('age the priorities of waiting jobs', async ({ engine, raw }) => {
+    const [waited, fresh, atFloor] = await engine.insert({
+      rows: [row({ priority: 5 }), row({ priority: 5 }), row({ priority: 1 })],
+    });
+    await raw(
+      `UPDATE koban.jobs SET scheduled_at = now() - interval '1 hour' WHERE id IN (${waited!.id}, ${atFloor!.id})`,
+    );
+    const scope = { afterSeconds: 60, floor: 1, limit: 10, queues: ['conformance'] };
+    expect(await engine.agePriorities(scope)).toBe(1);
+    expect(await engine.agePriorities({ ...scope, queues: null })).toBe(1);
+    expect(await engine.agePriorities({ ...scope, queues: ['elsewhere'] })).toBe(0);
+    expect((await engine.getJob(waited!.id))!.priority).toBe(3);
+    expect((await engine.getJob(fresh!.id))!.priority).toBe(5);
+    expect((await engine.getJob(atFloor!.id))!.priority).toBe(1);
+  });
+
   operation('workflow and batch scopes', async ({ engine }) => {
     const workflowId = '0190e1b4-0000-7000-8000-00000000c0f0';
     const batchId = '0190e1b4-0000-7000-8000-00000000c0f1';
