@@ -433,19 +433,30 @@ export class Koban implements RecordedReader {
     return this.engine.delete(selection);
   }
 
-  /** Stops fetching from a queue on every node; running jobs finish. Stored, so new nodes start paused. */
-  async pauseQueue(queue: string): Promise<void> {
-    await this.changeQueue(
-      { action: 'pause', queue: checkQueueName(queue, 'pauseQueue', 'argument') },
-      { paused: true },
-    );
+  /**
+   * Stops fetching from a queue on every node; running jobs finish. Stored, so new nodes start
+   * paused. With `{ node }`, only on the node of that name (`koban.node` for this one): kept in
+   * that node's memory, not stored, so it lasts until `resumeQueue(queue, { node })` or the
+   * node restarts.
+   */
+  async pauseQueue(queue: string, options: { node?: string } = {}): Promise<void> {
+    checkQueueName(queue, 'pauseQueue', 'argument');
+    const node = checkNodeOption(options, 'pauseQueue');
+    if (node !== undefined) return this.signalNode({ action: 'pause', queue, node });
+    await this.changeQueue({ action: 'pause', queue }, { paused: true });
   }
 
-  async resumeQueue(queue: string): Promise<void> {
-    await this.changeQueue(
-      { action: 'resume', queue: checkQueueName(queue, 'resumeQueue', 'argument') },
-      { paused: false },
-    );
+  /** Resumes a paused queue on every node; with `{ node }`, lifts that node's own pause only. */
+  async resumeQueue(queue: string, options: { node?: string } = {}): Promise<void> {
+    checkQueueName(queue, 'resumeQueue', 'argument');
+    const node = checkNodeOption(options, 'resumeQueue');
+    if (node !== undefined) return this.signalNode({ action: 'resume', queue, node });
+    await this.changeQueue({ action: 'resume', queue }, { paused: false });
+  }
+
+  private async signalNode(message: Signal): Promise<void> {
+    this.localNode?.apply(message);
+    await this.engine.signal(message);
   }
 
   /** Changes a queue's concurrency on every node that runs it. */
@@ -659,6 +670,24 @@ export class Koban implements RecordedReader {
 const clockSyncMs = 60_000;
 
 const defaultAwaitTimeout = 30_000;
+
+function checkNodeOption(options: { node?: string }, where: string): string | undefined {
+  if (typeof options !== 'object' || options === null) {
+    throw new KobanValidationError([
+      {
+        path: where,
+        message: `options must be an object like { node: 'web-1' }, got ${JSON.stringify(options)}`,
+      },
+    ]);
+  }
+  const { node } = options;
+  if (node !== undefined && (typeof node !== 'string' || node.trim() === '')) {
+    throw new KobanValidationError([
+      { path: `${where}: node`, message: `expected a node's name, got ${JSON.stringify(node)}` },
+    ]);
+  }
+  return node;
+}
 
 function awaitTimeout(options: AwaitOptions, where: string): number {
   const timeout = options.timeout ?? defaultAwaitTimeout;

@@ -15,7 +15,8 @@ export function signalChannel(schema: string): string {
 }
 
 export type Signal =
-  | { readonly action: 'pause' | 'resume'; readonly queue: string }
+  /** With `node`, only on the node of that name, and not stored. */
+  | { readonly action: 'pause' | 'resume'; readonly queue: string; readonly node?: string }
   | { readonly action: 'scale'; readonly queue: string; readonly limit: number }
   /** The queue's cluster-wide limits changed: `flow` is every change stored so far. */
   | { readonly action: 'configure'; readonly queue: string; readonly flow: FlowChange | null }

@@ -92,7 +92,7 @@ export async function executeJob(
   }
   let args: unknown;
   try {
-    args = decodeStoredArgs(entry, claimed.args, id, { callback: claimed.batchCallback !== null });
+    args = decodeStoredArgs(entry, claimed.args, claimed);
   } catch (error) {
     // In a rolling key rotation, a node without the new key leaves the job to one that has it.
     if (error instanceof KobanUnknownKeyError)

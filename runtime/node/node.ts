@@ -30,7 +30,10 @@ export interface QueueStatus {
   readonly queue: string;
   readonly limit: number;
   readonly running: number;
+  /** Whether this node claims none of its jobs: paused on every node, or on this one. */
   readonly paused: boolean;
+  /** Present while the queue is paused on this node only (`pauseQueue(queue, { node })`). */
+  readonly pausedHere?: true;
   /** The queue's cluster-wide limits, as this node applies them. */
   readonly flow: FlowLimits;
 }
@@ -198,7 +201,8 @@ export class Node {
       queue: producer.queue,
       limit: producer.limit,
       running: producer.running,
-      paused: producer.paused,
+      paused: producer.paused || producer.pausedHere,
+      ...(producer.pausedHere ? { pausedHere: true } : {}),
       flow: producer.flow ?? {},
     }));
   }
@@ -241,7 +245,11 @@ export class Node {
     }
     const producer = this.producers.get(message.queue);
     if (!producer) return;
-    if (message.action === 'pause') producer.pause();
+    if ((message.action === 'pause' || message.action === 'resume') && message.node !== undefined) {
+      if (message.node !== this.config.node) return;
+      if (message.action === 'pause') producer.pauseHere();
+      else producer.resumeHere();
+    } else if (message.action === 'pause') producer.pause();
     else if (message.action === 'resume') producer.resume();
     else if (message.action === 'scale') producer.scale(message.limit);
     else if (message.action === 'configure') {
