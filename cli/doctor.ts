@@ -22,7 +22,7 @@ const expectedIndexes = [
   'jobs_batch_idx',
   'job_history_id_idx',
   'job_history_queue_idx',
-  'job_history_state_idx',
+  'job_history_failed_id_idx',
 ];
 
 /**

@@ -5,6 +5,7 @@ import { doctor } from './doctor.js';
 import { bulk, listJobs, showJob } from './job-commands.js';
 import { type CliOptions, parse, UsageError } from './options.js';
 import { type CliIo, exitCodes } from './output.js';
+import { stats } from './stats-command.js';
 
 export const usage = `Usage: koban <command> [options]
 
@@ -17,6 +18,7 @@ Commands:
   pause|resume <queue>
   scale <queue> <limit>
   nodes
+  stats [--since 1h|30m|7d|<ISO time>] [--step minutes] [--queue q] [--worker w] [--group worker|queue|none]
   cron [run|pause|resume <name>]
   workflow [<id>]          the steps as a table and as Mermaid
   batch [<id>]
@@ -67,6 +69,7 @@ const commands = new Set([
   'resume',
   'scale',
   'nodes',
+  'stats',
   'cron',
   'workflow',
   'batch',
@@ -98,6 +101,8 @@ async function run(
       return queueControl(ops, command, args, values, io);
     case 'nodes':
       return nodes(ops, values, io);
+    case 'stats':
+      return stats(ops, values, io);
     case 'cron':
       return cron(ops, args, values, io);
     case 'workflow':

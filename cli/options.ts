@@ -22,6 +22,9 @@ export const optionSpec = {
   host: { type: 'string' },
   write: { type: 'boolean' },
   generated: { type: 'string' },
+  since: { type: 'string' },
+  step: { type: 'string' },
+  group: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 

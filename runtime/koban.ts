@@ -2,12 +2,17 @@ import type { BatchStatus } from '../sdk/batch-context.js';
 import { KobanCascade } from '../sdk/cascade.js';
 import { KobanAwaitTimeoutError, KobanJobFailedError, KobanValidationError } from '../sdk/errors.js';
 import { checkUuid } from '../sdk/ids.js';
-import type { JobRecord, JsonObject } from '../sdk/job.js';
+import type { JobRecord } from '../sdk/job.js';
 import type { JobOptions, JobSpec } from '../sdk/job-spec.js';
 import type { FetchRecordedOptions, RecordedJobRef, RecordedReader, RecordedValue } from '../sdk/recorded.js';
 import { checkQueueName } from '../sdk/worker-options.js';
 import { appendingWorkflow } from '../sdk/workflow.js';
-import type { WorkflowAppender, WorkflowStatus } from '../sdk/workflow-context.js';
+import type {
+  WorkflowAppender,
+  WorkflowResult,
+  WorkflowStatus,
+  WorkflowStreamOptions,
+} from '../sdk/workflow-context.js';
 import { Batches } from './batches/batches.js';
 import {
   type CronWorker,
@@ -67,17 +72,8 @@ import { readRecorded } from './workers/recorded.js';
 import { WorkerCatalog } from './workers/worker-catalog.js';
 import { Workflows } from './workflows/workflows.js';
 
+export type { WorkflowResult } from '../sdk/workflow-context.js';
 export type { QueueStatus } from './node/node.js';
-
-/** What `awaitWorkflow` returns once every step has finished. */
-export interface WorkflowResult<Results extends Record<string, unknown> = Record<string, unknown>> {
-  readonly id: string;
-  readonly state: 'completed' | 'failed';
-  /** The values the last steps recorded (those no step depends on), by step name; a step that recorded none is absent. */
-  readonly results: Partial<Results>;
-  /** The workflow's context as the steps left it. */
-  readonly context: JsonObject;
-}
 
 /** How long `awaitJob` and `awaitResult` wait. */
 export interface AwaitOptions<Result = unknown> extends FetchRecordedOptions<Result> {
@@ -268,15 +264,39 @@ export class Koban implements RecordedReader {
     return this.engine.inserted(await withCallerArgs(this.catalog, inserted), options.tx);
   }
 
+  /**
+   * A workflow's jobs in insert order, as an async iterator that reads `batchSize` (default 500)
+   * at a time, keyset-paginated by id: `for await (const job of koban.streamWorkflowJobs(id))`.
+   * Filters as `job.workflow.jobs`: `names`, `states`.
+   */
+  streamWorkflowJobs(workflowId: string, options: WorkflowStreamOptions = {}): AsyncIterable<JobRecord> {
+    return this.workflows.stream(checkUuid(workflowId, 'workflowId', 'streamWorkflowJobs'), options);
+  }
+
   /** A workflow's steps with their states and deps, and counts per state; null for an unknown id. */
   workflowStatus(workflowId: string): Promise<WorkflowStatus | null> {
     return this.workflows.status(checkUuid(workflowId, 'workflowId', 'workflowStatus'));
   }
 
   /**
-   * Waits until every step of a workflow has finished, and returns its result: its state, its
-   * context, and the values its last steps (those no step depends on) recorded, by step name.
-   * Rejects with a KobanAwaitTimeoutError after `timeout` ms (default 30000; the workflow goes on).
+   * A finished workflow's result: its state, its context, and the values of the steps named by
+   * `.returns(...)` (by default its last steps, those no step depends on), by step name, a many's
+   * as the list of its jobs' values. Null while a step has not finished.
+   */
+  async workflowResult<Results extends Record<string, unknown> = Record<string, unknown>>(
+    workflowId: string,
+  ): Promise<WorkflowResult<Results> | null> {
+    const id = checkUuid(workflowId, 'workflowId', 'workflowResult');
+    const result = await this.workflows.result(id);
+    if (result === undefined)
+      throw new KobanValidationError([{ path: 'workflowResult: workflowId', message: `no workflow ${id}` }]);
+    return result as WorkflowResult<Results> | null;
+  }
+
+  /**
+   * Waits until every step of a workflow has finished, on any node, and returns its result, as
+   * `workflowResult` reads it. Rejects with a KobanAwaitTimeoutError after `timeout` ms (default
+   * 30000; the workflow goes on).
    */
   async awaitWorkflow<Results extends Record<string, unknown> = Record<string, unknown>>(
     workflowId: string,
@@ -286,25 +306,11 @@ export class Koban implements RecordedReader {
     const timeout = awaitTimeout(options, 'awaitWorkflow');
     const deadline = Date.now() + timeout;
     for (;;) {
-      const status = await this.workflows.status(id);
-      if (!status)
+      const result = await this.workflows.result(id);
+      if (result === undefined)
         throw new KobanValidationError([{ path: 'awaitWorkflow: workflowId', message: `no workflow ${id}` }]);
-      if (status.state !== 'executing') {
-        const depended = new Set(status.steps.flatMap((step) => step.deps));
-        const results: Record<string, unknown> = {};
-        for (const step of status.steps) {
-          if (depended.has(step.name) || step.state !== 'completed') continue;
-          const recorded = await this.fetchRecorded(step.jobId);
-          if (recorded.status === 'ok') results[step.name] = recorded.value;
-        }
-        return {
-          id,
-          state: status.state,
-          results: results as Partial<Results>,
-          context: await this.workflows.contextOf(id),
-        };
-      }
-      if (Date.now() >= deadline) throw new KobanAwaitTimeoutError(id, timeout, status.state, 'workflow');
+      if (result) return result as WorkflowResult<Results>;
+      if (Date.now() >= deadline) throw new KobanAwaitTimeoutError(id, timeout, 'executing', 'workflow');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
@@ -427,19 +433,30 @@ export class Koban implements RecordedReader {
     return this.engine.delete(selection);
   }
 
-  /** Stops fetching from a queue on every node; running jobs finish. Stored, so new nodes start paused. */
-  async pauseQueue(queue: string): Promise<void> {
-    await this.changeQueue(
-      { action: 'pause', queue: checkQueueName(queue, 'pauseQueue', 'argument') },
-      { paused: true },
-    );
+  /**
+   * Stops fetching from a queue on every node; running jobs finish. Stored, so new nodes start
+   * paused. With `{ node }`, only on the node of that name (`koban.node` for this one): kept in
+   * that node's memory, not stored, so it lasts until `resumeQueue(queue, { node })` or the
+   * node restarts.
+   */
+  async pauseQueue(queue: string, options: { node?: string } = {}): Promise<void> {
+    checkQueueName(queue, 'pauseQueue', 'argument');
+    const node = checkNodeOption(options, 'pauseQueue');
+    if (node !== undefined) return this.signalNode({ action: 'pause', queue, node });
+    await this.changeQueue({ action: 'pause', queue }, { paused: true });
   }
 
-  async resumeQueue(queue: string): Promise<void> {
-    await this.changeQueue(
-      { action: 'resume', queue: checkQueueName(queue, 'resumeQueue', 'argument') },
-      { paused: false },
-    );
+  /** Resumes a paused queue on every node; with `{ node }`, lifts that node's own pause only. */
+  async resumeQueue(queue: string, options: { node?: string } = {}): Promise<void> {
+    checkQueueName(queue, 'resumeQueue', 'argument');
+    const node = checkNodeOption(options, 'resumeQueue');
+    if (node !== undefined) return this.signalNode({ action: 'resume', queue, node });
+    await this.changeQueue({ action: 'resume', queue }, { paused: false });
+  }
+
+  private async signalNode(message: Signal): Promise<void> {
+    this.localNode?.apply(message);
+    await this.engine.signal(message);
   }
 
   /** Changes a queue's concurrency on every node that runs it. */
@@ -653,6 +670,24 @@ export class Koban implements RecordedReader {
 const clockSyncMs = 60_000;
 
 const defaultAwaitTimeout = 30_000;
+
+function checkNodeOption(options: { node?: string }, where: string): string | undefined {
+  if (typeof options !== 'object' || options === null) {
+    throw new KobanValidationError([
+      {
+        path: where,
+        message: `options must be an object like { node: 'web-1' }, got ${JSON.stringify(options)}`,
+      },
+    ]);
+  }
+  const { node } = options;
+  if (node !== undefined && (typeof node !== 'string' || node.trim() === '')) {
+    throw new KobanValidationError([
+      { path: `${where}: node`, message: `expected a node's name, got ${JSON.stringify(node)}` },
+    ]);
+  }
+  return node;
+}
 
 function awaitTimeout(options: AwaitOptions, where: string): number {
   const timeout = options.timeout ?? defaultAwaitTimeout;

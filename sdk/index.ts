@@ -94,15 +94,20 @@ export type {
   WorkerOptions,
 } from './worker-options.js';
 export {
+  type GraftStep,
   isWorkflow,
+  type ManySteps,
   type StepFlags,
+  type StepKind,
   type StepNameTaken,
   type StepOptions,
   type StepResult,
   type Workflow,
   type WorkflowOptions,
+  type WorkflowResults,
   type WorkflowStep,
   type WorkflowSteps,
+  type WorkflowUnique,
   workflow,
 } from './workflow.js';
 export type {
@@ -112,4 +117,5 @@ export type {
   WorkflowJobsFilter,
   WorkflowStatus,
   WorkflowStepStatus,
+  WorkflowStreamOptions,
 } from './workflow-context.js';

@@ -13,6 +13,12 @@ export interface WorkflowJobsFilter {
   readonly states?: readonly JobState[];
 }
 
+/** How `streamJobs` pages through a workflow's jobs. */
+export interface WorkflowStreamOptions extends WorkflowJobsFilter {
+  /** Jobs read per query. Default 500. */
+  readonly batchSize?: number;
+}
+
 /** A worker class, or a builder from `npx gen` that carries one: types a recorded value. */
 export type WorkerLike<W extends WorkerClass = WorkerClass> = W | { readonly worker: W };
 
@@ -45,6 +51,11 @@ export interface JobWorkflow {
   /** The workflow's jobs, in insert order. */
   jobs(filter?: WorkflowJobsFilter): Promise<JobRecord[]>;
   /**
+   * The workflow's jobs, in insert order, as an async iterator that reads `batchSize` at a time
+   * (keyset pages by id), for workflows too large to hold in memory at once.
+   */
+  streamJobs(options?: WorkflowStreamOptions): AsyncIterable<JobRecord>;
+  /**
    * The workflow's context: the `context` it was built with, with every `putContext` since (`{}`
    * when none). Type it with what the workflow puts there: `getContext<{ tenant: string }>()`.
    */
@@ -62,6 +73,20 @@ export interface JobWorkflow {
    * once: called again (on a retry), it adds nothing and returns the steps it added before.
    */
   graft(build: WorkflowAppender): Promise<JobRecord<unknown>[]>;
+}
+
+/** A finished workflow's result, as `koban.workflowResult(id)` and `awaitWorkflow` return it. */
+export interface WorkflowResult<Results extends Record<string, unknown> = Record<string, unknown>> {
+  readonly id: string;
+  readonly state: 'completed' | 'failed';
+  /**
+   * The values of the steps `.returns(...)` named (by default the last steps, those no step
+   * depends on), by step name; a many's is the list of its jobs' values. A step that recorded
+   * none is absent.
+   */
+  readonly results: Partial<Results>;
+  /** The workflow's context as the steps left it. */
+  readonly context: JsonObject;
 }
 
 /** The state of a workflow as `koban.workflowStatus(id)` reports it. */

@@ -30,6 +30,19 @@ export interface WorkflowOptions extends StepFlags {
   readonly workflowName?: string;
   /** JSON every step reads with `job.workflow.getContext()` and may extend with `putContext`. */
   readonly context?: JsonObject;
+  /**
+   * Insert the workflow once per `key`: while a workflow inserted with the same key less than
+   * `period` seconds ago exists (default `'infinity'`: for as long as it is kept), inserting
+   * another returns that one's jobs, with `conflict: true`, and writes nothing.
+   */
+  readonly unique?: WorkflowUnique;
+  /** The steps whose recorded values are the workflow's result; set with `.returns(...steps)`. */
+  readonly returns?: readonly string[];
+}
+
+export interface WorkflowUnique {
+  readonly key: string;
+  readonly period?: number | 'infinity';
 }
 
 export interface StepOptions<Known extends string> extends StepFlags {
@@ -145,7 +158,18 @@ export interface Workflow<Steps extends Record<string, unknown> = {}, External e
     workflow: Workflow<Sub>,
     options?: StepOptions<(keyof Steps & string) | External>,
   ): Workflow<Steps & { readonly [Key in Name]: Workflow<Sub> } & Qualified<Name, Sub>, External>;
+  /**
+   * Names the steps (or manys) whose recorded values are the workflow's result, read by
+   * `koban.workflowResult(id)` and `awaitWorkflow`. Without it, the result is the values of the
+   * last steps: those no step depends on.
+   */
+  returns(...steps: readonly (keyof Steps & string)[]): Workflow<Steps, External>;
 }
+
+/** The results of a workflow type's steps by name, as `awaitWorkflow<WorkflowResults<typeof flow>>(id)` types them. */
+export type WorkflowResults<W> = {
+  readonly [Key in keyof WorkflowSteps<W> & string]: StepResult<WorkflowSteps<W>[Key]>;
+};
 
 /** The result type of a step (what its worker or cascade returns; for a many, the list of its jobs' results). */
 export type StepResult<Step> =
@@ -191,7 +215,7 @@ export function checkStepFlags(value: StepFlags | undefined, where: string): Ste
 
 function checkOptions(options: WorkflowOptions): WorkflowOptions {
   const flags = checkStepFlags(options, 'workflow()');
-  const { workflowId, workflowName, context } = options;
+  const { workflowId, workflowName, context, unique } = options;
   if (context !== undefined && (typeof context !== 'object' || context === null || Array.isArray(context))) {
     throw new KobanWorkflowError(`workflow(): context must be a JSON object, got ${JSON.stringify(context)}`);
   }
@@ -207,7 +231,32 @@ function checkOptions(options: WorkflowOptions): WorkflowOptions {
       : { workflowId: checkUuid(workflowId, 'workflowId', 'workflow()', 'workflow') }),
     ...(workflowName === undefined ? {} : { workflowName }),
     ...(context === undefined ? {} : { context }),
+    ...(unique === undefined ? {} : { unique: checkUnique(unique) }),
   });
+}
+
+function checkUnique(unique: WorkflowUnique): WorkflowUnique {
+  if (typeof unique !== 'object' || unique === null) {
+    throw new KobanWorkflowError(
+      `workflow(): unique must be an object like { key: 'import-42', period: 3600 }, got ${JSON.stringify(unique)}`,
+    );
+  }
+  const { key, period } = unique;
+  if (typeof key !== 'string' || key.trim() === '' || key.length > 1000) {
+    throw new KobanWorkflowError(
+      `workflow(): unique.key must be a non-empty string of at most 1000 characters, got ${JSON.stringify(key)}`,
+    );
+  }
+  if (
+    period !== undefined &&
+    period !== 'infinity' &&
+    !(typeof period === 'number' && Number.isFinite(period) && period > 0)
+  ) {
+    throw new KobanWorkflowError(
+      `workflow(): unique.period must be a positive number of seconds or 'infinity', got ${JSON.stringify(period)}`,
+    );
+  }
+  return Object.freeze({ key, ...(period === undefined ? {} : { period }) });
 }
 
 /** The run-time side of Workflow: the same data, without the compile-time step types. */
@@ -223,6 +272,7 @@ interface WorkflowData {
   addGraft(name: string, spec: JobSpec, options?: StepOptions<string>): WorkflowData;
   addWorkflow(name: string, workflow: WorkflowData, options?: StepOptions<string>): WorkflowData;
   addCascade(name: string, cascade: Cascade, options: StepOptions<string>): WorkflowData;
+  returns(...steps: readonly string[]): WorkflowData;
 }
 
 function build(
@@ -352,6 +402,21 @@ function build(
         'addGraft',
         Object.freeze({ ...kinds, [name]: 'graft' as const }),
       );
+    },
+    returns(...names: readonly string[]) {
+      const where = 'workflow.returns()';
+      if (names.length === 0) throw new KobanWorkflowError(`${where}: name at least one step`);
+      for (const name of names) {
+        const known = typeof name === 'string' && (has(name) || kinds[name] === 'many');
+        if (!known) {
+          const why = typeof name === 'string' && name in groups ? ' (a sub-workflow: name its steps)' : '';
+          throw new KobanWorkflowError(
+            `${where}: ${JSON.stringify(name)} is not a step or a many of the workflow${why}; add it first`,
+          );
+        }
+      }
+      const withReturns = Object.freeze({ ...options, returns: Object.freeze([...new Set(names)]) });
+      return build(withReturns, log, length, groups, external, kinds);
     },
     addCascade(name: string, cascade: Cascade, stepOptions: StepOptions<string>) {
       if (!isCascade(cascade)) {

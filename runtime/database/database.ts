@@ -6,6 +6,7 @@ import { connectTimeoutError, explainConnectionError } from './connection-errors
 import type { DrizzleDatabase, Executor } from './executor.js';
 import { snapshotMigrated } from './pglite-snapshot.js';
 import type { GuardedTransactions } from './postgres-workarounds.js';
+import type { StatementGate } from './statement-gate.js';
 
 export type { DrizzleDatabase, Executor } from './executor.js';
 
@@ -22,6 +23,8 @@ export type Driver =
        * which Koban opened and closes, or nowhere (null: behind a pooler, the node polls).
        */
       readonly listener?: postgres.Sql | null;
+      /** Behind a pooler in transaction mode: Koban's statements never pipeline on a busy connection. */
+      readonly gate?: StatementGate;
     }
   | { readonly kind: 'pglite'; readonly client: PGlite };
 
@@ -56,10 +59,10 @@ export class Database {
   async query<Row = Record<string, unknown>>(query: SQL, executor?: Executor): Promise<Row[]> {
     if (executor) return rowsOf<Row>(await executor.execute(query));
     if (this.driver.kind === 'postgres') {
+      const { client, gate, prepare = true } = this.driver;
       const compiled = dialect.sqlToQuery(query);
-      return (await this.driver.client.unsafe(compiled.sql, compiled.params as never[], {
-        prepare: this.driver.prepare ?? true,
-      })) as Row[];
+      const send = () => client.unsafe(compiled.sql, compiled.params as never[], { prepare });
+      return (await (gate ? gate.run(send) : send())) as unknown as Row[];
     }
     return rowsOf<Row>(await this.drizzle.execute(query));
   }
@@ -70,6 +73,14 @@ export class Database {
    * transaction.
    */
   transaction<T>(work: (tx: Executor) => Promise<T>): Promise<T> {
+    if (this.driver.kind === 'postgres' && this.driver.gate) {
+      const { gate } = this.driver;
+      return gate.run(() => this.openTransaction(work));
+    }
+    return this.openTransaction(work);
+  }
+
+  private openTransaction<T>(work: (tx: Executor) => Promise<T>): Promise<T> {
     if (this.driver.kind === 'postgres' && this.driver.guarded) return this.driver.guarded.run(work);
     return this.drizzle.transaction((tx) => work(tx));
   }

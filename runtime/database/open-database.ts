@@ -9,6 +9,7 @@ import type { DrizzleDatabase } from './executor.js';
 import { openInMemory } from './pglite-snapshot.js';
 import { looksTransactionPooled, poolerWarning } from './pooler-check.js';
 import { openPostgresClient } from './postgres-workarounds.js';
+import { StatementGate } from './statement-gate.js';
 
 /** What `Koban.start({ database })` accepts. */
 export type DatabaseInput = string | DrizzleDatabase | PGlite | undefined;
@@ -66,7 +67,14 @@ export async function openDatabase(input: DatabaseInput, options: OpenOptions = 
     const listener = openListener(options, settings);
     const database = new Database(
       drizzlePostgres({ client }),
-      { kind: 'postgres', client, guarded: transactions, prepare: !pooled, listener },
+      {
+        kind: 'postgres',
+        client,
+        guarded: transactions,
+        prepare: !pooled,
+        listener,
+        ...(pooled ? { gate: new StatementGate(settings.poolSize) } : {}),
+      },
       true,
       description,
     );
@@ -112,9 +120,15 @@ export async function openDatabase(input: DatabaseInput, options: OpenOptions = 
         connectTimeout,
         reconnectDelay: options.reconnectDelay ?? defaultReconnectDelay,
       });
+      const max = given.options.max;
+      // Koban's statements leave a connection idle for the application's; the application's own
+      // concurrent queries can still pipeline (see statement-gate.ts and the README).
+      const gate = pooled
+        ? new StatementGate(Math.max(1, (typeof max === 'number' ? max : 10) - 1))
+        : undefined;
       const database = new Database(
         input,
-        { kind: 'postgres', client: given, prepare, listener },
+        { kind: 'postgres', client: given, prepare, listener, ...(gate ? { gate } : {}) },
         false,
         'the given Drizzle database',
       );
@@ -125,7 +139,6 @@ export async function openDatabase(input: DatabaseInput, options: OpenOptions = 
         await listener?.end({ timeout: 0 }).catch(() => undefined);
         throw error;
       }
-      const max = given.options.max;
       if (typeof max === 'number' && max < 2) {
         database.warnings.push(
           `database: the given postgres.js client has max: ${max} connection; Koban's claims, acks and heartbeats ` +

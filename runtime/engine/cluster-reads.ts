@@ -149,6 +149,17 @@ export async function lastCronRuns({ database, schema }: EngineContext): Promise
   return rows.map((row) => ({ ...row, insertedAt: toDate(row.insertedAt) }));
 }
 
+/** The id of the job an operator's run of a configured cron entry inserted, by its unique key; null until a node has. */
+export async function cronRunJob(
+  { database, schema }: EngineContext,
+  uniqueKey: string,
+): Promise<string | null> {
+  const rows = await database.query<{ id: string }>(
+    sql`SELECT id::text AS id FROM ${sql.raw(schema)}.jobs WHERE unique_active = ${uniqueKey}`,
+  );
+  return rows[0]?.id ?? null;
+}
+
 export interface StoredFlowSummary {
   readonly id: string;
   readonly name: string | null;

@@ -97,6 +97,17 @@ export async function listCronEntries({ database, schema }: EngineContext): Prom
   return rows.map(toStoredCronEntry);
 }
 
+/**
+ * What changes whenever an entry is inserted, updated or deleted (not when a tick is claimed):
+ * what a node that cannot LISTEN polls to learn that the stored entries changed.
+ */
+export async function cronFingerprint({ database, schema }: EngineContext): Promise<string> {
+  const [row] = await database.query<{ fingerprint: string }>(sql`
+    SELECT count(*)::text || ':' || coalesce((${sql.raw(epochMs('max(c.updated_at)'))})::text, '') AS fingerprint
+    FROM ${table(schema)} c`);
+  return row!.fingerprint;
+}
+
 /** Inserts an entry; null when an entry of that name exists (it is left as it is). */
 export async function insertCronEntry(
   { database, schema }: EngineContext,

@@ -101,6 +101,8 @@ export interface Engine {
   queueCounts(): Promise<StoredQueueCounts[]>;
   clusterNodes(): Promise<StoredCluster>;
   lastCronRuns(): Promise<StoredCronRun[]>;
+  /** The job a run-now request of a configured cron entry inserted (see cron.ts `runNow`). */
+  cronRunJob(uniqueKey: string): Promise<string | null>;
   workflowSummaries(limit: number): Promise<StoredFlowSummary[]>;
   batchSummaries(limit: number): Promise<StoredBatchSummary[]>;
   /** What `koban doctor` checks: schema version, indexes, bloat, long transactions. */
@@ -133,6 +135,8 @@ export interface Engine {
   queueGauges(): Promise<QueueGauge[]>;
   // Cron entries stored in the database (`koban.cron`).
   listCronEntries(): Promise<StoredCronEntry[]>;
+  /** Changes when an entry is inserted, updated or deleted: what a node that cannot LISTEN polls. */
+  cronFingerprint(): Promise<string>;
   /** Null when an entry of that name exists. */
   insertCronEntry(entry: CronEntryRow): Promise<StoredCronEntry | null>;
   /** Null when there is no entry of that name. */
@@ -140,6 +144,10 @@ export interface Engine {
   deleteCronEntry(name: string): Promise<boolean>;
   /** Takes a tick of a stored entry in `tx`, the transaction that inserts its job; false when taken already. */
   claimCronTick(name: string, tick: Date, tx: Executor): Promise<boolean>;
+  /** The configured (`Koban.start({ cron })`) entries paused on every node, by name. */
+  pausedCronNames(): Promise<Set<string>>;
+  cronPaused(name: string): Promise<boolean>;
+  setCronPaused(name: string, paused: boolean): Promise<void>;
 
   // The peer: heartbeats and leadership.
   beat(node: string, queues: readonly string[], first: boolean, report?: NodeReport): Promise<Beat>;

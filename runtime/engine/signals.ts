@@ -15,7 +15,8 @@ export function signalChannel(schema: string): string {
 }
 
 export type Signal =
-  | { readonly action: 'pause' | 'resume'; readonly queue: string }
+  /** With `node`, only on the node of that name, and not stored. */
+  | { readonly action: 'pause' | 'resume'; readonly queue: string; readonly node?: string }
   | { readonly action: 'scale'; readonly queue: string; readonly limit: number }
   /** The queue's cluster-wide limits changed: `flow` is every change stored so far. */
   | { readonly action: 'configure'; readonly queue: string; readonly flow: FlowChange | null }
@@ -24,7 +25,9 @@ export type Signal =
   | { readonly action: 'stop'; readonly queue: string }
   | { readonly action: 'abort'; readonly ids: readonly string[] }
   /** The stored cron entries changed: read them again. */
-  | { readonly action: 'cron' };
+  | { readonly action: 'cron' }
+  /** Run a configured cron entry now: the nodes that have it insert its job, once by `request`. */
+  | { readonly action: 'cron-run'; readonly name: string; readonly request: string };
 
 /** PostgreSQL refuses a NOTIFY payload of 8000 bytes or more; job ids are ASCII. */
 const payloadLimit = 7900;

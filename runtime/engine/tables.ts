@@ -97,6 +97,10 @@ export function kobanTables(schemaName: string) {
     context: jsonb('context').$type<JsonObject>(),
     /** The workflow's manys and grafts by name: `{ resize: 'many' }`. */
     kinds: jsonb('kinds').$type<Record<string, 'many' | 'graft'>>(),
+    /** The key of `workflow({ unique })`, or null. */
+    uniqueKey: text('unique_key'),
+    /** The steps `.returns(...)` named: their values are the workflow's result. */
+    returns: text('returns').array(),
   });
   /**
    * One row per dependency of a workflow step: `jobId` waits for `depId`. The step's options

@@ -93,7 +93,7 @@ export async function executeJob(
   }
   let args: unknown;
   try {
-    args = decodeStoredArgs(entry, claimed.args, id, { callback: claimed.batchCallback !== null });
+    args = decodeStoredArgs(entry, claimed.args, claimed);
   } catch (error) {
     // In a rolling key rotation, a node without the new key leaves the job to one that has it.
     if (error instanceof KobanUnknownKeyError)
@@ -124,7 +124,8 @@ export async function executeJob(
     : 0;
   if (observed) deps.events.emit('job:start', { job, queueTime });
   const { telemetry } = deps;
-  const span = telemetry ? await telemetry.start(claimed) : undefined;
+  const starting = telemetry?.start(claimed);
+  const span = starting instanceof Promise ? await starting : starting;
   const started = performance.now();
   let attempt: Attempt;
   try {
@@ -151,7 +152,8 @@ export async function executeJob(
     logFinalFailure(claimed, attempt.ack, deps);
   const runTime = performance.now() - started;
   if (deps.metrics) measured(claimed, attempt, runTime, deps);
-  if (telemetry) await telemetry.end(span, claimed, attempt, runTime);
+  const ending = telemetry?.end(span, claimed, attempt, runTime);
+  if (ending) await ending;
   if (!observed) return attempt;
   const { outcome } = attempt;
   if (outcome.kind === 'error') {

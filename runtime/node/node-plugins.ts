@@ -30,6 +30,7 @@ export class NodePlugins {
   private readonly peer: Peer;
   private readonly runner: PluginRunner;
   private readonly storedCron: StoredCronScheduler;
+  private readonly configuredCron: CronScheduler;
 
   constructor(
     private readonly engine: Engine,
@@ -71,9 +72,10 @@ export class NodePlugins {
     // Cron ticks go by the database's clock, so a node whose own clock is off fires none early.
     const now = () => new Date(catalog.clock.now());
     this.storedCron = new StoredCronScheduler({ catalog, syncInterval: config.cronSyncInterval, now });
+    this.configuredCron = new CronScheduler(config.cron, { catalog, now });
     const plugins: KobanPlugin[] = [
       stager(config.stageInterval),
-      new CronScheduler(config.cron, { catalog, now }),
+      this.configuredCron,
       this.storedCron,
       rebootCron({ catalog, entries: config.cron }),
       lifeline({
@@ -105,6 +107,11 @@ export class NodePlugins {
   /** The stored cron entries changed: read them again. */
   refreshCron(): void {
     this.storedCron.refresh();
+  }
+
+  /** An operator ran a configured entry now: inserts its job if this node has the entry. */
+  runCron(name: string, request: string): Promise<boolean> {
+    return this.configuredCron.runNow(name, request);
   }
 
   /** Starts the peer (its first beat before any claim), then the plugins; warns about queues no node runs. */

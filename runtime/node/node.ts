@@ -18,7 +18,7 @@ import { NodePlugins } from './node-plugins.js';
 import { Periodic } from './periodic.js';
 import { Poller } from './poller.js';
 import { Producer } from './producer.js';
-import { missedSignals } from './signal-poller.js';
+import { SignalPoller, sameFlow } from './signal-poller.js';
 
 /** How long stop() waits for aborted jobs to settle after the grace period. */
 const abortSettleMs = 1000;
@@ -30,7 +30,10 @@ export interface QueueStatus {
   readonly queue: string;
   readonly limit: number;
   readonly running: number;
+  /** Whether this node claims none of its jobs: paused on every node, or on this one. */
   readonly paused: boolean;
+  /** Present while the queue is paused on this node only (`pauseQueue(queue, { node })`). */
+  readonly pausedHere?: true;
   /** The queue's cluster-wide limits, as this node applies them. */
   readonly flow: FlowLimits;
 }
@@ -98,14 +101,19 @@ export class Node {
       if (state.run === 'stopped' && producer) this.startOrStop({ action: 'stop', queue });
       else if (state.run === 'started' && !producer) this.startOrStop({ action: 'start', queue, state });
       else if (producer && state.flow) {
-        const flow = changedFlow(this.config.queues.get(queue)?.flow, state.flow);
-        if (JSON.stringify(flow) !== JSON.stringify(producer.flow ?? {})) producer.configure(flow);
+        const flow = changedFlow(this.baseFlow(queue), state.flow);
+        if (!sameFlow(flow, producer.flow)) producer.configure(flow);
       }
     }
   }
 
   get isLeader(): boolean {
     return this.plugins.isLeader;
+  }
+
+  /** The cluster-wide limits a queue was configured with at start, before any stored change. */
+  baseFlow(queue: string): FlowLimits | undefined {
+    return this.config.queues.get(queue)?.flow;
   }
 
   /** Producers of queues stopped at run time, until their running jobs have finished. */
@@ -143,18 +151,20 @@ export class Node {
         }),
       );
     }
+    // No NOTIFY reaches this node: producers poll every pollInterval, and so do the signals.
+    const signals = this.engine.listens() ? undefined : new SignalPoller(this.engine, this);
+    await signals?.baseline();
     // The peer's first beat comes before the first claim: see peer.ts.
     await this.plugins.start([...this.config.queues.keys()]);
     for (const producer of this.producers.values()) producer.start();
     this.convergence.start();
     this.poller.start();
     this.metricsFlush?.start(this.config.metrics ? this.config.metrics.interval : 0);
-    if (!this.engine.listens()) {
-      // No NOTIFY reaches this node: producers poll every pollInterval, and so do the signals.
+    if (signals) {
       const poller = new Periodic(
         this.config.pollInterval,
         async () => {
-          for (const message of await missedSignals(this.engine, this)) this.apply(message);
+          for (const message of await signals.missed()) this.apply(message);
         },
         (error) => this.events.emit('error', { source: 'signal poll', error }),
       );
@@ -191,7 +201,8 @@ export class Node {
       queue: producer.queue,
       limit: producer.limit,
       running: producer.running,
-      paused: producer.paused,
+      paused: producer.paused || producer.pausedHere,
+      ...(producer.pausedHere ? { pausedHere: true } : {}),
       flow: producer.flow ?? {},
     }));
   }
@@ -219,13 +230,26 @@ export class Node {
       this.plugins.refreshCron();
       return;
     }
+    if (message.action === 'cron-run') {
+      if (typeof message.name !== 'string' || typeof message.request !== 'string') return;
+      this.plugins
+        .runCron(message.name, message.request)
+        .catch((error) =>
+          this.config.logger.error({ error, cron: message.name }, `cron ${message.name}: run now failed`),
+        );
+      return;
+    }
     if (message.action === 'start' || message.action === 'stop') {
       this.startOrStop(message);
       return;
     }
     const producer = this.producers.get(message.queue);
     if (!producer) return;
-    if (message.action === 'pause') producer.pause();
+    if ((message.action === 'pause' || message.action === 'resume') && message.node !== undefined) {
+      if (message.node !== this.config.node) return;
+      if (message.action === 'pause') producer.pauseHere();
+      else producer.resumeHere();
+    } else if (message.action === 'pause') producer.pause();
     else if (message.action === 'resume') producer.resume();
     else if (message.action === 'scale') producer.scale(message.limit);
     else if (message.action === 'configure') {

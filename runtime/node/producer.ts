@@ -46,6 +46,7 @@ export class Producer {
   private wakeRequested = false;
   private queueHasMore = false;
   private stopped = false;
+  private pausedLocally = false;
   private pollTimer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   /** Available jobs were left by a cluster-wide limit at the last claim: a finished job may free a slot. */
@@ -83,8 +84,14 @@ export class Producer {
     return this.limitValue;
   }
 
+  /** Paused on every node (the stored state); see `pausedHere` for this node alone. */
   get paused(): boolean {
     return this.pausedValue;
+  }
+
+  /** Paused on this node only, by `pauseQueue(queue, { node })`: kept in memory, not stored. */
+  get pausedHere(): boolean {
+    return this.pausedLocally;
   }
 
   get running(): number {
@@ -100,6 +107,15 @@ export class Producer {
     this.wake();
   }
 
+  pauseHere(): void {
+    this.pausedLocally = true;
+  }
+
+  resumeHere(): void {
+    this.pausedLocally = false;
+    this.wake();
+  }
+
   scale(limit: number): void {
     this.limitValue = limit;
     this.wake();
@@ -110,7 +126,7 @@ export class Producer {
    * beside one in flight only once claims come back full: an idle queue costs one claim per wake.
    */
   wake(): void {
-    if (this.stopped || this.pausedValue) return;
+    if (this.stopped || this.pausedValue || this.pausedLocally) return;
     if (this.fetches.size >= claimsInFlight || (this.fetches.size > 0 && !this.queueHasMore)) {
       this.wakeRequested = true;
       return;
@@ -182,7 +198,13 @@ export class Producer {
       this.reserved -= demand;
     }
     for (const job of claimed) this.run(job);
-    if ((this.queueHasMore || this.wakeRequested) && !this.stopped && !this.pausedValue) this.wake();
+    if (
+      (this.queueHasMore || this.wakeRequested) &&
+      !this.stopped &&
+      !this.pausedValue &&
+      !this.pausedLocally
+    )
+      this.wake();
   }
 
   /**

@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { BatchStatus } from '../../sdk/batch-context.js';
-import { KobanConfigError, KobanValidationError } from '../../sdk/errors.js';
+import { KobanConfigError, KobanDatabaseError, KobanValidationError } from '../../sdk/errors.js';
 import { checkUuid } from '../../sdk/ids.js';
 import type { JobRecord } from '../../sdk/job.js';
 import type { RecordedValue } from '../../sdk/recorded.js';
@@ -60,6 +61,12 @@ export interface JobDetail {
 export interface JobPage {
   readonly jobs: JobRecord<unknown>[];
   readonly next: string | null;
+  /**
+   * A text search (`args`, `meta`) reads at most `textSearchWindow` (100,000) ids per page: when
+   * it stopped there, the ids it read, newest to oldest; more may match below, and `next`
+   * searches on. Null when the page read everything it needed.
+   */
+  readonly searched: { readonly fromId: string; readonly toId: string } | null;
 }
 
 export interface Overview {
@@ -161,30 +168,76 @@ export class KobanOps {
    * started with, each with its last job and next tick.
    */
   async crons(): Promise<CronOverview[]> {
-    const [cluster, runs, stored] = await Promise.all([
+    const [cluster, runs, stored, paused] = await Promise.all([
       this.engine.clusterNodes(),
       this.engine.lastCronRuns(),
       this.cron.list(),
+      this.engine.pausedCronNames(),
     ]);
-    return cronOverviews(cluster, runs, stored, this.staleAfterMs);
+    return cronOverviews(cluster, runs, stored, paused, this.staleAfterMs);
   }
 
   /**
-   * Inserts the job of a stored entry now. The job is built with the entry's worker, so this
-   * process must define it (a dashboard mounted in the application does; a bare CLI may not, and
-   * says so).
+   * Inserts an entry's job now, outside its schedule, paused or not. A stored entry's job is
+   * built here, with the entry's worker, so this process must define it (a dashboard mounted in
+   * the application does; a bare CLI may not, and says so). An entry of a node's
+   * `Koban.start({ cron })` is run by the live nodes that have it, asked by signal: one of them
+   * inserts the job, once, and this waits for it (up to `runTimeoutMs`, default 10 s).
    */
-  async runCron(name: string): Promise<JobRecord<unknown>> {
-    return (await this.cron.run(name)) as unknown as JobRecord<unknown>;
+  async runCron(name: string, runTimeoutMs = 10_000): Promise<JobRecord<unknown>> {
+    if (await this.isStoredCron(name)) return (await this.cron.run(name)) as unknown as JobRecord<unknown>;
+    await this.configuredCron(name, 'runCron');
+    const request = randomUUID();
+    await this.engine.signal({ action: 'cron-run', name, request });
+    const deadline = Date.now() + runTimeoutMs;
+    for (;;) {
+      const id = await this.engine.cronRunJob(`cron:${name}:manual:${request}`);
+      if (id) return (await this.engine.getJob(id)) as JobRecord<unknown>;
+      if (Date.now() > deadline)
+        throw new KobanDatabaseError(
+          `runCron(${JSON.stringify(name)}): no node inserted the job within ${runTimeoutMs} ms; the nodes with the entry may not hear signals (koban doctor checks LISTEN)`,
+        );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 
-  /** Pauses a stored entry on every node: no tick fires until it is resumed. */
+  /** Pauses an entry on every node (and on nodes that start later): no tick fires until it is resumed. */
   async pauseCron(name: string): Promise<void> {
-    await this.cron.pause(name);
+    if (await this.isStoredCron(name)) {
+      await this.cron.pause(name);
+      return;
+    }
+    await this.configuredCron(name, 'pauseCron');
+    await this.engine.setCronPaused(name, true);
+    await this.engine.signal({ action: 'cron' });
   }
 
   async resumeCron(name: string): Promise<void> {
-    await this.cron.resume(name);
+    if (await this.isStoredCron(name)) {
+      await this.cron.resume(name);
+      return;
+    }
+    // A paused entry no live node has any more may still be resumed, to forget its pause.
+    if (!(await this.engine.pausedCronNames()).has(name)) await this.configuredCron(name, 'resumeCron');
+    await this.engine.setCronPaused(name, false);
+    await this.engine.signal({ action: 'cron' });
+  }
+
+  private async isStoredCron(name: string): Promise<boolean> {
+    return (await this.engine.listCronEntries()).some((entry) => entry.name === name);
+  }
+
+  /** Checks that a live node was started with an entry of that name. */
+  private async configuredCron(name: string, where: string): Promise<void> {
+    const cluster = await this.engine.clusterNodes();
+    const live = cluster.nodes.filter((node) => node.silentMs < this.staleAfterMs);
+    if (live.some((node) => (node.report.cron ?? []).some((entry) => entry.name === name))) return;
+    throw new KobanValidationError([
+      {
+        path: `${where}(${JSON.stringify(name)})`,
+        message: `no cron entry of that name, stored or on a live node; koban cron lists them`,
+      },
+    ]);
   }
 
   /**

@@ -41,7 +41,7 @@ export interface CronOverview {
   readonly lastRun: { jobId: string; state: JobState; tick: string | null; insertedAt: Date } | null;
   /** The next tick, by the expression; null when paused or without a live node to fire it. */
   readonly nextRunAt: Date | null;
-  /** `database`: stored (koban.cron), may be paused, resumed and run from here; `config`: from a node's `Koban.start({ cron })`. */
+  /** `database`: stored (koban.cron); `config`: from a node's `Koban.start({ cron })`. Either may be run, paused and resumed from here. */
   readonly source: 'database' | 'config';
   readonly paused: boolean;
 }
@@ -108,6 +108,8 @@ export function cronOverviews(
   cluster: StoredCluster,
   runs: StoredCronRun[],
   stored: readonly StoredCronView[],
+  /** The configured entries an operator paused. */
+  paused: ReadonlySet<string>,
   staleAfterMs: number,
 ): CronOverview[] {
   const entries = new Map<
@@ -146,9 +148,10 @@ export function cronOverviews(
       };
     }
     const entry = entries.get(name);
+    const isPaused = paused.has(name);
     return {
       source: 'config' as const,
-      paused: false,
+      paused: isPaused,
       name,
       expression: entry?.expression ?? null,
       timezone: entry?.timezone ?? null,
@@ -157,7 +160,7 @@ export function cronOverviews(
       lastRun: run
         ? { jobId: run.jobId, state: run.state, tick: run.tick, insertedAt: run.insertedAt }
         : null,
-      nextRunAt: entry ? nextTick(entry.expression, entry.timezone) : null,
+      nextRunAt: entry && !isPaused ? nextTick(entry.expression, entry.timezone) : null,
     };
   });
 }

@@ -5,6 +5,7 @@ import { type JobOptions, newJob } from '../../sdk/job-spec.js';
 import { getWorkerDefinition } from '../../sdk/registry.js';
 import type { ArgsOf, WorkerClass } from '../../sdk/worker.js';
 import type { CronEntry, CronWorker, CronWorkerClass } from '../config.js';
+import { cronBinding } from '../engine/args-binding.js';
 import type { CronJobOptions, StoredCronEntry } from '../engine/cron-entries.js';
 import type { Engine } from '../engine/engine.js';
 import type { InsertedJob, InsertRow } from '../engine/insert.js';
@@ -72,7 +73,8 @@ type GivenWorker = WorkerClass | { readonly worker: WorkerClass; readonly codec?
 /**
  * `koban.cron`: cron entries stored in the database and changed at run time, as Oban Pro's
  * DynamicCron. Every change is signalled to every node, which reads the entries again; the
- * entries of `Koban.start({ cron })` are listed too, but change only with the configuration.
+ * entries of `Koban.start({ cron })` are listed too, and may be run, paused and resumed, but
+ * change otherwise only with the configuration.
  */
 export class CronControl {
   constructor(
@@ -107,7 +109,7 @@ export class CronControl {
       expression: entry.expression.trim(),
       timezone,
       worker: row.worker,
-      args: row.args,
+      args: row.seal ? row.seal(cronBinding(name)) : row.args,
       options,
       paused: flag(entry.paused, 'paused', where),
       guaranteed: flag(entry.guaranteed, 'guaranteed', where),
@@ -151,7 +153,7 @@ export class CronControl {
       }
       worker ??= known.worker;
       if (args === undefined) {
-        const opened = readableArgs(known, current.args, `cron entry ${current.name}`);
+        const opened = readableArgs(known, current.args, cronBinding(current.name));
         args = known.args ? known.args.decode(opened) : opened;
       }
     }
@@ -160,7 +162,7 @@ export class CronControl {
       ...(changes.expression === undefined ? {} : { expression: expression.trim() }),
       ...(changes.timezone === undefined ? {} : { timezone }),
       worker: row.worker,
-      args: row.args,
+      args: row.seal ? row.seal(cronBinding(current.name)) : row.args,
       options,
       ...(changes.paused === undefined ? {} : { paused: flag(changes.paused, 'paused', where) }),
       ...(changes.guaranteed === undefined
@@ -172,7 +174,10 @@ export class CronControl {
     return this.info(stored);
   }
 
-  /** Stops an entry's ticks on every node until `resume`. */
+  /**
+   * Stops an entry's ticks on every node until `resume`: a stored entry, or one of
+   * `Koban.start({ cron })` (its pause is kept in the database by name, so it holds on every node).
+   */
   pause(name: string): Promise<CronEntryInfo> {
     return this.setPaused(name, true, 'cron.pause');
   }
@@ -222,7 +227,8 @@ export class CronControl {
   /** Every entry, stored and configured, by name. */
   async list(): Promise<CronEntryInfo[]> {
     const stored = await Promise.all((await this.engine.listCronEntries()).map((entry) => this.info(entry)));
-    const configured = this.configEntries.map((entry) => configInfo(entry));
+    const paused = this.configEntries.length > 0 ? await this.engine.pausedCronNames() : new Set<string>();
+    const configured = this.configEntries.map((entry) => configInfo(entry, paused.has(cronEntryName(entry))));
     return [...stored, ...configured].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
@@ -233,6 +239,13 @@ export class CronControl {
 
   private async setPaused(name: string, paused: boolean, verb: string): Promise<CronEntryInfo> {
     const where = `${verb}(${JSON.stringify(name)})`;
+    const configured = this.configEntries.find((entry) => cronEntryName(entry) === name);
+    if (configured) {
+      // A configured entry's pause is kept by name, for every node that has the entry.
+      await this.engine.setCronPaused(name, paused);
+      await this.changed();
+      return configInfo(configured, paused);
+    }
     await this.stored(name, where);
     const stored = await this.engine.updateCronEntry(name, { paused });
     if (!stored) throw invalid(where, 'name', `no cron entry named ${JSON.stringify(name)}: it was deleted`);
@@ -298,7 +311,7 @@ export class CronControl {
     const entry = await this.catalog.entryForName(stored.worker);
     let args: JsonObject;
     try {
-      args = readableArgs(entry, stored.args, `cron entry ${stored.name}`) as JsonObject;
+      args = readableArgs(entry, stored.args, cronBinding(stored.name)) as JsonObject;
     } catch {
       args = stored.args as unknown as JsonObject;
     }
@@ -321,7 +334,7 @@ export class CronControl {
   }
 }
 
-function configInfo(entry: CronEntry): CronEntryInfo {
+function configInfo(entry: CronEntry, paused: boolean): CronEntryInfo {
   const { queue, priority, maxAttempts, tags, meta } = entry;
   const options = Object.fromEntries(
     Object.entries({ queue, priority, maxAttempts, tags, meta }).filter(([, value]) => value !== undefined),
@@ -334,10 +347,10 @@ function configInfo(entry: CronEntry): CronEntryInfo {
     worker: getWorkerDefinition(workerClassOf(entry)).name,
     args: (entry.args ?? {}) as JsonObject,
     options,
-    paused: false,
+    paused,
     guaranteed: false,
     lastTick: null,
-    nextTick: new CronSchedule(entry.expression, entry.timezone).next(new Date()),
+    nextTick: paused ? null : new CronSchedule(entry.expression, entry.timezone).next(new Date()),
     insertedAt: null,
     updatedAt: null,
   };

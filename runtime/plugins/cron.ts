@@ -27,6 +27,8 @@ interface ScheduledEntry {
 export class CronScheduler implements KobanPlugin {
   readonly name = 'cron';
   private readonly entries: ScheduledEntry[];
+  /** Every entry by name, @reboot ones too: what an operator may run now. */
+  private readonly runnable: Map<string, { readonly entry: CronEntry; readonly name: string }>;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private firing: Promise<void> = Promise.resolve();
@@ -40,6 +42,9 @@ export class CronScheduler implements KobanPlugin {
       now?: () => Date;
     },
   ) {
+    this.runnable = new Map(
+      entries.map((entry) => [cronEntryName(entry), { entry, name: cronEntryName(entry) }]),
+    );
     this.entries = entries.flatMap((entry, index) => {
       // A @reboot entry has no schedule: the reboot plugin inserts its job when its node first leads.
       if (entry.expression.trim() === rebootExpression) return [];
@@ -86,7 +91,28 @@ export class CronScheduler implements KobanPlugin {
     return inserted;
   }
 
+  /** Inserts a tick's job, unless an operator paused the entry (a pause is kept in the database, by name). */
   async insertTick(scheduled: ScheduledEntry, tick: Date): Promise<number> {
+    if (await this.engine!.cronPaused(scheduled.name)) return 0;
+    return this.insertJob(scheduled, tick.toISOString(), tick.toISOString());
+  }
+
+  /**
+   * Inserts the job of an entry now, for an operator's `run` of request `request`: every node with
+   * the entry hears it, and the request's unique key lets one job in. False without the entry.
+   */
+  async runNow(name: string, request: string): Promise<boolean> {
+    const scheduled = this.runnable.get(name);
+    if (!scheduled || !this.engine) return false;
+    await this.insertJob(scheduled, 'manual', `manual:${request}`);
+    return true;
+  }
+
+  private async insertJob(
+    scheduled: { readonly entry: CronEntry; readonly name: string },
+    tick: string,
+    key: string,
+  ): Promise<number> {
     const { entry } = scheduled;
     const [row] = await prepareJobs(this.deps.catalog, [
       newJob(workerClassOf(entry), entry.args ?? {}, cronJobOptions(entry)),
@@ -95,8 +121,8 @@ export class CronScheduler implements KobanPlugin {
       rows: [
         {
           ...row!,
-          meta: { ...row!.meta, cron: scheduled.name, cronTick: tick.toISOString() },
-          uniqueKey: `cron:${scheduled.name}:${tick.toISOString()}`,
+          meta: { ...row!.meta, cron: scheduled.name, cronTick: tick },
+          uniqueKey: `cron:${scheduled.name}:${key}`,
           uniqueStates: allStates,
           // The tick's key is held for good, whatever unique options the worker has.
           uniquePeriod: null,

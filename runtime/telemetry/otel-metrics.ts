@@ -2,6 +2,10 @@ import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
 
 /** The attempts of one queue, worker, outcome and error type: attributes built once, a running count. */
 interface AttemptSeries {
+  readonly queue: string;
+  readonly worker: string;
+  readonly outcome: string;
+  readonly errorType: string | undefined;
   readonly attributes: Attributes;
   readonly queueAttributes: Attributes;
   count: number;
@@ -19,6 +23,8 @@ export class OtelMetrics {
   private readonly sent: Counter;
   /** By queue, worker, outcome and error type: the SDK hashes attributes on every record, so counts are kept here and observed. */
   private readonly series = new Map<string, AttemptSeries>();
+  /** The series of the last attempt: the next one is most often of the same. */
+  private last: AttemptSeries | undefined;
   private readonly processDuration: Histogram;
   private readonly queueDuration: Histogram;
   /** The leader's last count; undefined on the other nodes. */
@@ -75,6 +81,20 @@ export class OtelMetrics {
     runMs: number,
     queueMs: number,
   ): void {
+    let series = this.last;
+    if (
+      series?.queue !== queue ||
+      series.worker !== worker ||
+      series.outcome !== outcome ||
+      series.errorType !== errorType
+    )
+      series = this.seriesOf(queue, worker, outcome, errorType);
+    series.count++;
+    this.processDuration.record(runMs / 1000, series.attributes);
+    this.queueDuration.record(queueMs / 1000, series.queueAttributes);
+  }
+
+  private seriesOf(queue: string, worker: string, outcome: string, errorType: string | undefined) {
     const key = `${queue}\u0000${worker}\u0000${outcome}\u0000${errorType ?? ''}`;
     let series = this.series.get(key);
     if (!series) {
@@ -86,12 +106,11 @@ export class OtelMetrics {
       };
       const attributes: Attributes = { ...queueAttributes, 'koban.job.outcome': outcome };
       if (errorType !== undefined) attributes['error.type'] = errorType;
-      series = { attributes, queueAttributes, count: 0 };
+      series = { queue, worker, outcome, errorType, attributes, queueAttributes, count: 0 };
       this.series.set(key, series);
     }
-    series.count++;
-    this.processDuration.record(runMs / 1000, series.attributes);
-    this.queueDuration.record(queueMs / 1000, series.queueAttributes);
+    this.last = series;
+    return series;
   }
 }
 

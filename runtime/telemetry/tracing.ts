@@ -30,6 +30,10 @@ export interface TelemetryOptions {
 export class JobTelemetry {
   /** Workflows, once the node has them: see `useWorkflows`. */
   private steps: StepTraces | undefined;
+  /** The sampling-relevant attributes of each queue's attempts, built once. */
+  private readonly processAttributes = new Map<string, Attributes>();
+  /** The insert's link, parsed once for the many jobs of one bulk insert. */
+  private readonly inserts = new InsertLinks();
 
   constructor(
     private readonly api: typeof OpenTelemetry,
@@ -77,27 +81,54 @@ export class JobTelemetry {
     }
   };
 
-  /** Starts an attempt's CONSUMER span (none without a tracer). */
-  async start(job: ClaimedJob): Promise<Span | undefined> {
-    const { tracer, api } = this;
-    if (!tracer) return undefined;
-    const inserted = parseTraceparent(job.meta[traceparentKey]);
+  /**
+   * Starts an attempt's CONSUMER span (none without a tracer). Synchronous but for a workflow
+   * step, whose dependencies' trace contexts are read first: a promise per attempt costs a
+   * context manager's hooks on every job.
+   */
+  start(job: ClaimedJob): Span | Promise<Span> | undefined {
+    if (!this.tracer) return undefined;
+    if (job.workflowId !== null && this.steps)
+      return this.steps
+        .depTraceparents(job.id, stepTraceparentKey)
+        .then((traceparents) => this.startAttempt(job, traceparents));
+    return this.startAttempt(job, noTraceparents);
+  }
+
+  private startAttempt(job: ClaimedJob, depTraceparents: readonly string[]): Span {
+    const { api } = this;
+    const inserted = this.inserts.read(job.meta[traceparentKey]);
     const links: Link[] = [];
     let parent: Context = api.context.active();
     if (inserted && this.options.attemptContext === 'parent')
-      parent = api.trace.setSpanContext(parent, inserted);
-    else if (inserted) links.push({ context: inserted });
-    if (job.workflowId !== null && this.steps) {
-      for (const traceparent of await this.steps.depTraceparents(job.id, stepTraceparentKey)) {
-        const dep = parseTraceparent(traceparent);
-        if (dep) links.push({ context: dep, attributes: { 'koban.link': 'workflow.dep' } });
-      }
+      parent = api.trace.setSpanContext(parent, inserted.context);
+    else if (inserted) links.push(inserted);
+    for (const traceparent of depTraceparents) {
+      const dep = parseTraceparent(traceparent);
+      if (dep) links.push({ context: dep, attributes: { 'koban.link': 'workflow.dep' } });
     }
-    return tracer.startSpan(
+    // The sampling-relevant attributes (the same object for every attempt of a queue) go to the
+    // sampler; the rest only onto a span that records, once, not through the sampler's copies.
+    const span = this.tracer!.startSpan(
       `process ${job.queue}`,
-      { kind: api.SpanKind.CONSUMER, links, attributes: attemptAttributes(job) },
+      { kind: api.SpanKind.CONSUMER, links, attributes: this.samplingAttributes(job.queue) },
       parent,
     );
+    if (span.isRecording()) span.setAttributes(attemptAttributes(job));
+    return span;
+  }
+
+  private samplingAttributes(queue: string): Attributes {
+    let attributes = this.processAttributes.get(queue);
+    if (!attributes) {
+      attributes = Object.freeze({
+        ...destination(queue),
+        'messaging.operation.name': 'process',
+        'messaging.operation.type': 'process',
+      });
+      this.processAttributes.set(queue, attributes);
+    }
+    return attributes;
   }
 
   /** Runs the attempt with its span active, so that spans the worker starts are its children. */
@@ -108,14 +139,15 @@ export class JobTelemetry {
 
   /**
    * Ends the attempt's span with its outcome, and records the attempt's metrics. A workflow
-   * step's span context is left in its meta first, while its row still runs, for its dependents.
+   * step's span context is left in its meta first, while its row still runs, for its dependents;
+   * other attempts end synchronously.
    */
-  async end(
+  end(
     span: Span | undefined,
     job: ClaimedJob,
     attempt: { readonly outcome: ProcessOutcome; readonly ack: Pick<Ack, 'state'> },
     runMs: number,
-  ): Promise<void> {
+  ): Promise<void> | undefined {
     const { outcome, ack } = attempt;
     const error = outcome.kind === 'error' ? outcome.error : undefined;
     const errorType = error === undefined ? undefined : error instanceof Error ? error.name : typeof error;
@@ -124,15 +156,19 @@ export class JobTelemetry {
       const queueMs = Math.max(0, (job.attemptedAt?.getTime() ?? Date.now()) - job.scheduledAt.getTime());
       this.metrics.attempted(job.queue, job.worker, outcomeName, errorType, runMs, queueMs);
     }
-    if (!span) return;
-    span.setAttribute('koban.job.outcome', outcomeName);
-    if (errorType) this.failed(span, error, errorType);
+    if (!span) return undefined;
+    if (span.isRecording()) {
+      span.setAttribute('koban.job.outcome', outcomeName);
+      if (errorType) this.failed(span, error, errorType);
+    }
     if (job.workflowId !== null && this.steps && this.api.isSpanContextValid(span.spanContext())) {
-      await this.steps
+      return this.steps
         .storeStepTraceparent(job.id, job.attempt, stepTraceparentKey, formatTraceparent(span.spanContext()))
-        .catch((stored) => span.recordException(stored as Error));
+        .catch((stored) => span.recordException(stored as Error))
+        .then(() => span.end());
     }
     span.end();
+    return undefined;
   }
 
   private failed(span: Span, error: unknown, errorType?: string): void {
@@ -146,13 +182,30 @@ export class JobTelemetry {
   }
 }
 
+const noTraceparents: readonly string[] = [];
+
+/**
+ * The jobs of one bulk insert, claimed together, carry one traceparent: the last one read is
+ * kept, parsed, as the link every attempt shares (links are read, never changed, by the SDK).
+ */
+class InsertLinks {
+  private traceparent: string | undefined;
+  private link: Link | undefined;
+
+  read(traceparent: unknown): Link | undefined {
+    if (typeof traceparent !== 'string') return undefined;
+    if (traceparent !== this.traceparent) {
+      const context = parseTraceparent(traceparent);
+      this.traceparent = traceparent;
+      this.link = context ? { context } : undefined;
+    }
+    return this.link;
+  }
+}
+
+/** An attempt's own attributes, beyond the sampling-relevant ones it starts with. */
 function attemptAttributes(job: ClaimedJob): Attributes {
-  // A literal, not a spread: built once per attempt on the hot path.
   const attributes: Attributes = {
-    'messaging.system': 'koban',
-    'messaging.destination.name': job.queue,
-    'messaging.operation.name': 'process',
-    'messaging.operation.type': 'process',
     'messaging.message.id': job.id,
     'koban.worker': job.worker,
     'koban.job.attempt': job.attempt,

@@ -13,9 +13,10 @@ import {
 } from '../../sdk/worker-options.js';
 import { weightKey } from '../engine/flow.js';
 import type { InsertRow } from '../engine/insert.js';
+import type { StoredArgs } from '../engine/records.js';
 import { checkArgsSize, defaultMaxArgsBytes } from './args-size.js';
 import { jsonIssues, nestingIssue } from './json-args.js';
-import { encodeArgs, storedArgs } from './stored-args.js';
+import { encodeArgs, sealedLater } from './stored-args.js';
 import { uniqueColumns, uniquePlanFor } from './unique.js';
 import { type CatalogWorker, keyRingOf, type WorkerCatalog } from './worker-catalog.js';
 
@@ -141,7 +142,7 @@ export function prepareJob(
   return {
     worker: definition.name,
     queue,
-    args: storedArgs(entry, args),
+    ...(definition.encrypted ? sealedLater(entry, args) : { args: args as unknown as StoredArgs }),
     given: spec.args,
     meta,
     tags: options.tags === undefined ? definition.tags : checkTags(options.tags, where, 'argument'),

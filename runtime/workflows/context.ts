@@ -1,4 +1,4 @@
-import { type SQL, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { KobanValidationError, KobanWorkflowError } from '../../sdk/errors.js';
 import type { JobRecord, JsonObject } from '../../sdk/job.js';
 import type { RecordedFetcher, RecordedReader } from '../../sdk/recorded.js';
@@ -7,23 +7,20 @@ import type {
   WorkerLike,
   WorkflowAppender,
   WorkflowJobsFilter,
+  WorkflowStreamOptions,
 } from '../../sdk/workflow-context.js';
 import { list } from '../database/wire.js';
 import type { ClaimedJob } from '../engine/claim.js';
 import type { EngineContext } from '../engine/context.js';
 import { allJobs } from '../engine/history.js';
-import {
-  type JobWireRow,
-  jobColumns,
-  recordedColumns,
-  type StoredRecorded,
-  toStoredJob,
-} from '../engine/records.js';
+import { recordedColumns, type StoredRecorded } from '../engine/records.js';
 import { jsonIssues } from '../workers/json-args.js';
-import { readableJobs } from '../workers/readable-jobs.js';
 import { readRecorded } from '../workers/recorded.js';
 import type { WorkerCatalog } from '../workers/worker-catalog.js';
+import { workflowJobs } from './jobs.js';
 import { manyResults, workflowKinds } from './many.js';
+import type { StepReads } from './step-reads.js';
+import { streamWorkflowJobs } from './stream.js';
 
 /** What `job.workflow` reads and writes through, besides the engine. */
 export interface WorkflowAccess {
@@ -34,7 +31,12 @@ export interface WorkflowAccess {
 }
 
 /** `job.workflow` for a claimed workflow step. */
-export function jobWorkflow(ctx: EngineContext, access: WorkflowAccess, job: ClaimedJob): JobWorkflow {
+export function jobWorkflow(
+  ctx: EngineContext,
+  access: WorkflowAccess,
+  job: ClaimedJob,
+  reads: StepReads,
+): JobWorkflow {
   const id = job.workflowId!;
   const step = job.workflowStep!;
   const s = sql.raw(ctx.schema);
@@ -85,13 +87,15 @@ export function jobWorkflow(ctx: EngineContext, access: WorkflowAccess, job: Cla
       return value.status === 'ok' ? (value.value as never) : undefined;
     },
     async allRecorded(options = {}) {
-      const [rows, kinds] = await Promise.all([
-        ctx.database.query<StoredRecorded & { step: string }>(sql`
-          SELECT ${recordedColumns('j')}, j.workflow_step AS step FROM ${every} j
-          WHERE j.workflow_id = ${id}::uuid AND ${options.onlyDeps ? onlyDeps : sql`true`}
-          ORDER BY j.id`),
-        workflowKinds(ctx, id),
-      ]);
+      const [rows, kinds] = options.onlyDeps
+        ? await Promise.all([reads.deps(job.id), reads.kinds(id)])
+        : await Promise.all([
+            ctx.database.query<StoredRecorded & { step: string }>(sql`
+              SELECT ${recordedColumns('j')}, j.workflow_step AS step FROM ${every} j
+              WHERE j.workflow_id = ${id}::uuid
+              ORDER BY j.id`),
+            workflowKinds(ctx, id),
+          ]);
       const values = await recordedValues(rows);
       const all: Record<string, unknown> = {};
       for (const { step, value } of values) if (value !== undefined) all[step] = value;
@@ -100,8 +104,11 @@ export function jobWorkflow(ctx: EngineContext, access: WorkflowAccess, job: Cla
     jobs(filter: WorkflowJobsFilter = {}) {
       return workflowJobs(ctx, access.catalog, id, filter, filter.onlyDeps ? onlyDeps : undefined);
     },
+    streamJobs(options: WorkflowStreamOptions = {}) {
+      return streamWorkflowJobs(ctx, access.catalog, id, options, options.onlyDeps ? onlyDeps : undefined);
+    },
     async getContext<Context extends JsonObject>() {
-      return (await workflowContext(ctx, id)) as Context;
+      return (await reads.context(id)) as Context;
     },
     async putContext<Context extends JsonObject>(values: Partial<Context>) {
       const issues =
@@ -136,22 +143,4 @@ export async function workflowContext(ctx: EngineContext, workflowId: string): P
     sql`SELECT w.context FROM ${sql.raw(ctx.schema)}.workflows w WHERE w.id = ${workflowId}::uuid`,
   );
   return row?.context ?? {};
-}
-
-/** The jobs of a workflow, in insert order, with args readable where this node has the keys. */
-export async function workflowJobs(
-  ctx: EngineContext,
-  catalog: WorkerCatalog,
-  workflowId: string,
-  filter: WorkflowJobsFilter,
-  extra?: SQL,
-): Promise<JobRecord[]> {
-  const rows = await ctx.database.query<JobWireRow>(sql`
-    SELECT ${jobColumns('j')} FROM ${allJobs(ctx.schema)} j
-    WHERE j.workflow_id = ${workflowId}::uuid
-      AND ${filter.names ? sql`j.workflow_step = ANY(${list([...filter.names], 'text')})` : sql`true`}
-      AND ${filter.states ? sql`j.state = ANY(${list([...filter.states], 'text')})` : sql`true`}
-      AND ${extra ?? sql`true`}
-    ORDER BY j.id`);
-  return readableJobs(catalog, rows.map(toStoredJob));
 }

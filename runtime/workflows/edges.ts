@@ -24,6 +24,8 @@ export function workflowsWrite(
     readonly name: string | null;
     readonly context?: JsonObject;
     readonly kinds?: Readonly<Record<string, string>>;
+    readonly uniqueKey?: string | null;
+    readonly returns?: readonly string[] | null;
   }[],
 ): PlanWrite {
   const json = (value: object | undefined) =>
@@ -31,8 +33,10 @@ export function workflowsWrite(
   return async (tx) => {
     const inserted = await ctx.database.query<{ id: string }>(
       sql`
-        INSERT INTO ${sql.raw(ctx.schema)}.workflows (id, name, context, kinds)
-        SELECT id, name, context::jsonb, kinds::jsonb FROM unnest(${list(
+        INSERT INTO ${sql.raw(ctx.schema)}.workflows (id, name, context, kinds, unique_key, returns)
+        SELECT id, name, context::jsonb, kinds::jsonb, unique_key,
+          CASE WHEN returns IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(returns::jsonb)) END
+        FROM unnest(${list(
           workflows.map((w) => w.id),
           'uuid',
         )}, ${list(
@@ -44,7 +48,13 @@ export function workflowsWrite(
         )}, ${list(
           workflows.map((w) => json(w.kinds)),
           'text',
-        )}) AS w(id, name, context, kinds)
+        )}, ${list(
+          workflows.map((w) => w.uniqueKey ?? null),
+          'text',
+        )}, ${list(
+          workflows.map((w) => (w.returns ? JSON.stringify(w.returns) : null)),
+          'text',
+        )}) AS w(id, name, context, kinds, unique_key, returns)
         ON CONFLICT (id) DO NOTHING
         RETURNING id`,
       tx,

@@ -16,6 +16,7 @@ import type { WorkerCatalog } from '../workers/worker-catalog.js';
 import type { AppendedStep } from './append.js';
 import { edgesWrite, type PlannedEdge, workflowsWrite } from './edges.js';
 import { ignoreMask } from './rules.js';
+import { existingWorkflow } from './unique.js';
 
 const defaultWaitingDelay = 1000;
 const defaultWaitingLimit = 10;
@@ -156,9 +157,12 @@ export async function workflowPlan(
           name: workflow.options.workflowName ?? null,
           ...(workflow.options.context === undefined ? {} : { context: workflow.options.context }),
           kinds: workflow.kinds ?? {},
+          uniqueKey: workflow.options.unique?.key ?? null,
+          returns: workflow.options.returns ?? null,
         },
       ]),
     ],
+    ...(workflow.options.unique ? { existing: existingWorkflow(ctx, workflow.options.unique) } : {}),
     after: [edgesWrite(ctx, edges), ...batches],
   };
 }

@@ -1,7 +1,13 @@
 import { sql } from 'drizzle-orm';
+import { KobanValidationError } from '../../sdk/errors.js';
 import type { JobRecord, JsonObject } from '../../sdk/job.js';
 import type { Workflow } from '../../sdk/workflow.js';
-import type { JobWorkflow, WorkflowStatus } from '../../sdk/workflow-context.js';
+import type {
+  JobWorkflow,
+  WorkflowResult,
+  WorkflowStatus,
+  WorkflowStreamOptions,
+} from '../../sdk/workflow-context.js';
 import type { Executor } from '../database/executor.js';
 import type { ClaimedJob } from '../engine/claim.js';
 import type { EngineContext } from '../engine/context.js';
@@ -9,12 +15,16 @@ import type { EngineExtension } from '../engine/extension.js';
 import type { InsertedJob, InsertPlan } from '../engine/insert.js';
 import type { WorkerCatalog } from '../workers/worker-catalog.js';
 import { appendWorkflow } from './append.js';
-import { jobWorkflow, type WorkflowAccess, workflowContext, workflowJobs } from './context.js';
+import { jobWorkflow, type WorkflowAccess, workflowContext } from './context.js';
 import { graftingJob, graftWorkflow } from './graft.js';
+import { workflowJobs } from './jobs.js';
 import { appendedSteps, workflowPlan } from './plan.js';
 import { releaseSubscriber } from './release.js';
+import { workflowResult } from './result.js';
 import { workflowStatus } from './status.js';
+import { StepReads } from './step-reads.js';
 import { depTraceparents, storeStepTraceparent } from './step-traces.js';
+import { streamWorkflowJobs } from './stream.js';
 import { type SweepResult, sweepHeldSteps } from './sweep.js';
 
 /**
@@ -24,11 +34,13 @@ import { type SweepResult, sweepHeldSteps } from './sweep.js';
  */
 export class Workflows {
   readonly extension: EngineExtension;
+  private readonly reads: StepReads;
 
   constructor(
     private readonly ctx: EngineContext,
     private readonly catalog: WorkerCatalog,
   ) {
+    this.reads = new StepReads(ctx);
     this.extension = {
       name: 'workflows',
       tracks: (job) => job.workflowId !== null,
@@ -63,6 +75,24 @@ export class Workflows {
     );
   }
 
+  /** A finished workflow's result; null while it runs, undefined for an unknown id (see result.ts). */
+  result(workflowId: string): Promise<WorkflowResult | null | undefined> {
+    return workflowResult(this.ctx, this.catalog, workflowId);
+  }
+
+  /** A workflow's jobs in insert order, read a page at a time (see stream.ts). */
+  stream(workflowId: string, options: WorkflowStreamOptions): AsyncIterable<JobRecord> {
+    if (options.onlyDeps) {
+      throw new KobanValidationError([
+        {
+          path: 'streamWorkflowJobs: onlyDeps',
+          message: "names a step's deps: use job.workflow.streamJobs inside the step",
+        },
+      ]);
+    }
+    return streamWorkflowJobs(this.ctx, this.catalog, workflowId, options);
+  }
+
   status(workflowId: string): Promise<WorkflowStatus | null> {
     return workflowStatus(this.ctx, workflowId);
   }
@@ -89,6 +119,6 @@ export class Workflows {
 
   /** `job.workflow` for a claimed workflow step. */
   context(job: ClaimedJob, access: WorkflowAccess): JobWorkflow {
-    return jobWorkflow(this.ctx, access, job);
+    return jobWorkflow(this.ctx, access, job, this.reads);
   }
 }

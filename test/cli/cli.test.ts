@@ -6,6 +6,7 @@ import { defineWorker, type Job, newJob, workflow } from '../../index.js';
 import { compilePackage } from '../support/compiled.js';
 import { freshDatabase, withSql } from '../support/databases.js';
 import { startKoban } from '../support/koban.js';
+import { waitFor } from '../support/wait.js';
 
 // The `koban` bin, compiled as package.json declares it and run under plain node against a
 // real database: tables for people, --json for scripts, exit codes, progress on stderr.
@@ -14,6 +15,14 @@ class CliMailer {
   async process(_job: Job<{ to: string }>) {}
 }
 defineWorker(CliMailer, { queue: 'mailers' });
+
+/** Fails when asked to: one attempt, then discarded. */
+class CliReport {
+  async process(job: Job<{ fail: boolean }>) {
+    if (job.args.fail) throw new Error('no data');
+  }
+}
+defineWorker(CliReport, { queue: 'reports', maxAttempts: 1 });
 
 let outDir: string;
 let url: string;
@@ -118,20 +127,81 @@ describe('the koban bin', () => {
     expect((await koban(['queues'], { DATABASE_URL: '' })).stderr).toMatch(/give --database/);
   });
 
+  it('stats reads the metrics history the nodes wrote: per queue and worker, over a window', async () => {
+    const database = await freshDatabase();
+    const node = await startKoban({
+      database,
+      queues: { mailers: 2, reports: 2 },
+      workers: [CliMailer, CliReport],
+    });
+    await node.insertAll([
+      ...Array.from({ length: 7 }, (_, n) => newJob(CliMailer, { to: `user${n}@x` })),
+      ...[false, false, true].map((fail) => newJob(CliReport, { fail })),
+    ]);
+    await waitFor('every job to finish', async () => {
+      const jobs = await node.listJobs({ limit: 100 });
+      return (
+        jobs.length === 10 && jobs.every((job) => job.state === 'completed' || job.state === 'discarded')
+      );
+    });
+    await node.stop(); // writes the minute it was in
+    const env = { DATABASE_URL: database };
+
+    const read = await koban(['stats', '--json'], env);
+    expect(read.code).toBe(0);
+    const { rows } = JSON.parse(read.stdout);
+    expect(
+      rows.map((row: Record<string, unknown>) => [
+        row.queue,
+        row.worker,
+        row.completed,
+        row.discarded,
+        (row.runTime as { count: number }).count,
+      ]),
+    ).toEqual([
+      ['mailers', 'CliMailer', 7, 0, 7],
+      ['reports', 'CliReport', 2, 1, 3],
+    ]);
+
+    const shown = await koban(['stats', '--since', '2h', '--queue', 'reports'], env);
+    expect(shown.stdout.split('\n')[0]).toMatch(
+      /^QUEUE\s+WORKER\s+COMPLETED\s+RETRIED\s+DISCARDED\s+CANCELLED\s+SNOOZED\s+RUN P50/,
+    );
+    expect(shown.stdout).toMatch(/^reports\s+CliReport\s+2\s+0\s+1\s+0\s+0\s/m);
+    expect(shown.stdout).not.toContain('mailers');
+
+    const all = await koban(['stats', '--group', 'none', '--json'], env);
+    expect(JSON.parse(all.stdout).rows).toMatchObject([
+      { queue: null, worker: null, completed: 9, discarded: 1 },
+    ]);
+    // Per minute: the run may straddle a minute's end, so the minutes add up to the totals.
+    const minutes = JSON.parse(
+      (await koban(['stats', '--group', 'none', '--step', '1', '--json'], env)).stdout,
+    );
+    expect(minutes.rows.reduce((sum: number, row: { completed: number }) => sum + row.completed, 0)).toBe(9);
+    expect(minutes.rows.every((row: { at: string | null }) => row.at !== null)).toBe(true);
+
+    const bad = await koban(['stats', '--since', 'yesterday'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--since: expected a span back from now \(90s, 30m, 6h, 7d\)/);
+    const none = await koban(['stats', '--worker', 'Nobody'], env);
+    expect(none.stdout).toMatch(/no attempts recorded from/);
+  });
+
   it('doctor checks the schema, indexes, bloat, long transactions and LISTEN', async () => {
     const healthy = await koban(['doctor']);
     expect(healthy.code).toBe(0);
     expect(healthy.stdout).toMatch(/^OK\s+schema version: \d+/m);
     expect(healthy.stdout).toMatch(/^OK\s+indexes: \d+ present and valid/m);
     expect(healthy.stdout).toMatch(/^OK\s+LISTEN\/NOTIFY: a NOTIFY reached this connection/m);
-    await withSql(url, (sql) => sql`DROP INDEX koban.job_history_state_idx`);
+    await withSql(url, (sql) => sql`DROP INDEX koban.job_history_queue_idx`);
     const broken = await koban(['doctor', '--json']);
     expect(broken.code).toBe(4);
     expect(
       JSON.parse(broken.stdout).find((check: { check: string }) => check.check === 'indexes'),
     ).toMatchObject({
       status: 'fail',
-      detail: 'missing: job_history_state_idx',
+      detail: 'missing: job_history_queue_idx',
     });
     const fresh = await freshDatabase({ migrated: false });
     const behind = await koban(['doctor'], { DATABASE_URL: fresh });

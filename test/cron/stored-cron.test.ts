@@ -102,6 +102,18 @@ describe.each(backends)('koban.cron on %s', (backend) => {
     expect(configured.meta).toMatchObject({ cron: 'configured', cronTick: 'manual' });
   });
 
+  it('pauses and resumes a configured entry by name, as the listing shows', async () => {
+    expect(await koban.cron.pause('configured')).toMatchObject({
+      source: 'config',
+      paused: true,
+      nextTick: null,
+    });
+    expect(await koban.cron.get('configured')).toMatchObject({ paused: true, nextTick: null });
+    const resumed = await koban.cron.resume('configured');
+    expect(resumed).toMatchObject({ paused: false });
+    expect(resumed.nextTick!.getUTCHours()).toBe(6);
+  });
+
   it('lists stored and configured entries by name', async () => {
     const listed = await koban.cron.list();
     expect(listed.map((entry) => [entry.name, entry.source])).toEqual([
@@ -172,7 +184,7 @@ describe.each(backends)('koban.cron on %s', (backend) => {
       koban.cron.update('nightly', { queue: 'no spaces' }),
       /^cron.update\("nightly"\): insert CronReport: queue must be a name/,
     );
-    await refuse(koban.cron.pause('configured'), /change it there/);
+    await refuse(koban.cron.update('configured', { priority: 1 }), /change it there/);
     await refuse(koban.cron.run('missing'), /no cron entry named "missing"/);
     // Nothing was stored or changed by the refused calls.
     expect(await koban.cron.get('bad')).toBeNull();

@@ -2,13 +2,15 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineWorker, type Job, KobanConfigError, type KobanLogger, newJob } from '../../index.js';
-import { adminUrl, freshDatabase } from '../support/databases.js';
+import { adminUrl, freshDatabase, withSql } from '../support/databases.js';
 import { startKoban } from '../support/koban.js';
 import { waitFor } from '../support/wait.js';
 import { type Bouncer, startPgbouncer } from './support/pgbouncer.js';
 
 // A real PgBouncer in transaction mode between Koban and the server: each transaction may land
 // on another server connection, so named prepared statements, LISTEN and session state break.
+// Its pool is smaller than the connections behind it (two nodes of 4 on 4 server connections):
+// clients wait for a server connection now and then, as in production.
 
 const runs = new Map<string, number>();
 const aborted = new Set<string>();
@@ -49,7 +51,7 @@ let pooled: string;
 const clients: postgres.Sql[] = [];
 
 beforeAll(async () => {
-  bouncer = await startPgbouncer(new URL(adminUrl()), { poolSize: 10 });
+  bouncer = await startPgbouncer(new URL(adminUrl()), { poolSize: 4 });
   direct = await freshDatabase();
   pooled = bouncer.url(direct);
 });
@@ -60,6 +62,69 @@ afterAll(async () => {
 });
 
 describe("pooler: 'transaction' through PgBouncer in transaction mode", () => {
+  it('two nodes run every job once, with one leader, polling, and no failed statement', async () => {
+    const logger = recordingLogger();
+    const node = (name: string) =>
+      startKoban({
+        database: pooled,
+        pooler: 'transaction',
+        node: name,
+        queues: { pooled: 5 },
+        poolSize: 4,
+        heartbeatInterval: 200,
+        rescueAfter: 2000,
+        logger,
+      });
+    const [a, b] = [await node('pooled-a'), await node('pooled-b')];
+    const jobs = await a.insertAll(Array.from({ length: 200 }, (_, n) => newJob(PooledWorker, { n })));
+    await waitFor(
+      'every job to complete',
+      async () => (await a.listJobs({ state: ['available', 'executing'], limit: 1 })).length === 0,
+      50_000,
+    );
+    expect(jobs.every((job) => runs.get(job.id) === 1)).toBe(true);
+    const completed = await withSql(direct, async (sql) => {
+      const [row] = await sql<{ n: number }[]>`
+        SELECT count(*)::int AS n FROM koban.all_jobs WHERE state = 'completed' AND attempt = 1`;
+      return row!.n;
+    });
+    expect(completed).toBe(200);
+    await waitFor('one leader', () => [a.isLeader, b.isLeader].filter(Boolean).length === 1);
+    expect(logger.errors).toEqual([]);
+    expect(logger.warnings).toEqual([]);
+    // No answer of the server went to a client the pooler had stopped serving (see pooler-pipelining.test.ts).
+    expect(bouncer.log()).not.toContain('when not linked');
+  });
+
+  it("runs a job inserted in a transaction of the application's own postgres.js client", async () => {
+    const own = postgres(pooled, { max: 4, prepare: false, onnotice: () => {} });
+    clients.push(own);
+    const db = drizzlePostgres({ client: own });
+    const logger = recordingLogger();
+    const koban = await startKoban({ database: db, pooler: 'transaction', queues: { pooled: 2 }, logger });
+    const [job, other] = await db.transaction(async (tx) => [
+      await koban.insert(newJob(PooledWorker, { n: 4 }), { tx }),
+      await koban.insert(newJob(PooledWorker, { n: 5 }), { tx }),
+    ]);
+    await waitFor('the jobs to complete', async () => {
+      const states = await Promise.all([koban.getJob(job.id), koban.getJob(other.id)]);
+      return states.every((found) => found?.state === 'completed');
+    });
+    expect([runs.get(job.id), runs.get(other.id)]).toEqual([1, 1]);
+    // A rolled-back transaction enqueues nothing.
+    let rolledBack = '';
+    const failure = await db
+      .transaction(async (tx) => {
+        rolledBack = (await koban.insert(newJob(PooledWorker, { n: 6 }), { tx })).id;
+        tx.rollback();
+      })
+      .catch((error: Error) => error);
+    expect(failure).toBeInstanceOf(Error);
+    expect(rolledBack).not.toBe('');
+    expect(await koban.getJob(rolledBack)).toBeNull();
+    expect(logger.errors).toEqual([]);
+  });
+
   it('without listenUrl, cancel aborts a running job and pause stops a queue, within a poll', async () => {
     const logger = recordingLogger();
     const options = { database: pooled, pooler: 'transaction' as const, queues: { pooled: 2 }, logger };

@@ -1,4 +1,6 @@
+import type { Attributes, SpanKind } from '@opentelemetry/api';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { type Sampler, SamplingDecision } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import { KobanConfigError, newJob, workflow } from '../../index.js';
 import { freshDatabase } from '../support/databases.js';
@@ -129,6 +131,61 @@ describe('OpenTelemetry', () => {
     const process = app.spans().find((span) => span.kind === CONSUMER)!;
     expect(process).toMatchObject({ traceId: send.traceId, parentSpanId: send.spanId, links: [] });
     expect(process.attributes['messaging.message.id']).toBe(job.id);
+  });
+
+  it('lets the sampler decide on the messaging attributes; a recorded attempt carries them all', async () => {
+    const seen: Attributes[] = [];
+    // Records every attempt, and no insert.
+    const sampler: Sampler = {
+      shouldSample(_context, _traceId, _name, kind: SpanKind, attributes) {
+        if (kind !== CONSUMER) return { decision: SamplingDecision.NOT_RECORD };
+        seen.push({ ...attributes });
+        return { decision: SamplingDecision.RECORD_AND_SAMPLED };
+      },
+      toString: () => 'attempts only',
+    };
+    const app = memoryTracing(sampler);
+    const koban = await startKoban({
+      database: await freshDatabase(),
+      queues: { telemetry: 2 },
+      workers: [TracedWorker],
+      opentelemetry: { tracerProvider: app.tracerProvider, metrics: false },
+    });
+    const [ok, bad] = await koban.insertAll([
+      newJob(TracedWorker, { fail: false }),
+      newJob(TracedWorker, { fail: true }),
+    ]);
+    await waitFor('both attempt spans', () => app.spans().length === 2);
+    expect(seen).toEqual(
+      Array.from({ length: 2 }, () => ({
+        'messaging.system': 'koban',
+        'messaging.destination.name': 'telemetry',
+        'messaging.operation.name': 'process',
+        'messaging.operation.type': 'process',
+      })),
+    );
+    const attemptOf = (id: string) =>
+      app.spans().find((span) => span.attributes['messaging.message.id'] === id)!;
+    expect(app.spans().every((span) => span.kind === CONSUMER)).toBe(true);
+    expect(attemptOf(ok!.id).attributes).toEqual({
+      'messaging.system': 'koban',
+      'messaging.destination.name': 'telemetry',
+      'messaging.operation.name': 'process',
+      'messaging.operation.type': 'process',
+      'messaging.message.id': ok!.id,
+      'koban.worker': 'TracedWorker',
+      'koban.job.attempt': 1,
+      'koban.job.outcome': 'completed',
+    });
+    expect(attemptOf(bad!.id)).toMatchObject({
+      status: ERROR,
+      attributes: { 'error.type': 'TypeError', 'koban.job.outcome': 'discarded' },
+    });
+    // The insert was not recorded, yet its context went into the jobs, unsampled, and links them.
+    const traceparent = String((await koban.getJob(ok!.id))!.meta.traceparent);
+    expect(traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
+    const [, traceId, spanId] = traceparent.split('-');
+    expect(attemptOf(ok!.id).links).toEqual([{ traceId, spanId }]);
   });
 
   it('counts sent and consumed messages and durations, and the leader gauges jobs per queue and state', async () => {

@@ -6,6 +6,7 @@ import { databaseTime } from '../clock.js';
 import {
   batchSummaries,
   clusterNodes,
+  cronRunJob,
   lastCronRuns,
   queueCounts,
   type StoredBatchSummary,
@@ -21,12 +22,14 @@ import {
   type CronEntryChange,
   type CronEntryRow,
   claimCronTick,
+  cronFingerprint,
   deleteCronEntry,
   insertCronEntry,
   listCronEntries,
   type StoredCronEntry,
   updateCronEntry,
 } from '../cron-entries.js';
+import { cronPaused, pausedCronNames, setCronPaused } from '../cron-pauses.js';
 import { expireDeadlines } from '../deadlines.js';
 import type { Engine } from '../engine.js';
 import type { EngineExtension } from '../extension.js';
@@ -239,6 +242,10 @@ export class BasicEngine implements Engine {
     return lastCronRuns(this.context);
   }
 
+  cronRunJob(uniqueKey: string): Promise<string | null> {
+    return cronRunJob(this.context, uniqueKey);
+  }
+
   workflowSummaries(limit: number): Promise<StoredFlowSummary[]> {
     return workflowSummaries(this.context, limit);
   }
@@ -311,6 +318,10 @@ export class BasicEngine implements Engine {
     return listCronEntries(this.context);
   }
 
+  cronFingerprint(): Promise<string> {
+    return cronFingerprint(this.context);
+  }
+
   insertCronEntry(entry: CronEntryRow): Promise<StoredCronEntry | null> {
     return insertCronEntry(this.context, entry);
   }
@@ -325,6 +336,18 @@ export class BasicEngine implements Engine {
 
   claimCronTick(name: string, tick: Date, tx: Executor): Promise<boolean> {
     return claimCronTick(this.context, name, tick, tx);
+  }
+
+  pausedCronNames(): Promise<Set<string>> {
+    return pausedCronNames(this.context);
+  }
+
+  cronPaused(name: string): Promise<boolean> {
+    return cronPaused(this.context, name);
+  }
+
+  setCronPaused(name: string, paused: boolean): Promise<void> {
+    return setCronPaused(this.context, name, paused);
   }
 
   beat(node: string, queues: readonly string[], first: boolean, report?: NodeReport): Promise<Beat> {

@@ -9,6 +9,9 @@ import { v008 } from './v008.js';
 import { v009 } from './v009.js';
 import { v010 } from './v010.js';
 import { v011 } from './v011.js';
+import { v012 } from './v012.js';
+import { v013 } from './v013.js';
+import { v014 } from './v014.js';
 
 /**
  * Every migration in order, each a list of statements; the array index + 1 is the version. Append only: a migration that has
@@ -26,6 +29,9 @@ export const migrations: readonly ((schema: string) => string[])[] = [
   v009,
   v010,
   v011,
+  v012,
+  v013,
+  v014,
 ];
 
 export const latestVersion = migrations.length;

@@ -12,6 +12,8 @@ export const pgbouncerBinary = '/usr/sbin/pgbouncer';
 export interface Bouncer {
   /** `url` with the host and port of the bouncer instead of the server's. */
   readonly url: (direct: string) => string;
+  /** PgBouncer's log so far: it says when a server connection answered a client it no longer served. */
+  log(): string;
   stop(): Promise<void>;
 }
 
@@ -33,6 +35,8 @@ export async function startPgbouncer(server: URL, options: { poolSize?: number }
   const dir = mkdtempSync(join(tmpdir(), 'koban-pgbouncer-'));
   chmodSync(dir, 0o777); // run as the postgres user: PgBouncer refuses to run as root
   const port = await freePort();
+  const logfile = join(dir, 'pgbouncer.log');
+  const log = () => (existsSync(logfile) ? readFileSync(logfile, 'utf8') : '');
   const user = decodeURIComponent(server.username || 'postgres');
   writeFileSync(join(dir, 'users.txt'), `"${user}" ""\n`);
   writeFileSync(
@@ -52,7 +56,7 @@ export async function startPgbouncer(server: URL, options: { poolSize?: number }
       'max_client_conn = 500',
       'server_reset_query =',
       'ignore_startup_parameters = extra_float_digits,options',
-      `logfile = ${join(dir, 'pgbouncer.log')}`,
+      `logfile = ${logfile}`,
       `pidfile = ${join(dir, 'pgbouncer.pid')}`,
       '',
     ].join('\n'),
@@ -90,14 +94,12 @@ export async function startPgbouncer(server: URL, options: { poolSize?: number }
     });
     try {
       await probe.unsafe('SELECT 1');
-      return { url, stop };
+      return { url, log, stop };
     } catch (error) {
       if (child.exitCode !== null || Date.now() > deadline) {
-        const log = existsSync(join(dir, 'pgbouncer.log'))
-          ? readFileSync(join(dir, 'pgbouncer.log'), 'utf8')
-          : '';
+        const written = log();
         await stop();
-        throw new Error(`pgbouncer did not start: ${(error as Error).message}\n${output}\n${log}`);
+        throw new Error(`pgbouncer did not start: ${(error as Error).message}\n${output}\n${written}`);
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     } finally {

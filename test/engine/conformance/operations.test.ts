@@ -490,8 +490,11 @@ describe('every engine operation, on every driver', () => {
       paused: false,
       guaranteed: true,
     };
+    const empty = await engine.cronFingerprint();
     const stored = await engine.insertCronEntry(entry);
     expect(stored).toMatchObject({ ...entry, lastTick: null });
+    const inserted = await engine.cronFingerprint();
+    expect(inserted).not.toBe(empty);
     expect(stored!.changedAt).toBeInstanceOf(Date);
     expect(await engine.insertCronEntry({ ...entry, expression: '@hourly' })).toBeNull();
     const tick = new Date(Date.UTC(2026, 0, 1, 2));
@@ -500,7 +503,10 @@ describe('every engine operation, on every driver', () => {
       await engine.claimCronTick(entry.name, tick, tx),
     ]);
     expect([first, again]).toEqual([true, false]);
+    // A claimed tick is no change of the entries; an update is.
+    expect(await engine.cronFingerprint()).toBe(inserted);
     const paused = await engine.updateCronEntry(entry.name, { paused: true, timezone: null });
+    expect(await engine.cronFingerprint()).not.toBe(inserted);
     expect(paused).toMatchObject({ paused: true, timezone: null, expression: '0 3 * * *' });
     expect(paused!.lastTick!.getTime()).toBe(tick.getTime());
     // A paused entry's ticks cannot be claimed.
@@ -510,7 +516,9 @@ describe('every engine operation, on every driver', () => {
     expect(resumed!.changedAt.getTime()).toBeGreaterThanOrEqual(paused!.changedAt.getTime());
     expect(await engine.updateCronEntry('missing', { paused: false })).toBeNull();
     expect((await engine.listCronEntries()).map((listed) => listed.name)).toEqual([entry.name]);
+    const beforeDelete = await engine.cronFingerprint();
     expect(await engine.deleteCronEntry(entry.name)).toBe(true);
+    expect(await engine.cronFingerprint()).not.toBe(beforeDelete);
     expect(await engine.deleteCronEntry(entry.name)).toBe(false);
     expect(await engine.listCronEntries()).toEqual([]);
   });

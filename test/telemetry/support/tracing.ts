@@ -3,6 +3,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import {
   BasicTracerProvider,
   InMemorySpanExporter,
+  type Sampler,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 
@@ -22,10 +23,13 @@ export interface SpanRecord {
  * The OpenTelemetry SDK as an application sets it up (a tracer provider and the async context
  * manager), exporting to memory.
  */
-export function memoryTracing() {
+export function memoryTracing(sampler?: Sampler) {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   const exporter = new InMemorySpanExporter();
-  const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const tracerProvider = new BasicTracerProvider({
+    spanProcessors: [new SimpleSpanProcessor(exporter)],
+    ...(sampler ? { sampler } : {}),
+  });
   const spans = (): SpanRecord[] =>
     exporter.getFinishedSpans().map((span) => ({
       name: span.name,
