@@ -6,6 +6,7 @@ import type { JsonObject } from '../../sdk/job.js';
 import type { JobSpec } from '../../sdk/job-spec.js';
 import type { WorkerClass } from '../../sdk/worker.js';
 import { checkQueueName } from '../../sdk/worker-options.js';
+import { batchCallbackBinding } from '../engine/args-binding.js';
 import type { EngineContext } from '../engine/context.js';
 import type { InsertPlan, InsertRow, PlanWrite } from '../engine/insert.js';
 import type { EncodedArgs } from '../engine/records.js';
@@ -40,6 +41,7 @@ interface CallbackChoice {
  */
 async function storedCallback(
   catalog: WorkerCatalog,
+  batchId: string,
   choice: CallbackChoice,
 ): Promise<{ callback: JsonObject; callbacks: number }> {
   const entry = await catalog.entryFor(choice.worker);
@@ -62,7 +64,7 @@ async function storedCallback(
         choice.queue === undefined
           ? definition.queue
           : checkQueueName(choice.queue, 'callbackQueue', 'argument'),
-      args: storedArgs(entry, args as EncodedArgs) as unknown as JsonObject,
+      args: storedArgs(entry, args as EncodedArgs, batchCallbackBinding(batchId)) as unknown as JsonObject,
       meta,
       tags: [...definition.tags],
       maxAttempts: definition.maxAttempts,
@@ -97,7 +99,8 @@ async function plannedBatches(
   });
   const batches: PlannedBatch[] = [];
   for (const [id, worker] of first) {
-    const stored = implementedCallbacks(worker) === 0 ? undefined : await storedCallback(catalog, { worker });
+    const stored =
+      implementedCallbacks(worker) === 0 ? undefined : await storedCallback(catalog, id, { worker });
     batches.push({ id, name: null, callback: stored?.callback ?? null, callbacks: stored?.callbacks ?? 0 });
   }
   return batches;
@@ -123,7 +126,7 @@ export async function batchPlan(
   const worker = callbackWorkerOf(batch);
   const stored =
     worker &&
-    (await storedCallback(catalog, {
+    (await storedCallback(catalog, id, {
       worker,
       args: options.callbackArgs,
       meta: options.callbackMeta,

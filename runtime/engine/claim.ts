@@ -61,23 +61,26 @@ export function claimJobsById(
 /**
  * What a claim returns of each job: only what the attempt needs and the database decides. The
  * state is `executing`, the finish times are null and the queue is the claim's, so they are not
- * sent; the rest is read in the forms every driver returns alike (see records.ts).
+ * sent; the rest is read in the forms every driver returns alike (see records.ts). What most jobs
+ * share is sent as null and filled in here: an empty meta, the first attempt's `attempted_by` (this
+ * node alone) and a due time equal to the insert time. Each saves the database an output
+ * conversion per row, and the claim is the statement its CPU is spent on.
  */
 interface ClaimedWireRow {
   readonly id: string;
   readonly queue: string;
   readonly worker: string;
   readonly args: unknown;
-  readonly meta: JsonObject;
+  readonly meta: JsonObject | null;
   readonly tags: string[] | null;
   readonly errors: JobError[] | null;
   readonly attempt: number;
   readonly maxAttempts: number;
   readonly priority: number;
   readonly insertedAt: number;
-  readonly scheduledAt: number;
+  readonly scheduledAt: number | null;
   readonly attemptedAt: number;
-  readonly attemptedBy: string[];
+  readonly attemptedBy: string[] | null;
   readonly workflowId: string | null;
   readonly workflowStep: string | null;
   readonly batchId: string | null;
@@ -107,11 +110,11 @@ export async function claim(
       SET state = 'executing', attempt = j.attempt + 1, attempted_at = now(),
           attempted_by = array_append(j.attempted_by, ${node}::text)
       WHERE j.id = ANY(ARRAY(SELECT id FROM claimable))
-      RETURNING j.id, j.queue, j.worker, j.args, j.meta,
+      RETURNING j.id, j.queue, j.worker, j.args, CASE WHEN j.meta = '{}' THEN NULL ELSE j.meta END AS meta,
         CASE WHEN cardinality(j.tags) = 0 THEN NULL ELSE to_json(j.tags) END AS tags,
         CASE WHEN cardinality(j.errors) = 0 THEN NULL ELSE to_json(j.errors) END AS errors,
         j.attempt, j.max_attempts, j.priority, j.inserted_at, j.scheduled_at, j.attempted_at,
-        to_json(j.attempted_by) AS attempted_by, j.workflow_id, j.workflow_step, j.batch_id,
+        CASE WHEN cardinality(j.attempted_by) = 1 THEN NULL ELSE to_json(j.attempted_by) END AS attempted_by, j.workflow_id, j.workflow_step, j.batch_id,
         j.batch_callback, j.unique_states,
         CASE WHEN j.workflow_id IS NULL THEN NULL
           ELSE (SELECT w.name FROM ${s}.workflows w WHERE w.id = j.workflow_id) END AS workflow_name,
@@ -119,7 +122,7 @@ export async function claim(
           ELSE (SELECT b.name FROM ${s}.batches b WHERE b.id = j.batch_id) END AS batch_name
     )
     SELECT id::text AS id, queue, worker, args, meta, tags, errors, attempt, max_attempts AS "maxAttempts",
-      priority, ${sql.raw(epochMs('inserted_at'))} AS "insertedAt", ${sql.raw(epochMs('scheduled_at'))} AS "scheduledAt",
+      priority, ${sql.raw(epochMs('inserted_at'))} AS "insertedAt", CASE WHEN scheduled_at = inserted_at THEN NULL ELSE ${sql.raw(epochMs('scheduled_at'))} END AS "scheduledAt",
       ${sql.raw(epochMs('attempted_at'))} AS "attemptedAt", attempted_by AS "attemptedBy",
       workflow_id AS "workflowId", workflow_step AS "workflowStep", batch_id AS "batchId",
       batch_callback AS "batchCallback", workflow_name AS "workflowName", batch_name AS "batchName",
@@ -127,30 +130,30 @@ export async function claim(
     FROM claimed ORDER BY priority, scheduled_at, id`,
     tx,
   );
-  return rows.map(toClaimedJob);
+  return rows.map((row) => toClaimedJob(row, node));
 }
 
 /** The claimed job, built in one step from the narrow row: it runs once per claimed job. */
-function toClaimedJob(row: ClaimedWireRow): ClaimedJob {
+function toClaimedJob(row: ClaimedWireRow, node: string): ClaimedJob {
   return {
     id: row.id,
     state: 'executing',
     queue: row.queue,
     worker: row.worker,
     args: row.args as StoredArgs,
-    meta: row.meta,
+    meta: row.meta ?? {},
     tags: row.tags ?? [],
     errors: row.errors ?? [],
     attempt: row.attempt,
     maxAttempts: row.maxAttempts,
     priority: row.priority,
     insertedAt: new Date(row.insertedAt),
-    scheduledAt: new Date(row.scheduledAt),
+    scheduledAt: new Date(row.scheduledAt ?? row.insertedAt),
     attemptedAt: new Date(row.attemptedAt),
     completedAt: null,
     cancelledAt: null,
     discardedAt: null,
-    attemptedBy: row.attemptedBy,
+    attemptedBy: row.attemptedBy ?? [node],
     workflowId: row.workflowId,
     workflowStep: row.workflowStep,
     batchId: row.batchId,

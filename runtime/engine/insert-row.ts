@@ -4,6 +4,7 @@ import type { CarriesResult } from '../../sdk/recorded.js';
 import type { JobState } from '../../sdk/states.js';
 import type { ReplaceField } from '../../sdk/worker-options.js';
 import { arrayLiteral, epochMs, type ListType, list, toDate } from '../database/wire.js';
+import type { ArgsBinding } from './args-binding.js';
 import type { StoredArgs } from './records.js';
 import { initialStateSql } from './state-sql.js';
 
@@ -29,6 +30,13 @@ export interface InsertRow {
   readonly queue: string;
   /** The args column: encoded, or sealed for an encrypted worker. */
   readonly args: StoredArgs;
+  /**
+   * For an encrypted worker: seals the args for the job's id, which the insert takes from the
+   * sequence first (the envelope is bound to its job); `args` is a placeholder until then.
+   */
+  readonly seal?: ((binding: ArgsBinding) => StoredArgs) | undefined;
+  /** The job's id, when taken before the insert. */
+  readonly id?: string | undefined;
   /** The args as the caller passed them: what the inserted job's record shows. */
   readonly given: unknown;
   readonly meta: JsonObject;
@@ -94,6 +102,8 @@ export interface InsertShape {
   readonly tracked: boolean;
   /** Batch callback jobs name their callback (a column only they fill). */
   readonly callback?: boolean;
+  /** Every row has its id already (encrypted args were sealed for it). */
+  readonly ids?: boolean;
   /** The deadline columns, for rows with a deadline. */
   readonly deadline?: boolean;
 }
@@ -115,8 +125,11 @@ function columnValue(name: string): string {
   }
 }
 
+const idSource: ColumnSource = ['id', 'bigint', (row) => row.id];
+
 function namesOf(shape: InsertShape): string[] {
   const names = baseSources.map(([name]) => name);
+  if (shape.ids) names.push('id');
   if (shape.unique) names.push(...uniqueSources.map(([name]) => name));
   if (shape.tracked) names.push(...trackedSources.map(([name]) => name));
   if (shape.callback) names.push('batch_callback');
@@ -144,6 +157,7 @@ export function jobInsert(schema: string, shape: InsertShape, source: SQL, tail:
 export function insertSource(rows: readonly InsertRow[], shape: InsertShape): SQL {
   const sources = [
     ...baseSources,
+    ...(shape.ids ? [idSource] : []),
     ...(shape.unique ? uniqueSources : []),
     ...(shape.tracked ? trackedSources : []),
     ...(shape.deadline ? deadlineSources : []),
@@ -173,6 +187,11 @@ function unnestOf(columns: readonly [string, SQL][], alias: string): SQL {
     columns.map(([, values]) => values),
     sql`, `,
   )}) AS ${sql.raw(alias)}(${sql.raw(columns.map(([name]) => name).join(', '))})`;
+}
+
+/** Whether the rows carry their ids (all do, or none). */
+export function hasIds(rows: readonly InsertRow[]): boolean {
+  return rows.length > 0 && rows[0]!.id !== undefined;
 }
 
 /** Whether any row needs the workflow and batch columns: plain inserts leave them out. */

@@ -3,6 +3,7 @@ import type { Executor } from '../database/executor.js';
 import type { EngineContext } from './context.js';
 import {
   hasDeadline,
+  hasIds,
   type InsertedColumns,
   type InsertedJob,
   type InsertRow,
@@ -12,6 +13,7 @@ import {
   isTrackedInsert,
   jobInsert,
 } from './insert-row.js';
+import { replacesSealedArgs, sealRows } from './sealed-rows.js';
 import { insertUniqueRows, type UniqueRow } from './unique-insert.js';
 
 export type { InsertedJob, InsertRow } from './insert-row.js';
@@ -67,6 +69,7 @@ function insertRows(
  */
 function isOneStatement(plan: InsertPlan): boolean {
   if (plan.existing || plan.before?.length || plan.after?.length) return false;
+  if (plan.rows.some(replacesSealedArgs)) return false;
   const unique = plan.rows.filter((row) => row.uniqueKey !== null).length;
   return unique === 0 || plan.rows.length === 1;
 }
@@ -75,7 +78,7 @@ async function writePlan(ctx: EngineContext, plan: InsertPlan, executor: Executo
   const existing = plan.existing ? await plan.existing(executor!) : null;
   if (existing) return existing;
   for (const write of plan.before ?? []) await write(executor!, []);
-  const { rows } = plan;
+  const rows = await sealRows(ctx, plan.rows, executor);
   const results: InsertedJob[] = new Array(rows.length);
   const plain: number[] = [];
   const unique: number[] = [];
@@ -84,7 +87,12 @@ async function writePlan(ctx: EngineContext, plan: InsertPlan, executor: Executo
   }
   if (plain.length > 0) {
     const plainRows = plain.map((index) => rows[index]!);
-    const shape = { unique: false, tracked: isTrackedInsert(plainRows), deadline: hasDeadline(plainRows) };
+    const shape = {
+      unique: false,
+      tracked: isTrackedInsert(plainRows),
+      deadline: hasDeadline(plainRows),
+      ids: hasIds(plainRows),
+    };
     const inserted = await ctx.database.query<InsertedColumns>(
       jobInsert(
         ctx.schema,

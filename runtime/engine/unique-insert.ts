@@ -7,6 +7,7 @@ import { list } from '../database/wire.js';
 import type { EngineContext } from './context.js';
 import {
   hasDeadline,
+  hasIds,
   type InsertedColumns,
   type InsertedJob,
   type InsertRow,
@@ -18,6 +19,7 @@ import {
   type ReplacePlan,
 } from './insert-row.js';
 import { type JobWireRow, jobColumnList, toStoredJob } from './records.js';
+import { replacesSealedArgs, resealForHolder } from './sealed-rows.js';
 import { initialStateBitSql, stateInMask } from './state-sql.js';
 
 /** A row with a unique key. */
@@ -50,10 +52,11 @@ export type UniqueRow = InsertRow & { readonly uniqueKey: string; readonly uniqu
  * statement so that concurrent multi-row inserts take their locks in the same order.
  */
 export async function insertUniqueRows(
-  { database, schema }: EngineContext,
+  ctx: EngineContext,
   rows: readonly UniqueRow[],
   executor?: Executor,
 ): Promise<InsertedJob[]> {
+  const { database, schema } = ctx;
   const results: InsertedJob[] = new Array(rows.length);
   for (const round of rounds(rows)) {
     const groups = new Map<string, number[]>();
@@ -86,6 +89,11 @@ export async function insertUniqueRows(
           const found = byKey.get(row.uniqueKey);
           if (found === undefined) expired.push(index);
           else results[index] = found.conflict ? conflictRecord(found) : insertedRecord(row, found);
+        }
+        for (const index of pending) {
+          const result = results[index];
+          if (result?.conflict && replacesSealedArgs(rows[index]!))
+            results[index] = await resealForHolder(ctx, rows[index]!, result, executor!);
         }
         if (expired.length > 0) {
           // Only a holder past its period is left out, and without a period none is.
@@ -170,7 +178,7 @@ function expiredHolder(alias: string, period: Period): SQL {
 
 /** The shape of a unique insert: that of any insert, plus the key and its states. */
 function uniqueShape(rows: readonly UniqueRow[]) {
-  return { unique: true, tracked: isTrackedInsert(rows), deadline: hasDeadline(rows) };
+  return { unique: true, tracked: isTrackedInsert(rows), deadline: hasDeadline(rows), ids: hasIds(rows) };
 }
 
 /** The conflict update applies only to holders within the period: an expired one is left out. */

@@ -5,6 +5,7 @@ import { type JobOptions, newJob } from '../../sdk/job-spec.js';
 import { getWorkerDefinition } from '../../sdk/registry.js';
 import type { ArgsOf, WorkerClass } from '../../sdk/worker.js';
 import type { CronEntry, CronWorker, CronWorkerClass } from '../config.js';
+import { cronBinding } from '../engine/args-binding.js';
 import type { CronJobOptions, StoredCronEntry } from '../engine/cron-entries.js';
 import type { Engine } from '../engine/engine.js';
 import type { InsertedJob, InsertRow } from '../engine/insert.js';
@@ -108,7 +109,7 @@ export class CronControl {
       expression: entry.expression.trim(),
       timezone,
       worker: row.worker,
-      args: row.args,
+      args: row.seal ? row.seal(cronBinding(name)) : row.args,
       options,
       paused: flag(entry.paused, 'paused', where),
       guaranteed: flag(entry.guaranteed, 'guaranteed', where),
@@ -152,7 +153,7 @@ export class CronControl {
       }
       worker ??= known.worker;
       if (args === undefined) {
-        const opened = readableArgs(known, current.args, `cron entry ${current.name}`);
+        const opened = readableArgs(known, current.args, cronBinding(current.name));
         args = known.args ? known.args.decode(opened) : opened;
       }
     }
@@ -161,7 +162,7 @@ export class CronControl {
       ...(changes.expression === undefined ? {} : { expression: expression.trim() }),
       ...(changes.timezone === undefined ? {} : { timezone }),
       worker: row.worker,
-      args: row.args,
+      args: row.seal ? row.seal(cronBinding(current.name)) : row.args,
       options,
       ...(changes.paused === undefined ? {} : { paused: flag(changes.paused, 'paused', where) }),
       ...(changes.guaranteed === undefined
@@ -310,7 +311,7 @@ export class CronControl {
     const entry = await this.catalog.entryForName(stored.worker);
     let args: JsonObject;
     try {
-      args = readableArgs(entry, stored.args, `cron entry ${stored.name}`) as JsonObject;
+      args = readableArgs(entry, stored.args, cronBinding(stored.name)) as JsonObject;
     } catch {
       args = stored.args as unknown as JsonObject;
     }

@@ -1,6 +1,7 @@
 import { KobanConfigError } from '../../sdk/errors.js';
 import type { JsonObject } from '../../sdk/job.js';
 import { jobStates, stateMask } from '../../sdk/states.js';
+import { cronBinding } from '../engine/args-binding.js';
 import type { StoredCronEntry } from '../engine/cron-entries.js';
 import type { InsertRow } from '../engine/insert.js';
 import { prepareJobs } from '../workers/prepare-job.js';
@@ -28,7 +29,7 @@ export async function storedCronJob(
 ): Promise<InsertRow | undefined> {
   const entry = await catalog.entryForName(stored.worker);
   if (!entry) return undefined;
-  const opened = readableArgs(entry, stored.args, `cron entry ${stored.name}`);
+  const opened = readableArgs(entry, stored.args, cronBinding(stored.name));
   const args = entry.args ? entry.args.decode(opened) : opened;
   const { meta: ownMeta, ...options } = stored.options;
   let row: InsertRow;

@@ -2,6 +2,7 @@ import type { Codec } from '../../sdk/codec.js';
 import type { JsonObject } from '../../sdk/job.js';
 import { newJob } from '../../sdk/job-spec.js';
 import type { ArgsOf, ProcessOutcome, WorkerClass } from '../../sdk/worker.js';
+import { jobBinding } from '../engine/args-binding.js';
 import type { ClaimedJob } from '../engine/claim.js';
 import { insertedRecord } from '../engine/insert-row.js';
 import { KobanEventEmitter } from '../node/events.js';
@@ -55,7 +56,7 @@ export async function performJob<W extends WorkerClass>(
   });
   const claimed: ClaimedJob = {
     ...inserted,
-    args: stored.args,
+    args: stored.seal ? stored.seal(jobBinding('0')) : stored.args,
     attempt: options.attempt ?? 1,
     maxAttempts: options.maxAttempts ?? stored.maxAttempts,
     attemptedAt: new Date(now),

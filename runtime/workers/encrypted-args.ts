@@ -1,16 +1,20 @@
 import { KobanEncryptionError } from '../../sdk/errors.js';
+import type { ArgsBinding } from '../engine/args-binding.js';
 import { type EncryptionAlgorithm, fromBase64, type KeyRing, open, seal } from './encryption.js';
 
 export const envelopeKey = '$koban_encrypted';
 
 /**
  * How encrypted args are stored in the jsonb `args` column:
- * `{"$koban_encrypted": {"v":1,"alg":"aes-256-gcm","kid":"…","iv":"…","tag":"…","data":"…"}}`.
- * `kid` names the key (so rotated keys still decrypt), `tag` is GCM's authentication tag, and
- * the worker's stored name is authenticated data: an envelope copied to another worker fails.
+ * `{"$koban_encrypted": {"v":2,"alg":"aes-256-gcm","kid":"…","iv":"…","tag":"…","data":"…"}}`.
+ * `kid` names the key (so rotated keys still decrypt), `tag` is GCM's authentication tag. The
+ * authenticated data is the worker's name and what the envelope belongs to (see
+ * engine/args-binding.ts): an envelope copied to another worker, or to another job of the same
+ * worker, fails. Version 1 envelopes, written before the binding, authenticate the worker only;
+ * they still open.
  */
 export interface ArgsEnvelope {
-  readonly v: 1;
+  readonly v: 1 | 2;
   readonly alg: EncryptionAlgorithm;
   readonly kid: string;
   readonly iv: string;
@@ -18,23 +22,19 @@ export interface ArgsEnvelope {
   readonly data: string;
 }
 
-const aad = (worker: string) => `koban:args:v1:${worker}`;
-const aadBuffers = new WeakMap<KeyRing, Buffer>();
-/** The authenticated data of a worker's args as bytes, encoded once per key ring, not per job. */
-function argsAad(ring: KeyRing): Buffer {
-  let bytes = aadBuffers.get(ring);
-  if (bytes === undefined) {
-    bytes = Buffer.from(aad(ring.worker));
-    aadBuffers.set(ring, bytes);
-  }
-  return bytes;
-}
+const boundAad = (worker: string, binding: ArgsBinding) =>
+  Buffer.from(`koban:args:v2:${worker}:${binding.scope}`);
+const workerAad = (worker: string) => `koban:args:v1:${worker}`;
 
-/** Encrypts encoded (JSON-safe) args into the stored envelope. */
-export function sealArgs(ring: KeyRing, args: unknown): { readonly [envelopeKey]: ArgsEnvelope } {
-  const sealed = seal(ring, Buffer.from(JSON.stringify(args)), argsAad(ring));
+/** Encrypts encoded (JSON-safe) args into the stored envelope, bound to what holds them. */
+export function sealArgs(
+  ring: KeyRing,
+  args: unknown,
+  binding: ArgsBinding,
+): { readonly [envelopeKey]: ArgsEnvelope } {
+  const sealed = seal(ring, Buffer.from(JSON.stringify(args)), boundAad(ring.worker, binding));
   const envelope: ArgsEnvelope = {
-    v: 1,
+    v: 2,
     alg: sealed.algorithm,
     kid: sealed.kid,
     iv: sealed.iv.toString('base64'),
@@ -49,8 +49,8 @@ export function isArgsEnvelope(value: unknown): boolean {
 }
 
 /** Decrypts stored args back to their encoded JSON form. Throws KobanEncryptionError. */
-export function openArgs(ring: KeyRing, stored: unknown, jobId: string): unknown {
-  const what = `the args of job ${jobId} (${ring.worker})`;
+export function openArgs(ring: KeyRing, stored: unknown, binding: ArgsBinding): unknown {
+  const what = `the args of ${binding.label} (${ring.worker})`;
   if (!isArgsEnvelope(stored)) {
     throw new KobanEncryptionError(
       `${what} are stored in clear, but ${ring.worker} is @Encrypted: args that were not encrypted ` +
@@ -58,8 +58,8 @@ export function openArgs(ring: KeyRing, stored: unknown, jobId: string): unknown
     );
   }
   const envelope = (stored as Record<string, unknown>)[envelopeKey] as Partial<ArgsEnvelope> | null;
-  if (typeof envelope !== 'object' || envelope === null || envelope.v !== 1) {
-    throw new KobanEncryptionError(`${what} have a malformed envelope (expected v: 1)`);
+  if (typeof envelope !== 'object' || envelope === null || (envelope.v !== 1 && envelope.v !== 2)) {
+    throw new KobanEncryptionError(`${what} have a malformed envelope (expected v: 1 or 2)`);
   }
   const plaintext = open(
     ring,
@@ -70,8 +70,9 @@ export function openArgs(ring: KeyRing, stored: unknown, jobId: string): unknown
       tag: envelope.tag === undefined ? undefined : fromBase64(envelope.tag, `${what}: tag`),
       data: fromBase64(envelope.data, `${what}: data`),
     },
-    argsAad(ring),
+    envelope.v === 2 ? boundAad(ring.worker, binding) : workerAad(ring.worker),
     what,
+    envelope.v === 2 ? 'another job or worker' : 'another worker',
   );
   try {
     return JSON.parse(plaintext.toString('utf8'));

@@ -145,7 +145,13 @@ export function seal(ring: KeyRing, plaintext: Buffer, aad: string | Buffer): Se
  * Decrypts with whichever of the ring's keys wrote the data. Only the worker's own algorithm is
  * accepted: taking CTR for a GCM worker would let altered data through unauthenticated.
  */
-export function open(ring: KeyRing, sealed: Sealed, aad: string | Buffer, what: string): Buffer {
+export function open(
+  ring: KeyRing,
+  sealed: Sealed,
+  aad: string | Buffer,
+  what: string,
+  elsewhere = 'another worker',
+): Buffer {
   if (sealed.algorithm !== ring.algorithm) {
     throw new KobanEncryptionError(
       `${what} is encrypted with ${sealed.algorithm}, but ${ring.worker} uses ${ring.algorithm}; ` +
@@ -183,7 +189,7 @@ export function open(ring: KeyRing, sealed: Sealed, aad: string | Buffer, what: 
   }
   throw new KobanEncryptionError(
     `${what} failed authentication under ${ring.worker}'s key ${sealed.kid}: the stored ciphertext was altered ` +
-      '(or belongs to another worker). It cannot be trusted, so it is not used.',
+      `(or it was written for ${elsewhere} and copied here). It cannot be trusted, so it is not used.`,
   );
 }
 

@@ -115,9 +115,9 @@ export async function withCallerArgs(catalog: WorkerCatalog, jobs: InsertedJob[]
       const stored = job.args as StoredArgs;
       let args: unknown;
       try {
-        args = entry ? decodeStoredArgs(entry, stored, job.id) : stored;
+        args = entry ? decodeStoredArgs(entry, stored, job) : stored;
       } catch {
-        args = readableOrStored(entry, stored, job.id);
+        args = readableOrStored(entry, stored, job);
       }
       return { ...job, args };
     }),
@@ -156,10 +156,10 @@ async function collect(source: JobSource): Promise<JobSpec[]> {
 function readableOrStored(
   entry: Parameters<typeof readableArgs>[0],
   stored: StoredArgs,
-  id: string,
+  job: InsertedJob,
 ): unknown {
   try {
-    return readableArgs(entry, stored, id);
+    return readableArgs(entry, stored, job);
   } catch {
     return stored;
   }

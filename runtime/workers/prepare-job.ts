@@ -13,9 +13,10 @@ import {
 } from '../../sdk/worker-options.js';
 import { weightKey } from '../engine/flow.js';
 import type { InsertRow } from '../engine/insert.js';
+import type { StoredArgs } from '../engine/records.js';
 import { checkArgsSize, defaultMaxArgsBytes } from './args-size.js';
 import { jsonIssues, nestingIssue } from './json-args.js';
-import { encodeArgs, storedArgs } from './stored-args.js';
+import { encodeArgs, sealedLater } from './stored-args.js';
 import { uniqueColumns, uniquePlanFor } from './unique.js';
 import { type CatalogWorker, keyRingOf, type WorkerCatalog } from './worker-catalog.js';
 
@@ -41,9 +42,38 @@ export async function prepareJobs(
       ]);
     }
     const entry = catalog.knownEntry(spec.worker) ?? (await catalog.entryFor(spec.worker));
-    rows[index] = prepareJob(spec, insertOptions, entry, catalog.maxArgsBytes, catalog.clock.now());
+    const [checked, options] = spec.worker.beforeNew
+      ? await changedByBeforeNew(spec, insertOptions, entry.definition.name)
+      : [spec, insertOptions];
+    rows[index] = prepareJob(checked, options, entry, catalog.maxArgsBytes, catalog.clock.now());
   }
   return rows;
+}
+
+/**
+ * The job as the worker's `beforeNew` hook returns it, given the options the insert merged: the
+ * hook's options are the job's, and changed args are encoded (and validated) again. A hook that
+ * throws refuses the job, and with it the whole insert.
+ */
+async function changedByBeforeNew(
+  spec: JobSpec,
+  insertOptions: JobOptions,
+  worker: string,
+): Promise<[JobSpec, JobOptions]> {
+  const options = { ...spec.options, ...withoutUndefined(insertOptions) };
+  const changed = await spec.worker.beforeNew!({ args: spec.args, options });
+  if (changed === undefined) return [spec, insertOptions];
+  if (typeof changed !== 'object' || changed === null || typeof changed.options !== 'object') {
+    throw new KobanValidationError([
+      {
+        path: `${worker}.beforeNew`,
+        message: `expected nothing or the job as { args, options }, got ${describe(changed)}`,
+      },
+    ]);
+  }
+  if (changed.args === spec.args) return [{ ...spec, options: changed.options }, {}];
+  const { encoded: _stale, ...rest } = spec;
+  return [{ ...rest, args: changed.args, options: changed.options }, {}];
 }
 
 /**
@@ -112,7 +142,7 @@ export function prepareJob(
   return {
     worker: definition.name,
     queue,
-    args: storedArgs(entry, args),
+    ...(definition.encrypted ? sealedLater(entry, args) : { args: args as unknown as StoredArgs }),
     given: spec.args,
     meta,
     tags: options.tags === undefined ? definition.tags : checkTags(options.tags, where, 'argument'),

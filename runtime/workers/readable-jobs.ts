@@ -8,7 +8,7 @@ export async function readableJobs(catalog: WorkerCatalog, jobs: readonly Stored
   const readable: JobRecord[] = [];
   for (const job of jobs) {
     const entry = await catalog.entryForName(job.worker);
-    readable.push(withArgs(job, readableArgs(entry, job.args, job.id) as JsonObject));
+    readable.push(withArgs(job, readableArgs(entry, job.args, job) as JsonObject));
   }
   return readable;
 }

@@ -1,6 +1,7 @@
 import type { Codec } from '../../sdk/codec.js';
-import { KobanValidationError } from '../../sdk/errors.js';
+import { KobanEncryptionError, KobanValidationError } from '../../sdk/errors.js';
 import type { JobSpec } from '../../sdk/job-spec.js';
+import { type ArgsBinding, bindingOfJob } from '../engine/args-binding.js';
 import type { EncodedArgs, StoredArgs } from '../engine/records.js';
 import { openArgs, sealArgs } from './encrypted-args.js';
 import { jsonIssues } from './json-args.js';
@@ -32,11 +33,38 @@ export function encodeArgs(spec: JobSpec, entry: CatalogWorker): EncodedArgs {
   return args as EncodedArgs;
 }
 
-/** The args column value: encoded args, sealed in an envelope when the worker is encrypted. */
-export function storedArgs(entry: CatalogWorker, encoded: EncodedArgs): StoredArgs {
+/**
+ * The args column value: encoded args, or for an encrypted worker an envelope sealed for what
+ * holds it (a job's envelope can be sealed only once its id is known: see `sealedLater`).
+ */
+export function storedArgs(entry: CatalogWorker, encoded: EncodedArgs, binding: ArgsBinding): StoredArgs {
   return (entry.definition.encrypted
-    ? sealArgs(keyRingOf(entry), encoded)
+    ? sealArgs(keyRingOf(entry), encoded, binding)
     : encoded) as unknown as StoredArgs;
+}
+
+/**
+ * For a job of an encrypted worker: the args column until the engine knows the job's id, and the
+ * function that seals them then. Written as it is, the placeholder refuses to become JSON, so
+ * args can never reach the database unsealed.
+ */
+export function sealedLater(
+  entry: CatalogWorker,
+  encoded: EncodedArgs,
+): { args: StoredArgs; seal: (binding: ArgsBinding) => StoredArgs } {
+  const ring = keyRingOf(entry);
+  const name = entry.definition.name;
+  const placeholder = {
+    toJSON() {
+      throw new KobanEncryptionError(
+        `the args of a ${name} job were about to be written before they were sealed`,
+      );
+    },
+  };
+  return {
+    args: placeholder as unknown as StoredArgs,
+    seal: (binding) => sealArgs(ring, encoded, binding) as unknown as StoredArgs,
+  };
 }
 
 /**
@@ -44,16 +72,11 @@ export function storedArgs(entry: CatalogWorker, encoded: EncodedArgs): StoredAr
  * checked against the `@Structured` lists. Throws when they no longer fit: the executor cancels
  * such a job, since every retry would fail the same way.
  */
-export function decodeStoredArgs(
-  entry: CatalogWorker,
-  stored: StoredArgs,
-  jobId: string,
-  { callback = false } = {},
-): unknown {
+export function decodeStoredArgs(entry: CatalogWorker, stored: StoredArgs, job: JobOwner): unknown {
   const { definition } = entry;
-  const data = definition.encrypted ? openArgs(keyRingOf(entry), stored, jobId) : stored;
+  const data = definition.encrypted ? openArgs(keyRingOf(entry), stored, bindingOfJob(job)) : stored;
   // A batch callback job carries the batch's callback args, not the worker's job args.
-  if (callback) return data;
+  if (job.batchCallback !== null) return data;
   if (entry.args) return entry.args.decode(data);
   if (!definition.structured) return data;
   const { value, issues } = applyStructured(data, definition.structured);
@@ -65,8 +88,12 @@ export function decodeStoredArgs(
 export function readableArgs(
   entry: CatalogWorker | undefined,
   stored: StoredArgs,
-  jobId: string,
+  owner: JobOwner | ArgsBinding,
 ): EncodedArgs | StoredArgs {
   if (!entry?.definition.encrypted) return stored;
-  return openArgs(keyRingOf(entry), stored, jobId) as EncodedArgs;
+  const binding = 'scope' in owner ? owner : bindingOfJob(owner);
+  return openArgs(keyRingOf(entry), stored, binding) as EncodedArgs;
 }
+
+/** What a job's args are bound to is read from these columns. */
+export type JobOwner = Parameters<typeof bindingOfJob>[0];

@@ -109,7 +109,7 @@ describe('@Encrypted args at rest', () => {
     expect(raw!.text).toContain('acme'); // meta stays plaintext
     const envelope = raw!.args.$koban_encrypted;
     expect(Object.keys(raw!.args)).toEqual(['$koban_encrypted']);
-    expect(envelope).toMatchObject({ v: 1, alg: 'aes-256-gcm', kid: expect.stringMatching(/^[\w-]{8}$/) });
+    expect(envelope).toMatchObject({ v: 2, alg: 'aes-256-gcm', kid: expect.stringMatching(/^[\w-]{8}$/) });
     expect(Buffer.from(envelope.iv, 'base64')).toHaveLength(12);
     expect(Buffer.from(envelope.tag, 'base64')).toHaveLength(16);
 
