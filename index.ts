@@ -74,6 +74,8 @@ export type {
   StoredCronInput,
 } from './runtime/plugins/cron-control.js';
 export type { KobanPlugin, PluginContext } from './runtime/plugins/plugin.js';
+export { type PriorityAgingOptions, priorityAging } from './runtime/plugins/priority-aging.js';
+export type { PruneControl, PruneRule, PruneRuleMatch } from './runtime/plugins/prune-control.js';
 export type { MetricsHistoryQuery, MetricsPoint, TimeSummary } from './runtime/telemetry/metrics-points.js';
 export type { OpenTelemetryOptions } from './runtime/telemetry/open-telemetry.js';
 export type { InsertAllOptions, InsertSource, JobSource } from './runtime/workers/insert-all.js';

@@ -27,7 +27,11 @@ export async function listJobs(ops: KobanOps, values: CliOptions, io: CliIo): Pr
       ]),
     ),
   );
-  if (page.next) io.stdout.write(`more: koban jobs … --cursor ${page.next}\n`);
+  if (page.searched)
+    io.stdout.write(
+      `searched ids ${page.searched.fromId} down to ${page.searched.toId}; older jobs may match too: koban jobs … --cursor ${page.next}\n`,
+    );
+  else if (page.next) io.stdout.write(`more: koban jobs … --cursor ${page.next}\n`);
   return exitCodes.ok;
 }
 

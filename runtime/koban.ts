@@ -52,6 +52,7 @@ import { defaultShutdownSignals, onShutdownSignals } from './node/shutdown-signa
 import { type ConnectOptions, KobanOps } from './ops/ops.js';
 import { checkCronArgs } from './plugins/cron-args.js';
 import { CronControl } from './plugins/cron-control.js';
+import { PruneControl } from './plugins/prune-control.js';
 import {
   type MetricsHistoryQuery,
   type MetricsPoint,
@@ -98,6 +99,11 @@ export class Koban implements RecordedReader {
    * `update`, `pause`, `resume`, `delete`, `run` (now), `list`, `get`. See CronControl.
    */
   readonly cron: CronControl;
+  /**
+   * The pruner's retention rules, stored and changed at run time on every node: `set(match,
+   * maxAge)`, `delete(match)`, `list()`, by queue, worker and final state. See PruneControl.
+   */
+  readonly pruner: PruneControl;
   private readonly processHooks = new ProcessHooks();
   private readonly events = new KobanEventEmitter();
   private readonly engine: Engine;
@@ -131,6 +137,7 @@ export class Koban implements RecordedReader {
     this.progress = new ProgressSink(this.engine, config.progressInterval, this.events);
     this.drainer = new Drainer(this.engine, catalog, this.executorDeps());
     this.waiter = new JobWaiter(this.engine);
+    this.pruner = new PruneControl(this.engine);
     this.cron = new CronControl(this.engine, catalog, config.cron, async () => {
       const message = { action: 'cron' } as const;
       this.localNode?.apply(message);

@@ -19,19 +19,26 @@ export function workerFunction<Args, Result>(
   if (typeof process !== 'function') {
     throw new KobanConfigError(`${where}: expected a function, got ${String(process)}`);
   }
-  const { onTimeout, ...workerOptions } = options;
-  if (onTimeout !== undefined && typeof onTimeout !== 'function') {
-    throw new KobanConfigError(`${where}: onTimeout must be a function, got ${String(onTimeout)}`);
+  const { onTimeout, beforeProcess, afterProcess, beforeNew, ...workerOptions } = options;
+  const hooks = { onTimeout, beforeProcess, afterProcess, beforeNew };
+  for (const [hook, value] of Object.entries(hooks)) {
+    if (value !== undefined && typeof value !== 'function') {
+      throw new KobanConfigError(`${where}: ${hook} must be a function, got ${String(value)}`);
+    }
   }
   const worker = class {
     process(job: Job<Args>): ProcessResult<Result> {
       return process(job);
     }
   };
-  if (onTimeout) Object.defineProperty(worker.prototype, 'onTimeout', { value: onTimeout });
+  for (const [hook, value] of Object.entries({ onTimeout, beforeProcess, afterProcess })) {
+    if (value) Object.defineProperty(worker.prototype, hook, { value });
+  }
+  if (beforeNew) Object.defineProperty(worker, 'beforeNew', { value: beforeNew });
   Object.defineProperty(worker, 'name', { value: name });
   return defineWorker(worker as never, { ...(workerOptions as WorkerOptions), name }) as never;
 }
 
-/** The hooks a class worker has as methods, given to `workerFunction` as options. */
-export type WorkerHooks<Args> = Pick<WorkerInstance<Args>, 'onTimeout'>;
+/** The hooks a class worker has as methods (and `beforeNew` as a static one), given to `workerFunction` as options. */
+export type WorkerHooks<Args> = Pick<WorkerInstance<Args>, 'onTimeout' | 'beforeProcess' | 'afterProcess'> &
+  Pick<WorkerClass<Args>, 'beforeNew'>;

@@ -74,6 +74,8 @@ export {
 } from './states.js';
 export type {
   ArgsOf,
+  BeforeProcessResult,
+  NewJob,
   ProcessOutcome,
   ProcessResult,
   ResultOf,

@@ -19,6 +19,8 @@ import type { JobSearch } from './job-search.js';
 import type { MetricsRange, MetricsRow, MetricsWireRow } from './metrics-history.js';
 import type { MigrationResult } from './migrator.js';
 import type { Beat, NodeReport } from './nodes.js';
+import type { AgingScope } from './priority-aging.js';
+import type { PruneMatch, StoredPruneRule } from './prune-rules.js';
 import type { QueueGauge } from './queue-gauges.js';
 import type { QueueChange, StoredQueueState } from './queues.js';
 import type { StoredJob, StoredRecorded } from './records.js';
@@ -71,7 +73,14 @@ export interface Engine {
    * claimed more than `graceMs` ago, and returns what is executing under its name.
    */
   reconcileHoldings(node: string, known: readonly string[], graceMs: number): Promise<Holdings>;
+  /** Prunes finished jobs older than `maxAgeSeconds`, or than the age of the stored rule closest to each. */
   prune(maxAgeSeconds: number, limit: number): Promise<number>;
+  /** Raises the priority of available jobs that waited too long, one step (priority-aging.ts). */
+  agePriorities(scope: AgingScope): Promise<number>;
+  // Retention rules of the pruner (`koban.pruner`).
+  listPruneRules(): Promise<StoredPruneRule[]>;
+  setPruneRule(match: PruneMatch, maxAge: number | null): Promise<StoredPruneRule>;
+  deletePruneRule(match: PruneMatch): Promise<boolean>;
   /**
    * Keeps the history ready: partitions for today and `daysAhead` days, and up to `moveLimit`
    * finished jobs still in `jobs` moved to it. Returns how many were moved.

@@ -3,13 +3,14 @@ import { type BatchCallback, handlerName } from '../../sdk/batch-context.js';
 import { longestDelaySeconds } from '../../sdk/due-time.js';
 import {
   KobanBatchError,
+  KobanConfigError,
   KobanShutdownError,
   KobanTimeoutError,
   KobanUnknownKeyError,
   KobanUnknownWorkerError,
 } from '../../sdk/errors.js';
 import type { Job, JobError } from '../../sdk/job.js';
-import { isControlOutcome } from '../../sdk/results.js';
+import { type ControlOutcome, isControlOutcome } from '../../sdk/results.js';
 import { storableText } from '../../sdk/storable-text.js';
 import type { ProcessOutcome } from '../../sdk/worker.js';
 import type { JobWorkflow } from '../../sdk/workflow-context.js';
@@ -24,9 +25,9 @@ import type { RunnableWorker, WorkerCatalog } from '../workers/worker-catalog.js
 import { defaultBackoff } from './backoff.js';
 import { late, valueWithin } from './deadline.js';
 import type { KobanEventEmitter } from './events.js';
-import type { ProcessHooks } from './hooks.js';
+import type { BeforeProcessHook, ProcessHooks } from './hooks.js';
 import { JobAbort } from './job-abort.js';
-import { attemptJob } from './job-object.js';
+import { attemptJob, jobWithArgs } from './job-object.js';
 import type { KobanLogger } from './logger.js';
 import type { ProgressSink } from './progress.js';
 
@@ -114,6 +115,8 @@ export async function executeJob(
     batch: claimed.batchId !== null && contexts ? () => contexts.batch(claimed) : undefined,
     progress: deps.progress,
   });
+  // The job as `process` gets it: a `beforeProcess` hook may hand on other args.
+  const current = { job };
   running.set(id, { id, abort });
   const observed = deps.events.observesJobs;
   const queueTime = observed
@@ -128,15 +131,15 @@ export async function executeJob(
   try {
     const callback = claimed.batchCallback as BatchCallback | null;
     const result = span
-      ? await telemetry!.within(span, () => runWithTimeout(entry, job, callback, abort, deps))
-      : await runWithTimeout(entry, job, callback, abort, deps);
+      ? await telemetry!.within(span, () => runWithTimeout(entry, current, callback, abort, deps))
+      : await runWithTimeout(entry, current, callback, abort, deps);
     const recorded =
       entry.definition.recorded && claimed.batchCallback === null && !isControlOutcome(result)
-        ? await storedValue(entry, job, result, deps)
+        ? await storedValue(entry, current.job, result, deps)
         : undefined;
     attempt = settle(claimed, result, recorded);
   } catch (error) {
-    attempt = failed(claimed, job, entry, error, abort, deps);
+    attempt = failed(claimed, current.job, entry, error, abort, deps);
   } finally {
     running.delete(id);
   }
@@ -144,7 +147,7 @@ export async function executeJob(
   const progressWritten = deps.progress?.settle(id);
   if (progressWritten) await progressWritten;
   if (entry.instance.afterProcess || deps.hooks?.hasAfter)
-    await runAfterHook(entry, job, attempt.outcome, deps);
+    await runAfterHook(entry, current.job, attempt.outcome, deps);
   if (attempt.ack.state === 'discarded' || attempt.ack.state === 'cancelled')
     logFinalFailure(claimed, attempt.ack, deps);
   const runTime = performance.now() - started;
@@ -244,16 +247,17 @@ async function storedValue(entry: RunnableWorker, job: Job<unknown>, result: unk
 
 async function runWithTimeout(
   entry: RunnableWorker,
-  job: Job<unknown>,
+  current: { job: Job<unknown> },
   callback: BatchCallback | null,
   abort: JobAbort,
   deps: ExecutorDeps,
 ): Promise<unknown> {
   const { timeout } = entry.definition;
-  const perform = () => (callback === null ? entry.instance.process(job) : runCallback(entry, job, callback));
+  const perform = () =>
+    callback === null ? entry.instance.process(current.job) : runCallback(entry, current.job, callback);
   const work =
     entry.instance.beforeProcess || deps.hooks?.hasBefore
-      ? runBeforeHook(entry, job, deps).then(perform)
+      ? runBeforeHooks(entry, current, deps).then((stop) => stop ?? perform())
       : perform();
   if (timeout === undefined) return work;
   let timer: NodeJS.Timeout | undefined;
@@ -262,7 +266,7 @@ async function runWithTimeout(
     timer = setTimeout(() => {
       const error = new KobanTimeoutError(entry.definition.name, timeout);
       abort.abort(error);
-      if (entry.instance.onTimeout) timedOut = runTimeoutHook(entry, job, error, timeout, deps);
+      if (entry.instance.onTimeout) timedOut = runTimeoutHook(entry, current.job, error, timeout, deps);
       reject(error);
     }, timeout);
   });
@@ -393,15 +397,44 @@ function backoffMs(entry: RunnableWorker, job: Job<unknown>, deps: ExecutorDeps)
   return defaultBackoff(job.attempt) * 1000;
 }
 
-async function runBeforeHook(entry: RunnableWorker, job: Job<unknown>, deps: ExecutorDeps) {
-  if (deps.hooks?.hasBefore)
-    await deps.hooks.runBefore(job, (hook, error) => reportHookError(hook, job, error, deps));
-  if (!entry.instance.beforeProcess) return;
-  try {
-    await entry.instance.beforeProcess(job);
-  } catch (error) {
-    reportHookError(`${entry.definition.name}.beforeProcess`, job, error, deps);
+/**
+ * The node's before hooks, then the worker's: each sees the args the previous one handed on
+ * (`current.job`), and the first that returns cancel, snooze or discard ends the attempt with it.
+ */
+async function runBeforeHooks(
+  entry: RunnableWorker,
+  current: { job: Job<unknown> },
+  deps: ExecutorDeps,
+): Promise<ControlOutcome | undefined> {
+  const hooks: [string, BeforeProcessHook][] = deps.hooks?.hasBefore
+    ? [...deps.hooks.beforeHooks].map((hook) => ['koban.hooks.beforeProcess', hook])
+    : [];
+  const own = entry.instance.beforeProcess;
+  if (own) hooks.push([`${entry.definition.name}.beforeProcess`, (job) => own.call(entry.instance, job)]);
+  for (const [source, hook] of hooks) {
+    let result: unknown;
+    try {
+      result = await hook(current.job);
+    } catch (error) {
+      reportHookError(source, current.job, error, deps);
+      continue;
+    }
+    if (result === undefined || result === null) continue;
+    if (isControlOutcome(result)) return result;
+    if (typeof result === 'object' && 'args' in result) {
+      current.job = jobWithArgs(current.job, (result as { args: unknown }).args);
+      continue;
+    }
+    reportHookError(
+      source,
+      current.job,
+      new KobanConfigError(
+        `${source} returned ${safeString(result)}: return nothing, { args }, cancel(reason), snooze(seconds) or discard(reason)`,
+      ),
+      deps,
+    );
   }
+  return undefined;
 }
 
 async function runAfterHook(

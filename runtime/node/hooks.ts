@@ -1,20 +1,27 @@
 import type { Job } from '../../sdk/job.js';
-import type { ProcessOutcome } from '../../sdk/worker.js';
+import type { BeforeProcessResult, ProcessOutcome } from '../../sdk/worker.js';
 
-export type BeforeProcessHook = (job: Job<unknown>) => void | Promise<void>;
+/** Runs before each attempt; it may change the args `process` gets, or stop the attempt (see `beforeProcess`). */
+export type BeforeProcessHook = (
+  job: Job<unknown>,
+) => BeforeProcessResult<unknown> | Promise<BeforeProcessResult<unknown>>;
 export type AfterProcessHook = (job: Job<unknown>, outcome: ProcessOutcome) => void | Promise<void>;
 
 /** `koban.hooks`: functions run around every attempt of every worker on this node. */
 export interface KobanHooks {
-  /** Runs before each attempt, before the worker's own `beforeProcess`. Returns an unsubscribe function. */
+  /**
+   * Runs before each attempt, before the worker's own `beforeProcess`, and may return what it
+   * may: `{ args }`, `cancel`, `snooze` or `discard`. Returns an unsubscribe function.
+   */
   beforeProcess(hook: BeforeProcessHook): () => void;
   /** Runs after each attempt, after the worker's own `afterProcess`. Returns an unsubscribe function. */
   afterProcess(hook: AfterProcessHook): () => void;
 }
 
 /**
- * The global hook registry. Hooks observe: an error thrown in one is passed to `report` (which
- * logs it and emits an `error` event) and the attempt's outcome stays what it was.
+ * The global hook registry. An error thrown in a hook is passed to `report` (which logs it and
+ * emits an `error` event) and the attempt goes on as if the hook had returned nothing; what a
+ * before hook returns may change the args or stop the attempt (executor.ts).
  */
 export class ProcessHooks implements KobanHooks {
   private readonly before = new Set<BeforeProcessHook>();
@@ -30,7 +37,7 @@ export class ProcessHooks implements KobanHooks {
     return () => this.after.delete(hook);
   }
 
-  /** Checked before calling runBefore/runAfter, so jobs pay nothing while no hook is set. */
+  /** Checked before running hooks, so jobs pay nothing while no hook is set. */
   get hasBefore(): boolean {
     return this.before.size > 0;
   }
@@ -39,14 +46,9 @@ export class ProcessHooks implements KobanHooks {
     return this.after.size > 0;
   }
 
-  async runBefore(job: Job<unknown>, report: (hook: string, error: unknown) => void): Promise<void> {
-    for (const hook of this.before) {
-      try {
-        await hook(job);
-      } catch (error) {
-        report('koban.hooks.beforeProcess', error);
-      }
-    }
+  /** The before hooks in the order they were added. */
+  get beforeHooks(): Iterable<BeforeProcessHook> {
+    return this.before;
   }
 
   async runAfter(

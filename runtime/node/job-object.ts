@@ -77,6 +77,11 @@ class AttemptJob<Args> {
     this.#extras = extras;
   }
 
+  /** The same attempt with other args: what a `beforeProcess` hook that changes them hands on. */
+  static withArgs<Args>(job: AttemptJob<unknown>, args: Args): AttemptJob<Args> {
+    return new AttemptJob(job.#claimed, args, job.#extras);
+  }
+
   progress(value: JobProgress): void {
     const sink = this.#extras.progress;
     if (sink) sink.set(this.#claimed, value);
@@ -96,6 +101,11 @@ class AttemptJob<Args> {
     this.#batch ??= this.#extras.batch?.();
     return this.#batch;
   }
+}
+
+/** `job` with `args` in place of its own, for the rest of the attempt. */
+export function jobWithArgs<Args>(job: Job<unknown>, args: Args): Job<Args> {
+  return AttemptJob.withArgs(job as unknown as AttemptJob<unknown>, args) as unknown as Job<Args>;
 }
 
 /** The job handed to `process` for a claimed job. */

@@ -61,6 +61,12 @@ export interface JobDetail {
 export interface JobPage {
   readonly jobs: JobRecord<unknown>[];
   readonly next: string | null;
+  /**
+   * A text search (`args`, `meta`) reads at most `textSearchWindow` (100,000) ids per page: when
+   * it stopped there, the ids it read, newest to oldest; more may match below, and `next`
+   * searches on. Null when the page read everything it needed.
+   */
+  readonly searched: { readonly fromId: string; readonly toId: string } | null;
 }
 
 export interface Overview {

@@ -42,9 +42,38 @@ export async function prepareJobs(
       ]);
     }
     const entry = catalog.knownEntry(spec.worker) ?? (await catalog.entryFor(spec.worker));
-    rows[index] = prepareJob(spec, insertOptions, entry, catalog.maxArgsBytes, catalog.clock.now());
+    const [checked, options] = spec.worker.beforeNew
+      ? await changedByBeforeNew(spec, insertOptions, entry.definition.name)
+      : [spec, insertOptions];
+    rows[index] = prepareJob(checked, options, entry, catalog.maxArgsBytes, catalog.clock.now());
   }
   return rows;
+}
+
+/**
+ * The job as the worker's `beforeNew` hook returns it, given the options the insert merged: the
+ * hook's options are the job's, and changed args are encoded (and validated) again. A hook that
+ * throws refuses the job, and with it the whole insert.
+ */
+async function changedByBeforeNew(
+  spec: JobSpec,
+  insertOptions: JobOptions,
+  worker: string,
+): Promise<[JobSpec, JobOptions]> {
+  const options = { ...spec.options, ...withoutUndefined(insertOptions) };
+  const changed = await spec.worker.beforeNew!({ args: spec.args, options });
+  if (changed === undefined) return [spec, insertOptions];
+  if (typeof changed !== 'object' || changed === null || typeof changed.options !== 'object') {
+    throw new KobanValidationError([
+      {
+        path: `${worker}.beforeNew`,
+        message: `expected nothing or the job as { args, options }, got ${describe(changed)}`,
+      },
+    ]);
+  }
+  if (changed.args === spec.args) return [{ ...spec, options: changed.options }, {}];
+  const { encoded: _stale, ...rest } = spec;
+  return [{ ...rest, args: changed.args, options: changed.options }, {}];
 }
 
 /**

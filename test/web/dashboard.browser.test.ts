@@ -48,7 +48,7 @@ class WebStep {
   }
 }
 defineWorker(WebStep, { queue: 'steps' });
-for (const step of ['extract', 'transform', 'load', 'notify']) gate(step);
+for (const step of ['extract', 'transform', 'load', 'notify', 'charge', 'receipt']) gate(step);
 
 let url: string;
 let ops: KobanOps;
@@ -74,8 +74,9 @@ beforeAll(async () => {
     database: url,
     logger: quietLogger,
     pollInterval: 200,
-    workers: [WebMailer, WebStep, WebPayment],
+    workers: [WebMailer, WebStep, WebPayment, WebReport],
     queues: { mailers: 5, steps: 3, payments: 2 },
+    cron: [{ expression: '0 4 * * *', worker: WebReport, args: { day: 'today' }, name: 'configured-report' }],
     heartbeatInterval: 200,
     rescueAfter: 2000,
   });
@@ -101,7 +102,14 @@ beforeAll(async () => {
       .add('extract', newJob(WebStep, { step: 'extract' }))
       .add('transform', newJob(WebStep, { step: 'transform' }), { deps: ['extract'] })
       .add('load', newJob(WebStep, { step: 'load' }), { deps: ['transform'] })
-      .add('notify', newJob(WebStep, { step: 'notify' }), { deps: ['extract'] }),
+      .add('notify', newJob(WebStep, { step: 'notify' }), { deps: ['extract'] })
+      .addWorkflow(
+        'billing',
+        workflow()
+          .add('charge', newJob(WebStep, { step: 'charge' }))
+          .add('receipt', newJob(WebStep, { step: 'receipt' }), { deps: ['charge'] }),
+        { deps: ['extract'] },
+      ),
   );
   workflowId = steps[0]!.workflowId!;
   await client.insertAll(
@@ -207,13 +215,23 @@ describe('Koban Web in a browser', () => {
     await page.goto(`${base}/#/workflows/${workflowId}`);
     await page.waitForSelector('g[data-step=extract][data-state=executing]');
     expect(await page.getAttribute('g[data-step=load]', 'data-state')).toBe('held');
+    // The sub-workflow is one node, with its steps' progress, until it is unfolded.
+    expect(await page.textContent('g[data-part=billing]')).toContain('held · 0/2 done');
+    expect(await page.locator('g[data-step="billing.charge"]').count()).toBe(0);
     await shot('workflow-running');
     gates.get('extract')!();
     await page.waitForSelector('g[data-step=extract][data-state=completed]');
     await page.waitForSelector('g[data-step=transform][data-state=executing]');
-    for (const step of ['transform', 'load', 'notify']) gates.get(step)!();
+    await page.click('g[data-part=billing]');
+    await page.waitForSelector('g[data-step="billing.charge"][data-state=executing]');
+    expect(await page.getAttribute('g[data-step="billing.receipt"]', 'data-state')).toBe('held');
+    await shot('workflow-unfolded');
+    await page.click('button[data-part=billing]');
+    await page.waitForSelector('g[data-part=billing]');
+    for (const step of ['transform', 'load', 'notify', 'charge', 'receipt']) gates.get(step)!();
     await page.waitForSelector('#workflow-state.completed');
-    expect(await page.locator('g.step.completed').count()).toBe(4);
+    expect(await page.textContent('g[data-part=billing]')).toContain('completed · 2/2 done');
+    expect(await page.locator('g.step.completed').count()).toBe(5);
     await shot('workflow-completed');
   });
 
@@ -228,6 +246,15 @@ describe('Koban Web in a browser', () => {
     await page.click('tr[data-cron=nightly-report] button[data-action=run]');
     await page.waitForSelector('.flash.ok >> text=inserted');
     expect(await page.textContent('.flash.ok')).toMatch(/^job \d+ inserted$/);
+    // An entry of the node's configuration is run and paused from here too.
+    await page.click('tr[data-cron=configured-report] button[data-action=pause]');
+    await page.waitForSelector('tr[data-cron=configured-report] .tag.paused');
+    expect((await ops.crons()).find((entry) => entry.name === 'configured-report')).toMatchObject({
+      source: 'config',
+      paused: true,
+    });
+    await page.click('tr[data-cron=configured-report] button[data-action=run]');
+    await page.waitForSelector('.flash.ok >> text=inserted');
     await shot('crons');
     await page.goto(`${base}/#/nodes`);
     await page.waitForSelector(`text=${node.node}`);

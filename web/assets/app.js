@@ -425,14 +425,26 @@ const pages = {
         ),
         { id: 'jobs' },
       ),
-      data.jobs.length === 0 ? h('p', { class: 'note' }, 'No job matches.') : null,
-      data.next
+      data.jobs.length === 0 && !data.searched ? h('p', { class: 'note' }, 'No job matches.') : null,
+      data.searched
         ? h(
             'p',
-            {},
-            h('a', { href: `#/jobs?${withParam(query, 'cursor', data.next)}`, id: 'next' }, 'next page →'),
+            { class: 'note', id: 'searched' },
+            `Searched jobs ${data.searched.fromId} down to ${data.searched.toId}: ${data.jobs.length} found. `,
+            'Older jobs may match too: ',
+            h(
+              'a',
+              { href: `#/jobs?${withParam(query, 'cursor', data.next)}`, id: 'next' },
+              'search older jobs →',
+            ),
           )
-        : null,
+        : data.next
+          ? h(
+              'p',
+              {},
+              h('a', { href: `#/jobs?${withParam(query, 'cursor', data.next)}`, id: 'next' }, 'next page →'),
+            )
+          : null,
     ];
   },
 
@@ -643,7 +655,8 @@ const pages = {
         ),
       ),
       h('p', {}, counts(data.counts)),
-      graph(data.steps),
+      groupToggles(data.id, data.steps),
+      graph(folded(data.steps, unfolded(data.id)), (name) => toggleGroup(data.id, name)),
       table(
         ['step', 'state', 'job', 'worker', 'deps'],
         data.steps.map((step) =>
@@ -820,8 +833,96 @@ function progress(done, total) {
   return h('progress', { max: Math.max(1, total), value: done });
 }
 
+// ---- sub-workflows, folded ----------------------------------------------------------------
+// The steps of a sub-workflow (and a graft's growth, a many's members) are named `part.step`:
+// each part is drawn as one node with its steps' progress until it is unfolded.
+
+/** The parts unfolded, per workflow id: kept across refreshes. */
+const unfoldedParts = new Map();
+
+function unfolded(id) {
+  if (!unfoldedParts.has(id)) unfoldedParts.set(id, new Set());
+  return unfoldedParts.get(id);
+}
+
+function toggleGroup(id, name) {
+  const parts = unfolded(id);
+  if (parts.has(name)) parts.delete(name);
+  else parts.add(name);
+  refresh(true);
+}
+
+const partOf = (name) => (name.includes('.') ? name.slice(0, name.indexOf('.')) : null);
+
+/** The parts of a workflow, each with its steps (a graft's own step, named as the part, among them). */
+function parts(steps) {
+  const names = new Set(steps.map((step) => partOf(step.name)).filter(Boolean));
+  const found = new Map();
+  for (const step of steps) {
+    const part = names.has(step.name) ? step.name : partOf(step.name);
+    if (!part) continue;
+    if (!found.has(part)) found.set(part, []);
+    found.get(part).push(step);
+  }
+  return found;
+}
+
+/** A folded part's state: the most pressing of its steps' (completed only when all are). */
+const statePriority = ['executing', 'retryable', 'discarded', 'cancelled', 'available', 'scheduled', 'held'];
+
+function folded(steps, open) {
+  const groups = parts(steps);
+  const owner = new Map();
+  for (const [part, members] of groups) {
+    if (!open.has(part)) for (const step of members) owner.set(step.name, part);
+  }
+  const rename = (name) => owner.get(name) ?? name;
+  const nodes = [];
+  const seen = new Set();
+  for (const step of steps) {
+    const part = owner.get(step.name);
+    if (!part) {
+      nodes.push({ ...step, deps: [...new Set(step.deps.map(rename))] });
+      continue;
+    }
+    if (seen.has(part)) continue;
+    seen.add(part);
+    const members = groups.get(part);
+    const states = members.map((member) => member.state);
+    const done = states.filter((state) => state === 'completed').length;
+    const deps = new Set(members.flatMap((member) => member.deps.map(rename)));
+    deps.delete(part);
+    nodes.push({
+      name: part,
+      part: true,
+      state: statePriority.find((state) => states.includes(state)) ?? 'completed',
+      status: `${done}/${members.length} done`,
+      deps: [...deps],
+    });
+  }
+  return nodes;
+}
+
+function groupToggles(id, steps) {
+  const groups = parts(steps);
+  if (groups.size === 0) return null;
+  const open = unfolded(id);
+  return h(
+    'p',
+    { class: 'parts' },
+    'Sub-workflows: ',
+    [...groups].map(([part, members]) =>
+      h(
+        'button',
+        { type: 'button', class: 'part-toggle', 'data-part': part, onclick: () => toggleGroup(id, part) },
+        `${open.has(part) ? '▾ fold' : '▸ unfold'} ${part} (${members.length} steps)`,
+      ),
+    ),
+  );
+}
+
 /** The workflow as a layered graph: each step in the column of its longest chain of deps. */
-function graph(steps) {
+function graph(steps, onPart) {
   const byName = new Map(steps.map((step) => [step.name, step]));
   const depth = new Map();
   const depthOf = (name, seen = new Set()) => {
@@ -866,17 +967,29 @@ function graph(steps) {
   );
   const boxes = steps.map((step) => {
     const { x, y } = position.get(step.name);
-    return svg(
+    const label = step.part ? `▸ ${step.name}` : step.name;
+    const node = svg(
       'g',
-      { class: `step ${step.state}`, 'data-step': step.name, 'data-state': step.state },
+      {
+        class: `step ${step.state}${step.part ? ' part' : ''}`,
+        'data-step': step.name,
+        'data-state': step.state,
+        ...(step.part ? { 'data-part': step.name } : {}),
+      },
       svg('rect', { x, y, width: boxW, height: boxH, rx: 6 }),
       svg(
         'text',
         { x: x + 8, y: y + 18, class: 'name' },
-        step.name.length > 20 ? `${step.name.slice(0, 19)}…` : step.name,
+        label.length > 20 ? `${label.slice(0, 19)}…` : label,
       ),
-      svg('text', { x: x + 8, y: y + 35, class: 'status' }, step.state),
+      svg(
+        'text',
+        { x: x + 8, y: y + 35, class: 'status' },
+        step.part ? `${step.state} · ${step.status}` : step.state,
+      ),
     );
+    if (step.part) node.addEventListener('click', () => onPart(step.name));
+    return node;
   });
   return h(
     'div',

@@ -36,7 +36,7 @@ import type { EngineExtension } from '../extension.js';
 import type { FlowLimits, LimitedClaim } from '../flow.js';
 import { claimLimited } from '../flow-claim.js';
 import { listenWorks, readHealth, type StoredHealth } from '../health.js';
-import { maintainHistory, pruneHistory } from '../history.js';
+import { maintainHistory } from '../history.js';
 import { type Holdings, reconcileHoldings } from '../holdings.js';
 import { type InsertedJob, type InsertPlan, insertPlan } from '../insert.js';
 import type { JobFilter, JobSelection } from '../job-filter.js';
@@ -63,7 +63,16 @@ import {
 } from '../metrics-history.js';
 import { type MigrationResult, migrate, verifySchema } from '../migrator.js';
 import { type Beat, beat, liveQueues, type NodeReport, removeNode } from '../nodes.js';
+import { type AgingScope, agePriorities } from '../priority-aging.js';
 import { setProgress } from '../progress.js';
+import {
+  deletePruneRule,
+  listPruneRules,
+  type PruneMatch,
+  pruneWithRules,
+  type StoredPruneRule,
+  setPruneRule,
+} from '../prune-rules.js';
 import { type QueueGauge, queueGauges } from '../queue-gauges.js';
 import { type QueueChange, readQueueStates, type StoredQueueState, storeQueueState } from '../queues.js';
 import type { StoredJob, StoredRecorded } from '../records.js';
@@ -167,7 +176,23 @@ export class BasicEngine implements Engine {
   }
 
   prune(maxAgeSeconds: number, limit: number): Promise<number> {
-    return pruneHistory(this.context, maxAgeSeconds, limit);
+    return pruneWithRules(this.context, maxAgeSeconds, limit);
+  }
+
+  agePriorities(scope: AgingScope): Promise<number> {
+    return agePriorities(this.context, scope);
+  }
+
+  listPruneRules(): Promise<StoredPruneRule[]> {
+    return listPruneRules(this.context);
+  }
+
+  setPruneRule(match: PruneMatch, maxAge: number | null): Promise<StoredPruneRule> {
+    return setPruneRule(this.context, match, maxAge);
+  }
+
+  deletePruneRule(match: PruneMatch): Promise<boolean> {
+    return deletePruneRule(this.context, match);
   }
 
   maintainHistory(daysAhead: number, moveLimit: number): Promise<number> {

@@ -12,6 +12,7 @@ import { v011 } from './v011.js';
 import { v012 } from './v012.js';
 import { v013 } from './v013.js';
 import { v014 } from './v014.js';
+import { v015 } from './v015.js';
 
 /**
  * Every migration in order, each a list of statements; the array index + 1 is the version. Append only: a migration that has
@@ -32,6 +33,7 @@ export const migrations: readonly ((schema: string) => string[])[] = [
   v012,
   v013,
   v014,
+  v015,
 ];
 
 export const latestVersion = migrations.length;

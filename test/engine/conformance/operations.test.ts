@@ -54,7 +54,7 @@ function operation(name: string, scenario: (driver: Driver) => Promise<void>) {
     let first: string[] | undefined;
     for (const driver of opened) {
       await driver.raw(
-        'DELETE FROM koban.jobs; DELETE FROM koban.job_history; DELETE FROM koban.nodes; DELETE FROM koban.leaders; DELETE FROM koban.queues; DELETE FROM koban.cron_entries; DELETE FROM koban.job_metrics',
+        'DELETE FROM koban.jobs; DELETE FROM koban.job_history; DELETE FROM koban.nodes; DELETE FROM koban.leaders; DELETE FROM koban.queues; DELETE FROM koban.cron_entries; DELETE FROM koban.job_metrics; DELETE FROM koban.prune_rules',
       );
       driver.database.statements.length = 0;
       try {
@@ -357,6 +357,48 @@ describe('every engine operation, on every driver', () => {
     expect(await engine.prune(86_400, 100)).toBe(1);
     expect(await engine.getJob(old!.id)).toBeNull();
     expect(await engine.getJob(recent!.id)).not.toBeNull();
+  });
+
+  operation('prune by retention rules', async ({ engine, raw }) => {
+    const [plain, kept] = await engine.insert({ rows: [row(), row({ worker: 'KeptWorker' })] });
+    await engine.ack(
+      (await engine.claim('conformance', 2, 'conformance-node')).map((job) => ack(job, 'completed')),
+    );
+    await raw(`UPDATE koban.job_history SET finished_at = now() - interval '2 hours'`);
+    expect(await engine.setPruneRule({ queue: 'conformance' }, 3600)).toMatchObject({
+      queue: 'conformance',
+      worker: null,
+      state: null,
+      maxAge: 3600,
+    });
+    await engine.setPruneRule({ worker: 'KeptWorker' }, 7200);
+    expect(await engine.setPruneRule({ worker: 'KeptWorker' }, null)).toMatchObject({ maxAge: null });
+    expect((await engine.listPruneRules()).map((rule) => [rule.worker, rule.queue, rule.maxAge])).toEqual([
+      ['KeptWorker', null, null],
+      [null, 'conformance', 3600],
+    ]);
+    expect(await engine.prune(86_400, 100)).toBe(1);
+    expect(await engine.getJob(plain!.id)).toBeNull();
+    expect(await engine.getJob(kept!.id)).not.toBeNull();
+    expect(await engine.deletePruneRule({ worker: 'KeptWorker' })).toBe(true);
+    expect(await engine.deletePruneRule({ worker: 'KeptWorker' })).toBe(false);
+    expect(await engine.prune(86_400, 100)).toBe(1);
+  });
+
+  operation('age the priorities of waiting jobs', async ({ engine, raw }) => {
+    const [waited, fresh, atFloor] = await engine.insert({
+      rows: [row({ priority: 5 }), row({ priority: 5 }), row({ priority: 1 })],
+    });
+    await raw(
+      `UPDATE koban.jobs SET scheduled_at = now() - interval '1 hour' WHERE id IN (${waited!.id}, ${atFloor!.id})`,
+    );
+    const scope = { afterSeconds: 60, floor: 1, limit: 10, queues: ['conformance'] };
+    expect(await engine.agePriorities(scope)).toBe(1);
+    expect(await engine.agePriorities({ ...scope, queues: null })).toBe(1);
+    expect(await engine.agePriorities({ ...scope, queues: ['elsewhere'] })).toBe(0);
+    expect((await engine.getJob(waited!.id))!.priority).toBe(3);
+    expect((await engine.getJob(fresh!.id))!.priority).toBe(5);
+    expect((await engine.getJob(atFloor!.id))!.priority).toBe(1);
   });
 
   operation('workflow and batch scopes', async ({ engine }) => {

@@ -35,6 +35,10 @@ WITH gone AS (DELETE FROM koban.jobs j WHERE id = ANY($1::text::bigint[]) AND at
     INSERT INTO koban.job_history AS j (id, state, queue, worker, args, meta, tags, errors, attempt, max_attempts, priority, inserted_at, scheduled_at, attempted_at, completed_at, cancelled_at, discarded_at, attempted_by, unique_key, unique_states, recorded, workflow_id, workflow_step, deps_remaining, batch_id, batch_callback, progress, finished_at)
     SELECT d.id, 'completed', d.queue, d.worker, d.args, d.meta, d.tags, d.errors, d.attempt, d.max_attempts, d.priority, d.inserted_at, d.scheduled_at, d.attempted_at, now(), d.cancelled_at, d.discarded_at, d.attempted_by, d.unique_key, d.unique_states, d.recorded, d.workflow_id, d.workflow_step, d.deps_remaining, d.batch_id, d.batch_callback, d.progress, now() FROM gone d;
 
+SELECT r.queue, r.worker, r.state, r.max_age AS "maxAge", r.updated_at::text AS "updatedAt"
+    FROM koban.prune_rules r
+    ORDER BY (CASE WHEN r.worker IS NULL THEN 0 ELSE 4 END + CASE WHEN r.queue IS NULL THEN 0 ELSE 2 END + CASE WHEN r.state IS NULL THEN 0 ELSE 1 END) DESC, r.worker NULLS LAST, r.queue NULLS LAST, r.state NULLS LAST;
+
 SELECT date_part('epoch', now() - $1 * interval '1 second') * 1000 AS cutoff;
 
 SELECT c.relname AS name
