@@ -224,8 +224,11 @@ function writeRegistry(writer: CodeWriter, sources: readonly WorkerSource[]): vo
       for (const { names, worker } of sources) {
         const result = names.resultCodec ? `, result: ${names.resultCodec}` : '';
         const contract = `contract: ${quote(workerContract(contractSource(worker)))}`;
+        // The args keys go with the entry: Koban.start checks a queue's partition keys against them.
+        const keys = argsKeys(worker.args, worker.definitions);
+        const keyList = keys ? `, argsKeys: [${[...keys].sort().map(quote).join(', ')}]` : '';
         writer.line(
-          `{ get worker() { return ${names.classAlias}; }, args: ${names.argsCodec}${result}, ${contract} },`,
+          `{ get worker() { return ${names.classAlias}; }, args: ${names.argsCodec}${result}, ${contract}${keyList} },`,
         );
       }
     },

@@ -62,10 +62,11 @@ function checkKeyList(
   }
 }
 
-/** Checks that need the args type: unique and structured key lists must name real args keys. */
+/** Checks that need the args type: unique, chain and structured key lists must name real args keys. */
 function checkWorkerKeys(worker: WorkerModel, problems: ProblemList): void {
   const keys = argsKeys(worker.args, worker.definitions);
   checkKeyList(worker, 'unique.keys', worker.options.uniqueKeys, keys, problems);
+  checkKeyList(worker, 'chain.by.args', worker.options.chainKeys, keys, problems);
   const structured = worker.options.structured;
   if (!structured) return;
   const resolved = resolve(worker.args, worker.definitions);

@@ -1,4 +1,5 @@
 import { type Decorator, Node } from 'ts-morph';
+import { checkChain } from '../sdk/chain-options.js';
 import { KobanConfigError } from '../sdk/errors.js';
 import {
   checkMaxAttempts,
@@ -18,6 +19,8 @@ export interface OptionsModel {
   readonly name: string;
   readonly worker: StaticObject;
   readonly uniqueKeys: readonly string[] | undefined;
+  /** `chain: { by: { args } }`: the args keys that make a chain. */
+  readonly chainKeys: readonly string[] | undefined;
   readonly structured: StructuredModel | undefined;
   readonly recorded: boolean;
   readonly encrypted: boolean;
@@ -43,6 +46,7 @@ const examples: Record<string, string> = {
   name: "name: 'ImportWorker'",
   unique: "unique: { period: 60, keys: ['userId'] }",
   keys: "keys: ['userId', 'action']",
+  chain: "chain: { by: { args: ['accountId'] } }",
   required: "required: ['userId']",
   defaults: 'defaults: { metadata: {} }',
   limit: 'limit: 65_536',
@@ -134,10 +138,12 @@ export function readOptions(
   const uniqueKeys = stringList(unique?.keys);
   if (uniqueKeys === null)
     report(workerDecorator, '@Worker unique.keys must be a list of args keys', `Write ${examples.keys}`);
+  const chainKeys = chainArgsKeys(worker, workerDecorator, report);
   const structuredDecorator = decorators.get('Structured') ?? workerDecorator;
   const structured = structuredOptions && readStructured(structuredOptions, structuredDecorator, report);
   const lines: Record<string, number> = { worker: workerDecorator.getStartLineNumber() };
   if (uniqueKeys) lines['unique.keys'] = lineOf(workerDecorator, 'unique.keys');
+  if (chainKeys) lines['chain.by.args'] = lineOf(workerDecorator, 'chain.by.args');
   if (structuredOptions) {
     const prefix = decorators.has('Structured') ? '' : 'structured.';
     for (const part of ['keys', 'required', 'defaults']) {
@@ -150,11 +156,29 @@ export function readOptions(
     name,
     worker,
     uniqueKeys: uniqueKeys ?? undefined,
+    chainKeys,
     structured,
     recorded: recorded !== undefined || worker.recorded === true || typeof worker.recorded === 'object',
     encrypted: encrypted !== undefined || worker.encrypted !== undefined,
     lines,
   };
+}
+
+/** The args keys of `chain.by`, after the same check `defineWorker` makes of the chain. */
+function chainArgsKeys(
+  worker: StaticObject,
+  decorator: Decorator,
+  report: ReportAt,
+): readonly string[] | undefined {
+  if (worker.chain === undefined) return undefined;
+  try {
+    const { by } = checkChain(worker.chain, '@Worker');
+    return typeof by === 'object' && 'args' in by ? by.args : undefined;
+  } catch (error) {
+    if (!(error instanceof KobanConfigError)) throw error;
+    report(decorator, error.message, `Write ${examples.chain}`);
+    return undefined;
+  }
 }
 
 function readStructured(options: StaticObject, decorator: Decorator, report: ReportAt): StructuredModel {

@@ -69,6 +69,7 @@ import {
   insertSpecs,
   withCallerArgs,
 } from './workers/insert-all.js';
+import { checkQueuesFit, checkWorkersFitQueue } from './workers/queue-fit.js';
 import { readRecorded } from './workers/recorded.js';
 import { WorkerCatalog } from './workers/worker-catalog.js';
 import { Workflows } from './workflows/workflows.js';
@@ -134,6 +135,8 @@ export class Koban implements RecordedReader {
     const inline = config.testing ? new InlineEngine(context, config.testing) : undefined;
     this.engine = inline ?? new BasicEngine(context);
     this.inserter = { engine: this.engine, catalog, workflows: this.workflows, batches: this.batches };
+    catalog.limitsOf = (queue) =>
+      this.localNode?.producers.get(queue)?.flow ?? config.queues.get(queue)?.flow;
     this.progress = new ProgressSink(this.engine, config.progressInterval, this.events);
     this.drainer = new Drainer(this.engine, catalog, this.executorDeps());
     this.waiter = new JobWaiter(this.engine);
@@ -161,6 +164,7 @@ export class Koban implements RecordedReader {
         : options.workers;
     const clock = new DatabaseClock();
     const catalog = await WorkerCatalog.create(workers, { maxArgsBytes: config.maxArgsBytes, clock });
+    checkQueuesFit(config.queues, catalog);
     await checkCronArgs(config.cron, catalog);
     checkPlugins(config.plugins);
     const telemetry = await openTelemetry(options.opentelemetry);
@@ -492,6 +496,7 @@ export class Koban implements RecordedReader {
       ]);
     }
     const flow = checkFlowChange(change, where, 'argument');
+    checkWorkersFitQueue(queue, flow, this.catalog, where, 'argument');
     if (change.limit !== undefined) await this.scaleQueue(queue, change.limit);
     if (Object.keys(flow).length === 0) return;
     const state = await this.engine.storeQueueState(queue, { flow });
@@ -508,6 +513,13 @@ export class Koban implements RecordedReader {
   async startQueue(queue: string, options: number | QueueConfig): Promise<void> {
     checkQueueName(queue, 'startQueue', 'argument');
     const resolved = resolveQueue(options, `startQueue(${JSON.stringify(queue)})`, 'argument');
+    checkWorkersFitQueue(
+      queue,
+      resolved.flow,
+      this.catalog,
+      `startQueue(${JSON.stringify(queue)})`,
+      'argument',
+    );
     const flow = {
       global: resolved.flow.global ?? null,
       partition: resolved.flow.partition ?? null,

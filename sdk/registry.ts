@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import type { KnownCallbacks } from './batch-context.js';
+import { checkChain, type WorkerChain } from './chain-options.js';
 import type { Codec } from './codec.js';
 import { checkDeadline, type Deadline } from './deadline.js';
 import { KobanConfigError } from './errors.js';
@@ -36,6 +37,8 @@ export interface WorkerDefinition {
   readonly recorded: RecordedOptions | undefined;
   readonly encrypted: EncryptedOptions | undefined;
   readonly weight: number;
+  /** Set for a chained worker (`@Worker({ chain })`). */
+  readonly chain: WorkerChain | undefined;
 }
 
 /** A worker as given to `Koban.start({ workers })`, with the codecs `npx gen` wrote for it. */
@@ -45,6 +48,11 @@ export interface WorkerEntry<Args = any, Result = any> {
   readonly result?: Codec<Result>;
   /** The fingerprint of the options the codecs were generated from (see `workerContract`). */
   readonly contract?: string;
+  /**
+   * The top-level keys of the args type, when it has a fixed set: what `Koban.start` checks the
+   * partition keys of the worker's queue against.
+   */
+  readonly argsKeys?: readonly string[];
 }
 
 const metadataKey = Symbol.for('koban:worker-options');
@@ -69,6 +77,7 @@ function checkOptions(options: WorkerOptions, where: string): void {
   if (options.priority !== undefined) checkPriority(options.priority, where);
   if (options.weight !== undefined) checkWeight(options.weight, where);
   if (options.tags !== undefined) checkTags(options.tags, where);
+  if (options.chain !== undefined) checkChain(options.chain, where);
   if (
     options.timeout !== undefined &&
     !(Number.isFinite(options.timeout) && options.timeout > 0 && options.timeout <= maxTimeoutMs)
@@ -168,6 +177,7 @@ export function getWorkerDefinition(target: WorkerClass): WorkerDefinition {
     recorded,
     encrypted: options.encrypted,
     weight: options.weight ?? 1,
+    chain: options.chain === undefined ? undefined : checkChain(options.chain, `worker ${target.name}`),
   };
 }
 

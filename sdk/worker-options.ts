@@ -1,3 +1,4 @@
+import type { ChainOptions } from './chain-options.js';
 import type { Deadline } from './deadline.js';
 import { type Fault, faultError } from './errors.js';
 import type { JobState } from './job.js';
@@ -91,6 +92,12 @@ export interface WorkerOptions<Args = any> {
    * Default 1. A job heavier than a limit never fits it.
    */
   weight?: number;
+  /**
+   * Runs the worker's jobs one per chain at a time, in insertion order, across every node:
+   * `chain: { by: { args: ['accountId'] } }` makes a chain per account (`by` defaults to the
+   * worker: one chain). The jobs stay in the worker's queue.
+   */
+  chain?: ChainOptions<Args>;
 }
 
 export const defaultQueue = 'default';
@@ -195,9 +202,10 @@ export type StructuredKeyMistakes<O, Args> =
   | KeysNotIn<ListedIn<O, 'required'>, Args>
   | KeysNotIn<O extends { readonly defaults: infer D } ? keyof NonNullable<D> : never, Args>;
 
-/** `unique.keys` and `structured` names in worker options that are not keys of the worker's args. */
+/** `unique.keys`, `chain.by.args` and `structured` names in worker options that are not keys of the worker's args. */
 export type WorkerOptionKeyMistakes<O, Args> =
   | KeysNotIn<O extends { readonly unique: infer U } ? ListedIn<U, 'keys'> : never, Args>
+  | KeysNotIn<O extends { readonly chain: { readonly by: infer B } } ? ListedIn<B, 'args'> : never, Args>
   | (O extends { readonly structured: infer S } ? StructuredKeyMistakes<S, Args> : never);
 
 /**

@@ -4,7 +4,15 @@ import { list } from '../database/wire.js';
 import { type ClaimedJob, claim } from './claim.js';
 import type { EngineContext } from './context.js';
 import { beforeDeadline } from './deadlines.js';
-import { type FlowLimits, type LimitedClaim, type PartitionBy, weightKey } from './flow.js';
+import {
+  type ChainFailure,
+  type FlowLimits,
+  type LimitedClaim,
+  type PartitionBy,
+  type WorkerChainLimit,
+  weightCap,
+  weightKey,
+} from './flow.js';
 
 /**
  * The first key of the advisory locks that serialise the limited claims of one queue (the second
@@ -69,10 +77,11 @@ const minimumScan = 200;
 
 /**
  * The ids to claim. Candidates come in the queue's order (priority, due time, id), skipping
- * partitions already full; among them, partitions take turns (each one's first job, then each
- * one's second...), so that a partition with a long backlog cannot keep the others waiting.
- * Each limit then keeps the candidates whose running total of weights, added to what the limit
- * already counts, stays within it.
+ * partitions already full, chain links that are not their chain's head, and jobs heavier than a
+ * limit (which could never fit: passed over, they hold nothing up); among them, partitions take
+ * turns (each one's first job, then each one's second...), so that a partition with a long
+ * backlog cannot keep the others waiting. Each limit then keeps the candidates whose running
+ * total of weights, added to what the limit already counts, stays within it.
  */
 function limitedSelection(schema: string, queue: string, demand: number, flow: FlowLimits): SQL {
   const s = sql.raw(schema);
@@ -81,6 +90,8 @@ function limitedSelection(schema: string, queue: string, demand: number, flow: F
   const pkey = partition ? keyOf(partition.by, 'j') : sql.raw(`''`);
   const rkey = rate?.by ? keyOf(rate.by, 'j') : sql.raw(`''`);
   const weight = weightOf('j');
+  // A chain runs one job at a time whatever its weight: its partition counts jobs.
+  const pweight = (alias: string) => sql.raw(partition?.ordered ? '1' : `${alias}weight`);
   const order = sql.raw('turn, priority, scheduled_at, id');
   const ctes: SQL[] = [
     sql`running AS MATERIALIZED (
@@ -93,8 +104,22 @@ function limitedSelection(schema: string, queue: string, demand: number, flow: F
       WHERE queue = ${queue} AND started_at > clock_timestamp() - ${rate.periodMs} * interval '1 millisecond')`);
   }
   const full = partition
-    ? sql`AND ${pkey} NOT IN (SELECT pkey FROM running GROUP BY pkey HAVING sum(weight) >= ${partition.limit})`
+    ? sql`AND ${pkey} NOT IN (SELECT pkey FROM running GROUP BY pkey HAVING sum(${pweight('')}) >= ${partition.limit})`
     : sql``;
+  const cap = weightCap(flow);
+  const fits = cap === undefined ? sql`` : sql`AND ${weight} <= ${cap}`;
+  const chains = flow.chains ?? [];
+  let chained = sql``;
+  if (chains.length > 0) {
+    ctes.push(
+      sql`worker_heads AS MATERIALIZED (${sql.join(
+        chains.map((chain) => chainHeads(schema, queue, chain.by, chain.onFailure, chain.workers)),
+        sql` UNION ALL `,
+      )})`,
+    );
+    const names = chains.flatMap((chain) => chain.workers);
+    chained = sql`AND (j.worker <> ALL(${list(names, 'text')}) OR j.id = ANY(ARRAY(SELECT id FROM worker_heads)))`;
+  }
   // Without partitions, the candidates that can fit are the first ones: as many as there is room
   // for. With partitions, some candidates fall in full ones: a few times that many.
   const room =
@@ -105,18 +130,18 @@ function limitedSelection(schema: string, queue: string, demand: number, flow: F
     ? sql`greatest(${room} * ${scanPerSlot}::int, least(${minimumScan}::int, ${demand * scanPerSlot}::int))`
     : room;
   if (partition?.ordered) {
-    ctes.push(chainHeads(schema, queue, partition.by, partition.onFailure));
+    ctes.push(sql`heads AS MATERIALIZED (${chainHeads(schema, queue, partition.by, partition.onFailure)})`);
     ctes.push(sql`candidates AS MATERIALIZED (
       SELECT j.id, j.priority, j.scheduled_at, ${pkey} AS pkey, ${rkey} AS rkey, ${weight} AS weight
       FROM ${s}.jobs j
-      WHERE j.id = ANY(ARRAY(SELECT id FROM heads WHERE state = 'available')) AND j.state = 'available' ${full}
+      WHERE j.id = ANY(ARRAY(SELECT id FROM heads)) AND j.state = 'available' ${full} ${fits} ${chained}
       ORDER BY j.priority, j.scheduled_at, j.id
       LIMIT ${scan})`);
   } else {
     ctes.push(sql`candidates AS MATERIALIZED (
       SELECT j.id, j.priority, j.scheduled_at, ${pkey} AS pkey, ${rkey} AS rkey, ${weight} AS weight
       FROM ${s}.jobs j
-      WHERE j.state = 'available' AND j.queue = ${queue} ${full}
+      WHERE j.state = 'available' AND j.queue = ${queue} ${full} ${fits} ${chained}
       ORDER BY j.priority, j.scheduled_at, j.id
       LIMIT ${scan})`);
   }
@@ -135,8 +160,8 @@ function limitedSelection(schema: string, queue: string, demand: number, flow: F
   if (partition) {
     keep(
       'within_partition',
-      sql`sum(r.weight) OVER (PARTITION BY r.pkey ORDER BY r.turn)`,
-      sql`r.taken + coalesce((SELECT sum(u.weight) FROM running u WHERE u.pkey = r.pkey), 0) <= ${partition.limit}`,
+      sql`sum(${pweight('r.')}) OVER (PARTITION BY r.pkey ORDER BY r.turn)`,
+      sql`r.taken + coalesce((SELECT sum(${pweight('u.')}) FROM running u WHERE u.pkey = r.pkey), 0) <= ${partition.limit}`,
     );
   }
   if (rate) {
@@ -164,29 +189,38 @@ function limitedSelection(schema: string, queue: string, demand: number, flow: F
 }
 
 /**
- * The first unfinished job of each chain in the queue (its lowest id): only a head that is
- * available may start. A job waiting for its retry or its scheduled time keeps its place at the
- * head. With `hold`, a discarded or cancelled link stops its chain until it is retried or deleted.
+ * The first unfinished job of each chain in the queue (its lowest id), of the given workers or of
+ * all: only a head that is available may start. A job waiting for its retry or its scheduled time
+ * keeps its place at the head. With `hold`, a discarded or cancelled link stops its chain until it
+ * is retried or deleted.
  */
-function chainHeads(schema: string, queue: string, by: PartitionBy, onFailure: 'skip' | 'hold'): SQL {
+function chainHeads(
+  schema: string,
+  queue: string,
+  by: PartitionBy,
+  onFailure: ChainFailure,
+  workers?: WorkerChainLimit['workers'],
+): SQL {
   const s = sql.raw(schema);
   const states =
     onFailure === 'hold'
       ? sql.raw(`('available', 'scheduled', 'retryable', 'executing', 'discarded', 'cancelled')`)
       : sql.raw(`('available', 'scheduled', 'retryable', 'executing')`);
+  const of = (alias: string) =>
+    workers ? sql`AND ${sql.raw(alias)}.worker = ANY(${list(workers, 'text')})` : sql``;
   const held =
     onFailure === 'hold'
       ? sql`AND NOT EXISTS (
           SELECT 1 FROM ${s}.job_history h
-          WHERE h.queue = ${queue} AND h.state IN ('discarded', 'cancelled') AND h.id < f.id
+          WHERE h.queue = ${queue} AND h.state IN ('discarded', 'cancelled') AND h.id < f.id ${of('h')}
             AND ${keyOf(by, 'h')} = f.pkey)`
       : sql``;
-  return sql`heads AS MATERIALIZED (
-      SELECT f.id, f.state FROM (
+  return sql`
+      SELECT f.id FROM (
         SELECT DISTINCT ON (${keyOf(by, 'j')}) j.id, j.state, ${keyOf(by, 'j')} AS pkey
-        FROM ${s}.jobs j WHERE j.queue = ${queue} AND j.state IN ${states}
+        FROM ${s}.jobs j WHERE j.queue = ${queue} AND j.state IN ${states} ${of('j')}
         ORDER BY ${keyOf(by, 'j')}, j.id
-      ) f WHERE f.state = 'available' ${held})`;
+      ) f WHERE f.state = 'available' ${held}`;
 }
 
 /** A job's partition value, as text: its worker, or the listed args or meta values as a JSON array. */

@@ -27,6 +27,17 @@ export interface RateLimit {
 }
 
 /**
+ * A chained worker's jobs in its queue (`@Worker({ chain })`): one per chain value at a time, in
+ * insertion order. The other workers of the queue are not held by it.
+ */
+export interface WorkerChainLimit {
+  /** The worker's stored name and its aliases. */
+  readonly workers: readonly string[];
+  readonly by: PartitionBy;
+  readonly onFailure: ChainFailure;
+}
+
+/**
  * The cluster-wide limits of a queue, beside each node's own limit. Every limit is derived, at each
  * claim, from the jobs' rows (executing jobs) or from the starts recorded in the claim's own
  * transaction, never from a counter that a crash could strand.
@@ -36,6 +47,8 @@ export interface FlowLimits {
   readonly global?: number | undefined;
   readonly partition?: PartitionLimit | undefined;
   readonly rateLimit?: RateLimit | undefined;
+  /** From the workers' code, not stored: never changed by `updateQueue`. */
+  readonly chains?: readonly WorkerChainLimit[] | undefined;
 }
 
 /** What a limited claim returns: the jobs, and when to look again if limits held jobs back. */
@@ -50,16 +63,34 @@ export interface LimitedClaim {
 /** The meta key that carries a job's weight when it is not 1. */
 export const weightKey = 'koban_weight';
 
+/**
+ * The heaviest job that fits every weighed limit of a queue (a chain's counts jobs, not weights);
+ * undefined without one.
+ */
+export function weightCap(flow: FlowLimits): number | undefined {
+  const limits = [
+    flow.global,
+    flow.partition && !flow.partition.ordered ? flow.partition.limit : undefined,
+    flow.rateLimit?.allowed,
+  ].filter((limit): limit is number => limit !== undefined);
+  return limits.length === 0 ? undefined : Math.min(...limits);
+}
+
 /** Whether a queue has any cluster-wide limit: only such queues take the limited claim. */
 export function isLimited(flow: FlowLimits | undefined): flow is FlowLimits {
   return (
     flow !== undefined &&
-    (flow.global !== undefined || flow.partition !== undefined || flow.rateLimit !== undefined)
+    (flow.global !== undefined ||
+      flow.partition !== undefined ||
+      flow.rateLimit !== undefined ||
+      (flow.chains?.length ?? 0) > 0)
   );
 }
 
 /** A change of a queue's limits as stored: each limit given is set, each null is removed. */
-export type FlowChange = { readonly [K in keyof FlowLimits]?: FlowLimits[K] | null };
+export type FlowChange = {
+  readonly [K in Exclude<keyof FlowLimits, 'chains'>]?: FlowLimits[K] | null;
+};
 
 /** The limits a node applies: those it started with, changed by what was stored since. */
 export function changedFlow(base: FlowLimits | undefined, change: FlowChange | null | undefined): FlowLimits {

@@ -1,7 +1,7 @@
 import { KobanJobCancelledError, KobanShutdownError } from '../../sdk/errors.js';
 import type { ResolvedConfig } from '../config.js';
 import type { Engine } from '../engine/engine.js';
-import { changedFlow, type FlowLimits } from '../engine/flow.js';
+import { changedFlow, type FlowLimits, type WorkerChainLimit } from '../engine/flow.js';
 import type { NodeReport } from '../engine/nodes.js';
 import type { StoredQueueState } from '../engine/queues.js';
 import type { Signal } from '../engine/signals.js';
@@ -19,6 +19,7 @@ import { Periodic } from './periodic.js';
 import { Poller } from './poller.js';
 import { Producer } from './producer.js';
 import { SignalPoller, sameFlow } from './signal-poller.js';
+import { workerChains } from './worker-chains.js';
 
 /** How long stop() waits for aborted jobs to settle after the grace period. */
 const abortSettleMs = 1000;
@@ -53,6 +54,8 @@ export class Node {
   private unlisteners: (() => Promise<void>)[] = [];
   private readonly metrics: MetricsRollup | undefined;
   private metricsFlush: Periodic | undefined;
+  /** The chains of the chained workers this node runs, by their queue. */
+  private readonly chains: ReadonlyMap<string, readonly WorkerChainLimit[]>;
 
   constructor(
     private readonly engine: Engine,
@@ -63,6 +66,7 @@ export class Node {
     private readonly executor: ExecutorDeps,
   ) {
     this.acker = new Acker(engine, events);
+    this.chains = workerChains(catalog);
     this.metrics = config.metrics ? new MetricsRollup(engine, config.node) : undefined;
     const { metrics } = config;
     if (metrics && this.metrics) {
@@ -111,9 +115,14 @@ export class Node {
     return this.plugins.isLeader;
   }
 
-  /** The cluster-wide limits a queue was configured with at start, before any stored change. */
+  /**
+   * The cluster-wide limits a queue was configured with at start, before any stored change, with
+   * the chains of its chained workers.
+   */
   baseFlow(queue: string): FlowLimits | undefined {
-    return this.config.queues.get(queue)?.flow;
+    const flow = this.config.queues.get(queue)?.flow;
+    const chains = this.chains.get(queue);
+    return chains ? { ...flow, chains } : flow;
   }
 
   /** Producers of queues stopped at run time, until their running jobs have finished. */
@@ -191,7 +200,7 @@ export class Node {
         pollInterval: this.config.pollInterval,
         polledByNode: true,
       },
-      changedFlow(undefined, state.flow),
+      changedFlow(this.chains.has(queue) ? { chains: this.chains.get(queue) } : undefined, state.flow),
     );
   }
 
@@ -253,7 +262,7 @@ export class Node {
     else if (message.action === 'resume') producer.resume();
     else if (message.action === 'scale') producer.scale(message.limit);
     else if (message.action === 'configure') {
-      producer.configure(changedFlow(this.config.queues.get(message.queue)?.flow, message.flow));
+      producer.configure(changedFlow(this.baseFlow(message.queue), message.flow));
     }
   }
 
@@ -276,7 +285,7 @@ export class Node {
     const base = this.config.queues.get(message.queue);
     if (running) {
       if (state.limit !== null) running.scale(state.limit);
-      running.configure(changedFlow(base?.flow, state.flow));
+      running.configure(changedFlow(this.baseFlow(message.queue), state.flow));
       if (state.paused) running.pause();
       else running.resume();
       return;

@@ -83,11 +83,13 @@ export function sameFlow(a: FlowLimits | undefined, b: FlowLimits | undefined): 
 }
 
 function canonical(flow: FlowLimits | undefined): string {
-  const { global, partition, rateLimit } = flow ?? {};
+  const { global, partition, rateLimit, chains } = flow ?? {};
   // Stored limits come back from jsonb with their keys in another order than configured ones.
-  return JSON.stringify([global ?? null, partition ?? null, rateLimit ?? null], (_, value: unknown) =>
-    value && typeof value === 'object' && !Array.isArray(value)
-      ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1)))
-      : value,
+  return JSON.stringify(
+    [global ?? null, partition ?? null, rateLimit ?? null, chains ?? null],
+    (_, value: unknown) =>
+      value && typeof value === 'object' && !Array.isArray(value)
+        ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1)))
+        : value,
   );
 }

@@ -11,7 +11,7 @@ import {
   checkTags,
   checkWeight,
 } from '../../sdk/worker-options.js';
-import { weightKey } from '../engine/flow.js';
+import { type FlowLimits, weightCap, weightKey } from '../engine/flow.js';
 import type { InsertRow } from '../engine/insert.js';
 import type { StoredArgs } from '../engine/records.js';
 import { checkArgsSize, defaultMaxArgsBytes } from './args-size.js';
@@ -45,7 +45,14 @@ export async function prepareJobs(
     const [checked, options] = spec.worker.beforeNew
       ? await changedByBeforeNew(spec, insertOptions, entry.definition.name)
       : [spec, insertOptions];
-    rows[index] = prepareJob(checked, options, entry, catalog.maxArgsBytes, catalog.clock.now());
+    rows[index] = prepareJob(
+      checked,
+      options,
+      entry,
+      catalog.maxArgsBytes,
+      catalog.clock.now(),
+      catalog.limitsOf,
+    );
   }
   return rows;
 }
@@ -80,10 +87,21 @@ async function changedByBeforeNew(
  * A job's weight rides in its meta (`koban_weight`), read only by the claims of limited queues;
  * a job of weight 1 carries nothing.
  */
-function withWeight(meta: JsonObject, given: number | undefined, worker: number, where: string): JsonObject {
-  const weight = given === undefined ? worker : checkWeight(given, where, 'argument');
+function withWeight(meta: JsonObject, weight: number): JsonObject {
   if (weight === 1 || typeof meta !== 'object' || meta === null || Array.isArray(meta)) return meta;
   return { ...meta, [weightKey]: weight };
+}
+
+/** Refuses a job heavier than a limit of its queue known here: it could never start. */
+function checkFits(weight: number, queue: string, flow: FlowLimits | undefined, where: string): void {
+  const cap = flow && weightCap(flow);
+  if (cap === undefined || weight <= cap) return;
+  throw new KobanValidationError([
+    {
+      path: `${where}: weight`,
+      message: `${weight} is more than the smallest limit of queue ${queue} (${cap}): the job could never start`,
+    },
+  ]);
 }
 
 function describe(value: unknown): string {
@@ -101,11 +119,14 @@ export function prepareJob(
   entry: CatalogWorker,
   maxArgsBytes = defaultMaxArgsBytes,
   now = Date.now(),
+  limitsOf: (queue: string) => FlowLimits | undefined = () => undefined,
 ): InsertRow {
   const { definition } = entry;
   const where = `insert ${definition.name}`;
   const options = { ...spec.options, ...withoutUndefined(insertOptions) };
-  const meta = withWeight(options.meta ?? {}, options.weight, definition.weight, where);
+  const weight =
+    options.weight === undefined ? definition.weight : checkWeight(options.weight, where, 'argument');
+  const meta = withWeight(options.meta ?? {}, weight);
   const metaIssues =
     typeof meta === 'object' && meta !== null && !Array.isArray(meta)
       ? jsonIssues(meta, 'meta')
@@ -118,6 +139,15 @@ export function prepareJob(
   if (metaIssues.length > 0) throw new KobanValidationError(metaIssues, definition.name);
   const queue =
     options.queue === undefined ? definition.queue : checkQueueName(options.queue, where, 'argument');
+  if (definition.chain && queue !== definition.queue) {
+    throw new KobanValidationError([
+      {
+        path: `${where}: queue`,
+        message: `${definition.name} is chained: its jobs run in its queue ${definition.queue}, got ${queue}`,
+      },
+    ]);
+  }
+  checkFits(weight, queue, limitsOf(queue), where);
   // A codec walks args before Koban's JSON check (which stops at maxJsonDepth): args nested
   // thousands deep would overflow its stack.
   const tooDeep = (spec.codec ?? entry.args) && nestingIssue(spec.args, 'args');

@@ -8,6 +8,7 @@ import {
   workerAliases,
 } from '../../sdk/registry.js';
 import type { WorkerClass, WorkerInstance } from '../../sdk/worker.js';
+import type { FlowLimits } from '../engine/flow.js';
 import { defaultMaxArgsBytes } from './args-size.js';
 import { type KeyRing, loadKeyRing } from './encryption.js';
 import { checkStructuredOptions } from './structured.js';
@@ -22,6 +23,8 @@ export interface CatalogWorker {
   readonly definition: WorkerDefinition;
   readonly args: Codec<unknown> | undefined;
   readonly result: Codec<unknown> | undefined;
+  /** The top-level keys of the args type, from `npx gen`, when it has a fixed set. */
+  readonly argsKeys: readonly string[] | undefined;
   /** The keys of an `@Encrypted` worker; undefined for others. */
   readonly ring: KeyRing | undefined;
 }
@@ -46,6 +49,12 @@ export class WorkerCatalog {
 
   /** The time inserts reckon `scheduleIn` from: the database's clock once the node has synced it. */
   readonly clock: { now(): number };
+
+  /**
+   * The cluster-wide limits of a queue as this node applies them, when it runs the queue: inserts
+   * refuse a job heavier than one of them.
+   */
+  limitsOf: (queue: string) => FlowLimits | undefined = () => undefined;
 
   private constructor(maxArgsBytes: number, clock: { now(): number }) {
     this.maxArgsBytes = maxArgsBytes;
@@ -158,7 +167,14 @@ async function prepare(entry: WorkerEntry): Promise<CatalogWorker> {
   const definition = getWorkerDefinition(entry.worker);
   checkWorkerFeatures(definition);
   const ring = definition.encrypted ? await loadKeyRing(definition.encrypted, definition.name) : undefined;
-  return { worker: entry.worker, definition, args: entry.args, result: entry.result, ring };
+  return {
+    worker: entry.worker,
+    definition,
+    args: entry.args,
+    result: entry.result,
+    argsKeys: entry.argsKeys,
+    ring,
+  };
 }
 
 /** Checks what can be checked without keys. */

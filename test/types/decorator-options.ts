@@ -57,3 +57,18 @@ export class PlainAudit {
 defineWorker(PlainAudit, { unique: { keys: ['action'] }, structured: { required: ['userId'] } });
 // @ts-expect-error: defineWorker types its options against the class's args too
 defineWorker(PlainAudit, { unique: { keys: ['actions'] } });
+
+/** A chain's args keys are typed like `unique.keys`. */
+@Worker({ chain: { by: { args: ['userId'] }, onFailure: 'hold' } })
+export class ChainedAudit {
+  async process(_job: Job<AuditArgs>) {}
+}
+
+// @ts-expect-error: chain.by.args names a key the args lack
+@Worker({ chain: { by: { args: ['userID'] } } })
+export class ChainTypo {
+  async process(_job: Job<AuditArgs>) {}
+}
+
+// @ts-expect-error: defineWorker types a chain's keys too
+defineWorker(PlainAudit, { chain: { by: { args: ['account'] } } });

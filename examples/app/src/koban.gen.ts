@@ -512,15 +512,15 @@ export const TransformWorker: JobBuilder<typeof TransformWorkerClass> & Recorded
 /** Every worker with its codecs: pass to `Koban.start({ workers })`. */
 // Classes are read through getters, so that worker files may import this module themselves.
 export const workers: readonly WorkerEntry[] = [
-  { get worker() { return AuditLogWorkerClass; }, args: auditLogWorkerArgsCodec, contract: 'e1bdd76b' },
-  { get worker() { return AuditWorkerClass; }, args: auditWorkerArgsCodec, result: auditWorkerResultCodec, contract: 'c6b9697b' },
-  { get worker() { return DigestWorkerClass; }, args: digestWorkerArgsCodec, contract: 'b2795ba5' },
-  { get worker() { return EmailBatchWorkerClass; }, args: emailBatchWorkerArgsCodec, contract: '335c79e1' },
-  { get worker() { return ExtractWorkerClass; }, args: extractWorkerArgsCodec, result: extractWorkerResultCodec, contract: '0549f6e9' },
-  { get worker() { return HeartbeatWorkerClass; }, args: heartbeatWorkerArgsCodec, contract: 'de735be3' },
-  { get worker() { return LoadWorkerClass; }, args: loadWorkerArgsCodec, result: loadWorkerResultCodec, contract: '6afc6592' },
-  { get worker() { return MergeWorkerClass; }, args: mergeWorkerArgsCodec, result: mergeWorkerResultCodec, contract: '052b9a00' },
-  { get worker() { return TransformWorkerClass; }, args: transformWorkerArgsCodec, result: transformWorkerResultCodec, contract: 'e6706814' },
+  { get worker() { return AuditLogWorkerClass; }, args: auditLogWorkerArgsCodec, contract: 'e1bdd76b', argsKeys: ['action', 'metadata', 'userId'] },
+  { get worker() { return AuditWorkerClass; }, args: auditWorkerArgsCodec, result: auditWorkerResultCodec, contract: 'c6b9697b', argsKeys: ['expected'] },
+  { get worker() { return DigestWorkerClass; }, args: digestWorkerArgsCodec, contract: 'b2795ba5', argsKeys: ['kind', 'userId'] },
+  { get worker() { return EmailBatchWorkerClass; }, args: emailBatchWorkerArgsCodec, contract: '335c79e1', argsKeys: ['email'] },
+  { get worker() { return ExtractWorkerClass; }, args: extractWorkerArgsCodec, result: extractWorkerResultCodec, contract: '0549f6e9', argsKeys: ['partitions', 'source'] },
+  { get worker() { return HeartbeatWorkerClass; }, args: heartbeatWorkerArgsCodec, contract: 'de735be3', argsKeys: [] },
+  { get worker() { return LoadWorkerClass; }, args: loadWorkerArgsCodec, result: loadWorkerResultCodec, contract: '6afc6592', argsKeys: ['table'] },
+  { get worker() { return MergeWorkerClass; }, args: mergeWorkerArgsCodec, result: mergeWorkerResultCodec, contract: '052b9a00', argsKeys: [] },
+  { get worker() { return TransformWorkerClass; }, args: transformWorkerArgsCodec, result: transformWorkerResultCodec, contract: 'e6706814', argsKeys: ['partition'] },
 ];
 
 function auditLogWorkerSample(): AuditLogWorkerArgs {

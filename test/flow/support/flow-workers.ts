@@ -101,6 +101,24 @@ defineWorker(LimitedBatchWorker, { queue: 'flows' });
 
 export const flowWorkers = [FlowWorker, HeavyFlowWorker, QuickRetryWorker, LimitedBatchWorker];
 
+/** A worker chained per tenant (`@Worker({ chain })`), beside unchained ones in its queue. */
+export class ChainedFlowWorker extends QuickRetryWorker {}
+defineWorker(ChainedFlowWorker, { queue: 'accounts', maxAttempts: 3, chain: { by: { args: ['tenant'] } } });
+
+/** Chained per tenant, a discarded link holding the rest of its chain. */
+export class HoldingChainWorker extends FlowWorker {}
+defineWorker(HoldingChainWorker, {
+  queue: 'accounts',
+  maxAttempts: 1,
+  chain: { by: { args: ['tenant'] }, onFailure: 'hold' },
+});
+
+/** Unchained, in the chained workers' queue. */
+export class AccountsFlowWorker extends FlowWorker {}
+defineWorker(AccountsFlowWorker, { queue: 'accounts' });
+
+export const chainedFlowWorkers = [ChainedFlowWorker, HoldingChainWorker, AccountsFlowWorker];
+
 /**
  * The most slots that ran at once, in the side table: at each start, the weights of the runs of
  * the same group (queue, or queue and tenant) that had started and not yet ended.

@@ -736,22 +736,22 @@ export const TransformWorker: JobBuilder<typeof TransformWorkerClass> & Recorded
 /** Every worker with its codecs: pass to `Koban.start({ workers })`. */
 // Classes are read through getters, so that worker files may import this module themselves.
 export const workers: readonly WorkerEntry[] = [
-  { get worker() { return AuditWorkerClass; }, args: auditWorkerArgsCodec, contract: '38b0aca6' },
-  { get worker() { return DigestWorkerClass; }, args: digestWorkerArgsCodec, contract: 'b2795ba5' },
-  { get worker() { return EmailBatchWorkerClass; }, args: emailBatchWorkerArgsCodec, contract: '335c79e1' },
-  { get worker() { return ExtraWorkerClass; }, args: extraWorkerArgsCodec, contract: '3f623f29' },
-  { get worker() { return ExtractWorkerClass; }, args: extractWorkerArgsCodec, result: extractWorkerResultCodec, contract: '0549f6e9' },
-  { get worker() { return FetchWorkerClass; }, args: fetchWorkerArgsCodec, contract: 'a932c517' },
-  { get worker() { return ImportWorkerClass; }, args: importWorkerArgsCodec, contract: '203c20ba' },
-  { get worker() { return LoadWorkerClass; }, args: loadWorkerArgsCodec, contract: '53859605' },
-  { get worker() { return MergeWorkerClass; }, args: mergeWorkerArgsCodec, contract: 'b7d90f33' },
-  { get worker() { return ReportWorkerClass; }, args: reportWorkerArgsCodec, result: reportWorkerResultCodec, contract: '734e96ec' },
-  { get worker() { return ResizeWorkerClass; }, args: resizeWorkerArgsCodec, contract: 'eee9eacd' },
-  { get worker() { return SensitiveWorkerClass; }, args: sensitiveWorkerArgsCodec, contract: 'b4b0de93' },
-  { get worker() { return StepAClass; }, args: stepAArgsCodec, contract: '6de4cba6' },
-  { get worker() { return StepBClass; }, args: stepBArgsCodec, contract: 'cffc9bf5' },
-  { get worker() { return StepCClass; }, args: stepCArgsCodec, contract: '631ec630' },
-  { get worker() { return TransformWorkerClass; }, args: transformWorkerArgsCodec, result: transformWorkerResultCodec, contract: 'e6706814' },
+  { get worker() { return AuditWorkerClass; }, args: auditWorkerArgsCodec, contract: '38b0aca6', argsKeys: ['action', 'metadata', 'userId'] },
+  { get worker() { return DigestWorkerClass; }, args: digestWorkerArgsCodec, contract: 'b2795ba5', argsKeys: ['sections', 'type', 'userId'] },
+  { get worker() { return EmailBatchWorkerClass; }, args: emailBatchWorkerArgsCodec, contract: '335c79e1', argsKeys: ['batchId', 'email'] },
+  { get worker() { return ExtraWorkerClass; }, args: extraWorkerArgsCodec, contract: '3f623f29', argsKeys: [] },
+  { get worker() { return ExtractWorkerClass; }, args: extractWorkerArgsCodec, result: extractWorkerResultCodec, contract: '0549f6e9', argsKeys: ['dataId'] },
+  { get worker() { return FetchWorkerClass; }, args: fetchWorkerArgsCodec, contract: 'a932c517', argsKeys: ['url'] },
+  { get worker() { return ImportWorkerClass; }, args: importWorkerArgsCodec, contract: '203c20ba', argsKeys: ['importId'] },
+  { get worker() { return LoadWorkerClass; }, args: loadWorkerArgsCodec, contract: '53859605', argsKeys: [] },
+  { get worker() { return MergeWorkerClass; }, args: mergeWorkerArgsCodec, contract: 'b7d90f33', argsKeys: [] },
+  { get worker() { return ReportWorkerClass; }, args: reportWorkerArgsCodec, result: reportWorkerResultCodec, contract: '734e96ec', argsKeys: ['accountId', 'month'] },
+  { get worker() { return ResizeWorkerClass; }, args: resizeWorkerArgsCodec, contract: 'eee9eacd', argsKeys: ['size'] },
+  { get worker() { return SensitiveWorkerClass; }, args: sensitiveWorkerArgsCodec, contract: 'b4b0de93', argsKeys: ['ssn', 'userId'] },
+  { get worker() { return StepAClass; }, args: stepAArgsCodec, contract: '6de4cba6', argsKeys: [] },
+  { get worker() { return StepBClass; }, args: stepBArgsCodec, contract: 'cffc9bf5', argsKeys: [] },
+  { get worker() { return StepCClass; }, args: stepCArgsCodec, contract: '631ec630', argsKeys: [] },
+  { get worker() { return TransformWorkerClass; }, args: transformWorkerArgsCodec, result: transformWorkerResultCodec, contract: 'e6706814', argsKeys: [] },
 ];
 
 function auditWorkerSample(): AuditWorkerArgs {

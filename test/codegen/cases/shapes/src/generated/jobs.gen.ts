@@ -698,12 +698,12 @@ export const TreeWorker: JobBuilder<typeof TreeWorkerClass> = {
 // Classes are read through getters, so that worker files may import this module themselves.
 export const workers: readonly WorkerEntry[] = [
   { get worker() { return CleanupWorkerClass; }, args: cleanupWorkerArgsCodec, contract: '6a2e0a4f' },
-  { get worker() { return NotifyWorkerClass; }, args: notifyWorkerArgsCodec, contract: 'c607fc26' },
-  { get worker() { return OrderWorkerClass; }, args: orderWorkerArgsCodec, result: orderWorkerResultCodec, contract: 'e6b24d84' },
-  { get worker() { return ProbeWorkerClass; }, args: probeWorkerArgsCodec, result: probeWorkerResultCodec, contract: 'bfb20d56' },
-  { get worker() { return RelayWorkerClass; }, args: relayWorkerArgsCodec, contract: '578809b0' },
-  { get worker() { return RenamedWorkerClass; }, args: renamedWorkerArgsCodec, contract: 'b0cc22a4' },
-  { get worker() { return TreeWorkerClass; }, args: treeWorkerArgsCodec, contract: 'd8224ef8' },
+  { get worker() { return NotifyWorkerClass; }, args: notifyWorkerArgsCodec, contract: 'c607fc26', argsKeys: ['kind'] },
+  { get worker() { return OrderWorkerClass; }, args: orderWorkerArgsCodec, result: orderWorkerResultCodec, contract: 'e6b24d84', argsKeys: ['amount', 'attributes', 'channel', 'coupon', 'customer', 'delivery', 'items', 'orderId', 'placedAt', 'point', 'priority', 'status', 'tags'] },
+  { get worker() { return ProbeWorkerClass; }, args: probeWorkerArgsCodec, result: probeWorkerResultCodec, contract: 'bfb20d56', argsKeys: ['issues', 'mode', 'path'] },
+  { get worker() { return RelayWorkerClass; }, args: relayWorkerArgsCodec, contract: '578809b0', argsKeys: ['to'] },
+  { get worker() { return RenamedWorkerClass; }, args: renamedWorkerArgsCodec, contract: 'b0cc22a4', argsKeys: ['flags', 'id', 'retries'] },
+  { get worker() { return TreeWorkerClass; }, args: treeWorkerArgsCodec, contract: 'd8224ef8', argsKeys: ['depth', 'owner', 'root'] },
 ];
 
 function cleanupWorkerSample(): CleanupWorkerArgs {
