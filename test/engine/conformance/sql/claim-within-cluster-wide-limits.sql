@@ -12,30 +12,30 @@ WITH claimable AS MATERIALIZED (
       WHERE queue = $2 AND started_at > clock_timestamp() - $3 * interval '1 millisecond'), candidates AS MATERIALIZED (
       SELECT j.id, j.priority, j.scheduled_at, jsonb_build_array(j.args -> 'tenant')::text AS pkey, '' AS rkey, coalesce(CASE WHEN jsonb_typeof(j.meta -> 'koban_weight') = 'number' THEN (j.meta ->> 'koban_weight')::numeric::int END, 1) AS weight
       FROM koban.jobs j
-      WHERE j.state = 'available' AND j.queue = $4 AND jsonb_build_array(j.args -> 'tenant')::text NOT IN (SELECT pkey FROM running GROUP BY pkey HAVING sum(weight) >= $5)
+      WHERE j.state = 'available' AND j.queue = $4 AND jsonb_build_array(j.args -> 'tenant')::text NOT IN (SELECT pkey FROM running GROUP BY pkey HAVING sum(weight) >= $5) AND coalesce(CASE WHEN jsonb_typeof(j.meta -> 'koban_weight') = 'number' THEN (j.meta ->> 'koban_weight')::numeric::int END, 1) <= $6 
       ORDER BY j.priority, j.scheduled_at, j.id
-      LIMIT greatest(least($6::int, greatest(0, $7::int - (SELECT coalesce(sum(weight), 0) FROM running)::int)) * $8::int, least($9::int, $10::int))), ranked AS (
+      LIMIT greatest(least($7::int, greatest(0, $8::int - (SELECT coalesce(sum(weight), 0) FROM running)::int)) * $9::int, least($10::int, $11::int))), ranked AS (
       SELECT c.*, row_number() OVER (PARTITION BY pkey ORDER BY priority, scheduled_at, id) AS turn
       FROM candidates c), within_partition AS (
       SELECT * FROM (
         SELECT r.id, r.priority, r.scheduled_at, r.pkey, r.rkey, r.weight, r.turn, sum(r.weight) OVER (PARTITION BY r.pkey ORDER BY r.turn) AS taken
         FROM ranked r
-      ) r WHERE r.taken + coalesce((SELECT sum(u.weight) FROM running u WHERE u.pkey = r.pkey), 0) <= $11), within_rate AS (
+      ) r WHERE r.taken + coalesce((SELECT sum(u.weight) FROM running u WHERE u.pkey = r.pkey), 0) <= $12), within_rate AS (
       SELECT * FROM (
         SELECT r.id, r.priority, r.scheduled_at, r.pkey, r.rkey, r.weight, r.turn, sum(r.weight) OVER (PARTITION BY r.rkey ORDER BY turn, priority, scheduled_at, id) AS taken
         FROM within_partition r
-      ) r WHERE r.taken + coalesce((SELECT sum(u.weight) FROM started u WHERE u.rkey = r.rkey), 0) <= $12), within_global AS (
+      ) r WHERE r.taken + coalesce((SELECT sum(u.weight) FROM started u WHERE u.rkey = r.rkey), 0) <= $13), within_global AS (
       SELECT * FROM (
         SELECT r.id, r.priority, r.scheduled_at, r.pkey, r.rkey, r.weight, r.turn, sum(r.weight) OVER (ORDER BY turn, priority, scheduled_at, id) AS taken
         FROM within_rate r
-      ) r WHERE r.taken + (SELECT coalesce(sum(u.weight), 0) FROM running u) <= $13)
+      ) r WHERE r.taken + (SELECT coalesce(sum(u.weight), 0) FROM running u) <= $14)
       SELECT j.id FROM koban.jobs j
-      WHERE j.id = ANY(ARRAY(SELECT id FROM within_global ORDER BY turn, priority, scheduled_at, id LIMIT $14)) AND j.state = 'available'
+      WHERE j.id = ANY(ARRAY(SELECT id FROM within_global ORDER BY turn, priority, scheduled_at, id LIMIT $15)) AND j.state = 'available'
         AND (j.deadline_at IS NULL OR j.deadline_at > now())
       FOR UPDATE OF j SKIP LOCKED), claimed AS (
       UPDATE koban.jobs j
       SET state = 'executing', attempt = j.attempt + 1, attempted_at = now(),
-          attempted_by = array_append(j.attempted_by, $15::text)
+          attempted_by = array_append(j.attempted_by, $16::text)
       WHERE j.id = ANY(ARRAY(SELECT id FROM claimable))
       RETURNING j.id, j.queue, j.worker, j.args, CASE WHEN j.meta = '{}' THEN NULL ELSE j.meta END AS meta,
         CASE WHEN cardinality(j.tags) = 0 THEN NULL ELSE to_json(j.tags) END AS tags,
@@ -72,30 +72,30 @@ WITH claimable AS MATERIALIZED (
       WHERE queue = $2 AND started_at > clock_timestamp() - $3 * interval '1 millisecond'), candidates AS MATERIALIZED (
       SELECT j.id, j.priority, j.scheduled_at, jsonb_build_array(j.args -> 'tenant')::text AS pkey, '' AS rkey, coalesce(CASE WHEN jsonb_typeof(j.meta -> 'koban_weight') = 'number' THEN (j.meta ->> 'koban_weight')::numeric::int END, 1) AS weight
       FROM koban.jobs j
-      WHERE j.state = 'available' AND j.queue = $4 AND jsonb_build_array(j.args -> 'tenant')::text NOT IN (SELECT pkey FROM running GROUP BY pkey HAVING sum(weight) >= $5)
+      WHERE j.state = 'available' AND j.queue = $4 AND jsonb_build_array(j.args -> 'tenant')::text NOT IN (SELECT pkey FROM running GROUP BY pkey HAVING sum(weight) >= $5) AND coalesce(CASE WHEN jsonb_typeof(j.meta -> 'koban_weight') = 'number' THEN (j.meta ->> 'koban_weight')::numeric::int END, 1) <= $6 
       ORDER BY j.priority, j.scheduled_at, j.id
-      LIMIT greatest(least($6::int, greatest(0, $7::int - (SELECT coalesce(sum(weight), 0) FROM running)::int)) * $8::int, least($9::int, $10::int))), ranked AS (
+      LIMIT greatest(least($7::int, greatest(0, $8::int - (SELECT coalesce(sum(weight), 0) FROM running)::int)) * $9::int, least($10::int, $11::int))), ranked AS (
       SELECT c.*, row_number() OVER (PARTITION BY pkey ORDER BY priority, scheduled_at, id) AS turn
       FROM candidates c), within_partition AS (
       SELECT * FROM (
         SELECT r.id, r.priority, r.scheduled_at, r.pkey, r.rkey, r.weight, r.turn, sum(r.weight) OVER (PARTITION BY r.pkey ORDER BY r.turn) AS taken
         FROM ranked r
-      ) r WHERE r.taken + coalesce((SELECT sum(u.weight) FROM running u WHERE u.pkey = r.pkey), 0) <= $11), within_rate AS (
+      ) r WHERE r.taken + coalesce((SELECT sum(u.weight) FROM running u WHERE u.pkey = r.pkey), 0) <= $12), within_rate AS (
       SELECT * FROM (
         SELECT r.id, r.priority, r.scheduled_at, r.pkey, r.rkey, r.weight, r.turn, sum(r.weight) OVER (PARTITION BY r.rkey ORDER BY turn, priority, scheduled_at, id) AS taken
         FROM within_partition r
-      ) r WHERE r.taken + coalesce((SELECT sum(u.weight) FROM started u WHERE u.rkey = r.rkey), 0) <= $12), within_global AS (
+      ) r WHERE r.taken + coalesce((SELECT sum(u.weight) FROM started u WHERE u.rkey = r.rkey), 0) <= $13), within_global AS (
       SELECT * FROM (
         SELECT r.id, r.priority, r.scheduled_at, r.pkey, r.rkey, r.weight, r.turn, sum(r.weight) OVER (ORDER BY turn, priority, scheduled_at, id) AS taken
         FROM within_rate r
-      ) r WHERE r.taken + (SELECT coalesce(sum(u.weight), 0) FROM running u) <= $13)
+      ) r WHERE r.taken + (SELECT coalesce(sum(u.weight), 0) FROM running u) <= $14)
       SELECT j.id FROM koban.jobs j
-      WHERE j.id = ANY(ARRAY(SELECT id FROM within_global ORDER BY turn, priority, scheduled_at, id LIMIT $14)) AND j.state = 'available'
+      WHERE j.id = ANY(ARRAY(SELECT id FROM within_global ORDER BY turn, priority, scheduled_at, id LIMIT $15)) AND j.state = 'available'
         AND (j.deadline_at IS NULL OR j.deadline_at > now())
       FOR UPDATE OF j SKIP LOCKED), claimed AS (
       UPDATE koban.jobs j
       SET state = 'executing', attempt = j.attempt + 1, attempted_at = now(),
-          attempted_by = array_append(j.attempted_by, $15::text)
+          attempted_by = array_append(j.attempted_by, $16::text)
       WHERE j.id = ANY(ARRAY(SELECT id FROM claimable))
       RETURNING j.id, j.queue, j.worker, j.args, CASE WHEN j.meta = '{}' THEN NULL ELSE j.meta END AS meta,
         CASE WHEN cardinality(j.tags) = 0 THEN NULL ELSE to_json(j.tags) END AS tags,
@@ -135,30 +135,30 @@ WITH claimable AS MATERIALIZED (
       WHERE queue = $2 AND started_at > clock_timestamp() - $3 * interval '1 millisecond'), candidates AS MATERIALIZED (
       SELECT j.id, j.priority, j.scheduled_at, jsonb_build_array(j.args -> 'tenant')::text AS pkey, '' AS rkey, coalesce(CASE WHEN jsonb_typeof(j.meta -> 'koban_weight') = 'number' THEN (j.meta ->> 'koban_weight')::numeric::int END, 1) AS weight
       FROM koban.jobs j
-      WHERE j.state = 'available' AND j.queue = $4 AND jsonb_build_array(j.args -> 'tenant')::text NOT IN (SELECT pkey FROM running GROUP BY pkey HAVING sum(weight) >= $5)
+      WHERE j.state = 'available' AND j.queue = $4 AND jsonb_build_array(j.args -> 'tenant')::text NOT IN (SELECT pkey FROM running GROUP BY pkey HAVING sum(weight) >= $5) AND coalesce(CASE WHEN jsonb_typeof(j.meta -> 'koban_weight') = 'number' THEN (j.meta ->> 'koban_weight')::numeric::int END, 1) <= $6 
       ORDER BY j.priority, j.scheduled_at, j.id
-      LIMIT greatest(least($6::int, greatest(0, $7::int - (SELECT coalesce(sum(weight), 0) FROM running)::int)) * $8::int, least($9::int, $10::int))), ranked AS (
+      LIMIT greatest(least($7::int, greatest(0, $8::int - (SELECT coalesce(sum(weight), 0) FROM running)::int)) * $9::int, least($10::int, $11::int))), ranked AS (
       SELECT c.*, row_number() OVER (PARTITION BY pkey ORDER BY priority, scheduled_at, id) AS turn
       FROM candidates c), within_partition AS (
       SELECT * FROM (
         SELECT r.id, r.priority, r.scheduled_at, r.pkey, r.rkey, r.weight, r.turn, sum(r.weight) OVER (PARTITION BY r.pkey ORDER BY r.turn) AS taken
         FROM ranked r
-      ) r WHERE r.taken + coalesce((SELECT sum(u.weight) FROM running u WHERE u.pkey = r.pkey), 0) <= $11), within_rate AS (
+      ) r WHERE r.taken + coalesce((SELECT sum(u.weight) FROM running u WHERE u.pkey = r.pkey), 0) <= $12), within_rate AS (
       SELECT * FROM (
         SELECT r.id, r.priority, r.scheduled_at, r.pkey, r.rkey, r.weight, r.turn, sum(r.weight) OVER (PARTITION BY r.rkey ORDER BY turn, priority, scheduled_at, id) AS taken
         FROM within_partition r
-      ) r WHERE r.taken + coalesce((SELECT sum(u.weight) FROM started u WHERE u.rkey = r.rkey), 0) <= $12), within_global AS (
+      ) r WHERE r.taken + coalesce((SELECT sum(u.weight) FROM started u WHERE u.rkey = r.rkey), 0) <= $13), within_global AS (
       SELECT * FROM (
         SELECT r.id, r.priority, r.scheduled_at, r.pkey, r.rkey, r.weight, r.turn, sum(r.weight) OVER (ORDER BY turn, priority, scheduled_at, id) AS taken
         FROM within_rate r
-      ) r WHERE r.taken + (SELECT coalesce(sum(u.weight), 0) FROM running u) <= $13)
+      ) r WHERE r.taken + (SELECT coalesce(sum(u.weight), 0) FROM running u) <= $14)
       SELECT j.id FROM koban.jobs j
-      WHERE j.id = ANY(ARRAY(SELECT id FROM within_global ORDER BY turn, priority, scheduled_at, id LIMIT $14)) AND j.state = 'available'
+      WHERE j.id = ANY(ARRAY(SELECT id FROM within_global ORDER BY turn, priority, scheduled_at, id LIMIT $15)) AND j.state = 'available'
         AND (j.deadline_at IS NULL OR j.deadline_at > now())
       FOR UPDATE OF j SKIP LOCKED), claimed AS (
       UPDATE koban.jobs j
       SET state = 'executing', attempt = j.attempt + 1, attempted_at = now(),
-          attempted_by = array_append(j.attempted_by, $15::text)
+          attempted_by = array_append(j.attempted_by, $16::text)
       WHERE j.id = ANY(ARRAY(SELECT id FROM claimable))
       RETURNING j.id, j.queue, j.worker, j.args, CASE WHEN j.meta = '{}' THEN NULL ELSE j.meta END AS meta,
         CASE WHEN cardinality(j.tags) = 0 THEN NULL ELSE to_json(j.tags) END AS tags,
@@ -195,30 +195,30 @@ WITH claimable AS MATERIALIZED (
       WHERE queue = $2 AND started_at > clock_timestamp() - $3 * interval '1 millisecond'), candidates AS MATERIALIZED (
       SELECT j.id, j.priority, j.scheduled_at, jsonb_build_array(j.args -> 'tenant')::text AS pkey, '' AS rkey, coalesce(CASE WHEN jsonb_typeof(j.meta -> 'koban_weight') = 'number' THEN (j.meta ->> 'koban_weight')::numeric::int END, 1) AS weight
       FROM koban.jobs j
-      WHERE j.state = 'available' AND j.queue = $4 AND jsonb_build_array(j.args -> 'tenant')::text NOT IN (SELECT pkey FROM running GROUP BY pkey HAVING sum(weight) >= $5)
+      WHERE j.state = 'available' AND j.queue = $4 AND jsonb_build_array(j.args -> 'tenant')::text NOT IN (SELECT pkey FROM running GROUP BY pkey HAVING sum(weight) >= $5) AND coalesce(CASE WHEN jsonb_typeof(j.meta -> 'koban_weight') = 'number' THEN (j.meta ->> 'koban_weight')::numeric::int END, 1) <= $6 
       ORDER BY j.priority, j.scheduled_at, j.id
-      LIMIT greatest(least($6::int, greatest(0, $7::int - (SELECT coalesce(sum(weight), 0) FROM running)::int)) * $8::int, least($9::int, $10::int))), ranked AS (
+      LIMIT greatest(least($7::int, greatest(0, $8::int - (SELECT coalesce(sum(weight), 0) FROM running)::int)) * $9::int, least($10::int, $11::int))), ranked AS (
       SELECT c.*, row_number() OVER (PARTITION BY pkey ORDER BY priority, scheduled_at, id) AS turn
       FROM candidates c), within_partition AS (
       SELECT * FROM (
         SELECT r.id, r.priority, r.scheduled_at, r.pkey, r.rkey, r.weight, r.turn, sum(r.weight) OVER (PARTITION BY r.pkey ORDER BY r.turn) AS taken
         FROM ranked r
-      ) r WHERE r.taken + coalesce((SELECT sum(u.weight) FROM running u WHERE u.pkey = r.pkey), 0) <= $11), within_rate AS (
+      ) r WHERE r.taken + coalesce((SELECT sum(u.weight) FROM running u WHERE u.pkey = r.pkey), 0) <= $12), within_rate AS (
       SELECT * FROM (
         SELECT r.id, r.priority, r.scheduled_at, r.pkey, r.rkey, r.weight, r.turn, sum(r.weight) OVER (PARTITION BY r.rkey ORDER BY turn, priority, scheduled_at, id) AS taken
         FROM within_partition r
-      ) r WHERE r.taken + coalesce((SELECT sum(u.weight) FROM started u WHERE u.rkey = r.rkey), 0) <= $12), within_global AS (
+      ) r WHERE r.taken + coalesce((SELECT sum(u.weight) FROM started u WHERE u.rkey = r.rkey), 0) <= $13), within_global AS (
       SELECT * FROM (
         SELECT r.id, r.priority, r.scheduled_at, r.pkey, r.rkey, r.weight, r.turn, sum(r.weight) OVER (ORDER BY turn, priority, scheduled_at, id) AS taken
         FROM within_rate r
-      ) r WHERE r.taken + (SELECT coalesce(sum(u.weight), 0) FROM running u) <= $13)
+      ) r WHERE r.taken + (SELECT coalesce(sum(u.weight), 0) FROM running u) <= $14)
       SELECT j.id FROM koban.jobs j
-      WHERE j.id = ANY(ARRAY(SELECT id FROM within_global ORDER BY turn, priority, scheduled_at, id LIMIT $14)) AND j.state = 'available'
+      WHERE j.id = ANY(ARRAY(SELECT id FROM within_global ORDER BY turn, priority, scheduled_at, id LIMIT $15)) AND j.state = 'available'
         AND (j.deadline_at IS NULL OR j.deadline_at > now())
       FOR UPDATE OF j SKIP LOCKED), claimed AS (
       UPDATE koban.jobs j
       SET state = 'executing', attempt = j.attempt + 1, attempted_at = now(),
-          attempted_by = array_append(j.attempted_by, $15::text)
+          attempted_by = array_append(j.attempted_by, $16::text)
       WHERE j.id = ANY(ARRAY(SELECT id FROM claimable))
       RETURNING j.id, j.queue, j.worker, j.args, CASE WHEN j.meta = '{}' THEN NULL ELSE j.meta END AS meta,
         CASE WHEN cardinality(j.tags) = 0 THEN NULL ELSE to_json(j.tags) END AS tags,
@@ -271,25 +271,25 @@ WITH claimable AS MATERIALIZED (
       WITH running AS MATERIALIZED (
       SELECT j.worker AS pkey, coalesce(CASE WHEN jsonb_typeof(j.meta -> 'koban_weight') = 'number' THEN (j.meta ->> 'koban_weight')::numeric::int END, 1) AS weight FROM koban.jobs j
       WHERE j.state = 'executing' AND j.queue = $1), heads AS MATERIALIZED (
-      SELECT f.id, f.state FROM (
+      SELECT f.id FROM (
         SELECT DISTINCT ON (j.worker) j.id, j.state, j.worker AS pkey
-        FROM koban.jobs j WHERE j.queue = $2 AND j.state IN ('available', 'scheduled', 'retryable', 'executing', 'discarded', 'cancelled')
+        FROM koban.jobs j WHERE j.queue = $2 AND j.state IN ('available', 'scheduled', 'retryable', 'executing', 'discarded', 'cancelled') 
         ORDER BY j.worker, j.id
       ) f WHERE f.state = 'available' AND NOT EXISTS (
           SELECT 1 FROM koban.job_history h
-          WHERE h.queue = $3 AND h.state IN ('discarded', 'cancelled') AND h.id < f.id
+          WHERE h.queue = $3 AND h.state IN ('discarded', 'cancelled') AND h.id < f.id 
             AND h.worker = f.pkey)), candidates AS MATERIALIZED (
       SELECT j.id, j.priority, j.scheduled_at, j.worker AS pkey, '' AS rkey, coalesce(CASE WHEN jsonb_typeof(j.meta -> 'koban_weight') = 'number' THEN (j.meta ->> 'koban_weight')::numeric::int END, 1) AS weight
       FROM koban.jobs j
-      WHERE j.id = ANY(ARRAY(SELECT id FROM heads WHERE state = 'available')) AND j.state = 'available' AND j.worker NOT IN (SELECT pkey FROM running GROUP BY pkey HAVING sum(weight) >= $4)
+      WHERE j.id = ANY(ARRAY(SELECT id FROM heads)) AND j.state = 'available' AND j.worker NOT IN (SELECT pkey FROM running GROUP BY pkey HAVING sum(1) >= $4)  
       ORDER BY j.priority, j.scheduled_at, j.id
       LIMIT greatest($5::int * $6::int, least($7::int, $8::int))), ranked AS (
       SELECT c.*, row_number() OVER (PARTITION BY pkey ORDER BY priority, scheduled_at, id) AS turn
       FROM candidates c), within_partition AS (
       SELECT * FROM (
-        SELECT r.id, r.priority, r.scheduled_at, r.pkey, r.rkey, r.weight, r.turn, sum(r.weight) OVER (PARTITION BY r.pkey ORDER BY r.turn) AS taken
+        SELECT r.id, r.priority, r.scheduled_at, r.pkey, r.rkey, r.weight, r.turn, sum(1) OVER (PARTITION BY r.pkey ORDER BY r.turn) AS taken
         FROM ranked r
-      ) r WHERE r.taken + coalesce((SELECT sum(u.weight) FROM running u WHERE u.pkey = r.pkey), 0) <= $9)
+      ) r WHERE r.taken + coalesce((SELECT sum(1) FROM running u WHERE u.pkey = r.pkey), 0) <= $9)
       SELECT j.id FROM koban.jobs j
       WHERE j.id = ANY(ARRAY(SELECT id FROM within_partition ORDER BY turn, priority, scheduled_at, id LIMIT $10)) AND j.state = 'available'
         AND (j.deadline_at IS NULL OR j.deadline_at > now())
