@@ -29,7 +29,7 @@ const flowLockSpace = 7_361_205;
  * back by whatever takes the job out of `executing`: an ack, a rescue, a cancel. Plain queues
  * never come here: they keep the lean claim of claim.ts.
  */
-export function claimLimited(
+export async function claimLimited(
   ctx: EngineContext,
   queue: string,
   demand: number,
@@ -37,14 +37,18 @@ export function claimLimited(
   flow: FlowLimits,
 ): Promise<LimitedClaim> {
   const { database, schema } = ctx;
-  return database.transaction(async (tx) => {
-    await database.query(
+  const jobs = await database.transaction(async (tx) => {
+    const locked = database.query(
       sql`SELECT pg_advisory_xact_lock(${flowLockSpace}, hashtext(${`${schema}.${queue}`}))`,
       tx,
     );
     const jobs: ClaimedJob[] = [];
     for (let round = 0; round < maxRounds && jobs.length < demand; round++) {
-      const taken = await claim(ctx, limitedSelection(schema, queue, demand - jobs.length, flow), node, tx);
+      const claiming = claim(ctx, limitedSelection(schema, queue, demand - jobs.length, flow), node, tx);
+      // The first claim is sent behind the lock on the same connection, without waiting for its
+      // answer: it runs, and takes its snapshot, only once the lock is held, and the lock is not
+      // held across a round trip to this process.
+      const [taken] = round === 0 ? await Promise.all([claiming, locked]) : [await claiming];
       if (flow.rateLimit && taken.length > 0)
         await recordStarts(
           ctx,
@@ -58,9 +62,11 @@ export function claimLimited(
       // as running, so the next scan skips them and reaches the partitions queued behind them.
       if (taken.length === 0 || !flow.partition) break;
     }
-    if (jobs.length === demand) return { jobs, held: false, retryInMs: null };
-    return { jobs, ...(await heldBack(ctx, tx, queue, flow)) };
+    return jobs;
   });
+  if (jobs.length === demand) return { jobs, held: false, retryInMs: null };
+  // What was held back is read after the commit: it decides when to look again, not what to take.
+  return { jobs, ...(await heldBack(ctx, queue, flow)) };
 }
 
 /**
@@ -276,7 +282,6 @@ async function recordStarts(
  */
 async function heldBack(
   { database, schema }: EngineContext,
-  tx: Executor,
   queue: string,
   flow: FlowLimits,
 ): Promise<{ held: boolean; retryInMs: number | null }> {
@@ -291,7 +296,6 @@ async function heldBack(
     sql`
       SELECT EXISTS (SELECT 1 FROM ${s}.jobs WHERE state = 'available' AND queue = ${queue}) AS held,
         ${retry} AS "retryInMs"`,
-    tx,
   );
   return { held: row?.held ?? false, retryInMs: row?.retryInMs ?? null };
 }
