@@ -51,8 +51,17 @@ export interface Engine {
   inserted(jobs: InsertedJob[], tx: Executor | undefined): Promise<InsertedJob[]>;
   /** `signal` aborts a claim its caller gave up on: the statement is cancelled in the server. */
   claim(queue: string, limit: number, node: string, signal?: AbortSignal): Promise<ClaimedJob[]>;
-  /** Claims from a queue with cluster-wide limits (flow-claim.ts); plain queues use `claim`. */
-  claimLimited(queue: string, limit: number, node: string, flow: FlowLimits): Promise<LimitedClaim>;
+  /**
+   * Claims from a queue with cluster-wide limits (flow-claim.ts); plain queues use `claim`.
+   * `finished`: jobs of this node whose attempt has ended but whose outcome is not written yet.
+   */
+  claimLimited(
+    queue: string,
+    limit: number,
+    node: string,
+    flow: FlowLimits,
+    finished?: readonly string[],
+  ): Promise<LimitedClaim>;
   claimById(ids: readonly string[], node: string): Promise<ClaimedJob[]>;
   ack(acks: readonly Ack[]): Promise<void>;
   stage(limit?: number): Promise<number>;

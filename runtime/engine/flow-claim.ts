@@ -26,8 +26,10 @@ const flowLockSpace = 7_361_205;
  * the lock, what runs (the executing rows of the queue) and what started in the rate window (the
  * starts that earlier claims recorded in their own transactions), and takes only what fits. So no
  * two claims can both see the same free slot, whatever the number of nodes, and a slot is given
- * back by whatever takes the job out of `executing`: an ack, a rescue, a cancel. Plain queues
- * never come here: they keep the lean claim of claim.ts.
+ * back by whatever takes the job out of `executing`: an ack, a rescue, a cancel. It is free
+ * already when the node that runs the job says its attempt has ended (`finished`), while its
+ * outcome is being written: the job runs no more, so the slot is not held for the write. Plain
+ * queues never come here: they keep the lean claim of claim.ts.
  */
 export async function claimLimited(
   ctx: EngineContext,
@@ -35,6 +37,7 @@ export async function claimLimited(
   demand: number,
   node: string,
   flow: FlowLimits,
+  finished: readonly string[] = [],
 ): Promise<LimitedClaim> {
   const { database, schema } = ctx;
   const jobs = await database.transaction(async (tx) => {
@@ -44,7 +47,12 @@ export async function claimLimited(
     );
     const jobs: ClaimedJob[] = [];
     for (let round = 0; round < maxRounds && jobs.length < demand; round++) {
-      const claiming = claim(ctx, limitedSelection(schema, queue, demand - jobs.length, flow), node, tx);
+      const claiming = claim(
+        ctx,
+        limitedSelection(schema, queue, demand - jobs.length, flow, finished),
+        node,
+        tx,
+      );
       // The first claim is sent behind the lock on the same connection, without waiting for its
       // answer: it runs, and takes its snapshot, only once the lock is held, and the lock is not
       // held across a round trip to this process.
@@ -89,7 +97,13 @@ const minimumScan = 200;
  * backlog cannot keep the others waiting. Each limit then keeps the candidates whose running
  * total of weights, added to what the limit already counts, stays within it.
  */
-function limitedSelection(schema: string, queue: string, demand: number, flow: FlowLimits): SQL {
+function limitedSelection(
+  schema: string,
+  queue: string,
+  demand: number,
+  flow: FlowLimits,
+  finished: readonly string[],
+): SQL {
   const s = sql.raw(schema);
   const partition = flow.partition;
   const rate = flow.rateLimit;
@@ -99,10 +113,13 @@ function limitedSelection(schema: string, queue: string, demand: number, flow: F
   // A chain runs one job at a time whatever its weight: its partition counts jobs.
   const pweight = (alias: string) => sql.raw(partition?.ordered ? '1' : `${alias}weight`);
   const order = sql.raw('turn, priority, scheduled_at, id');
+  // A hashed subplan: `<> ALL` would compare every running row with every finished id.
+  const ended =
+    finished.length > 0 ? sql`AND j.id NOT IN (SELECT unnest(${list(finished, 'bigint')}))` : sql``;
   const ctes: SQL[] = [
     sql`running AS MATERIALIZED (
       SELECT ${pkey} AS pkey, ${weight} AS weight FROM ${s}.jobs j
-      WHERE j.state = 'executing' AND j.queue = ${queue})`,
+      WHERE j.state = 'executing' AND j.queue = ${queue} ${ended})`,
   ];
   if (rate) {
     ctes.push(sql`started AS MATERIALIZED (

@@ -51,6 +51,11 @@ export class Producer {
   private readonly inFlight = new Set<Promise<void>>();
   /** Available jobs were left by a cluster-wide limit at the last claim: a finished job may free a slot. */
   private heldBack = false;
+  /**
+   * Jobs of a limited queue whose attempt has ended and whose outcome is being written: their
+   * slots of the cluster-wide limits are free, and the claims say so.
+   */
+  private readonly finished = new Set<string>();
   private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -222,6 +227,7 @@ export class Producer {
       demand,
       this.deps.node,
       flow,
+      [...this.finished],
     );
     this.heldBack = held;
     if (held && this.retryTimer === undefined) {
@@ -241,10 +247,12 @@ export class Producer {
     const task = executeJob(claimed, this.deps, this.deps.running).then(async ({ ack }) => {
       this.active--;
       this.unacked++;
-      // Only a queue known to hold more work is worth a fetch per finished job. A slot of a
-      // cluster-wide limit is free only once the outcome is written: that wake comes below.
-      if (this.queueHasMore) this.wakeSoon();
+      if (this.flowValue) this.finished.add(claimed.id);
+      // Only a queue known to hold more work, or held back by a cluster-wide limit whose slot
+      // this job frees, is worth a fetch per finished job.
+      if (this.queueHasMore || this.heldBack) this.wakeSoon();
       await this.deps.acker.add(ack);
+      this.finished.delete(claimed.id);
       this.deps.held.delete(claimed.id);
       this.unacked--;
       this.inFlight.delete(task);

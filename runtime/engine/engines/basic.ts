@@ -130,8 +130,14 @@ export class BasicEngine implements Engine {
     return claimJobs(this.context, queue, limit, node, signal);
   }
 
-  claimLimited(queue: string, limit: number, node: string, flow: FlowLimits): Promise<LimitedClaim> {
-    return claimLimited(this.context, queue, limit, node, flow);
+  claimLimited(
+    queue: string,
+    limit: number,
+    node: string,
+    flow: FlowLimits,
+    finished: readonly string[] = [],
+  ): Promise<LimitedClaim> {
+    return claimLimited(this.context, queue, limit, node, flow, finished);
   }
 
   claimById(ids: readonly string[], node: string): Promise<ClaimedJob[]> {

@@ -475,6 +475,17 @@ describe('every engine operation, on every driver', () => {
     expect(held).toEqual({ jobs: [], held: true, retryInMs: null });
   });
 
+  operation('give a slot back when its attempt ends, before the outcome is written', async ({ engine }) => {
+    await engine.insert({ rows: [row(), row()] });
+    const flow = { global: 1 };
+    const [running] = (await engine.claimLimited('conformance', 5, 'conformance-node', flow)).jobs;
+    expect((await engine.claimLimited('conformance', 5, 'conformance-node', flow)).jobs).toEqual([]);
+    // The node says the attempt has ended: its row is still executing, its slot is free.
+    const next = await engine.claimLimited('conformance', 5, 'conformance-node', flow, [running!.id]);
+    expect(next.jobs).toHaveLength(1);
+    expect(await engine.stillExecuting([running!.id, next.jobs[0]!.id])).toHaveLength(2);
+  });
+
   operation('heartbeats and leadership', async ({ engine }) => {
     expect((await engine.beat('node-a', ['conformance', 'mail'], true)).created).toBe(true);
     await engine.beat('node-b', ['reports'], true);

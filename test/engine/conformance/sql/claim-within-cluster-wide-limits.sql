@@ -7,7 +7,7 @@ SELECT pg_advisory_xact_lock($1, hashtext($2));
 WITH claimable AS MATERIALIZED (
       WITH running AS MATERIALIZED (
       SELECT jsonb_build_array(j.args -> 'tenant')::text AS pkey, coalesce(CASE WHEN jsonb_typeof(j.meta -> 'koban_weight') = 'number' THEN (j.meta ->> 'koban_weight')::numeric::int END, 1) AS weight FROM koban.jobs j
-      WHERE j.state = 'executing' AND j.queue = $1), started AS MATERIALIZED (
+      WHERE j.state = 'executing' AND j.queue = $1 ), started AS MATERIALIZED (
       SELECT rkey, weight FROM koban.flow_starts
       WHERE queue = $2 AND started_at > clock_timestamp() - $3 * interval '1 millisecond'), candidates AS MATERIALIZED (
       SELECT j.id, j.priority, j.scheduled_at, jsonb_build_array(j.args -> 'tenant')::text AS pkey, '' AS rkey, coalesce(CASE WHEN jsonb_typeof(j.meta -> 'koban_weight') = 'number' THEN (j.meta ->> 'koban_weight')::numeric::int END, 1) AS weight
@@ -67,7 +67,7 @@ WITH forgotten AS (
 WITH claimable AS MATERIALIZED (
       WITH running AS MATERIALIZED (
       SELECT jsonb_build_array(j.args -> 'tenant')::text AS pkey, coalesce(CASE WHEN jsonb_typeof(j.meta -> 'koban_weight') = 'number' THEN (j.meta ->> 'koban_weight')::numeric::int END, 1) AS weight FROM koban.jobs j
-      WHERE j.state = 'executing' AND j.queue = $1), started AS MATERIALIZED (
+      WHERE j.state = 'executing' AND j.queue = $1 ), started AS MATERIALIZED (
       SELECT rkey, weight FROM koban.flow_starts
       WHERE queue = $2 AND started_at > clock_timestamp() - $3 * interval '1 millisecond'), candidates AS MATERIALIZED (
       SELECT j.id, j.priority, j.scheduled_at, jsonb_build_array(j.args -> 'tenant')::text AS pkey, '' AS rkey, coalesce(CASE WHEN jsonb_typeof(j.meta -> 'koban_weight') = 'number' THEN (j.meta ->> 'koban_weight')::numeric::int END, 1) AS weight
@@ -130,7 +130,7 @@ SELECT pg_advisory_xact_lock($1, hashtext($2));
 WITH claimable AS MATERIALIZED (
       WITH running AS MATERIALIZED (
       SELECT jsonb_build_array(j.args -> 'tenant')::text AS pkey, coalesce(CASE WHEN jsonb_typeof(j.meta -> 'koban_weight') = 'number' THEN (j.meta ->> 'koban_weight')::numeric::int END, 1) AS weight FROM koban.jobs j
-      WHERE j.state = 'executing' AND j.queue = $1), started AS MATERIALIZED (
+      WHERE j.state = 'executing' AND j.queue = $1 ), started AS MATERIALIZED (
       SELECT rkey, weight FROM koban.flow_starts
       WHERE queue = $2 AND started_at > clock_timestamp() - $3 * interval '1 millisecond'), candidates AS MATERIALIZED (
       SELECT j.id, j.priority, j.scheduled_at, jsonb_build_array(j.args -> 'tenant')::text AS pkey, '' AS rkey, coalesce(CASE WHEN jsonb_typeof(j.meta -> 'koban_weight') = 'number' THEN (j.meta ->> 'koban_weight')::numeric::int END, 1) AS weight
@@ -190,7 +190,7 @@ WITH forgotten AS (
 WITH claimable AS MATERIALIZED (
       WITH running AS MATERIALIZED (
       SELECT jsonb_build_array(j.args -> 'tenant')::text AS pkey, coalesce(CASE WHEN jsonb_typeof(j.meta -> 'koban_weight') = 'number' THEN (j.meta ->> 'koban_weight')::numeric::int END, 1) AS weight FROM koban.jobs j
-      WHERE j.state = 'executing' AND j.queue = $1), started AS MATERIALIZED (
+      WHERE j.state = 'executing' AND j.queue = $1 ), started AS MATERIALIZED (
       SELECT rkey, weight FROM koban.flow_starts
       WHERE queue = $2 AND started_at > clock_timestamp() - $3 * interval '1 millisecond'), candidates AS MATERIALIZED (
       SELECT j.id, j.priority, j.scheduled_at, jsonb_build_array(j.args -> 'tenant')::text AS pkey, '' AS rkey, coalesce(CASE WHEN jsonb_typeof(j.meta -> 'koban_weight') = 'number' THEN (j.meta ->> 'koban_weight')::numeric::int END, 1) AS weight
@@ -270,7 +270,7 @@ SELECT pg_advisory_xact_lock($1, hashtext($2));
 WITH claimable AS MATERIALIZED (
       WITH running AS MATERIALIZED (
       SELECT j.worker AS pkey, coalesce(CASE WHEN jsonb_typeof(j.meta -> 'koban_weight') = 'number' THEN (j.meta ->> 'koban_weight')::numeric::int END, 1) AS weight FROM koban.jobs j
-      WHERE j.state = 'executing' AND j.queue = $1), heads AS MATERIALIZED (
+      WHERE j.state = 'executing' AND j.queue = $1 ), heads AS MATERIALIZED (
       SELECT f.id FROM (
         SELECT DISTINCT ON (j.worker) j.id, j.state, j.worker AS pkey
         FROM koban.jobs j WHERE j.queue = $2 AND j.state IN ('available', 'scheduled', 'retryable', 'executing', 'discarded', 'cancelled') 
