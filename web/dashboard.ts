@@ -7,6 +7,7 @@ import {
   jsonResponse,
   maxBodyBytes,
   problem,
+  RequestBodyError,
   securityHeaders,
   type WebRequest,
   type WebResponse,
@@ -60,6 +61,7 @@ export class Dashboard {
       return problem(405, `method ${request.method} not allowed`);
     } catch (error) {
       if (error instanceof KobanValidationError) return problem(400, error.message);
+      if (error instanceof RequestBodyError) return problem(error.status, error.message);
       // A database or other failure: its message names no args (those stay in the database).
       return problem(500, error instanceof KobanError ? error.message : 'internal error; see the server log');
     }
