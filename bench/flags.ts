@@ -23,7 +23,7 @@ export const rowNames = [
 export type RowName = (typeof rowNames)[number];
 /**
  * Selected by name only, never by default: the dashboard's pages on `--pages-rows` jobs
- * (bench/dashboard-pages.ts), minutes of loading a million rows, reads rather than processing.
+ * (bench/dashboard-pages.ts): a million rows to load, and it measures reads, not processing.
  */
 const pagesRow = 'pages';
 const rowGroups: Record<string, readonly RowName[]> = {
