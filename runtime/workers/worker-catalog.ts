@@ -1,3 +1,4 @@
+import type { ChunkDefinition } from '../../sdk/chunk.js';
 import type { Codec } from '../../sdk/codec.js';
 import { KobanConfigError } from '../../sdk/errors.js';
 import {
@@ -170,9 +171,25 @@ function checkWorkerFeatures(definition: WorkerDefinition): void {
   if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {
     throw new KobanConfigError(`${name} @Recorded: limit must be a positive number of bytes, got ${limit}`);
   }
+  if (definition.chunk) checkChunkFeatures(definition, definition.chunk);
   if (definition.recorded?.encrypted && !definition.encrypted) {
     throw new KobanConfigError(
       `${name} @Recorded({ encrypted: true }) needs the worker's keys: add @Encrypted({ key }) to ${name}`,
+    );
+  }
+}
+
+/** What a chunk worker cannot be: its args are grouped in SQL, and `process` returns one value per chunk. */
+function checkChunkFeatures(definition: WorkerDefinition, chunk: ChunkDefinition): void {
+  const { name } = definition;
+  if (definition.recorded) {
+    throw new KobanConfigError(
+      `${name}: a chunk worker cannot be @Recorded, since process returns for the whole chunk; remove @Recorded or chunk`,
+    );
+  }
+  if (definition.encrypted && chunk.args.length > 0) {
+    throw new KobanConfigError(
+      `${name}: chunk.by.args cannot group an @Encrypted worker's jobs, whose args the database cannot read; group by meta keys instead`,
     );
   }
 }
