@@ -149,8 +149,23 @@ export class ChunkGatherer {
       .finally(() => {
         chunk.asked = 0;
         chunk.filling = undefined;
+        if (!chunk.expired && room(chunk) > 0) this.merge(chunk);
         if (chunk.expired || room(chunk) <= 0) this.close(chunk);
       });
+  }
+
+  /**
+   * Moves into a chunk with room the jobs of its group that other open chunks hold: a job the
+   * queue claimed while this chunk's fill was out opened a chunk of its own, and at the end of a
+   * backlog both would wait out their timeout half full. A chunk left empty closes, freeing its slot.
+   */
+  private merge(into: OpenChunk): void {
+    for (const other of this.gathering) {
+      if (other === into || other.key !== into.key || other.filling || other.closed) continue;
+      into.jobs.push(...other.jobs.splice(0, Math.min(room(into), other.jobs.length)));
+      if (other.jobs.length === 0) this.close(other);
+      if (room(into) <= 0) return;
+    }
   }
 
   /** Ends the chunk's gathering and runs it; a fill in flight is waited for, since its jobs are the chunk's. */
