@@ -10,6 +10,7 @@ import {
 } from '../../sdk/registry.js';
 import type { WorkerClass, WorkerInstance } from '../../sdk/worker.js';
 import { defaultMaxArgsBytes } from './args-size.js';
+import type { BeforeNewHook } from './before-new.js';
 import { type KeyRing, loadKeyRing } from './encryption.js';
 import { checkStructuredOptions } from './structured.js';
 import { resolveUnique } from './unique.js';
@@ -48,17 +49,25 @@ export class WorkerCatalog {
   /** The time inserts reckon `scheduleIn` from: the database's clock once the node has synced it. */
   readonly clock: { now(): number };
 
-  private constructor(maxArgsBytes: number, clock: { now(): number }) {
+  /** `Koban.start({ beforeNew })`: run before every insert of this instance, whatever the worker. */
+  readonly beforeNew: BeforeNewHook | undefined;
+
+  private constructor(maxArgsBytes: number, clock: { now(): number }, beforeNew: BeforeNewHook | undefined) {
     this.maxArgsBytes = maxArgsBytes;
     this.clock = clock;
+    this.beforeNew = beforeNew;
   }
 
   /** Checks every listed worker and resolves its keys: a bad option or key fails here. */
   static async create(
     sources: readonly (WorkerClass | WorkerEntry)[] | undefined,
-    { maxArgsBytes = defaultMaxArgsBytes, clock = { now: () => Date.now() } } = {},
+    {
+      maxArgsBytes = defaultMaxArgsBytes,
+      clock = { now: () => Date.now() },
+      beforeNew,
+    }: { maxArgsBytes?: number; clock?: { now(): number }; beforeNew?: BeforeNewHook | undefined } = {},
   ): Promise<WorkerCatalog> {
-    const catalog = new WorkerCatalog(maxArgsBytes, clock);
+    const catalog = new WorkerCatalog(maxArgsBytes, clock, beforeNew);
     const entries = (sources ?? [...registeredWorkers().values()]).map((source) =>
       typeof source === 'function' ? { worker: source } : source,
     );
