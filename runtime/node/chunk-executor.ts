@@ -52,10 +52,12 @@ export async function executeChunk(
     try {
       args = decodeStoredArgs(entry, claimed.args, claimed);
     } catch (error) {
+      running.delete(claimed.id);
       attempts.set(claimed.id, unopened(claimed, error, deps));
       continue;
     }
-    const abort = new JobAbort();
+    // A gathered job is running from its claim on (chunk-gatherer.ts): a cancel may have reached it.
+    const abort = running.get(claimed.id)?.abort ?? new JobAbort();
     const job = attemptJob(claimed, args, {
       abort,
       workflow: claimed.workflowId !== null && contexts ? () => contexts.workflow(claimed) : undefined,
@@ -78,6 +80,11 @@ export async function executeChunk(
   try {
     const runnable: Member[] = [];
     for (const member of members) {
+      if (member.abort.aborted) {
+        const { claimed, current, abort } = member;
+        attempts.set(claimed.id, failed(claimed, current.job, entry, abort.reason, abort, deps));
+        continue;
+      }
       const stop =
         entry.instance.beforeProcess || deps.hooks?.hasBefore
           ? await runBeforeHooks(entry, member.current, deps)

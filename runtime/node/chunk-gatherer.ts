@@ -5,6 +5,8 @@ import type { ClaimedJob } from '../engine/claim.js';
 import type { Engine } from '../engine/engine.js';
 import type { RunnableWorker } from '../workers/worker-catalog.js';
 import type { KobanEventEmitter } from './events.js';
+import type { RunningJob } from './executor.js';
+import { JobAbort } from './job-abort.js';
 
 export interface ChunkGathererDeps {
   readonly engine: Engine;
@@ -14,6 +16,11 @@ export interface ChunkGathererDeps {
   readonly held: Set<string>;
   /** Whether open chunks may claim jobs of their own now (not in a limited, paused or stopping queue). */
   readonly mayFill: () => boolean;
+  /**
+   * The node's running jobs: a chunk's jobs are in it from their claim on, so that a cancel
+   * reaches a job waiting in an open chunk (it is dropped from the chunk's call).
+   */
+  readonly running: Map<string, RunningJob>;
   /** Runs a closed chunk to its written outcomes. */
   readonly run: (jobs: ClaimedJob[], entry: RunnableWorker) => Promise<void>;
 }
@@ -60,7 +67,7 @@ export class ChunkGatherer {
    * taken), what resolves once that chunk has run; undefined when it joined one.
    */
   add(claimed: ClaimedJob, entry: RunnableWorker): Promise<void> | undefined {
-    this.deps.held.add(claimed.id);
+    this.hold(claimed);
     const chunk = entry.definition.chunk!;
     const values = groupValues(claimed, chunk);
     const key = `${entry.definition.name}\u0000${values}`;
@@ -122,6 +129,11 @@ export class ChunkGatherer {
     await Promise.all(open.map((chunk) => chunk.done));
   }
 
+  private hold(job: ClaimedJob): void {
+    this.deps.held.add(job.id);
+    this.deps.running.set(job.id, { id: job.id, abort: new JobAbort() });
+  }
+
   private fillSoon(): void {
     if (this.fillScheduled) return;
     this.fillScheduled = true;
@@ -140,7 +152,7 @@ export class ChunkGatherer {
       .then(
         (jobs) => {
           for (const job of jobs) {
-            this.deps.held.add(job.id);
+            this.hold(job);
             chunk.jobs.push(job);
           }
         },

@@ -70,6 +70,7 @@ export class Producer {
       node: deps.node,
       events: deps.events,
       held: deps.held,
+      running: deps.running,
       // In a queue with cluster-wide limits, a chunk takes only what the limited claims hand it.
       mayFill: () => !this.stopped && !this.pausedValue && !this.pausedLocally && this.flow === undefined,
       run: (jobs, entry) => this.runChunk(jobs, entry),

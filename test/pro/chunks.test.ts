@@ -10,6 +10,7 @@ import {
   Recorded,
   snooze,
   Worker,
+  workerFunction,
 } from '../../index.js';
 import { drainJobs, performJob } from '../../runtime/testing.js';
 import { freshDatabase } from '../support/databases.js';
@@ -130,6 +131,21 @@ describe('chunk workers', () => {
     await koban.insertAll([1, 2, 3, 4].map((n) => newJob(Waiting, { n })));
     await waitFor('the chunk to run', () => seen('Waiting').length === 1);
     expect(seen('Waiting')[0]!.ids.length).toBe(5);
+  });
+
+  it('leave out of the call a job cancelled while it waited in an open chunk', async () => {
+    const url = await freshDatabase();
+    const koban = await startKoban({ database: url, queues: { waiting: 1 }, workers: [Waiting] });
+    const first = await koban.insert(newJob(Waiting, { n: 0 }));
+    await waitFor(
+      'the first job to be claimed',
+      async () => (await koban.getJob(first.id))?.state === 'executing',
+    );
+    await koban.cancelJob(first.id);
+    const rest = await koban.insertAll([1, 2, 3, 4].map((n) => newJob(Waiting, { n })));
+    await waitFor('the chunk to run', () => seen('Waiting').length === 1);
+    expect(seen('Waiting')[0]!.ids).toEqual(rest.map((job) => job.id));
+    expect((await koban.getJob(first.id))?.state).toBe('cancelled');
   });
 
   it('run a chunk with fewer jobs once its timeout passes', async () => {
@@ -253,6 +269,9 @@ describe('chunk workers', () => {
     );
     expect(() => defineWorker(Stray, { chunk: { timout: 5 } as never })).toThrow(
       /worker Stray: chunk has unknown option timout/,
+    );
+    expect(() => workerFunction('ChunkFunction', async () => {}, { chunk: { size: 5 } } as never)).toThrow(
+      /workerFunction\("ChunkFunction"\): a chunk worker's process takes a list of jobs/,
     );
     @Worker({ chunk: { size: 5 } })
     @Recorded()
