@@ -191,8 +191,20 @@ export class ChunkGatherer {
     clearTimeout(chunk.timer);
     if (this.open.get(chunk.key) === chunk) this.open.delete(chunk.key);
     this.gathering.delete(chunk);
+    // Claims and merges may have brought the jobs out of order: process gets them in the queue's.
+    if (chunk.jobs.length > 1) chunk.jobs.sort(queueOrder);
     void this.deps.run(chunk.jobs, chunk.entry).finally(chunk.ran);
   }
+}
+
+/** The order of every claim: priority, due time, id (ids are bigints as text). */
+function queueOrder(a: ClaimedJob, b: ClaimedJob): number {
+  return (
+    a.priority - b.priority ||
+    a.scheduledAt.getTime() - b.scheduledAt.getTime() ||
+    a.id.length - b.id.length ||
+    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  );
 }
 
 function room(chunk: OpenChunk): number {
