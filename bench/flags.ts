@@ -10,6 +10,7 @@ export const rowNames = [
   'latency',
   'unique',
   'encrypted',
+  'chunks',
   'telemetry',
   'fan-out',
   'cascade',
@@ -29,7 +30,7 @@ const pagesRow = 'pages';
 const rowGroups: Record<string, readonly RowName[]> = {
   processing: ['process', 'process-big'],
   peers: ['insert', 'process', 'process-big', 'latency'],
-  pro: ['unique', 'encrypted'],
+  pro: ['unique', 'encrypted', 'chunks'],
   workflows: ['fan-out', 'cascade', 'chain', 'small-workflows'],
   batches: ['batch'],
   flows: ['fan-out', 'cascade', 'chain', 'small-workflows', 'batch'],
