@@ -1,5 +1,6 @@
 import { type Decorator, Node } from 'ts-morph';
 import { checkChain } from '../sdk/chain-options.js';
+import { chunkDefinition } from '../sdk/chunk.js';
 import { KobanConfigError } from '../sdk/errors.js';
 import {
   checkMaxAttempts,
@@ -51,6 +52,7 @@ const examples: Record<string, string> = {
   defaults: 'defaults: { metadata: {} }',
   limit: 'limit: 65_536',
   algorithm: "algorithm: 'aes-256-gcm'",
+  chunk: "chunk: { size: 100, timeout: 1000, by: { args: ['accountId'] } }",
 };
 
 function exampleFor(path: string): string {
@@ -220,6 +222,7 @@ function checkWorkerValues(worker: StaticObject, decorator: Decorator, report: R
     ['maxAttempts', checkMaxAttempts],
     ['priority', checkPriority],
     ['tags', checkTags],
+    ['chunk', chunkDefinition],
   ];
   for (const [option, check] of checks) {
     if (worker[option] === undefined) continue;

@@ -163,7 +163,11 @@ export class Koban implements RecordedReader {
         ? [...options.workers, KobanCascade]
         : options.workers;
     const clock = new DatabaseClock();
-    const catalog = await WorkerCatalog.create(workers, { maxArgsBytes: config.maxArgsBytes, clock });
+    const catalog = await WorkerCatalog.create(workers, {
+      maxArgsBytes: config.maxArgsBytes,
+      clock,
+      beforeNew: config.beforeNew,
+    });
     checkQueuesFit(config.queues, catalog);
     await checkCronArgs(config.cron, catalog);
     checkPlugins(config.plugins);

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import type { KnownCallbacks } from './batch-context.js';
 import { checkChain, type WorkerChain } from './chain-options.js';
+import { type ChunkDefinition, chunkDefinition } from './chunk.js';
 import type { Codec } from './codec.js';
 import { checkDeadline, type Deadline } from './deadline.js';
 import { KobanConfigError } from './errors.js';
@@ -39,6 +40,8 @@ export interface WorkerDefinition {
   readonly weight: number;
   /** Set for a chained worker (`@Worker({ chain })`). */
   readonly chain: WorkerChain | undefined;
+  /** Set for a chunk worker: `process` gets a list of jobs. */
+  readonly chunk: ChunkDefinition | undefined;
 }
 
 /** A worker as given to `Koban.start({ workers })`, with the codecs `npx gen` wrote for it. */
@@ -87,6 +90,7 @@ function checkOptions(options: WorkerOptions, where: string): void {
     );
   }
   if (options.deadline !== undefined) checkDeadline(options.deadline, where, 'config');
+  if (options.chunk !== undefined) chunkDefinition(options.chunk, where);
   if (options.name !== undefined) checkWorkerName(options.name, where);
   if (options.aliases !== undefined) {
     if (!Array.isArray(options.aliases)) {
@@ -178,6 +182,7 @@ export function getWorkerDefinition(target: WorkerClass): WorkerDefinition {
     encrypted: options.encrypted,
     weight: options.weight ?? 1,
     chain: options.chain === undefined ? undefined : checkChain(options.chain, `worker ${target.name}`),
+    chunk: options.chunk === undefined ? undefined : chunkDefinition(options.chunk, `worker ${options.name}`),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { Executor } from '../database/executor.js';
 import type { Ack } from './ack.js';
+import type { ChunkGroup } from './chunk-claim.js';
 import type { ClaimedJob } from './claim.js';
 import type {
   StoredBatchSummary,
@@ -63,6 +64,8 @@ export interface Engine {
     finished?: readonly string[],
   ): Promise<LimitedClaim>;
   claimById(ids: readonly string[], node: string): Promise<ClaimedJob[]>;
+  /** Claims available jobs of one chunk's group (chunk-claim.ts), to fill a chunk worker's chunk. */
+  claimChunk(group: ChunkGroup, limit: number, node: string): Promise<ClaimedJob[]>;
   ack(acks: readonly Ack[]): Promise<void>;
   stage(limit?: number): Promise<number>;
   /** Makes the scheduled and retryable jobs of a scope available now, except `keep`. */
