@@ -104,6 +104,16 @@ export class NodePlugins {
     return this.runner.isLeader;
   }
 
+  /** Milliseconds since the database last heard from this node: see Peer.silentFor(). */
+  silentFor(): number {
+    return this.peer.silentFor();
+  }
+
+  /** Beats now; rejects if the beat fails. */
+  beatNow(): Promise<void> {
+    return this.peer.beatNow();
+  }
+
   /** The stored cron entries changed: read them again. */
   refreshCron(): void {
     this.storedCron.refresh();

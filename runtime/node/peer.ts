@@ -35,6 +35,8 @@ export class Peer {
   private leader = false;
   /** Date.now() of the last heartbeat that reached the database. */
   private lastBeatAt: number | undefined;
+  /** performance.now() when the last heartbeat that reached the database was sent. */
+  private lastBeatSent: number | undefined;
   /** The lifeline waits until then after this node lost the database: see beat(). */
   private rescueFrom = 0;
   /** Date.now() of the first failed heartbeat of an outage in progress. */
@@ -84,6 +86,19 @@ export class Peer {
 
   get isLeader(): boolean {
     return this.leader;
+  }
+
+  /**
+   * Milliseconds, by this node's monotonic clock, since the last heartbeat that reached the
+   * database was sent: the database has heard nothing newer from this node.
+   */
+  silentFor(): number {
+    return this.lastBeatSent === undefined ? 0 : performance.now() - this.lastBeatSent;
+  }
+
+  /** Beats now, after a beat in progress; rejects if the beat fails. */
+  beatNow(): Promise<void> {
+    return this.periodic ? this.periodic.runNow() : this.beat();
   }
 
   /**
@@ -150,6 +165,7 @@ export class Peer {
     if (this.lastBeatAt !== undefined && now - this.lastBeatAt > 2 * interval)
       this.rescueFrom = now + rescueAfter;
     this.lastBeatAt = now;
+    this.lastBeatSent = Math.max(sent, this.lastBeatSent ?? sent);
     this.beaten = true;
     // The lease runs from when the database wrote it, which is after `sent`: by this node's
     // monotonic clock it surely lasts until `sent` plus its length. The node leads only until

@@ -17,6 +17,8 @@ export interface ProducerDeps extends ExecutorDeps {
   readonly pollInterval: number;
   /** The node polls for every queue at once (see poller.ts): no timer of the producer's own. */
   readonly polledByNode?: boolean;
+  /** Something to wait for before a claim, if anything: see Node.rejoin(). */
+  readonly beforeClaim?: () => Promise<void> | undefined;
 }
 
 /**
@@ -175,6 +177,11 @@ export class Producer {
     this.wakeRequested = false;
     let claimed: ClaimedJob[] = [];
     try {
+      const rejoining = this.deps.beforeClaim?.();
+      if (rejoining) {
+        await rejoining;
+        if (this.stopped) return;
+      }
       const flow = this.flow;
       const abandon = new AbortController();
       const claiming = flow
