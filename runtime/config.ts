@@ -148,8 +148,9 @@ export interface KobanConfig<CronWorkers extends readonly CronWorker[] = readonl
    */
   reconnectDelay?: number | undefined;
   /**
-   * Milliseconds a claim may take before the node abandons it and claims again; jobs it took
-   * anyway are given back after twice as long. Default 15000.
+   * Milliseconds a claim, a write of outcomes or a heartbeat may take before the node abandons it
+   * (cancelled in the server; a transaction is ended there by SET LOCAL timeouts) and tries again;
+   * jobs a claim took anyway are given back after twice as long. Default 15000.
    */
   claimTimeout?: number | undefined;
   /**

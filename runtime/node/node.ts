@@ -12,7 +12,7 @@ import type { Workflows } from '../workflows/workflows.js';
 import { Acker } from './acker.js';
 import { BlockWatch } from './block-watch.js';
 import { Convergence } from './convergence.js';
-import { finishedBy } from './deadline.js';
+import { finishedBy, valueWithin } from './deadline.js';
 import type { KobanEventEmitter } from './events.js';
 import type { ExecutorDeps, RunningJob } from './executor.js';
 import { NodePlugins } from './node-plugins.js';
@@ -66,7 +66,7 @@ export class Node {
     private readonly events: KobanEventEmitter,
     private readonly executor: ExecutorDeps,
   ) {
-    this.acker = new Acker(engine, events);
+    this.acker = new Acker(engine, events, config.claimTimeout);
     this.metrics = config.metrics ? new MetricsRollup(engine, config.node) : undefined;
     const { metrics } = config;
     if (metrics && this.metrics) {
@@ -115,7 +115,8 @@ export class Node {
     if (this.plugins.silentFor() <= rescueAfter - heartbeatInterval) return undefined;
     const rejoining = (async () => {
       await this.plugins.beatNow();
-      await this.convergence.run();
+      // The beat is what a new claim needs; the reconciliation, should it hang, is left running.
+      await valueWithin(this.convergence.run(), this.config.claimTimeout);
     })();
     this.rejoining = rejoining;
     void rejoining

@@ -192,8 +192,8 @@ export class Producer {
       // node never runs its jobs, which reconcileHoldings gives back.
       const result = await valueWithin(claiming, this.deps.claimTimeout);
       if (result === late) {
-        // Cancelled in the server, its connection returns to the pool (a limited claim runs in a
-        // transaction, which this does not reach).
+        // Cancelled in the server, its connection returns to the pool. A limited claim runs in a
+        // transaction, which this does not reach: the server ends it at the same deadline.
         abandon.abort();
         throw new KobanDatabaseError(
           `a claim from queue ${this.queue} got no answer within claimTimeout (${this.deps.claimTimeout} ms): ` +
@@ -229,6 +229,7 @@ export class Producer {
       demand,
       this.deps.node,
       flow,
+      this.deps.claimTimeout,
     );
     this.heldBack = held;
     if (held && this.retryTimer === undefined) {
