@@ -1,29 +1,18 @@
 import type { KobanOps } from '../runtime/ops/ops.js';
-import { type MetricsPoint, percentile } from '../runtime/telemetry/metrics-points.js';
+import { type MetricsPoint, percentile, type TimeSummary } from '../runtime/telemetry/metrics-points.js';
 import { type CliOptions, integerOption, UsageError } from './options.js';
 import { type CliIo, duration, exitCodes, json, table, time } from './output.js';
 
 /** One line of `koban stats`: a series' attempts over the window (or over one step with --step). */
-export interface StatsRow {
+export interface StatsRow extends Omit<MetricsPoint, 'at' | 'runTime' | 'queueTime'> {
+  /** The step's first minute; null for the totals over the window. */
   readonly at: Date | null;
-  readonly queue: string | null;
-  readonly worker: string | null;
-  readonly completed: number;
-  readonly retried: number;
-  readonly discarded: number;
-  readonly cancelled: number;
-  readonly snoozed: number;
   readonly runTime: Durations;
   readonly queueTime: Durations;
 }
 
-interface Durations {
-  readonly count: number;
-  readonly meanMs: number;
-  readonly p50Ms: number;
-  readonly p95Ms: number;
-  readonly p99Ms: number;
-}
+/** A time summary merged across steps: the histogram is not kept. */
+type Durations = Omit<TimeSummary, 'histogram'>;
 
 const unitMs = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 const dayMinutes = 1440;
