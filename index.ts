@@ -78,5 +78,6 @@ export { type PriorityAgingOptions, priorityAging } from './runtime/plugins/prio
 export type { PruneControl, PruneRule, PruneRuleMatch } from './runtime/plugins/prune-control.js';
 export type { MetricsHistoryQuery, MetricsPoint, TimeSummary } from './runtime/telemetry/metrics-points.js';
 export type { OpenTelemetryOptions } from './runtime/telemetry/open-telemetry.js';
+export type { BeforeNewHook, NewJobOfWorker } from './runtime/workers/before-new.js';
 export type { InsertAllOptions, InsertSource, JobSource } from './runtime/workers/insert-all.js';
 export * from './sdk/index.js';

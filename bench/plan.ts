@@ -159,6 +159,7 @@ export function plan(config: Config, refLabel: string | undefined): Row[] {
     ),
   ];
   const pro = 'features/pro';
+  const chunkJobs = Math.min(10_000, jobs);
   const flows = 'features/flows';
   const scaling = 'features/scaling';
   const limits = 'features/limits';
@@ -170,6 +171,13 @@ export function plan(config: Config, refLabel: string | undefined): Row[] {
       featureRow('encrypted', `process ${fmt(jobs)} jobs`, pro, { scenario: 'process-plain', n: jobs }, [
         { name: 'encrypted', scenario: 'process-encrypted', n: jobs },
       ]),
+      featureRow(
+        'chunks',
+        `process ${fmt(chunkJobs)} jobs`,
+        pro,
+        { scenario: 'process-plain', n: chunkJobs },
+        [{ name: 'chunks of 100', scenario: 'process-chunked', n: chunkJobs }],
+      ),
       featureRow(
         'telemetry',
         `process ${fmt(jobs)} jobs`,

@@ -1,4 +1,5 @@
 import { type Decorator, Node } from 'ts-morph';
+import { chunkDefinition } from '../sdk/chunk.js';
 import { KobanConfigError } from '../sdk/errors.js';
 import {
   checkMaxAttempts,
@@ -47,6 +48,7 @@ const examples: Record<string, string> = {
   defaults: 'defaults: { metadata: {} }',
   limit: 'limit: 65_536',
   algorithm: "algorithm: 'aes-256-gcm'",
+  chunk: "chunk: { size: 100, timeout: 1000, by: { args: ['accountId'] } }",
 };
 
 function exampleFor(path: string): string {
@@ -196,6 +198,7 @@ function checkWorkerValues(worker: StaticObject, decorator: Decorator, report: R
     ['maxAttempts', checkMaxAttempts],
     ['priority', checkPriority],
     ['tags', checkTags],
+    ['chunk', chunkDefinition],
   ];
   for (const [option, check] of checks) {
     if (worker[option] === undefined) continue;

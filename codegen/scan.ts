@@ -150,7 +150,34 @@ function readWorker(
   const reader = new TypeReader(declaration, report);
   const parameter = Node.isMethodDeclaration(processNode) ? processNode.getParameters()[0] : undefined;
   const jobParameter = signature.getParameters()[0];
-  const argsSymbol = jobParameter?.getTypeAtLocation(declaration).getProperty('args');
+  // A chunk worker's process takes a list of jobs: the args are its elements'.
+  const parameterType = jobParameter?.getTypeAtLocation(declaration);
+  const element =
+    parameterType?.isArray() || parameterType?.isReadonlyArray()
+      ? parameterType.getTypeArguments()[0]
+      : undefined;
+  const jobType = options.worker.chunk !== undefined ? (element ?? parameterType) : parameterType;
+  const argsSymbol = jobType?.getProperty('args');
+  const takesList = element !== undefined;
+  const chunked = options.worker.chunk !== undefined;
+  if (parameterType && takesList !== chunked) {
+    report(
+      parameter ?? processNode,
+      chunked
+        ? 'a chunk worker (@Worker({ chunk })) gets a list of jobs, but process takes one'
+        : 'process takes a list of jobs, but only a chunk worker gets one',
+      chunked
+        ? 'Write async process(jobs: Job<Args>[]) { ... }'
+        : 'Add @Worker({ chunk: { size: 100 } }) or take one job',
+    );
+  }
+  if (chunked && options.recorded) {
+    report(
+      workerDecorator,
+      'a chunk worker cannot be @Recorded, since process returns for the whole chunk',
+      'Remove @Recorded or chunk',
+    );
+  }
   const args = argsSymbol
     ? reader.read(argsSymbol.getTypeAtLocation(declaration), 'args', parameter ?? processNode)
     : jsonObjectModel;

@@ -13,6 +13,7 @@ import { consoleLogger, type KobanLogger, type LogLevel, levelledLogger, logLeve
 import type { KobanPlugin } from './plugins/plugin.js';
 import type { OpenTelemetryOptions } from './telemetry/open-telemetry.js';
 import { defaultMaxArgsBytes } from './workers/args-size.js';
+import { type BeforeNewHook, checkBeforeNew } from './workers/before-new.js';
 
 /**
  * A queue this node runs: its local limit, and the cluster-wide limits it shares with every other
@@ -136,6 +137,12 @@ export interface KobanConfig<CronWorkers extends readonly CronWorker[] = readonl
   testing?: 'manual' | 'inline' | undefined;
   /** More plugins to run beside Koban's own; see KobanPlugin. */
   plugins?: readonly KobanPlugin[] | undefined;
+  /**
+   * Runs before every job this instance inserts, whatever its worker, before the worker's own
+   * static `beforeNew`: returns nothing, or the job with changed `args` or `options`; throws to
+   * refuse it (and the whole insert). It gets `{ worker, args, options }`.
+   */
+  beforeNew?: BeforeNewHook | undefined;
   /** Milliseconds between sweeps of held workflow steps whose release was lost (leader only). Default 1000. */
   workflowSweepInterval?: number | undefined;
   /** Connections Koban opens for a URL. Default 10. */
@@ -205,6 +212,7 @@ export interface ResolvedConfig {
   readonly cron: readonly CronEntry[];
   readonly cronSyncInterval: number;
   readonly plugins: readonly KobanPlugin[];
+  readonly beforeNew: BeforeNewHook | undefined;
   readonly workflowSweepInterval: number;
   readonly testing: 'manual' | 'inline' | undefined;
   readonly maxArgsBytes: number;
@@ -262,6 +270,7 @@ export function resolveConfig(config: KobanConfig, defaultNode: string): Resolve
     cron: config.cron ?? [],
     cronSyncInterval: positive(config.cronSyncInterval ?? 10_000, 'cronSyncInterval'),
     plugins: config.plugins ?? [],
+    beforeNew: checkBeforeNew(config.beforeNew),
     testing: testingMode(config.testing),
     workflowSweepInterval: positive(config.workflowSweepInterval ?? 1000, 'workflowSweepInterval'),
     claimTimeout: positive(config.claimTimeout ?? 15_000, 'claimTimeout'),

@@ -160,7 +160,11 @@ export class Koban implements RecordedReader {
         ? [...options.workers, KobanCascade]
         : options.workers;
     const clock = new DatabaseClock();
-    const catalog = await WorkerCatalog.create(workers, { maxArgsBytes: config.maxArgsBytes, clock });
+    const catalog = await WorkerCatalog.create(workers, {
+      maxArgsBytes: config.maxArgsBytes,
+      clock,
+      beforeNew: config.beforeNew,
+    });
     await checkCronArgs(config.cron, catalog);
     checkPlugins(config.plugins);
     const telemetry = await openTelemetry(options.opentelemetry);

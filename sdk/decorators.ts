@@ -1,4 +1,5 @@
 import type { KnownCallbacks } from './batch-context.js';
+import type { ChunkShaped } from './chunk.js';
 import { defineWorker, defineWorkerFeature } from './registry.js';
 import type { ArgsOf, WorkerClass } from './worker.js';
 import type {
@@ -26,7 +27,7 @@ export type WorkerDecorator = <W extends WorkerClass>(
 export function Worker<const O extends WorkerOptions = {}>(
   options: O = {} as O,
 ): <W extends WorkerClass>(
-  target: ClassWithArgKeys<W, WorkerOptionKeyMistakes<O, ArgsOf<W>>> & KnownCallbacks<W>,
+  target: ClassWithArgKeys<W, WorkerOptionKeyMistakes<O, ArgsOf<W>>> & ChunkShaped<W, O> & KnownCallbacks<W>,
   context?: ClassDecoratorContext<W>,
 ) => void {
   return (target: WorkerClass) => {

@@ -13,11 +13,16 @@ import type { WorkerOptions } from './worker-options.js';
 export function workerFunction<Args, Result>(
   name: string,
   process: (job: Job<Args>) => ProcessResult<Result>,
-  options: Omit<WorkerOptions<Args>, 'name'> & WorkerHooks<Args> = {},
+  options: Omit<WorkerOptions<Args>, 'name' | 'chunk'> & WorkerHooks<Args> = {},
 ): WorkerClass<Args, Result> & { new (): { process(job: Job<Args>): ProcessResult<Result> } } {
   const where = `workerFunction(${JSON.stringify(name)})`;
   if (typeof process !== 'function') {
     throw new KobanConfigError(`${where}: expected a function, got ${String(process)}`);
+  }
+  if ('chunk' in options) {
+    throw new KobanConfigError(
+      `${where}: a chunk worker's process takes a list of jobs; write it as a class with @Worker({ chunk })`,
+    );
   }
   const { onTimeout, beforeProcess, afterProcess, beforeNew, ...workerOptions } = options;
   const hooks = { onTimeout, beforeProcess, afterProcess, beforeNew };

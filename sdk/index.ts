@@ -15,6 +15,7 @@ export {
   isCascade,
   KobanCascade,
 } from './cascade.js';
+export type { ChunkBy, ChunkJobOutcome, ChunkOptions, ChunkResult } from './chunk.js';
 export type { Codec } from './codec.js';
 export type { Deadline, DeadlineAction } from './deadline.js';
 export { Encrypted, Recorded, Structured, Worker, type WorkerDecorator } from './decorators.js';

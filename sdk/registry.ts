@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import type { KnownCallbacks } from './batch-context.js';
+import { type ChunkDefinition, chunkDefinition } from './chunk.js';
 import type { Codec } from './codec.js';
 import { checkDeadline, type Deadline } from './deadline.js';
 import { KobanConfigError } from './errors.js';
@@ -36,6 +37,8 @@ export interface WorkerDefinition {
   readonly recorded: RecordedOptions | undefined;
   readonly encrypted: EncryptedOptions | undefined;
   readonly weight: number;
+  /** Set for a chunk worker: `process` gets a list of jobs. */
+  readonly chunk: ChunkDefinition | undefined;
 }
 
 /** A worker as given to `Koban.start({ workers })`, with the codecs `npx gen` wrote for it. */
@@ -78,6 +81,7 @@ function checkOptions(options: WorkerOptions, where: string): void {
     );
   }
   if (options.deadline !== undefined) checkDeadline(options.deadline, where, 'config');
+  if (options.chunk !== undefined) chunkDefinition(options.chunk, where);
   if (options.name !== undefined) checkWorkerName(options.name, where);
   if (options.aliases !== undefined) {
     if (!Array.isArray(options.aliases)) {
@@ -168,6 +172,7 @@ export function getWorkerDefinition(target: WorkerClass): WorkerDefinition {
     recorded,
     encrypted: options.encrypted,
     weight: options.weight ?? 1,
+    chunk: options.chunk === undefined ? undefined : chunkDefinition(options.chunk, `worker ${options.name}`),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { ChunkOptions } from './chunk.js';
 import type { Deadline } from './deadline.js';
 import { type Fault, faultError } from './errors.js';
 import type { JobState } from './job.js';
@@ -91,6 +92,11 @@ export interface WorkerOptions<Args = any> {
    * Default 1. A job heavier than a limit never fits it.
    */
   weight?: number;
+  /**
+   * Makes this a chunk worker: `process(jobs)` gets up to `size` jobs at once, waiting at most
+   * `timeout` ms for them, grouped `by` args or meta keys; each job's outcome is still its own.
+   */
+  chunk?: ChunkOptions<Args>;
 }
 
 export const defaultQueue = 'default';
@@ -195,9 +201,10 @@ export type StructuredKeyMistakes<O, Args> =
   | KeysNotIn<ListedIn<O, 'required'>, Args>
   | KeysNotIn<O extends { readonly defaults: infer D } ? keyof NonNullable<D> : never, Args>;
 
-/** `unique.keys` and `structured` names in worker options that are not keys of the worker's args. */
+/** `unique.keys`, `chunk.by.args` and `structured` names in worker options that are not keys of the worker's args. */
 export type WorkerOptionKeyMistakes<O, Args> =
   | KeysNotIn<O extends { readonly unique: infer U } ? ListedIn<U, 'keys'> : never, Args>
+  | KeysNotIn<O extends { readonly chunk: { readonly by: infer B } } ? ListedIn<B, 'args'> : never, Args>
   | (O extends { readonly structured: infer S } ? StructuredKeyMistakes<S, Args> : never);
 
 /**

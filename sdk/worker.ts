@@ -8,7 +8,8 @@ export type ProcessResult<Result> = Result | ControlOutcome | Promise<Result | C
 
 /** The methods Koban calls on a worker instance. Only `process` is required. */
 export interface WorkerInstance<Args = any, Result = unknown> {
-  process(job: Job<Args, any>): ProcessResult<Result>;
+  /** One job; for a chunk worker (`@Worker({ chunk })`), a list of them (see chunk.ts). */
+  process(job: Job<Args, any> | readonly Job<Args, any>[]): ProcessResult<Result>;
   /** Seconds to wait before the next attempt after an error. Default `15 + 2^attempt` plus jitter. */
   backoff?(job: Job<Args, any>): number;
   /**
@@ -59,7 +60,9 @@ export type ArgsOf<W> =
   ProcessOf<W> extends (job: infer J, ...rest: any[]) => any
     ? J extends Job<infer Args, any>
       ? Args
-      : JsonObject
+      : J extends readonly Job<infer Args, any>[]
+        ? Args
+        : JsonObject
     : never;
 
 /** The result type of a worker class: what `process` resolves to, less control outcomes. */

@@ -1,6 +1,6 @@
 // What the Pro features cost against plain jobs, one measurement per process: unique inserts
-// against plain inserts, encrypted jobs processed against plain jobs.
-// Usage: node <build>/bench/features/pro.js <insert-plain|insert-unique|process-plain|process-encrypted> <dbUrl> <n>
+// against plain inserts, encrypted jobs and chunks of 100 processed against plain jobs.
+// Usage: node <build>/bench/features/pro.js <insert-plain|insert-unique|process-plain|process-encrypted|process-chunked> <dbUrl> <n>
 import { randomBytes } from 'node:crypto';
 import type { Job, Koban as KobanType } from '../../index.js';
 import { loadKoban, quietLogger as logger } from '../koban-dist.js';
@@ -38,7 +38,14 @@ class EncryptedJob {
 }
 defineWorker(EncryptedJob, { queue: 'bench', encrypted: { key: randomBytes(32) } });
 
-const workers = [PlainJob, UniqueJob, EncryptedJob];
+class ChunkedJob {
+  async process(jobs: readonly Job<Args>[]) {
+    for (let index = 0; index < jobs.length; index++) count();
+  }
+}
+defineWorker(ChunkedJob, { queue: 'bench', chunk: { size: 100, timeout: 1000 } });
+
+const workers = [PlainJob, UniqueJob, EncryptedJob, ChunkedJob];
 type Worker = (typeof workers)[number];
 const specs = (worker: Worker, jobs: number) =>
   Array.from({ length: jobs }, (_, n) => newJob(worker, { n, note: `customer ${n % 977} order ${n}` }));
@@ -59,6 +66,11 @@ const scenarios: Record<string, { worker: Worker; measure: 'insert' | 'process';
     worker: EncryptedJob,
     measure: 'process',
     settings: `encrypted (AES-256-GCM), queue limit ${queueLimit}`,
+  },
+  'process-chunked': {
+    worker: ChunkedJob,
+    measure: 'process',
+    settings: `chunks of 100 (timeout 1000 ms), queue limit ${queueLimit}`,
   },
 };
 

@@ -1,5 +1,6 @@
 import type { Executor } from '../database/executor.js';
 import type { Ack, AckDeadline } from './ack.js';
+import type { ChunkGroup } from './chunk-claim.js';
 import type { ClaimedJob } from './claim.js';
 import type {
   StoredBatchSummary,
@@ -61,6 +62,8 @@ export interface Engine {
     deadlineMs?: number,
   ): Promise<LimitedClaim>;
   claimById(ids: readonly string[], node: string): Promise<ClaimedJob[]>;
+  /** Claims available jobs of one chunk's group (chunk-claim.ts), to fill a chunk worker's chunk. */
+  claimChunk(group: ChunkGroup, limit: number, node: string): Promise<ClaimedJob[]>;
   /** `deadline`: see AckDeadline. */
   ack(acks: readonly Ack[], deadline?: AckDeadline): Promise<void>;
   stage(limit?: number): Promise<number>;

@@ -5,7 +5,8 @@ import type { Engine } from '../engine/engine.js';
 import type { JobFilter } from '../engine/job-filter.js';
 import { readableJobs } from '../workers/readable-jobs.js';
 import type { WorkerCatalog } from '../workers/worker-catalog.js';
-import { type Attempt, type ExecutorDeps, executeJob, type RunningJob } from './executor.js';
+import type { Attempt, ExecutorDeps, RunningJob } from './executor.js';
+import { executeAttempt } from './run-attempt.js';
 
 export interface DrainOptions {
   /** Only this queue; default every queue. */
@@ -106,7 +107,7 @@ export class Drainer {
   /** Runs a claimed job on the production executor and writes its outcome before returning. */
   private async run(claimed: ClaimedJob): Promise<Attempt> {
     try {
-      const attempt = await executeJob(claimed, this.deps, this.running);
+      const attempt = await executeAttempt(claimed, this.deps, this.running);
       await this.engine.ack([attempt.ack]);
       return attempt;
     } finally {

@@ -165,7 +165,7 @@ export async function executeJob(
 }
 
 /** Adds the attempt to the node's metrics history, if it keeps one; returns the attempt. */
-function measured(claimed: ClaimedJob, attempt: Attempt, runMs: number, deps: ExecutorDeps): Attempt {
+export function measured(claimed: ClaimedJob, attempt: Attempt, runMs: number, deps: ExecutorDeps): Attempt {
   const queueMs = (claimed.attemptedAt?.getTime() ?? Date.now()) - claimed.scheduledAt.getTime();
   deps.metrics?.record(claimed.queue, claimed.worker, attempt.ack.state, runMs, Math.max(queueMs, 0));
   return attempt;
@@ -176,7 +176,7 @@ function measured(claimed: ClaimedJob, attempt: Attempt, runMs: number, deps: Ex
  * by `discard(reason)`) as a warning, a cancelled one as information. With its worker, id,
  * attempt and error, and never its args.
  */
-function logFinalFailure(claimed: ClaimedJob, { state, error }: Ack, deps: ExecutorDeps): void {
+export function logFinalFailure(claimed: ClaimedJob, { state, error }: Ack, deps: ExecutorDeps): void {
   const details = {
     id: claimed.id,
     worker: claimed.worker,
@@ -201,7 +201,7 @@ function logFinalFailure(claimed: ClaimedJob, { state, error }: Ack, deps: Execu
  * give-back of the same kind, from a second up to an hour, so that a worker or key no node has
  * any more costs little. Nothing is cancelled or discarded for it.
  */
-function giveBack(claimed: ClaimedJob, error: Error): Attempt {
+export function giveBack(claimed: ClaimedJob, error: Error): Attempt {
   const earlier = claimed.errors.filter((entry) => entry.error.includes(error.name)).length;
   const seconds = Math.min(2 ** earlier, unknownWorkerMaxDelaySeconds);
   return {
@@ -216,7 +216,11 @@ function giveBack(claimed: ClaimedJob, error: Error): Attempt {
   };
 }
 
-function giveBackForKey(claimed: ClaimedJob, error: KobanUnknownKeyError, deps: ExecutorDeps): Attempt {
+export function giveBackForKey(
+  claimed: ClaimedJob,
+  error: KobanUnknownKeyError,
+  deps: ExecutorDeps,
+): Attempt {
   const given = new KobanUnknownKeyError(
     `${error.message}. Node ${deps.node} gave the job back to the queue, with its attempt, for a node that has the key`,
     error.keyId,
@@ -283,7 +287,7 @@ async function runWithTimeout(
  * The worker's `onTimeout(job, error)`, given as long again as the attempt had: a hook that
  * throws or outlasts that is reported, and the attempt fails with the timeout either way.
  */
-async function runTimeoutHook(
+export async function runTimeoutHook(
   entry: RunnableWorker,
   job: Job<unknown>,
   error: KobanTimeoutError,
@@ -311,7 +315,7 @@ function runCallback(entry: RunnableWorker, job: Job<unknown>, callback: BatchCa
   return handler.call(entry.instance, job);
 }
 
-function settle(claimed: ClaimedJob, result: unknown, recorded: Buffer | undefined): Attempt {
+export function settle(claimed: ClaimedJob, result: unknown, recorded: Buffer | undefined): Attempt {
   const { attempt } = claimed;
   const job = claimed;
   if (!isControlOutcome(result)) {
@@ -343,7 +347,7 @@ function settle(claimed: ClaimedJob, result: unknown, recorded: Buffer | undefin
   }
 }
 
-function failed(
+export function failed(
   claimed: ClaimedJob,
   job: Job<unknown>,
   entry: RunnableWorker,
@@ -401,7 +405,7 @@ function backoffMs(entry: RunnableWorker, job: Job<unknown>, deps: ExecutorDeps)
  * The node's before hooks, then the worker's: each sees the args the previous one handed on
  * (`current.job`), and the first that returns cancel, snooze or discard ends the attempt with it.
  */
-async function runBeforeHooks(
+export async function runBeforeHooks(
   entry: RunnableWorker,
   current: { job: Job<unknown> },
   deps: ExecutorDeps,
@@ -437,7 +441,7 @@ async function runBeforeHooks(
   return undefined;
 }
 
-async function runAfterHook(
+export async function runAfterHook(
   entry: RunnableWorker,
   job: Job<unknown>,
   outcome: ProcessOutcome,
@@ -455,7 +459,7 @@ async function runAfterHook(
 }
 
 /** Hooks are for observation: their failures are reported, never charged to the job. */
-function reportHookError(source: string, job: Job<unknown>, error: unknown, deps: ExecutorDeps) {
+export function reportHookError(source: string, job: Job<unknown>, error: unknown, deps: ExecutorDeps) {
   deps.logger.error(
     { id: job.id, worker: job.worker, error },
     `${source} threw for job ${job.id} (${job.worker})`,

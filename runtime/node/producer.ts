@@ -2,7 +2,10 @@ import { KobanDatabaseError } from '../../sdk/errors.js';
 import type { ClaimedJob } from '../engine/claim.js';
 import type { Engine } from '../engine/engine.js';
 import { type FlowLimits, isLimited } from '../engine/flow.js';
+import type { RunnableWorker } from '../workers/worker-catalog.js';
 import type { Acker } from './acker.js';
+import { executeChunk } from './chunk-executor.js';
+import { ChunkGatherer } from './chunk-gatherer.js';
 import { late, valueWithin } from './deadline.js';
 import { type ExecutorDeps, executeJob, type RunningJob } from './executor.js';
 
@@ -54,6 +57,8 @@ export class Producer {
   /** Available jobs were left by a cluster-wide limit at the last claim: a finished job may free a slot. */
   private heldBack = false;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** The chunks of chunk workers' jobs being gathered: each takes one slot (see chunk-gatherer.ts). */
+  private readonly chunks: ChunkGatherer;
 
   constructor(
     readonly queue: string,
@@ -61,7 +66,18 @@ export class Producer {
     private pausedValue: boolean,
     private readonly deps: ProducerDeps,
     private flowValue?: FlowLimits,
-  ) {}
+  ) {
+    this.chunks = new ChunkGatherer(queue, {
+      engine: deps.engine,
+      node: deps.node,
+      events: deps.events,
+      held: deps.held,
+      running: deps.running,
+      // In a queue with cluster-wide limits, a chunk takes only what the limited claims hand it.
+      mayFill: () => !this.stopped && !this.pausedValue && !this.pausedLocally && this.flow === undefined,
+      run: (jobs, entry) => this.runChunk(jobs, entry),
+    });
+  }
 
   /** The queue's cluster-wide limits, if it has any. */
   get flow(): FlowLimits | undefined {
@@ -129,6 +145,7 @@ export class Producer {
    */
   wake(): void {
     if (this.stopped || this.pausedValue || this.pausedLocally) return;
+    this.chunks.wake();
     if (this.fetches.size >= claimsInFlight || (this.fetches.size > 0 && !this.queueHasMore)) {
       this.wakeRequested = true;
       return;
@@ -143,8 +160,9 @@ export class Producer {
     this.stopped = true;
     clearInterval(this.pollTimer);
     clearTimeout(this.retryTimer);
-    // Claims already sent may still return rows; they run like the others.
+    // Claims already sent may still return rows; they run like the others, and so do open chunks.
     await Promise.all([...this.fetches]);
+    void this.chunks.flush();
     return this.settled(graceMs);
   }
 
@@ -244,6 +262,16 @@ export class Producer {
   }
 
   private run(claimed: ClaimedJob): void {
+    const entry = this.deps.catalog.get(claimed.worker);
+    if (entry?.definition.chunk) {
+      const opened = this.chunks.add(claimed, entry);
+      if (opened) {
+        this.active++;
+        this.inFlight.add(opened);
+        void opened.finally(() => this.inFlight.delete(opened));
+      }
+      return;
+    }
     this.active++;
     this.deps.held.add(claimed.id);
     const task = executeJob(claimed, this.deps, this.deps.running).then(async ({ ack }) => {
@@ -260,6 +288,18 @@ export class Producer {
       if (this.queueHasMore || this.heldBack) this.wakeSoon();
     });
     this.inFlight.add(task);
+  }
+
+  /** Runs a gathered chunk, which held one slot, and writes each of its jobs' outcomes. */
+  private async runChunk(jobs: ClaimedJob[], entry: RunnableWorker): Promise<void> {
+    const attempts = await executeChunk(jobs, entry, this.deps, this.deps.running);
+    this.active--;
+    this.unacked += attempts.length;
+    if (this.queueHasMore) this.wakeSoon();
+    await Promise.all(attempts.map((attempt) => this.deps.acker.add(attempt.ack)));
+    for (const job of jobs) this.deps.held.delete(job.id);
+    this.unacked -= attempts.length;
+    if (this.queueHasMore || this.heldBack) this.wakeSoon();
   }
 
   private wakeScheduled = false;

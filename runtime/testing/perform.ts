@@ -6,8 +6,9 @@ import { jobBinding } from '../engine/args-binding.js';
 import type { ClaimedJob } from '../engine/claim.js';
 import { insertedRecord } from '../engine/insert-row.js';
 import { KobanEventEmitter } from '../node/events.js';
-import { executeJob, type RunningJob } from '../node/executor.js';
+import type { RunningJob } from '../node/executor.js';
 import { consoleLogger, type KobanLogger, levelledLogger } from '../node/logger.js';
+import { executeAttempt } from '../node/run-attempt.js';
 import { prepareJob } from '../workers/prepare-job.js';
 import { WorkerCatalog } from '../workers/worker-catalog.js';
 
@@ -67,7 +68,7 @@ export async function performJob<W extends WorkerClass>(
   };
   const running = new Map<string, RunningJob>();
   const events = new KobanEventEmitter();
-  const attempt = executeJob(
+  const attempt = executeAttempt(
     claimed,
     {
       catalog,

@@ -4,6 +4,7 @@ import { KobanValidationError } from '../../sdk/errors.js';
 import { checkUuid } from '../../sdk/ids.js';
 import type { JsonObject } from '../../sdk/job.js';
 import { isJobSpec, type JobOptions, type JobSpec } from '../../sdk/job-spec.js';
+import type { NewJob } from '../../sdk/worker.js';
 import {
   checkMaxAttempts,
   checkPriority,
@@ -42,31 +43,48 @@ export async function prepareJobs(
       ]);
     }
     const entry = catalog.knownEntry(spec.worker) ?? (await catalog.entryFor(spec.worker));
-    const [checked, options] = spec.worker.beforeNew
-      ? await changedByBeforeNew(spec, insertOptions, entry.definition.name)
-      : [spec, insertOptions];
+    const worker = entry.definition.name;
+    let [checked, options]: [JobSpec, JobOptions] = [spec, insertOptions];
+    // The node's hook first, then the worker's, which sees what the node's made of the job.
+    const nodeHook = catalog.beforeNew;
+    if (nodeHook)
+      [checked, options] = await changedByBeforeNew(
+        checked,
+        options,
+        (job) => nodeHook({ ...job, worker }),
+        'Koban.start({ beforeNew })',
+      );
+    const ownHook = spec.worker.beforeNew;
+    if (ownHook)
+      [checked, options] = await changedByBeforeNew(
+        checked,
+        options,
+        (job) => ownHook.call(spec.worker, job),
+        `${worker}.beforeNew`,
+      );
     rows[index] = prepareJob(checked, options, entry, catalog.maxArgsBytes, catalog.clock.now());
   }
   return rows;
 }
 
 /**
- * The job as the worker's `beforeNew` hook returns it, given the options the insert merged: the
- * hook's options are the job's, and changed args are encoded (and validated) again. A hook that
- * throws refuses the job, and with it the whole insert.
+ * The job as a `beforeNew` hook (the node's or the worker's) returns it, given the options the
+ * insert merged: the hook's options are the job's, and changed args are encoded (and validated)
+ * again. A hook that throws refuses the job, and with it the whole insert.
  */
 async function changedByBeforeNew(
   spec: JobSpec,
   insertOptions: JobOptions,
-  worker: string,
+  hook: (job: NewJob) => NewJob | void | Promise<NewJob | void>,
+  source: string,
 ): Promise<[JobSpec, JobOptions]> {
   const options = { ...spec.options, ...withoutUndefined(insertOptions) };
-  const changed = await spec.worker.beforeNew!({ args: spec.args, options });
+  const changed = await hook({ args: spec.args, options });
   if (changed === undefined) return [spec, insertOptions];
   if (typeof changed !== 'object' || changed === null || typeof changed.options !== 'object') {
     throw new KobanValidationError([
       {
-        path: `${worker}.beforeNew`,
+        path: source,
         message: `expected nothing or the job as { args, options }, got ${describe(changed)}`,
       },
     ]);

@@ -1,3 +1,4 @@
+import type { ChunkDefinition } from '../../sdk/chunk.js';
 import type { Codec } from '../../sdk/codec.js';
 import { KobanConfigError } from '../../sdk/errors.js';
 import {
@@ -9,6 +10,7 @@ import {
 } from '../../sdk/registry.js';
 import type { WorkerClass, WorkerInstance } from '../../sdk/worker.js';
 import { defaultMaxArgsBytes } from './args-size.js';
+import type { BeforeNewHook } from './before-new.js';
 import { type KeyRing, loadKeyRing } from './encryption.js';
 import { checkStructuredOptions } from './structured.js';
 import { resolveUnique } from './unique.js';
@@ -47,17 +49,25 @@ export class WorkerCatalog {
   /** The time inserts reckon `scheduleIn` from: the database's clock once the node has synced it. */
   readonly clock: { now(): number };
 
-  private constructor(maxArgsBytes: number, clock: { now(): number }) {
+  /** `Koban.start({ beforeNew })`: run before every insert of this instance, whatever the worker. */
+  readonly beforeNew: BeforeNewHook | undefined;
+
+  private constructor(maxArgsBytes: number, clock: { now(): number }, beforeNew: BeforeNewHook | undefined) {
     this.maxArgsBytes = maxArgsBytes;
     this.clock = clock;
+    this.beforeNew = beforeNew;
   }
 
   /** Checks every listed worker and resolves its keys: a bad option or key fails here. */
   static async create(
     sources: readonly (WorkerClass | WorkerEntry)[] | undefined,
-    { maxArgsBytes = defaultMaxArgsBytes, clock = { now: () => Date.now() } } = {},
+    {
+      maxArgsBytes = defaultMaxArgsBytes,
+      clock = { now: () => Date.now() },
+      beforeNew,
+    }: { maxArgsBytes?: number; clock?: { now(): number }; beforeNew?: BeforeNewHook | undefined } = {},
   ): Promise<WorkerCatalog> {
-    const catalog = new WorkerCatalog(maxArgsBytes, clock);
+    const catalog = new WorkerCatalog(maxArgsBytes, clock, beforeNew);
     const entries = (sources ?? [...registeredWorkers().values()]).map((source) =>
       typeof source === 'function' ? { worker: source } : source,
     );
@@ -170,9 +180,25 @@ function checkWorkerFeatures(definition: WorkerDefinition): void {
   if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {
     throw new KobanConfigError(`${name} @Recorded: limit must be a positive number of bytes, got ${limit}`);
   }
+  if (definition.chunk) checkChunkFeatures(definition, definition.chunk);
   if (definition.recorded?.encrypted && !definition.encrypted) {
     throw new KobanConfigError(
       `${name} @Recorded({ encrypted: true }) needs the worker's keys: add @Encrypted({ key }) to ${name}`,
+    );
+  }
+}
+
+/** What a chunk worker cannot be: its args are grouped in SQL, and `process` returns one value per chunk. */
+function checkChunkFeatures(definition: WorkerDefinition, chunk: ChunkDefinition): void {
+  const { name } = definition;
+  if (definition.recorded) {
+    throw new KobanConfigError(
+      `${name}: a chunk worker cannot be @Recorded, since process returns for the whole chunk; remove @Recorded or chunk`,
+    );
+  }
+  if (definition.encrypted && chunk.args.length > 0) {
+    throw new KobanConfigError(
+      `${name}: chunk.by.args cannot group an @Encrypted worker's jobs, whose args the database cannot read; group by meta keys instead`,
     );
   }
 }

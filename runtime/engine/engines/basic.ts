@@ -1,6 +1,7 @@
 import type { Database } from '../../database/database.js';
 import type { Executor } from '../../database/executor.js';
 import { type Ack, type AckDeadline, writeAcks } from '../ack.js';
+import { type ChunkGroup, claimChunkJobs } from '../chunk-claim.js';
 import { type ClaimedJob, claimJobs, claimJobsById } from '../claim.js';
 import { databaseTime } from '../clock.js';
 import {
@@ -142,6 +143,10 @@ export class BasicEngine implements Engine {
 
   claimById(ids: readonly string[], node: string): Promise<ClaimedJob[]> {
     return claimJobsById(this.context, ids, node);
+  }
+
+  claimChunk(group: ChunkGroup, limit: number, node: string): Promise<ClaimedJob[]> {
+    return claimChunkJobs(this.context, group, limit, node);
   }
 
   ack(acks: readonly Ack[], deadline?: AckDeadline): Promise<void> {
