@@ -1,6 +1,8 @@
 // The dashboard's pages on a table of 1,000,000 jobs: p50/p95 per page, read through the Fetch
 // handler as a browser reads them (the cache is off: each request runs its statements).
+//   npm run bench -- --only pages [--pages-rows 1000000] [--pages-reps 20]
 //   npx tsx bench/dashboard-pages.ts [--rows 1000000] [--reps 20] [--database postgres://…]
+import os from 'node:os';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import { Koban } from '../index.js';
@@ -39,8 +41,14 @@ try {
   await db.unsafe(`SELECT setval('koban.jobs_id_seq', ${rows})`);
   await db.unsafe('VACUUM ANALYZE koban.jobs');
   await db.unsafe('VACUUM ANALYZE koban.job_history');
+  const [{ server_version: version }] = (await db.unsafe('SHOW server_version')) as unknown as [
+    { server_version: string },
+  ];
   await db.end();
-  console.log(`${rows} jobs loaded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `${rows.toLocaleString('en-US')} jobs loaded in ${((Date.now() - started) / 1000).toFixed(1)} s; PostgreSQL ${version}`,
+  );
+  const loadBefore = os.loadavg()[0]!;
 
   const ops = await Koban.connect({ database: url.toString(), statementTimeout: 30_000 });
   const dashboard = kobanDashboard({ ops, basePath: '', refreshInterval: 1 });
@@ -90,6 +98,9 @@ try {
   walks.sort((a, b) => a - b);
   console.log(
     `| search args, one job: the ${pagesRead} pages down to it | ${quantile(walks, 0.5).toFixed(1)} | ${quantile(walks, 0.95).toFixed(1)} |`,
+  );
+  console.log(
+    `\nMachine load (1-minute load average, ${os.cpus().length} cores): ${loadBefore.toFixed(1)} before the reads, ${os.loadavg()[0]!.toFixed(1)} after.`,
   );
   await ops.close();
 } finally {

@@ -22,6 +22,11 @@ export const rowNames = [
   'limits',
 ] as const;
 export type RowName = (typeof rowNames)[number];
+/**
+ * Selected by name only, never by default: the dashboard's pages on `--pages-rows` jobs
+ * (bench/dashboard-pages.ts): a million rows to load, and it measures reads, not processing.
+ */
+const pagesRow = 'pages';
 const rowGroups: Record<string, readonly RowName[]> = {
   processing: ['process', 'process-big'],
   peers: ['insert', 'process', 'process-big', 'latency'],
@@ -65,6 +70,10 @@ export interface Config {
   readonly history: number;
   readonly historyJobs: number;
   readonly json: string | undefined;
+  /** `--only pages`: the dashboard's pages, on `pagesRows` jobs, `pagesReps` reads of each. */
+  readonly pages: boolean;
+  readonly pagesRows: number;
+  readonly pagesReps: number;
 }
 
 const numbers = {
@@ -83,6 +92,8 @@ const numbers = {
   'scale-jobs': 'jobs of the processes row',
   history: 'completed rows in the table of the history row',
   'history-jobs': 'jobs of the history row',
+  'pages-rows': 'jobs in the table of the pages row',
+  'pages-reps': 'reads of each page in the pages row',
 } as const;
 
 function list<T extends string>(
@@ -96,7 +107,7 @@ function list<T extends string>(
     const members = groups[name] ?? (names.includes(name as T) ? [name as T] : undefined);
     if (!members)
       throw new Error(
-        `--${flag}: unknown name ${name}; one of ${[...names, ...Object.keys(groups)].join(', ')}`,
+        `--${flag}: unknown name ${name}; one of ${[...names, ...Object.keys(groups), ...(flag === 'only' ? [pagesRow] : [])].join(', ')}`,
       );
     for (const member of members) chosen.add(member);
   }
@@ -143,8 +154,15 @@ export function parseFlags(argv: readonly string[]): Config {
     ...list('ceiling-sql', values['ceiling-sql'] ?? ceilingVariants.join(','), ceilingVariants, {}),
   ];
   const against = values.against;
+  const only = values.only?.split(',') ?? [];
+  const pages = only.includes(pagesRow);
+  const rows = only.filter((name) => name !== pagesRow);
   return {
-    rows: list('only', values.only ?? rowNames.join(','), rowNames, rowGroups),
+    // `--only pages` alone runs the pages row alone; no --only runs every row but that one.
+    rows:
+      pages && rows.length === 0
+        ? new Set<RowName>()
+        : list('only', values.only === undefined ? rowNames.join(',') : rows.join(','), rowNames, rowGroups),
     // An A/B run compares Koban with itself unless told otherwise.
     systems: list(
       'systems',
@@ -173,5 +191,8 @@ export function parseFlags(argv: readonly string[]): Config {
     history: count('history', get('history'), quick ? 100_000 : 1_000_000),
     historyJobs: count('history-jobs', get('history-jobs'), quick ? 5000 : 20_000),
     json: values.json,
+    pages,
+    pagesRows: count('pages-rows', get('pages-rows'), quick ? 100_000 : 1_000_000),
+    pagesReps: count('pages-reps', get('pages-reps'), quick ? 5 : 20),
   };
 }

@@ -1,7 +1,8 @@
 // `npm run bench`: Koban against graphile-worker, pg-boss, BullMQ and the SQL ceiling on one
 // PostgreSQL server, then Koban's features against plain Koban; every case in a fresh process on
 // a fresh database, Koban from a compiled build, repetitions alternated. See bench/README.md.
-// Usage: npm run bench -- [--only insert,processing,...] [--systems koban,graphile,...] [--reps 5]
+// The dashboard's pages on a million jobs run only when named: --only pages (bench/dashboard-pages.ts).
+// Usage: npm run bench -- [--only insert,processing,...,pages] [--systems koban,graphile,...] [--reps 5]
 //        [--jobs 20000] [--big 100000] [--against <git ref>] [--quick] [--json results.json] ...
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -9,6 +10,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildChildren, buildRef, buildWorkingTree, type RefBuild } from './build.js';
 import { parseFlags } from './flags.js';
+import { runPagesRow } from './pages-row.js';
 import { type Case, plan } from './plan.js';
 import { featureTable, legend, noise, peerTable } from './print.js';
 import type { Report } from './report.js';
@@ -22,12 +24,19 @@ const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const baseUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const progress = (message: string) => process.stderr.write(`${message}\n`);
 
+const refLabel = config.against;
+const rows = plan(config, refLabel);
+if (rows.length === 0 && !config.pages)
+  throw new Error('nothing to measure: --only and --systems select no row');
+if (rows.length === 0) {
+  // The pages row alone: reads of the working tree's dashboard, no build and no peers.
+  const pages = await runPagesRow(config, root, baseUrl, progress);
+  process.stdout.write(`\n${pagesTitle()}\n\n${pages}\n`);
+  process.exit(0);
+}
 const distA = await buildWorkingTree(root, progress);
 const ref: RefBuild | undefined = config.against ? await buildRef(root, config.against, progress) : undefined;
-const refLabel = config.against;
 const children = await buildChildren(root);
-const rows = plan(config, refLabel);
-if (rows.length === 0) throw new Error('nothing to measure: --only and --systems select no row');
 
 const runner = new ChildRunner(baseUrl, children, { KOBAN_QUEUE_LIMIT: String(config.kobanLimits[0]) });
 process.on('SIGINT', () => {
@@ -40,6 +49,9 @@ const describe = (report: Report | undefined) => {
   return `${fmtInt(report.rate!)} jobs/s · Node ${fmtUs(report.nodeUs!)} · DB ${fmtUs(report.dbUs!)} µs/job`;
 };
 const minutes = (ms: number) => `${(ms / 60_000).toFixed(1)} min`;
+function pagesTitle() {
+  return `The dashboard's pages on ${config.pagesRows.toLocaleString('en-US')} jobs, ${config.pagesReps} reads of each (Node ${process.version}, ${os.cpus().length} cores):`;
+}
 
 const results = new Results();
 /** The 1-minute load average before each measurement: how busy the shared machine was. */
@@ -71,6 +83,7 @@ for (const row of rows) {
 
 const version = await runner.serverVersion();
 await runner.close();
+const pages = config.pages ? await runPagesRow(config, root, baseUrl, progress) : undefined;
 const peerRows = rows.filter((row) => row.kind === 'peers');
 const featureRows = rows.filter((row) => row.kind === 'feature');
 const out = [
@@ -86,6 +99,7 @@ const out = [
   '',
   ...peerRows.flatMap((row) => [peerTable(row, results, refLabel), '']),
   ...(featureRows.length > 0 ? [featureTable(featureRows, results, refLabel), ''] : []),
+  ...(pages ? [pagesTitle(), '', pages, ''] : []),
   'Processing: jobs inserted and ANALYZEd first (untimed), then timed from the worker start until every job is',
   'completed in the database. Latency: from just before the insert call to the start of the handler, in the same',
   'process, workers idle before the first insert. Node µs/job: CPU (user + system) of the process running the',

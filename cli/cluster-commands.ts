@@ -191,14 +191,18 @@ export async function batch(
       values.json
         ? json(list)
         : table(
-            ['batch', 'inserted', 'total', 'completed', 'discarded', 'cancelled'],
+            ['batch', 'name', 'inserted', 'total', 'completed', 'discarded', 'cancelled', 'callbacks'],
             list.map((row) => [
               row.id,
+              row.name ?? '',
               time(row.insertedAt),
               row.total,
               row.completed,
               row.discarded,
               row.cancelled,
+              row.callbacks
+                .map((callback) => (row.fired.includes(callback) ? `${callback} (fired)` : callback))
+                .join(', '),
             ]),
           ),
     );

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { consoleLogger, type KobanLogger } from '../runtime/node/logger.js';
 import type { KobanOps } from '../runtime/ops/ops.js';
 import { KobanError, KobanValidationError } from '../sdk/errors.js';
 import { actionRoutes, type DashboardAction } from './actions.js';
@@ -7,6 +8,7 @@ import {
   jsonResponse,
   maxBodyBytes,
   problem,
+  RequestBodyError,
   securityHeaders,
   type WebRequest,
   type WebResponse,
@@ -27,6 +29,8 @@ export interface DashboardOptions {
   readonly refreshInterval?: number;
   /** Mark the CSRF cookie Secure (when the dashboard is served over HTTPS). Default false. */
   readonly secureCookie?: boolean;
+  /** Where a failed request (a 500 that is not Koban's own error) is logged. Default: console. */
+  readonly logger?: KobanLogger;
 }
 
 const assetTypes: Record<string, string> = {
@@ -60,8 +64,14 @@ export class Dashboard {
       return problem(405, `method ${request.method} not allowed`);
     } catch (error) {
       if (error instanceof KobanValidationError) return problem(400, error.message);
+      if (error instanceof RequestBodyError) return problem(error.status, error.message);
       // A database or other failure: its message names no args (those stay in the database).
-      return problem(500, error instanceof KobanError ? error.message : 'internal error; see the server log');
+      if (error instanceof KobanError) return problem(500, error.message);
+      (this.options.logger ?? consoleLogger).error(
+        { method: request.method, path: request.path, error },
+        `koban web: ${request.method} ${request.path} failed`,
+      );
+      return problem(500, 'internal error; see the server log');
     }
   }
 

@@ -1,5 +1,5 @@
 import type { Dashboard } from './dashboard.js';
-import { maxBodyBytes } from './http.js';
+import { bodyTooLarge, maxBodyBytes } from './http.js';
 
 /** A Fetch-API handler, `(request) => Response`, for Hono (`c.req.raw`), Bun.serve and Deno.serve. */
 export function fetchHandler(dashboard: Dashboard, basePath: string) {
@@ -17,7 +17,7 @@ export function fetchHandler(dashboard: Dashboard, basePath: string) {
         headers: request.headers,
         body: async () => {
           const text = await request.text();
-          if (Buffer.byteLength(text) > maxBodyBytes) throw new Error('body too large');
+          if (Buffer.byteLength(text) > maxBodyBytes) throw bodyTooLarge();
           return text;
         },
         raw: request,

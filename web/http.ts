@@ -19,6 +19,18 @@ export interface WebResponse {
 
 export const maxBodyBytes = 65_536;
 
+/** A body that cannot be read: too large (413), or read already by the app's own parser (500). */
+export class RequestBodyError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const bodyTooLarge = () => new RequestBodyError(413, `the body is larger than ${maxBodyBytes} bytes`);
+
 /** Headers every response carries: no framing, no sniffing, a strict content policy. */
 export const securityHeaders: Record<string, string> = {
   'x-content-type-options': 'nosniff',

@@ -4,7 +4,8 @@ import type { EngineContext } from '../engine/context.js';
 import { batchCounts } from './context.js';
 import { callbackBit } from './counting.js';
 
-const callbacksOf = (bits: number): BatchCallback[] =>
+/** The callbacks named by the bits of `batches.callbacks` or `fired`. */
+export const callbacksOf = (bits: number): BatchCallback[] =>
   batchCallbacks.filter((callback) => bits & callbackBit(callback));
 
 /** A batch's counts per state and which callbacks have fired; null for an unknown id. */

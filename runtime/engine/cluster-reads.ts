@@ -1,5 +1,7 @@
 import { sql } from 'drizzle-orm';
+import type { BatchCallback } from '../../sdk/batch-context.js';
 import type { JobState } from '../../sdk/states.js';
+import { callbacksOf } from '../batches/status.js';
 import { toDate, toDateOrNull } from '../database/wire.js';
 import type { EngineContext } from './context.js';
 import { allJobs } from './history.js';
@@ -196,8 +198,10 @@ export interface StoredBatchSummary {
   readonly discarded: number;
   readonly cancelled: number;
   readonly retryable: number;
-  readonly callbacks: number;
-  readonly fired: number;
+  /** The callbacks the batch's callback worker implements. */
+  readonly callbacks: readonly BatchCallback[];
+  /** Those inserted so far, each at most once. */
+  readonly fired: readonly BatchCallback[];
 }
 
 /** The newest batches with the counts their rows keep. */
@@ -205,9 +209,20 @@ export async function batchSummaries(
   { database, schema }: EngineContext,
   limit: number,
 ): Promise<StoredBatchSummary[]> {
-  const rows = await database.query<Omit<StoredBatchSummary, 'insertedAt'> & { insertedAt: number }>(sql`
+  const rows = await database.query<
+    Omit<StoredBatchSummary, 'insertedAt' | 'callbacks' | 'fired'> & {
+      insertedAt: number;
+      callbacks: number;
+      fired: number;
+    }
+  >(sql`
     SELECT id::text AS id, name, date_part('epoch', inserted_at) * 1000 AS "insertedAt",
       total, completed, discarded, cancelled, retryable, callbacks, fired
     FROM ${sql.raw(schema)}.batches ORDER BY inserted_at DESC, id LIMIT ${limit}`);
-  return rows.map((row) => ({ ...row, insertedAt: toDate(row.insertedAt) }));
+  return rows.map((row) => ({
+    ...row,
+    insertedAt: toDate(row.insertedAt),
+    callbacks: callbacksOf(row.callbacks),
+    fired: callbacksOf(row.fired),
+  }));
 }

@@ -5,6 +5,7 @@ import { type ClaimedJob, claim } from './claim.js';
 import type { EngineContext } from './context.js';
 import { beforeDeadline } from './deadlines.js';
 import { type FlowLimits, type LimitedClaim, type PartitionBy, weightKey } from './flow.js';
+import { transactionDeadline } from './transaction-deadline.js';
 
 /**
  * The first key of the advisory locks that serialise the limited claims of one queue (the second
@@ -19,7 +20,8 @@ const flowLockSpace = 7_361_205;
  * starts that earlier claims recorded in their own transactions), and takes only what fits. So no
  * two claims can both see the same free slot, whatever the number of nodes, and a slot is given
  * back by whatever takes the job out of `executing`: an ack, a rescue, a cancel. Plain queues
- * never come here: they keep the lean claim of claim.ts.
+ * never come here: they keep the lean claim of claim.ts. With `deadlineMs`, the server ends the
+ * claim past it: a claim that hangs holding the queue's lock would stop the queue on every node.
  */
 export function claimLimited(
   ctx: EngineContext,
@@ -27,9 +29,11 @@ export function claimLimited(
   demand: number,
   node: string,
   flow: FlowLimits,
+  deadlineMs?: number,
 ): Promise<LimitedClaim> {
   const { database, schema } = ctx;
   return database.transaction(async (tx) => {
+    if (deadlineMs !== undefined) await database.query(transactionDeadline(deadlineMs), tx);
     await database.query(
       sql`SELECT pg_advisory_xact_lock(${flowLockSpace}, hashtext(${`${schema}.${queue}`}))`,
       tx,

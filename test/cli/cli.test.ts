@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defineWorker, type Job, newJob, workflow } from '../../index.js';
+import { type BatchCallbacks, batch, defineWorker, type Job, newJob, workflow } from '../../index.js';
 import { compilePackage } from '../support/compiled.js';
 import { freshDatabase, withSql } from '../support/databases.js';
 import { startKoban } from '../support/koban.js';
@@ -23,6 +23,14 @@ class CliReport {
   }
 }
 defineWorker(CliReport, { queue: 'reports', maxAttempts: 1 });
+
+/** A batch's worker with two callbacks: `completed` fires when all complete, `exhausted` never here. */
+class CliBatchMailer implements BatchCallbacks<{ to: string }> {
+  async process(_job: Job<{ to: string }>) {}
+  async handleCompleted(_job: Job<{ to: string }>) {}
+  async handleExhausted(_job: Job<{ to: string }>) {}
+}
+defineWorker(CliBatchMailer, { queue: 'batch-mailers' });
 
 let outDir: string;
 let url: string;
@@ -113,6 +121,41 @@ describe('the koban bin', () => {
     const shown = await koban(['workflow', step!.workflowId!]);
     expect(shown.stdout).toContain('flowchart');
     expect(shown.stdout).toMatch(/first[\s\S]*-->[\s\S]*second|second[\s\S]*first/);
+  });
+
+  it('lists batches with their callbacks, and shows one with its counts and callbacks fired and pending', async () => {
+    const client = await startKoban({
+      database: url,
+      workers: [CliBatchMailer],
+      queues: { 'batch-mailers': { limit: 5 } },
+    });
+    const [first] = await client.insertAll(
+      batch(
+        Array.from({ length: 3 }, (_, n) => newJob(CliBatchMailer, { to: `b${n}@x` })),
+        { batchName: 'cli-digest' },
+      ),
+    );
+    const batchId = first!.batchId!;
+    await waitFor('the completed callback', async () =>
+      (await client.batchStatus(batchId))?.fired.includes('completed'),
+    );
+
+    const listed = await koban(['batch']);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout.split('\n')[0]).toMatch(
+      /^BATCH\s+NAME\s+INSERTED\s+TOTAL\s+COMPLETED\s+DISCARDED\s+CANCELLED\s+CALLBACKS/,
+    );
+    const row = listed.stdout.split('\n').find((line) => line.startsWith(batchId));
+    expect(row).toMatch(/cli-digest .* 3\s+3\s+0\s+0\s+completed \(fired\), exhausted$/);
+
+    const shown = await koban(['batch', batchId]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain(`batch ${batchId}: 3/3 finished (done)`);
+    expect(shown.stdout).toMatch(/completed\s+3/);
+    expect(shown.stdout).toContain('callbacks fired: completed; pending: exhausted');
+    const status = JSON.parse((await koban(['batch', batchId, '--json'])).stdout);
+    expect(status).toMatchObject({ id: batchId, total: 3, fired: ['completed'] });
+    expect((await koban(['batch', '00000000-0000-4000-8000-000000000000'])).code).toBe(3);
   });
 
   it('exits 2 on bad usage, 3 for an unknown id, 1 when the database cannot be reached', async () => {

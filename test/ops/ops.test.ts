@@ -27,6 +27,13 @@ class OpsReport {
 }
 defineWorker(OpsReport, { queue: 'reports' });
 
+class OpsDigest {
+  async process(_job: Job<{ to: string }>) {}
+  async handleCompleted(_job: Job<{ to: string }>) {}
+  async handleExhausted(_job: Job<{ to: string }>) {}
+}
+defineWorker(OpsDigest, { queue: 'mailers' });
+
 let gate: Promise<void> = Promise.resolve();
 let open: () => void = () => {};
 class OpsSlow {
@@ -36,7 +43,7 @@ class OpsSlow {
 }
 defineWorker(OpsSlow, { queue: 'slow' });
 
-const timers = { heartbeatInterval: 200, rescueAfter: 2000 };
+const timers = { heartbeatInterval: 200, rescueAfter: 2000, blockTolerance: 1000 };
 
 let url: string;
 let ops: KobanOps | undefined;
@@ -55,7 +62,7 @@ async function connect(options: { statementTimeout?: number } = {}) {
 }
 
 /** A client with no node and no queues, to insert jobs only. */
-const inserter = () => startKoban({ database: url, workers: [OpsMailer, OpsReport, OpsSlow] });
+const inserter = () => startKoban({ database: url, workers: [OpsMailer, OpsReport, OpsSlow, OpsDigest] });
 
 describe('Koban.connect', () => {
   it('never runs jobs, never heartbeats and never leads', async () => {
@@ -208,7 +215,7 @@ describe('cluster-wide reads', () => {
         .add('a', newJob(OpsReport, { day: 'a' }))
         .add('b', newJob(OpsReport, { day: 'b' }), { deps: ['a'] }),
     );
-    await client.insertAll(batch([newJob(OpsMailer, { to: 'x', n: 1 })]));
+    await client.insertAll(batch([newJob(OpsDigest, { to: 'x' })]));
     const reader = await connect();
     const [flow] = await reader.workflows();
     expect(flow).toMatchObject({ id: steps[0]!.workflowId, counts: { available: 1, held: 1 } });
@@ -219,7 +226,7 @@ describe('cluster-wide reads', () => {
       ['b', 'held', ['a']],
     ]);
     const [group] = await reader.batches();
-    expect(group).toMatchObject({ total: 1, completed: 0 });
+    expect(group).toMatchObject({ total: 1, completed: 0, callbacks: ['completed', 'exhausted'], fired: [] });
     expect((await reader.batch(group!.id))!.total).toBe(1);
   });
 });

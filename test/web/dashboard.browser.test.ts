@@ -29,6 +29,15 @@ class WebReport {
 }
 defineWorker(WebReport, { queue: 'reports' });
 
+/** A batch's worker with callbacks: one fires when every job completed, two stay pending. */
+class WebDigest {
+  async process(_job: Job<{ to: string }>) {}
+  async handleCompleted(_job: Job<{ to: string }>) {}
+  async handleDiscarded(_job: Job<{ to: string }>) {}
+  async handleExhausted(_job: Job<{ to: string }>) {}
+}
+defineWorker(WebDigest, { queue: 'digests' });
+
 const secret = randomBytes(32).toString('base64');
 class WebPayment {
   async process(_job: Job<{ card: string }>) {}
@@ -58,6 +67,7 @@ let base: string;
 let browser: Browser;
 let page: Page;
 let workflowId: string;
+let batchId: string;
 let node: Koban;
 let client: Koban;
 
@@ -74,16 +84,19 @@ beforeAll(async () => {
     database: url,
     logger: quietLogger,
     pollInterval: 200,
-    workers: [WebMailer, WebStep, WebPayment, WebReport],
-    queues: { mailers: 5, steps: 3, payments: 2 },
+    workers: [WebMailer, WebStep, WebPayment, WebReport, WebDigest],
+    queues: { mailers: 5, steps: 3, payments: 2, digests: 2 },
+    // The charts read the metrics history, written every 200 ms here instead of every minute.
+    metrics: { interval: 200 },
     cron: [{ expression: '0 4 * * *', worker: WebReport, args: { day: 'today' }, name: 'configured-report' }],
     heartbeatInterval: 200,
     rescueAfter: 2000,
+    blockTolerance: 1000,
   });
   client = await Koban.start({
     database: url,
     logger: quietLogger,
-    workers: [WebMailer, WebReport, WebStep, WebPayment],
+    workers: [WebMailer, WebReport, WebStep, WebPayment, WebDigest],
   });
   await client.insertAll([
     ...Array.from({ length: 12 }, (_, n) =>
@@ -98,7 +111,7 @@ beforeAll(async () => {
     newJob(WebPayment, { card: '4242 4242 4242 4242' }),
   ]);
   const steps = await client.insertAll(
-    workflow()
+    workflow({ workflowName: 'nightly-etl' })
       .add('extract', newJob(WebStep, { step: 'extract' }))
       .add('transform', newJob(WebStep, { step: 'transform' }), { deps: ['extract'] })
       .add('load', newJob(WebStep, { step: 'load' }), { deps: ['transform'] })
@@ -112,9 +125,13 @@ beforeAll(async () => {
       ),
   );
   workflowId = steps[0]!.workflowId!;
-  await client.insertAll(
-    batch(Array.from({ length: 4 }, (_, n) => newJob(WebMailer, { to: `batch${n}@example.com` }))),
+  const digest = await client.insertAll(
+    batch(
+      Array.from({ length: 4 }, (_, n) => newJob(WebDigest, { to: `digest${n}@example.com` })),
+      { batchName: 'weekly-digest' },
+    ),
   );
+  batchId = digest[0]!.batchId!;
   await client.cron.insert({
     name: 'nightly-report',
     expression: '0 3 * * *',
@@ -124,6 +141,9 @@ beforeAll(async () => {
   await waitFor(
     'the mail to be sent',
     async () => (await client.listJobs({ queue: 'mailers', state: 'discarded' })).length === 3,
+  );
+  await waitFor('the batch to finish and its callback to fire', async () =>
+    (await client.batchStatus(batchId))?.fired.includes('completed'),
   );
   ops = await Koban.connect({ database: url });
   const dashboard = kobanDashboard({ ops, basePath: '/koban', authorize: () => true, refreshInterval: 500 });
@@ -152,14 +172,26 @@ afterAll(async () => {
 const shot = (name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 
 describe('Koban Web in a browser', () => {
-  it('shows the overview: queues with counts, nodes and the leader', async () => {
+  it('shows the overview: queues with counts, nodes, the leader, and charts of the metrics history', async () => {
+    await waitFor('the attempts to reach the metrics history', async () => {
+      const points = await ops.metricsHistory({ from: new Date(Date.now() - 3_600_000), groupBy: 'queue' });
+      const mailers = points.filter((point) => point.queue === 'mailers');
+      return (
+        mailers.reduce((sum, point) => sum + point.completed, 0) === 12 &&
+        mailers.reduce((sum, point) => sum + point.discarded, 0) === 3
+      );
+    });
     await page.goto(`${base}/`);
-    await page.waitForSelector('text=Queues');
     await page.waitForSelector('text=leader:');
+    await page.waitForSelector('figure.chart');
     const text = await page.textContent('main');
     expect(text).toMatch(/mailers/);
     expect(text).toMatch(/reports/);
     expect(text).toContain(node.node);
+    expect(text).not.toContain('No attempts recorded');
+    // The mailers' sparkline rises off its baseline in the minute the mail went out.
+    const spark = (await page.getAttribute('tr:has(a:text-is("mailers")) svg.spark polyline', 'points'))!;
+    expect(new Set(spark.split(' ').map((point) => point.split(',')[1])).size).toBeGreaterThan(1);
     await shot('overview');
   });
 
@@ -182,6 +214,8 @@ describe('Koban Web in a browser', () => {
   it('shows an encrypted job as its envelope, never the plaintext', async () => {
     const [payment] = (await ops.searchJobs({ worker: 'WebPayment' })).jobs;
     await page.goto(`${base}/#/jobs/${payment!.id}`);
+    // The page shown before was a job too: wait for this one's, not the last one's args.
+    await page.waitForSelector(`h1:has-text("Job ${payment!.id} ")`);
     await page.waitForSelector('#args');
     const args = (await page.textContent('#args')) ?? '';
     expect(args).not.toContain('4242');
@@ -233,13 +267,25 @@ describe('Koban Web in a browser', () => {
     expect(await page.textContent('g[data-part=billing]')).toContain('completed · 2/2 done');
     expect(await page.locator('g.step.completed').count()).toBe(5);
     await shot('workflow-completed');
+    await page.goto(`${base}/#/workflows`);
+    await page.waitForSelector(`tr[data-workflow="${workflowId}"]`);
+    expect(await page.textContent(`tr[data-workflow="${workflowId}"]`)).toMatch(/nightly-etl.*completed 6/);
+    await shot('workflows');
   });
 
   it('shows batches, cron entries (and runs one now) and nodes', async () => {
+    // Wait for the list's own rows: the nav's "Batches" and the last page's links are there at once.
     await page.goto(`${base}/#/batches`);
-    await page.waitForSelector('text=Batches');
-    await page.locator('main table a').first().click();
+    await page.waitForSelector(`tr[data-batch="${batchId}"]`);
+    const row = await page.textContent(`tr[data-batch="${batchId}"]`);
+    expect(row).toContain('weekly-digest');
+    expect(row).toContain('completed (1 of 3)');
+    await shot('batches');
+    await page.click(`tr[data-batch="${batchId}"] a`);
     await page.waitForSelector('text=Callbacks fired');
+    expect(await page.textContent('#callbacks')).toBe(
+      'Callbacks fired: completed; pending: discarded, exhausted',
+    );
     await shot('batch');
     await page.goto(`${base}/#/crons`);
     await page.waitForSelector('tr[data-cron=nightly-report]');

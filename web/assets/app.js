@@ -615,12 +615,13 @@ const pages = {
     return [
       h('h1', {}, 'Workflows'),
       table(
-        ['workflow', 'inserted', 'steps by state'],
+        ['workflow', 'name', 'inserted', 'steps by state'],
         data.map((flow) =>
           h(
             'tr',
-            {},
-            h('td', {}, h('a', { href: `#/workflows/${flow.id}` }, flow.id)),
+            { 'data-workflow': flow.id },
+            h('td', {}, h('a', { class: 'mono', href: `#/workflows/${flow.id}` }, flow.id)),
+            h('td', {}, flow.name || '—'),
             h('td', {}, time(flow.insertedAt)),
             h('td', {}, counts(flow.counts)),
           ),
@@ -679,18 +680,20 @@ const pages = {
     return [
       h('h1', {}, 'Batches'),
       table(
-        ['batch', 'inserted', 'progress', 'completed', 'discarded', 'cancelled'],
+        ['batch', 'name', 'inserted', 'progress', 'completed', 'discarded', 'cancelled', 'callbacks fired'],
         data.map((row) => {
           const done = row.completed + row.discarded + row.cancelled;
           return h(
             'tr',
-            {},
-            h('td', {}, h('a', { href: `#/batches/${row.id}` }, row.id)),
+            { 'data-batch': row.id },
+            h('td', {}, h('a', { class: 'mono', href: `#/batches/${row.id}` }, row.id)),
+            h('td', {}, row.name || '—'),
             h('td', {}, time(row.insertedAt)),
-            h('td', {}, progress(done, row.total)),
+            h('td', {}, progress(done, row.total), ` ${done}/${row.total}`),
             h('td', { class: 'num' }, row.completed),
             h('td', { class: 'num' }, row.discarded),
             h('td', { class: 'num' }, row.cancelled),
+            h('td', {}, `${row.fired.join(', ') || 'none'} (${row.fired.length} of ${row.callbacks.length})`),
           );
         }),
       ),
@@ -707,13 +710,15 @@ const pages = {
         {},
         'Batch ',
         h('span', { class: 'mono' }, data.id),
+        ' ',
         data.finished ? h('span', { class: 'state completed' }, 'finished') : null,
       ),
+      data.name ? h('p', { class: 'summary' }, 'Name: ', h('strong', {}, data.name)) : null,
       h('p', {}, progress(done, data.total), ` ${done} of ${data.total} finished`),
       h('p', {}, counts(data.counts)),
       h(
         'p',
-        {},
+        { id: 'callbacks' },
         'Callbacks fired: ',
         data.fired.join(', ') || 'none',
         '; pending: ',
