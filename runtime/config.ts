@@ -98,9 +98,16 @@ export interface KobanConfig<CronWorkers extends readonly CronWorker[] = readonl
   heartbeatInterval?: number | undefined;
   /**
    * Milliseconds without a heartbeat after which a node counts as dead and the leader rescues its
-   * executing jobs (they run again). At least 3 × `heartbeatInterval`. Default 60000.
+   * executing jobs (they run again). At least 3 × `heartbeatInterval` + `blockTolerance`.
+   * Default 60000, or that minimum if it is longer.
    */
   rescueAfter?: number | undefined;
+  /**
+   * The longest stretch, in milliseconds, that synchronous work may block a node's event loop
+   * (no heartbeat goes out meanwhile) without its jobs being rescued and run twice: `rescueAfter`
+   * must cover it. The node warns when a block reaches half of it. Default 5000.
+   */
+  blockTolerance?: number | undefined;
   /** Milliseconds `stop()` waits for running jobs. Default 15000. */
   shutdownGrace?: number | undefined;
   /** Delete completed, cancelled and discarded jobs older than `maxAge` seconds. Default 7 days; false keeps them. */
@@ -148,8 +155,9 @@ export interface KobanConfig<CronWorkers extends readonly CronWorker[] = readonl
    */
   reconnectDelay?: number | undefined;
   /**
-   * Milliseconds a claim may take before the node abandons it and claims again; jobs it took
-   * anyway are given back after twice as long. Default 15000.
+   * Milliseconds a claim, a write of outcomes or a heartbeat may take before the node abandons it
+   * (cancelled in the server; a transaction is ended there by SET LOCAL timeouts) and tries again;
+   * jobs a claim took anyway are given back after twice as long. Default 15000.
    */
   claimTimeout?: number | undefined;
   /**
@@ -195,6 +203,7 @@ export interface ResolvedConfig {
   readonly stageInterval: number;
   readonly heartbeatInterval: number;
   readonly rescueAfter: number;
+  readonly blockTolerance: number;
   readonly shutdownGrace: number;
   readonly connectTimeout: number;
   readonly reconnectDelay: number;
@@ -239,6 +248,7 @@ export function resolveConfig(config: KobanConfig, defaultNode: string): Resolve
           limit: positive(config.prune?.limit ?? 10_000, 'prune.limit'),
         };
   const heartbeatInterval = positive(config.heartbeatInterval ?? 5000, 'heartbeatInterval');
+  const blockTolerance = nonNegative(config.blockTolerance ?? defaultBlockTolerance, 'blockTolerance');
   return {
     schema,
     queues,
@@ -247,7 +257,11 @@ export function resolveConfig(config: KobanConfig, defaultNode: string): Resolve
     pollInterval: positive(config.pollInterval ?? 1000, 'pollInterval'),
     stageInterval: positive(config.stageInterval ?? 1000, 'stageInterval'),
     heartbeatInterval,
-    rescueAfter: checkRescueAfter(positive(config.rescueAfter ?? 60_000, 'rescueAfter'), heartbeatInterval),
+    rescueAfter:
+      config.rescueAfter === undefined
+        ? Math.max(defaultRescueAfter, minimumRescueAfter(heartbeatInterval, blockTolerance))
+        : checkRescueAfter(positive(config.rescueAfter, 'rescueAfter'), heartbeatInterval, blockTolerance),
+    blockTolerance,
     shutdownGrace: nonNegative(config.shutdownGrace ?? 15_000, 'shutdownGrace'),
     connectTimeout: positive(config.connectTimeout ?? defaultConnectTimeout, 'connectTimeout'),
     reconnectDelay: positive(config.reconnectDelay ?? defaultReconnectDelay, 'reconnectDelay'),
@@ -336,22 +350,33 @@ export function resolveQueue(
   return { limit: limit as number, paused: queue.paused ?? false, flow };
 }
 
-/** Heartbeats a live node may miss (a slow beat, a pause) before its jobs are rescued. */
+const defaultRescueAfter = 60_000;
+const defaultBlockTolerance = 5000;
+
+/** Heartbeats a live node may miss (a slow beat, a slow query) before its jobs are rescued. */
 const rescueHeartbeats = 3;
+
+/** The shortest `rescueAfter` under which a live node, blocked for `blockTolerance`, keeps its jobs. */
+export function minimumRescueAfter(heartbeatInterval: number, blockTolerance: number): number {
+  return rescueHeartbeats * heartbeatInterval + blockTolerance;
+}
 
 /**
  * A live node beats every `heartbeatInterval`; the leader takes a node whose last beat is older than
- * `rescueAfter` for dead and runs its executing jobs again. Below a few intervals, the jobs of live
- * nodes would run twice.
+ * `rescueAfter` for dead and runs its executing jobs again. A node whose event loop is blocked
+ * sends no beat: `rescueAfter` must cover a few intervals and the longest block allowed, or the
+ * jobs of live nodes would run twice.
  */
-function checkRescueAfter(rescueAfter: number, heartbeatInterval: number): number {
-  const minimum = rescueHeartbeats * heartbeatInterval;
+function checkRescueAfter(rescueAfter: number, heartbeatInterval: number, blockTolerance: number): number {
+  const minimum = minimumRescueAfter(heartbeatInterval, blockTolerance);
   if (rescueAfter < minimum) {
     throw new KobanConfigError(
-      `rescueAfter: ${rescueAfter} ms is too short for a heartbeatInterval of ${heartbeatInterval} ms. ` +
-        `rescueAfter must be at least ${rescueHeartbeats} × heartbeatInterval (${minimum} ms): a node whose ` +
-        'last heartbeat is older than rescueAfter counts as dead and its running jobs run again, so a shorter ' +
-        `value would run the jobs of live nodes twice. Raise rescueAfter to ${minimum} or more, or lower heartbeatInterval.`,
+      `rescueAfter: ${rescueAfter} ms is too short for a heartbeatInterval of ${heartbeatInterval} ms and a ` +
+        `blockTolerance of ${blockTolerance} ms. rescueAfter must be at least ${rescueHeartbeats} × heartbeatInterval ` +
+        `+ blockTolerance (${minimum} ms): a node whose last heartbeat is older than rescueAfter counts as dead and ` +
+        'its running jobs run again, and a node sends no heartbeat while synchronous work blocks its event loop ' +
+        `(up to blockTolerance), so a shorter value would run the jobs of live nodes twice. Raise rescueAfter to ` +
+        `${minimum} or more, or lower heartbeatInterval or blockTolerance.`,
     );
   }
   return rescueAfter;

@@ -7,6 +7,7 @@ import type { EngineExtension } from './extension.js';
 import { insertHistory } from './history.js';
 import type { JobTracking } from './records.js';
 import { reportTransitions } from './report.js';
+import { transactionDeadline } from './transaction-deadline.js';
 import { type JobTransition, transitionColumns } from './transitions.js';
 
 /** The job an ack is for: its id, the attempt that ended, and what the engine routes the ack by. */
@@ -31,6 +32,15 @@ export interface Ack {
   readonly recorded?: Buffer;
 }
 
+/**
+ * How long a write of acks may take: `signal` cancels its plain statements when the caller gives
+ * up on them, and the server ends its transaction past `ms`.
+ */
+export interface AckDeadline {
+  readonly signal: AbortSignal;
+  readonly ms: number;
+}
+
 /** Rows per statement for acks that carry per-row values (errors, delays, recorded results). */
 const rowsPerStatement = 500;
 
@@ -42,7 +52,12 @@ const rowsPerStatement = 500;
  * transaction with what they cause (released or cancelled steps, and through those, batch
  * counts), which the extensions write in it.
  */
-export async function writeAcks(ctx: EngineContext, acks: readonly Ack[]): Promise<void> {
+export async function writeAcks(
+  ctx: EngineContext,
+  acks: readonly Ack[],
+  deadline?: AckDeadline,
+): Promise<void> {
+  const options = deadline ? { signal: deadline.signal } : {};
   const plain: Ack[] = [];
   const counted = new Map<EngineExtension, Ack[]>();
   const reported: Ack[] = [];
@@ -57,13 +72,14 @@ export async function writeAcks(ctx: EngineContext, acks: readonly Ack[]): Promi
     }
   }
   for (const statement of ackStatements(ctx.schema, plain, plainEnd, !ctx.keepHistory))
-    await ctx.database.query(statement);
+    await ctx.database.query(statement, undefined, options);
   for (const [extension, group] of counted) {
     for (const statement of ackStatements(ctx.schema, group, countedEnd(extension)))
-      await ctx.database.query(statement);
+      await ctx.database.query(statement, undefined, options);
   }
   if (reported.length === 0) return;
   await ctx.database.transaction(async (tx) => {
+    if (deadline) await ctx.database.query(transactionDeadline(deadline.ms), tx);
     const transitions: JobTransition[] = [];
     for (const statement of ackStatements(ctx.schema, reported, reportedEnd)) {
       for (const row of await ctx.database.query<JobTransition>(statement, tx)) transitions.push(row);

@@ -1,5 +1,5 @@
 import type { Executor } from '../database/executor.js';
-import type { Ack } from './ack.js';
+import type { Ack, AckDeadline } from './ack.js';
 import type { ChunkGroup } from './chunk-claim.js';
 import type { ClaimedJob } from './claim.js';
 import type {
@@ -54,6 +54,7 @@ export interface Engine {
   claim(queue: string, limit: number, node: string, signal?: AbortSignal): Promise<ClaimedJob[]>;
   /**
    * Claims from a queue with cluster-wide limits (flow-claim.ts); plain queues use `claim`.
+   * `deadlineMs`: the server ends the claim's transaction past it (statement and idle timeouts).
    * `finished`: jobs of this node whose attempt has ended but whose outcome is not written yet.
    */
   claimLimited(
@@ -61,12 +62,14 @@ export interface Engine {
     limit: number,
     node: string,
     flow: FlowLimits,
+    deadlineMs?: number,
     finished?: readonly string[],
   ): Promise<LimitedClaim>;
   claimById(ids: readonly string[], node: string): Promise<ClaimedJob[]>;
   /** Claims available jobs of one chunk's group (chunk-claim.ts), to fill a chunk worker's chunk. */
   claimChunk(group: ChunkGroup, limit: number, node: string): Promise<ClaimedJob[]>;
-  ack(acks: readonly Ack[]): Promise<void>;
+  /** `deadline`: see AckDeadline. */
+  ack(acks: readonly Ack[], deadline?: AckDeadline): Promise<void>;
   stage(limit?: number): Promise<number>;
   /** Makes the scheduled and retryable jobs of a scope available now, except `keep`. */
   stageNow(scope: StageScope, keep: readonly string[]): Promise<void>;
@@ -172,10 +175,17 @@ export interface Engine {
   setCronPaused(name: string, paused: boolean): Promise<void>;
 
   // The peer: heartbeats and leadership.
-  beat(node: string, queues: readonly string[], first: boolean, report?: NodeReport): Promise<Beat>;
+  /** `signal` aborts a beat its caller gave up on, as for claim(). */
+  beat(
+    node: string,
+    queues: readonly string[],
+    first: boolean,
+    report?: NodeReport,
+    signal?: AbortSignal,
+  ): Promise<Beat>;
   removeNode(node: string): Promise<void>;
   liveQueues(staleAfterMs: number): Promise<Set<string>>;
-  claimLeadership(node: string, ttlMs: number): Promise<boolean>;
+  claimLeadership(node: string, ttlMs: number, signal?: AbortSignal): Promise<boolean>;
   resignLeadership(node: string): Promise<void>;
 
   // The schema.

@@ -13,6 +13,7 @@ import {
   weightCap,
   weightKey,
 } from './flow.js';
+import { transactionDeadline } from './transaction-deadline.js';
 
 /**
  * The first key of the advisory locks that serialise the limited claims of one queue (the second
@@ -29,7 +30,9 @@ const flowLockSpace = 7_361_205;
  * back by whatever takes the job out of `executing`: an ack, a rescue, a cancel. It is free
  * already when the node that runs the job says its attempt has ended (`finished`), while its
  * outcome is being written: the job runs no more, so the slot is not held for the write. Plain
- * queues never come here: they keep the lean claim of claim.ts.
+ * queues never come here: they keep the lean claim of claim.ts. With `deadlineMs`, the server
+ * ends the claim past it: a claim that hangs holding the queue's lock would stop the queue on
+ * every node.
  */
 export async function claimLimited(
   ctx: EngineContext,
@@ -37,10 +40,13 @@ export async function claimLimited(
   demand: number,
   node: string,
   flow: FlowLimits,
+  deadlineMs?: number,
   finished: readonly string[] = [],
 ): Promise<LimitedClaim> {
   const { database, schema } = ctx;
   const jobs = await database.transaction(async (tx) => {
+    const deadline =
+      deadlineMs === undefined ? undefined : database.query(transactionDeadline(deadlineMs), tx);
     const locked = database.query(
       sql`SELECT pg_advisory_xact_lock(${flowLockSpace}, hashtext(${`${schema}.${queue}`}))`,
       tx,
@@ -56,7 +62,7 @@ export async function claimLimited(
       // The first claim is sent behind the lock on the same connection, without waiting for its
       // answer: it runs, and takes its snapshot, only once the lock is held, and the lock is not
       // held across a round trip to this process.
-      const [taken] = round === 0 ? await Promise.all([claiming, locked]) : [await claiming];
+      const [taken] = round === 0 ? await Promise.all([claiming, locked, deadline]) : [await claiming];
       if (flow.rateLimit && taken.length > 0)
         await recordStarts(
           ctx,

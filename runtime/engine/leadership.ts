@@ -10,13 +10,18 @@ export async function claimLeadership(
   { database, schema }: EngineContext,
   node: string,
   ttlMs: number,
+  signal?: AbortSignal,
 ): Promise<boolean> {
-  const rows = await database.query<{ node: string }>(sql`
+  const rows = await database.query<{ node: string }>(
+    sql`
     INSERT INTO ${sql.raw(schema)}.leaders AS l (name, node, expires_at)
     VALUES ('koban', ${node}, now() + ${ttlMs} * interval '1 millisecond')
     ON CONFLICT (name) DO UPDATE SET node = excluded.node, expires_at = excluded.expires_at
       WHERE l.expires_at < now() OR l.node = excluded.node
-    RETURNING node`);
+    RETURNING node`,
+    undefined,
+    signal ? { signal } : {},
+  );
   return rows[0]?.node === node;
 }
 

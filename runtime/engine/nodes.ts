@@ -26,13 +26,18 @@ export async function beat(
   queues: readonly string[],
   first: boolean,
   report?: NodeReport,
+  signal?: AbortSignal,
 ): Promise<Beat> {
-  const [row] = await database.query<{ started_at: number; created: boolean }>(sql`
+  const [row] = await database.query<{ started_at: number; created: boolean }>(
+    sql`
     INSERT INTO ${sql.raw(schema)}.nodes AS n (name, queues, report)
     VALUES (${node}, ${list(queues, 'text')}, ${JSON.stringify(report ?? {})}::jsonb)
     ON CONFLICT (name) DO UPDATE SET heartbeat_at = now(), queues = excluded.queues, report = excluded.report,
       started_at = CASE WHEN ${first}::boolean THEN now() ELSE n.started_at END
-    RETURNING ${sql.raw(epochMs('n.started_at'))} AS started_at, (xmax = 0) AS created`);
+    RETURNING ${sql.raw(epochMs('n.started_at'))} AS started_at, (xmax = 0) AS created`,
+    undefined,
+    signal ? { signal } : {},
+  );
   return { startedAt: Number(row!.started_at), created: row!.created === true };
 }
 

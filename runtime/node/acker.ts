@@ -1,6 +1,8 @@
+import { KobanDatabaseError } from '../../sdk/errors.js';
 import { storableText } from '../../sdk/storable-text.js';
 import type { Ack } from '../engine/ack.js';
 import type { Engine } from '../engine/engine.js';
+import { late, valueWithin } from './deadline.js';
 import type { KobanEventEmitter } from './events.js';
 
 interface Batch {
@@ -45,6 +47,8 @@ export class Acker {
   constructor(
     private readonly engine: Engine,
     private readonly events: KobanEventEmitter,
+    /** Milliseconds a write may take before it is abandoned (cancelled in the server) and tried again. */
+    private readonly timeoutMs: number,
   ) {}
 
   add(ack: Ack): Promise<void> {
@@ -105,7 +109,7 @@ export class Acker {
 
   private async write(acks: readonly Ack[]): Promise<void> {
     try {
-      await this.engine.ack(acks);
+      await this.send(acks);
     } catch (error) {
       if (!isRefusedData(error)) throw error;
       if (acks.length > 1) {
@@ -117,6 +121,24 @@ export class Acker {
       }
       await this.writeRefused(acks[0]!, error);
     }
+  }
+
+  /**
+   * One write, abandoned past its deadline: a write the server sleeps on (a lock, a trigger) or
+   * whose reply a half-open connection holds would stop every outcome of the node behind it. A
+   * write retried after it committed changes nothing: each guards on the attempt it ends.
+   */
+  private async send(acks: readonly Ack[]): Promise<void> {
+    const abandon = new AbortController();
+    const written = await valueWithin(
+      this.engine.ack(acks, { signal: abandon.signal, ms: this.timeoutMs }),
+      this.timeoutMs,
+    );
+    if (written !== late) return;
+    abandon.abort();
+    throw new KobanDatabaseError(
+      `a write of ${acks.length} outcome(s) got no answer within claimTimeout (${this.timeoutMs} ms): abandoned, and written again`,
+    );
   }
 
   /** The outcome of one job whose write was refused: its state, with an error saying why. */
@@ -131,7 +153,7 @@ export class Acker {
       error: { attempt: ack.job.attempt, at: new Date().toISOString(), error: reason },
     };
     try {
-      await this.engine.ack([replacement]);
+      await this.send([replacement]);
     } catch (again) {
       if (!isRefusedData(again)) throw again;
       // Nothing of this outcome can be stored: the job stays executing, and the lifeline rescues it.

@@ -44,7 +44,12 @@ export class Convergence {
 
   /** Runs now, beside the schedule (after LISTEN came back). */
   now(): void {
-    void this.converge().catch(this.deps.report);
+    this.run().catch(this.deps.report);
+  }
+
+  /** Runs now, after a run in progress; rejects if it fails. */
+  run(): Promise<void> {
+    return this.periodic.runNow();
   }
 
   private async converge(): Promise<void> {

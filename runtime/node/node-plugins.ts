@@ -47,6 +47,12 @@ export class NodePlugins {
       queues: [...config.queues.keys()],
       interval: config.heartbeatInterval,
       rescueAfter: config.rescueAfter,
+      // A beat that hangs was sent an interval after the last one reached the database, and the
+      // next goes out an interval after it is abandoned: both must fit in rescueAfter, with room.
+      beatTimeout: Math.min(
+        config.claimTimeout,
+        Math.max(config.heartbeatInterval, (config.rescueAfter - 2 * config.heartbeatInterval) / 2),
+      ),
       onLeadership: async (leader) => {
         logger.info(
           { node: config.node, leader },
@@ -102,6 +108,16 @@ export class NodePlugins {
 
   get isLeader(): boolean {
     return this.runner.isLeader;
+  }
+
+  /** Milliseconds since the database last heard from this node: see Peer.silentFor(). */
+  silentFor(): number {
+    return this.peer.silentFor();
+  }
+
+  /** Beats now; rejects if the beat fails. */
+  beatNow(): Promise<void> {
+    return this.peer.beatNow();
   }
 
   /** The stored cron entries changed: read them again. */

@@ -10,8 +10,9 @@ import { MetricsRollup } from '../telemetry/metrics-rollup.js';
 import type { WorkerCatalog } from '../workers/worker-catalog.js';
 import type { Workflows } from '../workflows/workflows.js';
 import { Acker } from './acker.js';
+import { BlockWatch } from './block-watch.js';
 import { Convergence } from './convergence.js';
-import { finishedBy } from './deadline.js';
+import { finishedBy, valueWithin } from './deadline.js';
 import type { KobanEventEmitter } from './events.js';
 import type { ExecutorDeps, RunningJob } from './executor.js';
 import { NodePlugins } from './node-plugins.js';
@@ -54,6 +55,9 @@ export class Node {
   private unlisteners: (() => Promise<void>)[] = [];
   private readonly metrics: MetricsRollup | undefined;
   private metricsFlush: Periodic | undefined;
+  private readonly blockWatch: BlockWatch;
+  /** The beat and reconciliation after a silence that may have cost this node its jobs, while in progress. */
+  private rejoining: Promise<void> | undefined;
   /** The chains of the chained workers this node runs, by their queue. */
   private readonly chains: ReadonlyMap<string, readonly WorkerChainLimit[]>;
 
@@ -65,7 +69,7 @@ export class Node {
     private readonly events: KobanEventEmitter,
     private readonly executor: ExecutorDeps,
   ) {
-    this.acker = new Acker(engine, events);
+    this.acker = new Acker(engine, events, config.claimTimeout);
     this.chains = workerChains(catalog);
     this.metrics = config.metrics ? new MetricsRollup(engine, config.node) : undefined;
     const { metrics } = config;
@@ -93,6 +97,38 @@ export class Node {
       report: (error) => events.emit('error', { source: 'convergence', error }),
       onStored: (stored) => this.converge(stored),
     });
+    this.blockWatch = new BlockWatch({
+      node: config.node,
+      blockTolerance: config.blockTolerance,
+      rescueAfter: config.rescueAfter,
+      logger: config.logger,
+      onBlock: () => this.rejoin()?.catch((error) => events.emit('error', { source: 'heartbeat', error })),
+    });
+  }
+
+  /**
+   * After a silence that may have made the leader take this node for dead (its event loop
+   * blocked, or the database unreachable, for nearly `rescueAfter`), the node beats and aborts
+   * the jobs no longer executing under it before it claims again: a job claimed before the beat
+   * could be rescued as an orphan of a dead node while it runs here. Returns what claims wait
+   * for, or undefined when nothing needs waiting for.
+   */
+  private rejoin(): Promise<void> | undefined {
+    if (this.rejoining) return this.rejoining;
+    const { rescueAfter, heartbeatInterval } = this.config;
+    if (this.plugins.silentFor() <= rescueAfter - heartbeatInterval) return undefined;
+    const rejoining = (async () => {
+      await this.plugins.beatNow();
+      // The beat is what a new claim needs; the reconciliation, should it hang, is left running.
+      await valueWithin(this.convergence.run(), this.config.claimTimeout);
+    })();
+    this.rejoining = rejoining;
+    void rejoining
+      .catch(() => undefined)
+      .then(() => {
+        if (this.rejoining === rejoining) this.rejoining = undefined;
+      });
+    return rejoining;
   }
 
   /**
@@ -167,6 +203,7 @@ export class Node {
     await this.plugins.start([...this.config.queues.keys()]);
     for (const producer of this.producers.values()) producer.start();
     this.convergence.start();
+    this.blockWatch.start();
     this.poller.start();
     this.metricsFlush?.start(this.config.metrics ? this.config.metrics.interval : 0);
     if (signals) {
@@ -199,6 +236,7 @@ export class Node {
         claimTimeout: this.config.claimTimeout,
         pollInterval: this.config.pollInterval,
         polledByNode: true,
+        beforeClaim: () => this.rejoin(),
       },
       changedFlow(this.chains.has(queue) ? { chains: this.chains.get(queue) } : undefined, state.flow),
     );
@@ -309,6 +347,7 @@ export class Node {
     // With the database down or not answering, a claim, a periodic task or a write in flight may
     // never settle: each step gets a deadline, so stop() keeps to shutdownGrace whatever happens.
     this.stopped = true;
+    this.blockWatch.stop();
     await finishedBy(
       Promise.all([this.plugins.stopScheduling(), this.convergence.stop(), this.poller.stop()]),
       graceEnds,

@@ -1,5 +1,7 @@
+import { KobanDatabaseError } from '../../sdk/errors.js';
 import type { Engine } from '../engine/engine.js';
 import type { Beat, NodeReport } from '../engine/nodes.js';
+import { late, valueWithin } from './deadline.js';
 import type { KobanLogger } from './logger.js';
 import { Periodic } from './periodic.js';
 
@@ -11,6 +13,8 @@ export interface PeerOptions {
   readonly queues: readonly string[];
   readonly interval: number;
   readonly rescueAfter: number;
+  /** Milliseconds a beat may take before it is abandoned (cancelled in the server) and the next one goes out. */
+  readonly beatTimeout: number;
   /** Called when this node becomes the leader or stops being it. */
   readonly onLeadership: (leader: boolean) => Promise<void>;
   readonly report: (error: unknown) => void;
@@ -35,6 +39,8 @@ export class Peer {
   private leader = false;
   /** Date.now() of the last heartbeat that reached the database. */
   private lastBeatAt: number | undefined;
+  /** performance.now() when the last heartbeat that reached the database was sent. */
+  private lastBeatSent: number | undefined;
   /** The lifeline waits until then after this node lost the database: see beat(). */
   private rescueFrom = 0;
   /** Date.now() of the first failed heartbeat of an outage in progress. */
@@ -84,6 +90,19 @@ export class Peer {
 
   get isLeader(): boolean {
     return this.leader;
+  }
+
+  /**
+   * Milliseconds, by this node's monotonic clock, since the last heartbeat that reached the
+   * database was sent: the database has heard nothing newer from this node.
+   */
+  silentFor(): number {
+    return this.lastBeatSent === undefined ? 0 : performance.now() - this.lastBeatSent;
+  }
+
+  /** Beats now, after a beat in progress; rejects if the beat fails. */
+  beatNow(): Promise<void> {
+    return this.periodic ? this.periodic.runNow() : this.beat();
   }
 
   /**
@@ -141,15 +160,29 @@ export class Peer {
     const sent = performance.now();
     // The lease is renewed beside the heartbeat, not after it: the sooner it is written, the
     // less of it a slow beat uses up.
-    const [beat, held] = await Promise.all([
-      this.engine.beat(node, queues, !this.beaten, this.options.describe?.()),
-      this.engine.claimLeadership(node, interval * leaseBeats),
-    ]);
+    // A beat that never answers (a lock, a pooler with no connection to spare, a half-open
+    // connection) would stop this node's beats for good, and the leader would run its jobs again.
+    const abandon = new AbortController();
+    const answered = await valueWithin(
+      Promise.all([
+        this.engine.beat(node, queues, !this.beaten, this.options.describe?.(), abandon.signal),
+        this.engine.claimLeadership(node, interval * leaseBeats, abandon.signal),
+      ]),
+      this.options.beatTimeout,
+    );
+    if (answered === late) {
+      abandon.abort();
+      throw new KobanDatabaseError(
+        `a heartbeat of node ${node} got no answer within ${this.options.beatTimeout} ms: abandoned, the next one goes out`,
+      );
+    }
+    const [beat, held] = answered;
     this.checkName(beat);
     const now = Date.now();
     if (this.lastBeatAt !== undefined && now - this.lastBeatAt > 2 * interval)
       this.rescueFrom = now + rescueAfter;
     this.lastBeatAt = now;
+    this.lastBeatSent = Math.max(sent, this.lastBeatSent ?? sent);
     this.beaten = true;
     // The lease runs from when the database wrote it, which is after `sent`: by this node's
     // monotonic clock it surely lasts until `sent` plus its length. The node leads only until

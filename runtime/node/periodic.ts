@@ -4,6 +4,7 @@
  */
 export class Periodic {
   private timer: NodeJS.Timeout | undefined;
+  /** The runs so far, scheduled or asked for by runNow(), one after another. */
   private current: Promise<void> = Promise.resolve();
   private stopped = false;
 
@@ -29,9 +30,19 @@ export class Periodic {
     await this.current;
   }
 
+  /** Runs the task once more, after the run in progress if any; rejects if that run fails. */
+  runNow(): Promise<void> {
+    const run = this.current.then(async () => {
+      await this.task();
+    });
+    this.current = run.catch(() => undefined);
+    return run;
+  }
+
   private tick(): void {
     if (this.stopped) return;
-    this.current = this.runOnce().then(() => {
+    const run = this.current.then(() => this.runOnce());
+    this.current = run.then(() => {
       if (this.stopped) return;
       this.timer = setTimeout(() => this.tick(), this.intervalMs);
       this.timer.unref();

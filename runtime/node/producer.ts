@@ -20,6 +20,8 @@ export interface ProducerDeps extends ExecutorDeps {
   readonly pollInterval: number;
   /** The node polls for every queue at once (see poller.ts): no timer of the producer's own. */
   readonly polledByNode?: boolean;
+  /** Something to wait for before a claim, if anything: see Node.rejoin(). */
+  readonly beforeClaim?: () => Promise<void> | undefined;
 }
 
 /**
@@ -198,6 +200,11 @@ export class Producer {
     this.wakeRequested = false;
     let claimed: ClaimedJob[] = [];
     try {
+      const rejoining = this.deps.beforeClaim?.();
+      if (rejoining) {
+        await rejoining;
+        if (this.stopped) return;
+      }
       const flow = this.flow;
       const abandon = new AbortController();
       const claiming = flow
@@ -208,8 +215,8 @@ export class Producer {
       // node never runs its jobs, which reconcileHoldings gives back.
       const result = await valueWithin(claiming, this.deps.claimTimeout);
       if (result === late) {
-        // Cancelled in the server, its connection returns to the pool (a limited claim runs in a
-        // transaction, which this does not reach).
+        // Cancelled in the server, its connection returns to the pool. A limited claim runs in a
+        // transaction, which this does not reach: the server ends it at the same deadline.
         abandon.abort();
         throw new KobanDatabaseError(
           `a claim from queue ${this.queue} got no answer within claimTimeout (${this.deps.claimTimeout} ms): ` +
@@ -245,6 +252,7 @@ export class Producer {
       demand,
       this.deps.node,
       flow,
+      this.deps.claimTimeout,
       [...this.finished],
     );
     this.heldBack = held;

@@ -52,7 +52,13 @@ describe('leadership when the leader is cut off', () => {
     const proxy = await TcpProxy.start(Number(new URL(url).port || 5432));
     proxies.push(proxy);
     const spans: { node: string; from: number; to?: number }[] = [];
-    const settings = { queues: {}, heartbeatInterval: 500, rescueAfter: 1500, logger: quietLogger };
+    const settings = {
+      queues: {},
+      heartbeatInterval: 500,
+      rescueAfter: 1500,
+      blockTolerance: 0,
+      logger: quietLogger,
+    };
     const cut = await Koban.start({
       ...settings,
       database: proxy.url(url),

@@ -124,6 +124,7 @@ describe.concurrent('the database goes away and comes back', () => {
           queues: {},
           heartbeatInterval: 500,
           rescueAfter: 2000,
+          blockTolerance: 500,
         });
         await waitFor('leadership', () => leader.isLeader);
         const worker = await start({
@@ -132,6 +133,7 @@ describe.concurrent('the database goes away and comes back', () => {
           workers: [ChaosWorker],
           heartbeatInterval: 1000,
           rescueAfter: 3000,
+          blockTolerance: 0,
         });
         const jobs = await worker.insertAll(
           Array.from({ length: 3 }, () => newJob(ChaosWorker, { ms: 6000 })),

@@ -14,7 +14,7 @@ beforeAll(async () => {
 afterAll(() => cluster?.destroy());
 
 // A claim whose answer is lost with its connection leaves a job executing until it is rescued.
-const timers = { heartbeatInterval: 500, rescueAfter: 3000 };
+const timers = { heartbeatInterval: 500, rescueAfter: 3000, blockTolerance: 1500 };
 
 describe('a storm of terminated connections', () => {
   it('leaves the node process alive for 30 s of terminations every 20-100 ms, and every job done', async () => {

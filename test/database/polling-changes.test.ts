@@ -34,7 +34,7 @@ const polling = (config: KobanConfig): Promise<Koban> =>
     pooler: 'transaction',
     poolSize: 3,
     heartbeatInterval: 60_000,
-    rescueAfter: 180_000,
+    rescueAfter: 185_000,
     cronSyncInterval: 60_000,
     ...config,
   });

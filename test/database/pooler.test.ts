@@ -73,6 +73,7 @@ describe("pooler: 'transaction' through PgBouncer in transaction mode", () => {
         poolSize: 4,
         heartbeatInterval: 200,
         rescueAfter: 2000,
+        blockTolerance: 1000,
         logger,
       });
     const [a, b] = [await node('pooled-a'), await node('pooled-b')];

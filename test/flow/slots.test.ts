@@ -15,7 +15,7 @@ import {
 // A slot is the executing row itself: whatever takes a job out of `executing` gives its slot
 // back, so no outcome, crash or abort can leave a limit stuck.
 
-const timers = { heartbeatInterval: 200, rescueAfter: 2000 };
+const timers = { heartbeatInterval: 200, rescueAfter: 2000, blockTolerance: 1000 };
 let url: string;
 beforeAll(async () => {
   url = await freshDatabase();

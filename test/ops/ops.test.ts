@@ -43,7 +43,7 @@ class OpsSlow {
 }
 defineWorker(OpsSlow, { queue: 'slow' });
 
-const timers = { heartbeatInterval: 200, rescueAfter: 2000 };
+const timers = { heartbeatInterval: 200, rescueAfter: 2000, blockTolerance: 1000 };
 
 let url: string;
 let ops: KobanOps | undefined;

@@ -191,6 +191,19 @@ describe('chunk workers', () => {
     ).toEqual(['/', '/x', '/y']);
   });
 
+  it('gather in a queue with cluster-wide limits only what its limited claims hand over', async () => {
+    const url = await freshDatabase();
+    await (await inserter(url)).insertAll(Array.from({ length: 25 }, (_, n) => newJob(Sized, { n })));
+    await startKoban({
+      database: url,
+      queues: { sized: { limit: 4, global: { limit: 12 } } },
+      workers: [Sized],
+    });
+    await waitFor('25 jobs to run', () => seen('Sized').flatMap((chunk) => chunk.ids).length === 25);
+    expect(seen('Sized').every((chunk) => chunk.ids.length <= 10)).toBe(true);
+    expect(new Set(seen('Sized').flatMap((chunk) => chunk.ids)).size).toBe(25);
+  });
+
   it('give each job its own outcome: a failed job retries alone, the others complete', async () => {
     const url = await freshDatabase();
     const inserting = await inserter(url);

@@ -42,6 +42,7 @@ describe('a rescued job', () => {
       logger: quietLogger,
       heartbeatInterval: 200,
       rescueAfter: 600,
+      blockTolerance: 0,
     });
     await waitFor('the rescue', async () => (await koban!.getJob(orphan!.id))?.state === 'available');
     // Only now does a node run the queue, one job at a time.

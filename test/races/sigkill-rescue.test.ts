@@ -11,7 +11,7 @@ import { closeRecorder, HangWorker } from './support/workers.js';
 // name until its heartbeat lapses, then the leader's lifeline rescues them.
 
 // Short enough for a quick test, long enough that a loaded machine never misses a live node's beat.
-const timers = { heartbeatInterval: 200, rescueAfter: 2000 };
+const timers = { heartbeatInterval: 200, rescueAfter: 2000, blockTolerance: 1000 };
 let url: string;
 beforeAll(async () => {
   url = await recordingDatabase();

@@ -102,7 +102,7 @@ describe('a node restarted under a stable name', () => {
 
 describe('a node name shared by two live processes', () => {
   it('is reported by the process whose name was taken, once', async () => {
-    const timers = { heartbeatInterval: 200, rescueAfter: 2000 };
+    const timers = { heartbeatInterval: 200, rescueAfter: 2000, blockTolerance: 1000 };
     const first = recordingLogger();
     await startKoban({ database: url, node: 'twin', queues: {}, logger: first, ...timers });
     const second = recordingLogger();
@@ -115,7 +115,7 @@ describe('a node name shared by two live processes', () => {
   });
 
   it('is not reported for a process that stopped and started again under its name', async () => {
-    const timers = { heartbeatInterval: 200, rescueAfter: 2000 };
+    const timers = { heartbeatInterval: 200, rescueAfter: 2000, blockTolerance: 1000 };
     const logger = recordingLogger();
     const before = await startKoban({ database: url, node: 'again', queues: {}, logger, ...timers });
     await before.stop();

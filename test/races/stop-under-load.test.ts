@@ -10,7 +10,7 @@ import { closeRecorder, HangWorker } from './support/workers.js';
 // then aborts what still runs. A job that ignores the abort stays executing under the stopped
 // node's name until that node's heartbeat lapses: never rescued early, so never run twice at once.
 
-const timers = { heartbeatInterval: 200, rescueAfter: 3000 };
+const timers = { heartbeatInterval: 200, rescueAfter: 3000, blockTolerance: 2000 };
 let url: string;
 beforeEach(async () => {
   url = await recordingDatabase();

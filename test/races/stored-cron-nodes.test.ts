@@ -26,6 +26,7 @@ const start = (name: string) =>
     workers: cronWorkers,
     heartbeatInterval: 300,
     rescueAfter: 1000,
+    blockTolerance: 100,
     // Frequent reads: every node races for every missed tick it sees.
     cronSyncInterval: 150,
     cron: [{ expression: '@reboot', worker: CronPing, name: 'configured-boot' }],

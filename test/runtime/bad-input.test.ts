@@ -190,14 +190,24 @@ describe('bad node configuration', () => {
     ['schema with SQL in it', { schema: 'x; drop schema koban' }, /schema:/],
     ['pollInterval 0', { pollInterval: 0 }, /pollInterval/],
     [
-      'rescueAfter shorter than 3 heartbeats',
-      { heartbeatInterval: 1000, rescueAfter: 2999 },
-      /^rescueAfter: 2999 ms is too short for a heartbeatInterval of 1000 ms\. rescueAfter must be at least 3 × heartbeatInterval \(3000 ms\)/,
+      'rescueAfter shorter than 3 heartbeats and the block tolerance',
+      { heartbeatInterval: 1000, blockTolerance: 2000, rescueAfter: 4999 },
+      /^rescueAfter: 4999 ms is too short for a heartbeatInterval of 1000 ms and a blockTolerance of 2000 ms\. rescueAfter must be at least 3 × heartbeatInterval \+ blockTolerance \(5000 ms\)/,
+    ],
+    [
+      'rescueAfter of 3 heartbeats, which leaves no room for the default block tolerance',
+      { heartbeatInterval: 1000, rescueAfter: 3000 },
+      /rescueAfter: 3000 ms is too short for a heartbeatInterval of 1000 ms and a blockTolerance of 5000 ms\..*\(8000 ms\).*blocks its event loop.*run the jobs of live nodes twice/,
     ],
     [
       'rescueAfter shorter than the default heartbeats',
       { rescueAfter: 10_000 },
-      /rescueAfter: 10000 ms is too short for a heartbeatInterval of 5000 ms.*run the jobs of live nodes twice/,
+      /rescueAfter: 10000 ms is too short for a heartbeatInterval of 5000 ms and a blockTolerance of 5000 ms.*\(20000 ms\)/,
+    ],
+    [
+      'a negative blockTolerance',
+      { blockTolerance: -1 },
+      /^blockTolerance: expected a number of at least 0, got -1/,
     ],
   ])('refuses %s before connecting', async (_name, config, message) => {
     // An unreachable server: the config error must come first, without a connection attempt.
@@ -211,8 +221,19 @@ describe('bad node configuration', () => {
 });
 
 describe('rescue timing', () => {
-  it('accepts rescueAfter of exactly 3 heartbeats', async () => {
-    const koban = await startKoban({ database: url, heartbeatInterval: 1000, rescueAfter: 3000, queues: {} });
+  it('accepts rescueAfter of exactly 3 heartbeats and the block tolerance', async () => {
+    const koban = await startKoban({
+      database: url,
+      heartbeatInterval: 1000,
+      blockTolerance: 2000,
+      rescueAfter: 5000,
+      queues: {},
+    });
+    expect(koban.node).toBeTruthy();
+  });
+
+  it('lengthens the default rescueAfter to cover long heartbeat intervals', async () => {
+    const koban = await startKoban({ database: url, heartbeatInterval: 20_000, queues: {} });
     expect(koban.node).toBeTruthy();
   });
 });

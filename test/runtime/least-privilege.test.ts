@@ -60,6 +60,42 @@ describe('least privilege', () => {
     }
   });
 
+  it('a role that owns the schema, without CREATE on the database, starts with migrate: true and runs jobs', async () => {
+    // The schema and everything in it belong to the role, as when it ran the migrations itself.
+    const url = await roleWith(`
+      ALTER SCHEMA koban OWNER TO ROLE;
+      DO $$
+      DECLARE item record;
+      BEGIN
+        FOR item IN SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                    WHERE n.nspname = 'koban' AND c.relkind IN ('r', 'p', 'v', 'S')
+                      -- a sequence of a serial column follows its table
+                      AND (c.relkind <> 'S' OR NOT EXISTS (
+                        SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('a', 'i'))) LOOP
+          EXECUTE format('ALTER %s koban.%I OWNER TO ROLE',
+            CASE item.relkind WHEN 'v' THEN 'VIEW' WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, item.relname);
+        END LOOP;
+        FOR item IN SELECT p.oid::regprocedure AS routine FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                    WHERE n.nspname = 'koban' LOOP
+          EXECUTE format('ALTER ROUTINE %s OWNER TO ROLE', item.routine);
+        END LOOP;
+      END $$;`);
+    const koban = await Koban.start({
+      database: url,
+      migrate: true,
+      queues: { granted: 2 },
+      workers: [GrantedWorker],
+      logger: quietLogger,
+      pollInterval: 200,
+    });
+    try {
+      const job = await koban.insert(newJob(GrantedWorker, {}));
+      await waitFor('the job to complete', async () => (await koban.getJob(job.id))?.state === 'completed');
+    } finally {
+      await koban.stop();
+    }
+  });
+
   it('a role without table rights fails with a KobanDatabaseError that names the grants', async () => {
     const url = await roleWith('GRANT USAGE ON SCHEMA koban TO ROLE;');
     const starting = Koban.start({

@@ -33,7 +33,7 @@ function probe(name: string, leaderOnly: boolean, running: Set<string>, log: str
 
 // A leader steps down when a renewal takes longer than 1.5 intervals (see peer.ts): beats of
 // 250 ms keep a loaded test machine from handing leadership back and forth.
-const fast = { heartbeatInterval: 250, rescueAfter: 1000 };
+const fast = { heartbeatInterval: 250, rescueAfter: 1000, blockTolerance: 250 };
 
 describe('user plugins', () => {
   it('run a leaderOnly plugin on one node at a time, and hand it over when the leader stops', async () => {

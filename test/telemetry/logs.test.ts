@@ -45,6 +45,7 @@ describe('a node that says what it does', () => {
       logger,
       heartbeatInterval: 100,
       rescueAfter: 1000,
+      blockTolerance: 500,
     });
     koban.on('node:leadership', (event) => leadership.push(event));
     const discarded = await koban.insert(newJob(ExhaustedWorker, { secret }));
@@ -103,6 +104,7 @@ describe('a node that says what it does', () => {
       logger,
       heartbeatInterval: 100,
       rescueAfter: 1000,
+      blockTolerance: 500,
     });
     koban.on('node:rescue', ({ rescued }) => rescues.push(rescued));
     await waitFor('the rescue', async () => (await koban.getJob(orphan!.id))?.state === 'available');

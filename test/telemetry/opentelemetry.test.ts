@@ -197,6 +197,7 @@ describe('OpenTelemetry', () => {
       workers: [TracedWorker],
       heartbeatInterval: 100,
       rescueAfter: 1000,
+      blockTolerance: 500,
       opentelemetry: { meterProvider, tracing: false, gaugeInterval: 100 },
     });
     await koban.insertAll([

@@ -91,6 +91,7 @@ beforeAll(async () => {
     cron: [{ expression: '0 4 * * *', worker: WebReport, args: { day: 'today' }, name: 'configured-report' }],
     heartbeatInterval: 200,
     rescueAfter: 2000,
+    blockTolerance: 1000,
   });
   client = await Koban.start({
     database: url,

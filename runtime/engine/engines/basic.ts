@@ -1,6 +1,6 @@
 import type { Database } from '../../database/database.js';
 import type { Executor } from '../../database/executor.js';
-import { type Ack, writeAcks } from '../ack.js';
+import { type Ack, type AckDeadline, writeAcks } from '../ack.js';
 import { type ChunkGroup, claimChunkJobs } from '../chunk-claim.js';
 import { type ClaimedJob, claimJobs, claimJobsById } from '../claim.js';
 import { databaseTime } from '../clock.js';
@@ -136,9 +136,10 @@ export class BasicEngine implements Engine {
     limit: number,
     node: string,
     flow: FlowLimits,
+    deadlineMs?: number,
     finished: readonly string[] = [],
   ): Promise<LimitedClaim> {
-    return claimLimited(this.context, queue, limit, node, flow, finished);
+    return claimLimited(this.context, queue, limit, node, flow, deadlineMs, finished);
   }
 
   claimById(ids: readonly string[], node: string): Promise<ClaimedJob[]> {
@@ -149,8 +150,8 @@ export class BasicEngine implements Engine {
     return claimChunkJobs(this.context, group, limit, node);
   }
 
-  ack(acks: readonly Ack[]): Promise<void> {
-    return writeAcks(this.context, acks);
+  ack(acks: readonly Ack[], deadline?: AckDeadline): Promise<void> {
+    return writeAcks(this.context, acks, deadline);
   }
 
   stage(limit?: number): Promise<number> {
@@ -386,8 +387,14 @@ export class BasicEngine implements Engine {
     return setCronPaused(this.context, name, paused);
   }
 
-  beat(node: string, queues: readonly string[], first: boolean, report?: NodeReport): Promise<Beat> {
-    return beat(this.context, node, queues, first, report);
+  beat(
+    node: string,
+    queues: readonly string[],
+    first: boolean,
+    report?: NodeReport,
+    signal?: AbortSignal,
+  ): Promise<Beat> {
+    return beat(this.context, node, queues, first, report, signal);
   }
 
   removeNode(node: string): Promise<void> {
@@ -398,8 +405,8 @@ export class BasicEngine implements Engine {
     return liveQueues(this.context, staleAfterMs);
   }
 
-  claimLeadership(node: string, ttlMs: number): Promise<boolean> {
-    return claimLeadership(this.context, node, ttlMs);
+  claimLeadership(node: string, ttlMs: number, signal?: AbortSignal): Promise<boolean> {
+    return claimLeadership(this.context, node, ttlMs, signal);
   }
 
   resignLeadership(node: string): Promise<void> {

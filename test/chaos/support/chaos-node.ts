@@ -11,6 +11,7 @@ export interface ChaosNodeConfig {
   readonly queues: Record<string, number>;
   readonly heartbeatInterval?: number;
   readonly rescueAfter?: number;
+  readonly blockTolerance?: number;
   readonly poolSize?: number;
   readonly pollInterval?: number;
 }
@@ -35,6 +36,7 @@ const koban = await Koban.start({
   poolSize: config.poolSize ?? 5,
   ...(config.heartbeatInterval ? { heartbeatInterval: config.heartbeatInterval } : {}),
   ...(config.rescueAfter ? { rescueAfter: config.rescueAfter } : {}),
+  ...(config.blockTolerance !== undefined ? { blockTolerance: config.blockTolerance } : {}),
 });
 process.stdout.write(`${JSON.stringify({ ready: koban.node })}\n`);
 

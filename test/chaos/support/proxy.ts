@@ -7,17 +7,23 @@ interface Link {
   /** Bytes held back while the link is held, per direction. */
   readonly toServer: Buffer[];
   readonly toClient: Buffer[];
+  /** The server's replies on this link are thrown away: the client waits for ever. */
+  silenced: boolean;
+  /** The statement to silence was parsed here: its execution, sent next, is the last the client hears of. */
+  silenceNext: boolean;
 }
 
 /**
  * A TCP proxy on 127.0.0.1 in front of a PostgreSQL server, for faults of the network between a
  * node and its database: `hold()` keeps every byte in both directions (a partition: statements
- * get no answer, nothing is lost), `release()` delivers what was held, `dropReplies(n)` lets the
- * server run the next `n` statements and throws their replies away.
+ * get no answer, nothing is lost), `release()` delivers what was held, `silenceAfter(text, n)`
+ * lets the server run and commit the next `n` statements whose text contains `text`, and throws
+ * away every reply on their connections from their execution on (a half-open connection).
  */
 export class TcpProxy {
   private readonly links = new Set<Link>();
   private held = false;
+  private silencing: { readonly text: string; left: number } | undefined;
 
   private constructor(
     private readonly server: Server,
@@ -46,6 +52,10 @@ export class TcpProxy {
     this.held = true;
   }
 
+  silenceAfter(text: string, count: number): void {
+    this.silencing = { text, left: count };
+  }
+
   release(): void {
     this.held = false;
     for (const link of this.links) {
@@ -64,7 +74,7 @@ export class TcpProxy {
 
   private accept(client: Socket, host: string, port: number): void {
     const server = connect(port, host);
-    const link: Link = { client, server, toServer: [], toClient: [] };
+    const link: Link = { client, server, toServer: [], toClient: [], silenced: false, silenceNext: false };
     this.links.add(link);
     const end = () => {
       this.links.delete(link);
@@ -74,10 +84,19 @@ export class TcpProxy {
     client.on('error', end).on('close', end);
     server.on('error', end).on('close', end);
     client.on('data', (chunk: Buffer) => {
+      // The driver sends a statement's text (Parse, Describe) and, once answered, its
+      // execution (Bind, Execute, Sync): the server runs and commits it, and the reply is lost.
+      const silencing = this.silencing;
+      if (link.silenceNext) link.silenced = true;
+      else if (silencing && silencing.left > 0 && chunk.toString('latin1').includes(silencing.text)) {
+        silencing.left--;
+        link.silenceNext = true;
+      }
       if (this.held) link.toServer.push(chunk);
       else server.write(chunk);
     });
     server.on('data', (chunk: Buffer) => {
+      if (link.silenced) return;
       if (this.held) link.toClient.push(chunk);
       else client.write(chunk);
     });

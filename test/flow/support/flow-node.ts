@@ -11,6 +11,7 @@ export interface FlowNodeConfig {
   readonly queues: Record<string, QueueConfig>;
   readonly heartbeatInterval: number;
   readonly rescueAfter: number;
+  readonly blockTolerance?: number;
 }
 
 {
@@ -25,6 +26,7 @@ export interface FlowNodeConfig {
     pollInterval: 100,
     heartbeatInterval: config.heartbeatInterval,
     rescueAfter: config.rescueAfter,
+    ...(config.blockTolerance !== undefined ? { blockTolerance: config.blockTolerance } : {}),
     poolSize: 3,
   });
   process.stdout.write(`${JSON.stringify({ ready: koban.node })}\n`);

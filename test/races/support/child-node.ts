@@ -12,6 +12,9 @@ export interface ChildConfig {
   readonly queues: Record<string, number>;
   readonly heartbeatInterval?: number;
   readonly rescueAfter?: number;
+  readonly blockTolerance?: number;
+  /** On SIGUSR2, blocks the event loop with a busy loop for this many milliseconds. */
+  readonly blockOnSignalMs?: number;
   /** Adds a cron entry that inserts a CronTickWorker job every second. */
   readonly cronEverySecond?: boolean;
 }
@@ -19,7 +22,8 @@ export interface ChildConfig {
 const config = JSON.parse(process.argv[2] ?? '{}') as ChildConfig;
 const logger: KobanLogger = {
   info() {},
-  warn() {},
+  warn: (details, message) =>
+    console.log(`[${config.node}] warn: ${typeof details === 'string' ? details : message}`),
   error: (details, message) =>
     typeof details === 'string'
       ? console.error(`[${config.node}] ${details}`)
@@ -39,9 +43,18 @@ const koban = await Koban.start({
   poolSize: 4,
   ...(config.heartbeatInterval ? { heartbeatInterval: config.heartbeatInterval } : {}),
   ...(config.rescueAfter ? { rescueAfter: config.rescueAfter } : {}),
+  ...(config.blockTolerance !== undefined ? { blockTolerance: config.blockTolerance } : {}),
   ...(config.cronEverySecond ? { cron: [{ expression: '* * * * * *', worker: CronTickWorker }] } : {}),
 });
 process.stdout.write(`${JSON.stringify({ ready: koban.node })}\n`);
+
+process.on('SIGUSR2', () => {
+  const until = performance.now() + (config.blockOnSignalMs ?? 0);
+  while (performance.now() < until) {
+    // a synchronous stretch of work: nothing else on this process runs meanwhile
+  }
+  process.stdout.write(`${JSON.stringify({ unblocked: koban.node })}\n`);
+});
 
 process.once('SIGTERM', () => {
   void koban
