@@ -12,7 +12,7 @@ import { type KobanDecorator, kobanDecoratorOf } from './koban-symbols.js';
 import type { WorkerModel } from './model.js';
 import { readOptions } from './options.js';
 import { resolve, type TypeModel, unionOf, unknownModel } from './type-model.js';
-import { resultTypeMembers, TypeReader } from './type-reader.js';
+import { chunkResultTypeMembers, resultTypeMembers, TypeReader } from './type-reader.js';
 
 /** `Job` without a type argument: args are any JSON object, as `ArgsOf` says. */
 const jsonObjectModel: TypeModel = { kind: 'object', properties: [], rest: unknownModel };
@@ -171,13 +171,7 @@ function readWorker(
         : 'Add @Worker({ chunk: { size: 100 } }) or take one job',
     );
   }
-  if (chunked && options.recorded) {
-    report(
-      workerDecorator,
-      'a chunk worker cannot be @Recorded, since process returns for the whole chunk',
-      'Remove @Recorded or chunk',
-    );
-  }
+
   const args = argsSymbol
     ? reader.read(argsSymbol.getTypeAtLocation(declaration), 'args', parameter ?? processNode)
     : jsonObjectModel;
@@ -196,7 +190,7 @@ function readWorker(
   }
   let result: TypeModel | undefined;
   if (options.recorded) {
-    const members = resultTypeMembers(signature.getReturnType());
+    const members = (chunked ? chunkResultTypeMembers : resultTypeMembers)(signature.getReturnType());
     const models = members.map((member) => reader.read(member, 'result', processNode));
     result = models.length === 0 ? { kind: 'undefined' } : unionOf(models, reader.definitions);
   }

@@ -207,3 +207,29 @@ export function resultTypeMembers(returnType: Type): Type[] {
   const members = awaited.isUnion() ? awaited.getUnionTypes() : [awaited];
   return members.filter((member) => !isControlOutcomeSymbol(member.getSymbol() ?? member.getAliasSymbol()));
 }
+
+/**
+ * The result type of one job of a chunk worker: the values of the map `process` returns, less
+ * control outcomes and Errors (which fail the job); a return that is not a map records nothing.
+ */
+export function chunkResultTypeMembers(returnType: Type): Type[] {
+  const values: Type[] = [];
+  for (const member of resultTypeMembers(returnType)) {
+    const name = member.getSymbol()?.getName();
+    const [, value] = member.getTypeArguments();
+    if ((name === 'Map' || name === 'ReadonlyMap') && value) {
+      for (const item of value.isUnion() ? value.getUnionTypes() : [value]) {
+        if (!isControlOutcomeSymbol(item.getSymbol() ?? item.getAliasSymbol()) && !isErrorType(item))
+          values.push(item);
+      }
+    } else if (member.isUndefined() || member.isVoid()) {
+      values.push(member);
+    }
+  }
+  return values;
+}
+
+function isErrorType(type: Type): boolean {
+  if (type.getSymbol()?.getName() === 'Error') return true;
+  return type.getBaseTypes().some(isErrorType);
+}

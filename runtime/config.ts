@@ -4,6 +4,7 @@ import type { JsonObject } from '../sdk/job.js';
 import type { WorkerEntry } from '../sdk/registry.js';
 import type { ArgsOf, WorkerClass } from '../sdk/worker.js';
 import { checkQueueName } from '../sdk/worker-options.js';
+import { defaultStatementDeadline } from './database/database.js';
 import { isPostgresUrl } from './database/database-url.js';
 import type { DrizzleDatabase } from './database/executor.js';
 import { defaultConnectTimeout, defaultReconnectDelay } from './database/open-database.js';
@@ -161,6 +162,12 @@ export interface KobanConfig<CronWorkers extends readonly CronWorker[] = readonl
    */
   claimTimeout?: number | undefined;
   /**
+   * Milliseconds any other statement Koban sends (staging, rescue, pruning, the leader's plugins,
+   * inserts outside your transaction) may go unanswered before it is cancelled in the server and
+   * fails; the task that sent it tries again on its next run. Default 60000.
+   */
+  statementDeadline?: number | undefined;
+  /**
    * The largest args an insert takes, in bytes of JSON: larger ones are refused at once with a
    * KobanValidationError. Default 8 MiB (8388608).
    */
@@ -219,6 +226,7 @@ export interface ResolvedConfig {
   readonly pooler: 'transaction' | undefined;
   readonly listenUrl: string | undefined;
   readonly claimTimeout: number;
+  readonly statementDeadline: number;
   /** The configured logger with `logLevel` applied. */
   readonly logger: Required<KobanLogger>;
   readonly progressInterval: number;
@@ -274,6 +282,7 @@ export function resolveConfig(config: KobanConfig, defaultNode: string): Resolve
     testing: testingMode(config.testing),
     workflowSweepInterval: positive(config.workflowSweepInterval ?? 1000, 'workflowSweepInterval'),
     claimTimeout: positive(config.claimTimeout ?? 15_000, 'claimTimeout'),
+    statementDeadline: positive(config.statementDeadline ?? defaultStatementDeadline, 'statementDeadline'),
     maxArgsBytes: positiveInteger(config.maxArgsBytes ?? defaultMaxArgsBytes, 'maxArgsBytes'),
     pooler: poolerMode(config.pooler, config.database),
     listenUrl: checkListenUrl(config.listenUrl),

@@ -180,6 +180,7 @@ export class Koban implements RecordedReader {
       schema: config.schema,
       pooler: config.pooler,
       listenUrl: config.listenUrl,
+      statementDeadline: config.statementDeadline,
     });
     for (const warning of database.warnings) config.logger.warn(warning);
     let koban: Koban | undefined;

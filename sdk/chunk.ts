@@ -35,20 +35,24 @@ export interface ChunkDefinition {
 /**
  * What one job of a chunk comes to, in the map `process` may return: `cancel`, `snooze`,
  * `discard`, an Error (the job fails: retried, or discarded after its last attempt), or anything
- * else (the job completes).
+ * else (the job completes; a `@Recorded` worker stores that value as the job's result).
  */
-export type ChunkJobOutcome = ControlOutcome | Error | void | undefined;
+export type ChunkJobOutcome<Result = never> = ControlOutcome | Error | void | undefined | Result;
 
 /**
  * What a chunk worker's `process` returns: nothing (every job completes), one control outcome for
  * every job, or a map from jobs (or their ids) to outcomes, where a job left out completes. A
  * throw fails every job of the chunk.
  */
-export type ChunkResult =
+export type ChunkResult<Result = never> =
   | void
   | undefined
   | ControlOutcome
-  | ReadonlyMap<Job<any, any> | string, ChunkJobOutcome>;
+  | ReadonlyMap<Job<any, any> | string, ChunkJobOutcome<Result>>;
+
+/** The result one job of a chunk worker records: the map's values, less outcomes and errors. */
+export type ChunkResultOf<Returned> =
+  Returned extends ReadonlyMap<any, infer Value> ? Exclude<Value, ControlOutcome | Error> : undefined;
 
 export const defaultChunkSize = 100;
 export const defaultChunkTimeoutMs = 1000;

@@ -1,3 +1,4 @@
+import type { ChunkResultOf } from './chunk.js';
 import type { KobanTimeoutError } from './errors.js';
 import type { Job, JsonObject } from './job.js';
 import type { JobOptions } from './job-spec.js';
@@ -65,6 +66,13 @@ export type ArgsOf<W> =
         : JsonObject
     : never;
 
-/** The result type of a worker class: what `process` resolves to, less control outcomes. */
+/**
+ * The result type of a worker class: what `process` resolves to, less control outcomes; for a
+ * chunk worker, what its map gives each job (see chunk.ts).
+ */
 export type ResultOf<W> =
-  ProcessOf<W> extends (...args: any[]) => infer R ? Exclude<Awaited<R>, ControlOutcome> : never;
+  ProcessOf<W> extends (job: infer J, ...rest: any[]) => infer R
+    ? J extends readonly unknown[]
+      ? ChunkResultOf<Awaited<R>>
+      : Exclude<Awaited<R>, ControlOutcome>
+    : never;

@@ -2,6 +2,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import type { SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import type postgres from 'postgres';
+import { KobanDatabaseError } from '../../sdk/errors.js';
 import { connectTimeoutError, explainConnectionError } from './connection-errors.js';
 import type { DrizzleDatabase, Executor } from './executor.js';
 import { snapshotMigrated } from './pglite-snapshot.js';
@@ -30,6 +31,9 @@ export type Driver =
 
 const dialect = new PgDialect();
 
+/** Milliseconds a statement of Koban's may go unanswered when its caller set no deadline of its own. */
+export const defaultStatementDeadline = 60_000;
+
 /**
  * The one place that knows which driver is underneath. The engine runs Drizzle `sql` statements
  * through `query` and gets the driver's row objects back; the statements select every value in
@@ -45,6 +49,13 @@ export class Database {
     /** Whether Koban opened the client, and so closes it. */
     private readonly owned: boolean,
     readonly description: string,
+    /**
+     * Milliseconds a statement sent outside a transaction, whose caller gave no signal of its
+     * own, may go unanswered: then it is cancelled in the server and fails, so that no periodic
+     * task (staging, pruning, the leader's plugins) hangs for good on a sleeping server or a
+     * half-open connection. Transactions set their own (see transactionDeadline).
+     */
+    readonly statementDeadline: number = defaultStatementDeadline,
   ) {}
 
   get kind(): 'postgres' | 'pglite' {
@@ -68,8 +79,11 @@ export class Database {
       const compiled = dialect.sqlToQuery(query);
       const send = () => {
         const pending = client.unsafe(compiled.sql, compiled.params as never[], { prepare });
-        if (signal) cancelOnAbort(pending, signal);
-        return pending;
+        if (signal) {
+          cancelOnAbort(pending, signal);
+          return pending;
+        }
+        return withDeadline(pending, this.statementDeadline);
       };
       return (await (gate ? gate.run(send) : send())) as unknown as Row[];
     }
@@ -165,6 +179,31 @@ export class Database {
 function rowsOf<Row>(result: unknown): Row[] {
   if (Array.isArray(result)) return result as Row[];
   return ((result as { rows?: Row[] }).rows ?? []) as Row[];
+}
+
+/**
+ * The statement's rows, or a KobanDatabaseError once it has gone unanswered for `ms`: it is then
+ * cancelled in the server (or dropped if still queued), and a reply that never comes (a
+ * half-open connection) no longer holds its caller.
+ */
+function withDeadline<T>(
+  pending: { cancel(): unknown; then: PromiseLike<T>['then'] },
+  ms: number,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      void Promise.resolve(pending.cancel()).catch(() => undefined);
+      reject(
+        new KobanDatabaseError(
+          `a statement got no answer within ${ms} ms (statementDeadline) and was cancelled in the server`,
+        ),
+      );
+    }, ms);
+  });
+  const answered = Promise.resolve(pending);
+  answered.catch(() => undefined);
+  return Promise.race([answered, expired]).finally(() => clearTimeout(timer));
 }
 
 /**

@@ -29,6 +29,8 @@ export interface OpenOptions {
   pooler?: 'transaction' | undefined;
   /** A direct URL that LISTEN alone runs on. */
   listenUrl?: string | undefined;
+  /** Milliseconds a statement with no deadline of its own may go unanswered (see Database). */
+  statementDeadline?: number | undefined;
 }
 
 export const defaultConnectTimeout = 10_000;
@@ -77,6 +79,7 @@ export async function openDatabase(input: DatabaseInput, options: OpenOptions = 
       },
       true,
       description,
+      options.statementDeadline,
     );
     try {
       await database.ping(connectTimeout);
@@ -131,6 +134,7 @@ export async function openDatabase(input: DatabaseInput, options: OpenOptions = 
         { kind: 'postgres', client: given, prepare, listener, ...(gate ? { gate } : {}) },
         false,
         'the given Drizzle database',
+        options.statementDeadline,
       );
       try {
         await database.ping(connectTimeout);

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { list } from '../database/wire.js';
 import type { EngineContext } from './context.js';
 import { reportTransitions } from './report.js';
+import { transactionDeadline } from './transaction-deadline.js';
 import { type JobTransition, transitionColumns } from './transitions.js';
 import { wakeAvailable } from './wake.js';
 
@@ -29,6 +30,7 @@ export async function reconcileHoldings(
   const { database, schema } = ctx;
   const s = sql.raw(schema);
   return database.transaction(async (tx) => {
+    await database.query(transactionDeadline(database.statementDeadline), tx);
     const given = await database.query<JobTransition>(
       sql`
         WITH lost AS MATERIALIZED (

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { EngineContext } from './context.js';
 import { reportTransitions } from './report.js';
+import { transactionDeadline } from './transaction-deadline.js';
 import { type JobTransition, transitionColumns } from './transitions.js';
 import { wakeAvailable } from './wake.js';
 
@@ -19,6 +20,7 @@ export async function rescueOrphans(
   const s = sql.raw(schema);
   const ofNode = only ? sql`AND j.attempted_by[cardinality(j.attempted_by)] = ${only.node}` : sql``;
   const rescued = await database.transaction(async (tx) => {
+    await database.query(transactionDeadline(database.statementDeadline), tx);
     const transitions = await database.query<JobTransition>(
       sql`
         WITH orphaned AS MATERIALIZED (

@@ -18,6 +18,7 @@ import {
   runBeforeHooks,
   runTimeoutHook,
   settle,
+  storedValue,
 } from './executor.js';
 import { JobAbort } from './job-abort.js';
 import { attemptJob } from './job-object.js';
@@ -129,8 +130,15 @@ async function runChunk(
       attempts.set(claimed.id, failed(claimed, current.job, entry, error, abort, deps));
     return;
   }
+  const { recorded } = entry.definition;
   if (!(result instanceof Map)) {
-    for (const { claimed } of runnable) attempts.set(claimed.id, settle(claimed, result, undefined));
+    for (const { claimed, current } of runnable) {
+      const value =
+        recorded && !isControlOutcome(result)
+          ? await storedValue(entry, current.job, undefined, deps)
+          : undefined;
+      attempts.set(claimed.id, settle(claimed, isControlOutcome(result) ? result : undefined, value));
+    }
     return;
   }
   const outcomes = result as ReadonlyMap<unknown, ChunkJobOutcome>;
@@ -140,12 +148,15 @@ async function runChunk(
     const key = outcomes.has(current.job) ? current.job : outcomes.has(claimed.id) ? claimed.id : undefined;
     if (key !== undefined) matched++;
     const outcome = key === undefined ? undefined : outcomes.get(key);
-    attempts.set(
-      claimed.id,
-      outcome instanceof Error
-        ? failed(claimed, current.job, entry, outcome, abort, deps)
-        : settle(claimed, isControlOutcome(outcome) ? (outcome as ControlOutcome) : undefined, undefined),
-    );
+    if (outcome instanceof Error) {
+      attempts.set(claimed.id, failed(claimed, current.job, entry, outcome, abort, deps));
+    } else if (isControlOutcome(outcome)) {
+      attempts.set(claimed.id, settle(claimed, outcome as ControlOutcome, undefined));
+    } else {
+      // Any other value completes the job, and is its result: stored when the worker is @Recorded.
+      const value = recorded ? await storedValue(entry, current.job, outcome, deps) : undefined;
+      attempts.set(claimed.id, settle(claimed, outcome, value));
+    }
   }
   if (matched < outcomes.size) {
     deps.logger.warn(

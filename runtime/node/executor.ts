@@ -235,7 +235,12 @@ export function giveBackForKey(
  * have had side effects: failing the attempt would run them again, so the job completes, and
  * `fetchRecorded` answers `not_storable` with the reason.
  */
-async function storedValue(entry: RunnableWorker, job: Job<unknown>, result: unknown, deps: ExecutorDeps) {
+export async function storedValue(
+  entry: RunnableWorker,
+  job: Job<unknown>,
+  result: unknown,
+  deps: ExecutorDeps,
+) {
   try {
     return await recordValue(entry, result);
   } catch (error) {

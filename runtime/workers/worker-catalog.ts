@@ -204,14 +204,9 @@ function checkWorkerFeatures(definition: WorkerDefinition): void {
   }
 }
 
-/** What a chunk worker cannot be: its args are grouped in SQL, and `process` returns one value per chunk. */
+/** What a chunk worker cannot be: its args are grouped in SQL. */
 function checkChunkFeatures(definition: WorkerDefinition, chunk: ChunkDefinition): void {
   const { name } = definition;
-  if (definition.recorded) {
-    throw new KobanConfigError(
-      `${name}: a chunk worker cannot be @Recorded, since process returns for the whole chunk; remove @Recorded or chunk`,
-    );
-  }
   if (definition.encrypted && chunk.args.length > 0) {
     throw new KobanConfigError(
       `${name}: chunk.by.args cannot group an @Encrypted worker's jobs, whose args the database cannot read; group by meta keys instead`,

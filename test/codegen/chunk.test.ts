@@ -19,11 +19,19 @@ function problemsOf(root: string): string[] {
 
 describe('gen and chunk workers', () => {
   const good = tempProject({
-    'src/workers.ts': `import { type Job, Worker } from 'koban';
+    'src/workers.ts': `import { cancel, type Job, Recorded, Worker } from 'koban';
 
 @Worker({ queue: 'rows', chunk: { size: 100, timeout: 500, by: { args: ['account'] } } })
 export class RowChunk {
   async process(_jobs: readonly Job<{ account: string; amount: number }>[]) {}
+}
+
+@Worker({ queue: 'rows', chunk: { size: 10 } })
+@Recorded()
+export class TotalChunk {
+  async process(jobs: Job<{ amount: number }>[]) {
+    return new Map(jobs.map((job) => [job, job.args.amount < 0 ? cancel('negative') : job.args.amount === 0 ? new Error('zero') : { total: job.args.amount, at: new Date() }]));
+  }
 }
 `,
   });
@@ -51,9 +59,13 @@ export class ListWithoutChunk {
     bad.remove();
   });
 
-  it('types the builder by the args of the listed jobs', () => {
+  it('types the builder by the args of the listed jobs, and the result by the values of the map', () => {
     const generated = generate(loadConfig(good.root, {}));
-    expect(generated.workers).toBe(1);
+    expect(generated.workers).toBe(2);
+    // One job's result: the map's values less outcomes and errors, with its Date kept by the codec.
+    expect(generated.text).toContain("output['total'] = checkNumber(input['total']");
+    expect(generated.text).toContain("output['at'] = checkDate(input['at']");
+    expect(generated.text).toContain('result: totalChunkResultCodec');
     expect(generated.text).toContain('args.account: expected string');
     expect(generated.text).toContain('args.amount: expected number');
   });

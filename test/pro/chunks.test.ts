@@ -1,10 +1,10 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
 import {
   cancel,
   defineWorker,
   discard,
   type Job,
-  Koban,
+  type Koban,
   KobanConfigError,
   newJob,
   Recorded,
@@ -15,7 +15,7 @@ import {
 import { drainJobs, performJob } from '../../runtime/testing.js';
 import { freshDatabase } from '../support/databases.js';
 import { startKoban } from '../support/koban.js';
-import { quietLogger, waitFor } from '../support/wait.js';
+import { waitFor } from '../support/wait.js';
 import { rawJobs } from './support.js';
 
 // Chunk workers: `process` gets up to `size` jobs of one group at once, waiting at most `timeout`
@@ -91,6 +91,20 @@ class Throwing {
   async process(jobs: Job<{ n: number }>[]) {
     note('Throwing', jobs);
     throw new Error('the whole chunk failed');
+  }
+
+  backoff() {
+    return 3600;
+  }
+}
+
+@Worker({ queue: 'recorded', chunk: { size: 3, timeout: 300 } })
+@Recorded()
+class Doubling {
+  async process(jobs: Job<{ n: number }>[]) {
+    return new Map(
+      jobs.map((job) => [job, job.args.n === 3 ? new Error('three is odd') : { doubled: job.args.n * 2 }]),
+    );
   }
 
   backoff() {
@@ -286,13 +300,25 @@ describe('chunk workers', () => {
     expect(() => workerFunction('ChunkFunction', async () => {}, { chunk: { size: 5 } } as never)).toThrow(
       /workerFunction\("ChunkFunction"\): a chunk worker's process takes a list of jobs/,
     );
-    @Worker({ chunk: { size: 5 } })
-    @Recorded()
-    class RecordedChunk {
-      async process(_jobs: Job[]) {}
-    }
-    await expect(
-      Koban.start({ logger: quietLogger, testing: 'manual', workers: [RecordedChunk] }),
-    ).rejects.toThrow(/RecordedChunk: a chunk worker cannot be @Recorded/);
+  });
+
+  it('record what the map gives each job when the worker is @Recorded, typed by it', async () => {
+    const url = await freshDatabase();
+    const inserting = await inserter(url);
+    const typed = await inserting.insert(newJob(Doubling, { n: 1 }));
+    const jobs = [typed, ...(await inserting.insertAll([2, 3].map((n) => newJob(Doubling, { n }))))];
+    await startKoban({ database: url, queues: { recorded: 1 }, workers: [Doubling] });
+    const first = await inserting.awaitResult(typed);
+    expectTypeOf(first).toEqualTypeOf<{ doubled: number }>();
+    expect(first).toEqual({ doubled: 2 });
+    expect(await inserting.fetchRecorded(jobs[1]!)).toEqual({ status: 'ok', value: { doubled: 4 } });
+    await waitFor(
+      'the third job to fail',
+      async () => (await inserting.getJob(jobs[2]!.id))?.state === 'retryable',
+    );
+    expect(await inserting.fetchRecorded(jobs[2]!)).toMatchObject({
+      status: 'missing',
+      reason: 'not_completed',
+    });
   });
 });
