@@ -31,6 +31,9 @@ WITH claimable AS MATERIALIZED (
       unique_states AS "uniqueStates"
     FROM claimed ORDER BY priority, scheduled_at, id;
 
+SELECT set_config('statement_timeout', $1, true),
+    set_config('idle_in_transaction_session_timeout', $2, true);
+
 WITH lost AS MATERIALIZED (
           SELECT j.id FROM koban.jobs j
           WHERE j.state = 'executing' AND j.attempted_by[cardinality(j.attempted_by)] = $1
@@ -86,6 +89,9 @@ WITH claimable AS MATERIALIZED (
       batch_callback AS "batchCallback", workflow_name AS "workflowName", batch_name AS "batchName",
       unique_states AS "uniqueStates"
     FROM claimed ORDER BY priority, scheduled_at, id;
+
+SELECT set_config('statement_timeout', $1, true),
+    set_config('idle_in_transaction_session_timeout', $2, true);
 
 WITH lost AS MATERIALIZED (
           SELECT j.id FROM koban.jobs j

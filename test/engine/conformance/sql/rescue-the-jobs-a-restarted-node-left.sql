@@ -72,6 +72,9 @@ WITH claimable AS MATERIALIZED (
       unique_states AS "uniqueStates"
     FROM claimed ORDER BY priority, scheduled_at, id;
 
+SELECT set_config('statement_timeout', $1, true),
+    set_config('idle_in_transaction_session_timeout', $2, true);
+
 WITH orphaned AS MATERIALIZED (
           SELECT j.id FROM koban.jobs j
           WHERE j.state = 'executing' AND j.attempted_by[cardinality(j.attempted_by)] = $1 AND NOT EXISTS (
