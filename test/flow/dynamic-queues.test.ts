@@ -97,6 +97,8 @@ describe('queues changed at run time', { timeout: 120_000 }, () => {
 
     await b.startQueue('dynamic', 3);
     await allCompleted(a, [waiting.id]);
+    // The job may have run on b before the start reached c: c converges on the stored queue.
+    await waitFor('c to start the queue', () => later.queues().length === 1);
     expect(later.queues()).toEqual([{ queue: 'dynamic', limit: 3, running: 0, paused: false, flow: {} }]);
   });
 
