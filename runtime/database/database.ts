@@ -85,7 +85,7 @@ export class Database {
         }
         return withDeadline(pending, this.statementDeadline);
       };
-      return (await (gate ? gate.run(send) : send())) as unknown as Row[];
+      return withoutHoles((await (gate ? gate.run(send) : send())) as unknown as Row[]);
     }
     return rowsOf<Row>(await this.drizzle.execute(query));
   }
@@ -177,8 +177,17 @@ export class Database {
 }
 
 function rowsOf<Row>(result: unknown): Row[] {
-  if (Array.isArray(result)) return result as Row[];
+  if (Array.isArray(result)) return withoutHoles(result as Row[]);
   return ((result as { rows?: Row[] }).rows ?? []) as Row[];
+}
+
+/**
+ * The rows of a reply, without the holes postgres.js leaves before them on a connection that was
+ * cut while an earlier reply's rows streamed in (its per-connection row count is reset only when
+ * a reply completes). The holes are always at the start, so one look at index 0 tells.
+ */
+function withoutHoles<Row>(rows: Row[]): Row[] {
+  return rows.length === 0 || 0 in rows ? rows : rows.filter(() => true);
 }
 
 /**
