@@ -1,5 +1,5 @@
 import type { ChunkJobOutcome } from '../../sdk/chunk.js';
-import { KobanTimeoutError, KobanUnknownKeyError } from '../../sdk/errors.js';
+import { KobanTimeoutError } from '../../sdk/errors.js';
 import type { Job } from '../../sdk/job.js';
 import { type ControlOutcome, isControlOutcome } from '../../sdk/results.js';
 import type { ClaimedJob } from '../engine/claim.js';
@@ -8,9 +8,7 @@ import type { RunnableWorker } from '../workers/worker-catalog.js';
 import {
   type Attempt,
   type ExecutorDeps,
-  errorEntry,
   failed,
-  giveBackForKey,
   logFinalFailure,
   measured,
   type RunningJob,
@@ -19,6 +17,7 @@ import {
   runTimeoutHook,
   settle,
   storedValue,
+  unopened,
 } from './executor.js';
 import { JobAbort } from './job-abort.js';
 import { attemptJob } from './job-object.js';
@@ -100,19 +99,6 @@ export async function executeChunk(
   const runTime = performance.now() - started;
   for (const member of members) await finish(member, attempts.get(member.claimed.id)!, entry, runTime, deps);
   return chunk.map((claimed) => attempts.get(claimed.id)!);
-}
-
-/** A job whose args cannot be opened: given back for a node with the key, or cancelled, as `executeJob` does. */
-function unopened(claimed: ClaimedJob, error: unknown, deps: ExecutorDeps): Attempt {
-  if (error instanceof KobanUnknownKeyError)
-    return measured(claimed, giveBackForKey(claimed, error, deps), 0, deps);
-  const entryError = errorEntry(claimed.attempt, error);
-  const cancelled: Attempt = {
-    outcome: { kind: 'cancelled', reason: entryError.error },
-    ack: { job: claimed, state: 'cancelled', error: entryError },
-  };
-  logFinalFailure(claimed, cancelled.ack, deps);
-  return measured(claimed, cancelled, 0, deps);
 }
 
 /** Calls `process` with the jobs, and gives each its outcome from what it returned or threw. */

@@ -95,17 +95,7 @@ export async function executeJob(
   try {
     args = decodeStoredArgs(entry, claimed.args, claimed);
   } catch (error) {
-    // In a rolling key rotation, a node without the new key leaves the job to one that has it.
-    if (error instanceof KobanUnknownKeyError)
-      return measured(claimed, giveBackForKey(claimed, error, deps), 0, deps);
-    // Args that no longer fit the worker's contract (or fail decryption) would fail the same way on every retry.
-    const entryError = errorEntry(claimed.attempt, error);
-    const cancelled: Attempt = {
-      outcome: { kind: 'cancelled', reason: entryError.error },
-      ack: { job: claimed, state: 'cancelled', error: entryError },
-    };
-    logFinalFailure(claimed, cancelled.ack, deps);
-    return measured(claimed, cancelled, 0, deps);
+    return unopened(claimed, error, deps);
   }
   const abort = new JobAbort();
   const { contexts } = deps;
@@ -165,6 +155,21 @@ export async function executeJob(
 }
 
 /** Adds the attempt to the node's metrics history, if it keeps one; returns the attempt. */
+/** The attempt of a job whose args cannot be opened: it never reaches `process`. */
+export function unopened(claimed: ClaimedJob, error: unknown, deps: ExecutorDeps): Attempt {
+  // In a rolling key rotation, a node without the new key leaves the job to one that has it.
+  if (error instanceof KobanUnknownKeyError)
+    return measured(claimed, giveBackForKey(claimed, error, deps), 0, deps);
+  // Args that no longer fit the worker's contract (or fail decryption) would fail the same way on every retry.
+  const entryError = errorEntry(claimed.attempt, error);
+  const cancelled: Attempt = {
+    outcome: { kind: 'cancelled', reason: entryError.error },
+    ack: { job: claimed, state: 'cancelled', error: entryError },
+  };
+  logFinalFailure(claimed, cancelled.ack, deps);
+  return measured(claimed, cancelled, 0, deps);
+}
+
 export function measured(claimed: ClaimedJob, attempt: Attempt, runMs: number, deps: ExecutorDeps): Attempt {
   const queueMs = (claimed.attemptedAt?.getTime() ?? Date.now()) - claimed.scheduledAt.getTime();
   deps.metrics?.record(claimed.queue, claimed.worker, attempt.ack.state, runMs, Math.max(queueMs, 0));
