@@ -69,11 +69,30 @@ describe('queues changed at run time', { timeout: 120_000 }, () => {
       first.map((job) => job.id),
     );
     expect(await overlapSince('dynamic', 0)).toBe(2);
-    const nodes = await withSql(
-      url,
-      (sql) => sql<{ node: string }[]>`SELECT DISTINCT node FROM public.flow_runs ORDER BY 1`,
-    );
-    expect(nodes.map((row) => row.node)).toEqual(['a', 'b']);
+    // Each node runs the started queue: with the other paused there, it takes all the work.
+    // (Both running, which takes which jobs of a global limit is a race that one may win throughout.)
+    for (const [runner, paused] of [
+      [a, b],
+      [b, a],
+    ] as const) {
+      await a.pauseQueue('dynamic', { node: paused.node });
+      await waitFor(`the queue paused on ${paused.node}`, () => paused.queues()[0]?.paused === true);
+      const mark = await lastRun();
+      const jobs = await a.insertAll(
+        Array.from({ length: 3 }, () => newJob(FlowWorker, { ms: 5 }, { queue: 'dynamic' })),
+      );
+      await allCompleted(
+        a,
+        jobs.map((job) => job.id),
+      );
+      const ranOn = await withSql(
+        url,
+        (sql) => sql<{ node: string }[]>`SELECT DISTINCT node FROM public.flow_runs WHERE id > ${mark}`,
+      );
+      expect(ranOn.map((row) => row.node)).toEqual([runner.node]);
+      await a.resumeQueue('dynamic', { node: paused.node });
+      await waitFor(`the queue resumed on ${paused.node}`, () => paused.queues()[0]?.paused === false);
+    }
 
     await a.updateQueue('dynamic', { global: { limit: 1 } });
     await waitFor('b to apply the new limit', () => b.queues()[0]?.flow.global === 1);
