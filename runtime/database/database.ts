@@ -202,7 +202,7 @@ function withDeadline<T>(
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      void Promise.resolve(pending.cancel()).catch(() => undefined);
+      cancelQuietly(pending);
       reject(
         new KobanDatabaseError(
           `a statement got no answer within ${ms} ms (statementDeadline) and was cancelled in the server`,
@@ -223,9 +223,7 @@ function cancelOnAbort(
   pending: { cancel(): unknown; then: PromiseLike<unknown>['then'] },
   signal: AbortSignal,
 ): void {
-  const cancel = () => {
-    void Promise.resolve(pending.cancel()).catch(() => undefined);
-  };
+  const cancel = () => cancelQuietly(pending);
   if (signal.aborted) {
     cancel();
     return;
@@ -235,4 +233,9 @@ function cancelOnAbort(
     () => signal.removeEventListener('abort', cancel),
     () => signal.removeEventListener('abort', cancel),
   );
+}
+
+/** Cancels a statement, whatever becomes of the cancel: the statement's own promise tells. */
+function cancelQuietly(pending: { cancel(): unknown }): void {
+  void Promise.resolve(pending.cancel()).catch(() => undefined);
 }

@@ -14,21 +14,27 @@ class LaterWorker {
 }
 defineWorker(LaterWorker, { queue: 'later' });
 
+/**
+ * Makes the first update of a job from `from` to `to` sleep in the server for far longer than a
+ * test lasts; `<name>s`, a sequence (not rolled back by a cancel), counts the updates tried.
+ */
+const hangFirstUpdate = (url: string, name: string, from: string, to: string) =>
+  withSql(url, (sql) =>
+    sql.unsafe(`
+      CREATE SCHEMA IF NOT EXISTS koban_test;
+      CREATE SEQUENCE koban_test.${name}s;
+      CREATE FUNCTION koban_test.${name}() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF OLD.state = '${from}' AND NEW.state = '${to}' AND nextval('koban_test.${name}s') = 1
+          THEN PERFORM pg_sleep(600); END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER ${name} BEFORE UPDATE ON koban.jobs FOR EACH ROW EXECUTE FUNCTION koban_test.${name}();`),
+  );
+
 describe('a statement of a periodic task that gets no answer', () => {
   it('is cancelled in the server past statementDeadline, and the stager stages the job at its next run', async () => {
     const url = await freshDatabase();
-    // The stager's first UPDATE of a scheduled job sleeps in the server for far longer than the test lasts.
-    await withSql(url, (sql) =>
-      sql.unsafe(`
-        CREATE SCHEMA IF NOT EXISTS koban_test;
-        CREATE SEQUENCE koban_test.hung_stagings;
-        CREATE FUNCTION koban_test.hung_staging() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-          IF OLD.state = 'scheduled' AND NEW.state = 'available' AND nextval('koban_test.hung_stagings') = 1
-            THEN PERFORM pg_sleep(600); END IF;
-          RETURN NEW;
-        END $$;`),
-    );
     const koban = await startKoban({
       database: url,
       queues: { later: 1 },
@@ -36,10 +42,8 @@ describe('a statement of a periodic task that gets no answer', () => {
       stageInterval: 100,
       statementDeadline: 1000,
     });
-    await withSql(url, (sql) =>
-      sql.unsafe(`CREATE TRIGGER hung_staging BEFORE UPDATE ON koban.jobs
-        FOR EACH ROW EXECUTE FUNCTION koban_test.hung_staging()`),
-    );
+    // The stager's first UPDATE of a scheduled job sleeps in the server.
+    await hangFirstUpdate(url, 'hung_staging', 'scheduled', 'available');
     const job = await koban.insert(newJob(LaterWorker, {}, { scheduleIn: 0.2 }));
 
     const done = await waitFor(
@@ -73,19 +77,7 @@ describe('a statement of a periodic task that gets no answer', () => {
       statementDeadline: 1000,
     });
     // The first rescue of a job sleeps in the server, inside the rescue's transaction.
-    await withSql(url, (sql) =>
-      sql.unsafe(`
-        CREATE SCHEMA IF NOT EXISTS koban_test;
-        CREATE SEQUENCE koban_test.hung_rescues;
-        CREATE FUNCTION koban_test.hung_rescue() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-          IF OLD.state = 'executing' AND NEW.state = 'available' AND nextval('koban_test.hung_rescues') = 1
-            THEN PERFORM pg_sleep(600); END IF;
-          RETURN NEW;
-        END $$;
-        CREATE TRIGGER hung_rescue BEFORE UPDATE ON koban.jobs
-          FOR EACH ROW EXECUTE FUNCTION koban_test.hung_rescue();`),
-    );
+    await hangFirstUpdate(url, 'hung_rescue', 'executing', 'available');
     const [orphan] = await withSql(
       url,
       (sql) => sql<{ id: string }[]>`
