@@ -44,7 +44,7 @@ export const claimJobs = `
     CASE WHEN scheduled_at = inserted_at THEN NULL ELSE date_part('epoch', scheduled_at) * 1000 END,
     date_part('epoch', attempted_at) * 1000, attempted_by, workflow_id, workflow_step, batch_id,
     batch_callback, workflow_name, batch_name, unique_states
-  FROM claimed ORDER BY priority, scheduled_at, id`;
+  FROM claimed c ORDER BY c.priority, c.scheduled_at, c.id`;
 
 /** The guard of Koban's completion: `$1` ids, `$2` the attempt they were claimed for. */
 const finished = `id = ANY($1::bigint[]) AND attempt = $2 AND state = 'executing'`;

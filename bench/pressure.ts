@@ -4,9 +4,11 @@
 //   npm run bench:pressure                       # 60 s clean, 600 s under pressure, 60 s after
 //   npm run bench:pressure -- --pressure 60 --clean 20 --after 30 --concurrency 20
 // It creates (and drops) its own database on the server of --url.
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import { defineWorker, type Job, Koban, newJob } from '../index.js';
+import { processCpuMicros } from './cpu.js';
 
 const { values } = parseArgs({
   options: {
@@ -28,7 +30,9 @@ const seconds = (name: keyof typeof values) => {
 const phases = { clean: seconds('clean'), pressure: seconds('pressure'), after: seconds('after') };
 const overload = seconds('overload');
 const concurrency = seconds('concurrency');
-const readerCount = seconds('readers');
+const readerCount = Number(values.readers);
+if (!(Number.isInteger(readerCount) && readerCount >= 0))
+  throw new Error(`--readers: expected a whole number of readers (0 or more), got ${values.readers}`);
 
 class PressureWorker {
   async process(_job: Job<{ at: number }>) {}
@@ -59,6 +63,12 @@ interface Sample {
   readonly deadRows: number;
   readonly liveRows: number;
   readonly backlog: number;
+  /** CPU seconds in the window: the readers' backends, every other backend of the database, this process. */
+  readonly readersCpu: number;
+  readonly serverCpu: number;
+  readonly processCpu: number;
+  /** Busy CPU seconds of the whole machine, every process on it. */
+  readonly machineCpu: number;
 }
 const samples: Sample[] = [];
 let phase = 'calibrate';
@@ -75,10 +85,48 @@ async function hotTable(): Promise<{ dead: number; live: number }> {
   return { dead: Number(row?.dead ?? 0), live: Number(row?.live ?? 0) };
 }
 
+/** The backends of the pinning transaction and of the readers, told apart from Koban's. */
+const readerPids = new Set<number>();
+const probePid = (await probe<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`)[0]!.pid;
+const lastCpu = new Map<number, number>();
+let lastProcessCpu = process.cpuUsage();
+
+/** The machine's busy CPU seconds since boot (all cores; idle and iowait left out), from /proc/stat. */
+function machineBusy(): number {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((sum, value) => sum + value, 0);
+  return (total - fields[3]! - fields[4]!) / 100;
+}
+let lastMachineBusy = machineBusy();
+
+/** CPU seconds each side used since the last call, from /proc (see cpu.ts). */
+async function cpuSince(): Promise<{ readers: number; server: number; process: number; machine: number }> {
+  // A reader's parallel workers count as the reader's.
+  const backends = await probe<{ pid: number; leader: number | null }[]>`
+    SELECT pid, leader_pid AS leader FROM pg_stat_activity WHERE datname = ${name} AND pid <> ${probePid}`;
+  let readers = 0;
+  let server = 0;
+  for (const { pid, leader } of backends) {
+    const micros = processCpuMicros(pid);
+    if (micros === undefined) continue;
+    const used = micros - (lastCpu.get(pid) ?? micros);
+    lastCpu.set(pid, micros);
+    if (readerPids.has(pid) || (leader !== null && readerPids.has(leader))) readers += used;
+    else server += used;
+  }
+  const used = process.cpuUsage(lastProcessCpu);
+  lastProcessCpu = process.cpuUsage();
+  const busy = machineBusy();
+  const machine = busy - lastMachineBusy;
+  lastMachineBusy = busy;
+  return { readers: readers / 1e6, server: server / 1e6, process: (used.user + used.system) / 1e6, machine };
+}
+
 const sampler = setInterval(async () => {
   const current = window;
   window = { done: 0, latencies: [] };
   const table = await hotTable();
+  const cpu = await cpuSince();
   const [backlog] = await probe<{ n: number }[]>`
     SELECT count(*)::int AS n FROM koban.jobs WHERE state = 'available'`;
   samples.push({
@@ -89,6 +137,10 @@ const sampler = setInterval(async () => {
     deadRows: table.dead,
     liveRows: table.live,
     backlog: backlog!.n,
+    readersCpu: cpu.readers,
+    serverCpu: cpu.server,
+    processCpu: cpu.process,
+    machineCpu: cpu.machine,
   });
 }, 1000);
 
@@ -127,6 +179,7 @@ phase = 'pressure';
 const holder = postgres(url.toString(), { max: 1, onnotice: () => {} });
 let releaseHolder: () => void = () => {};
 const held = holder.begin('isolation level repeatable read', async (sql) => {
+  readerPids.add((await sql<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`)[0]!.pid);
   await sql`SELECT txid_current(), count(*) FROM koban.all_jobs`;
   await new Promise<void>((resolve) => {
     releaseHolder = resolve;
@@ -135,6 +188,7 @@ const held = holder.begin('isolation level repeatable read', async (sql) => {
 let reading = true;
 const readers = Array.from({ length: readerCount }, async () => {
   const reader = postgres(url.toString(), { max: 1, onnotice: () => {} });
+  readerPids.add((await reader<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`)[0]!.pid);
   while (reading) {
     await reader.begin('isolation level repeatable read', async (sql) => {
       await sql`SELECT count(*), max(inserted_at) FROM koban.jobs`;
@@ -176,6 +230,19 @@ const rows = ['clean', 'pressure', 'after'].map((name) => {
     'max dead rows (jobs)': Math.max(0, ...of.map((sample) => sample.deadRows)),
     'max live rows (jobs)': Math.max(0, ...of.map((sample) => sample.liveRows)),
     'backlog at end': of.at(-1)?.backlog ?? 0,
+    // Cores in use on average: what each side took of the machine.
+    'readers cores': (
+      of.reduce((sum, sample) => sum + sample.readersCpu, 0) / Math.max(1, of.length)
+    ).toFixed(2),
+    'Koban backends cores': (
+      of.reduce((sum, sample) => sum + sample.serverCpu, 0) / Math.max(1, of.length)
+    ).toFixed(2),
+    'machine busy cores': (
+      of.reduce((sum, sample) => sum + sample.machineCpu, 0) / Math.max(1, of.length)
+    ).toFixed(2),
+    'this process cores': (
+      of.reduce((sum, sample) => sum + sample.processCpu, 0) / Math.max(1, of.length)
+    ).toFixed(2),
   };
 });
 console.table(rows);

@@ -5,6 +5,7 @@ import type { Executor } from '../database/executor.js';
 import { epochMs, list } from '../database/wire.js';
 import type { EngineContext } from './context.js';
 import { beforeDeadline } from './deadlines.js';
+import { pastPosition, positionOf, type QueuePosition } from './queue-position.js';
 import type { StoredArgs, StoredJob } from './records.js';
 
 /**
@@ -18,31 +19,44 @@ export type ClaimedJob = Omit<StoredJob, 'progress'> & {
   readonly uniqueStates: number | null;
 };
 
+/** What a claim of a queue took, and where in the queue's order its last job was. */
+export interface QueueClaim {
+  readonly jobs: ClaimedJob[];
+  readonly last: QueuePosition | undefined;
+}
+
 /**
- * Claims up to `limit` available jobs of a queue for this node in one statement. The CTE fences
- * the `FOR UPDATE SKIP LOCKED` subquery so the planner locks exactly the rows it will update, and
- * `= ANY(ARRAY(...))` makes it update them through the primary key: a join lets it hash the whole
- * table, completed history included. A workflow's name is looked up only for workflow steps.
+ * Claims up to `limit` available jobs of a queue for this node in one statement, past `after`
+ * when given. The CTE fences the `FOR UPDATE SKIP LOCKED` subquery so the planner locks exactly
+ * the rows it will update, and `= ANY(ARRAY(...))` makes it update them through the primary key:
+ * a join lets it hash the whole table, completed history included. A workflow's name is looked
+ * up only for workflow steps.
  */
-export function claimJobs(
+export async function claimJobs(
   ctx: EngineContext,
   queue: string,
   limit: number,
   node: string,
-  signal?: AbortSignal,
-): Promise<ClaimedJob[]> {
-  return claim(
+  options: { readonly signal?: AbortSignal | undefined; readonly after?: QueuePosition | undefined } = {},
+): Promise<QueueClaim> {
+  const past = options.after ? sql` AND ${pastPosition('j', options.after)}` : sql``;
+  const rows = await claimRows(
     ctx,
     sql`
       SELECT id FROM ${sql.raw(ctx.schema)}.jobs j
-      WHERE state = 'available' AND queue = ${queue} AND ${beforeDeadline('j')}
+      WHERE state = 'available' AND queue = ${queue}${past} AND ${beforeDeadline('j')}
       ORDER BY priority, scheduled_at, id
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED`,
     node,
     undefined,
-    signal,
+    options.signal,
   );
+  const final = rows.at(-1);
+  return {
+    jobs: rows.map((row) => toClaimedJob(row, node)),
+    last: final && positionOf(final.priority, final.scheduledAt ?? final.insertedAt, final.id),
+  };
 }
 
 /** Claims the given jobs that are available, whatever their queue: for the drainer. */
@@ -98,16 +112,29 @@ interface ClaimedWireRow {
  * the limited claims of flow-claim.ts select their own and share this update.
  */
 export async function claim(
-  { database, schema }: EngineContext,
+  ctx: EngineContext,
   claimable: SQL,
   node: string,
   tx?: Executor,
   signal?: AbortSignal,
 ): Promise<ClaimedJob[]> {
+  const rows = await claimRows(ctx, claimable, node, tx, signal);
+  return rows.map((row) => toClaimedJob(row, node));
+}
+
+/** The claim's statement, its rows as they come from the wire, in the queue's order. */
+async function claimRows(
+  { database, schema }: EngineContext,
+  claimable: SQL,
+  node: string,
+  tx: Executor | undefined,
+  signal: AbortSignal | undefined,
+): Promise<ClaimedWireRow[]> {
   const s = sql.raw(schema);
   // The update returns rows in no particular order: they come back in the queue's (priority,
-  // due time, id), sorted by the database among the few rows claimed.
-  const rows = await database.query<ClaimedWireRow>(
+  // due time, id), sorted by the database among the few rows claimed. The sort names the CTE's
+  // columns: the output's `id` is text, and "10" sorts before "9".
+  return database.query<ClaimedWireRow>(
     sql`
     WITH claimable AS MATERIALIZED (${claimable}), claimed AS (
       UPDATE ${s}.jobs j
@@ -131,11 +158,10 @@ export async function claim(
       workflow_id AS "workflowId", workflow_step AS "workflowStep", batch_id AS "batchId",
       batch_callback AS "batchCallback", workflow_name AS "workflowName", batch_name AS "batchName",
       unique_states AS "uniqueStates"
-    FROM claimed ORDER BY priority, scheduled_at, id`,
+    FROM claimed c ORDER BY c.priority, c.scheduled_at, c.id`,
     tx,
     signal ? { signal } : {},
   );
-  return rows.map((row) => toClaimedJob(row, node));
 }
 
 /** The claimed job, built in one step from the narrow row: it runs once per claimed job. */

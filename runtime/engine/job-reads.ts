@@ -86,11 +86,11 @@ export async function availableIn(
   scope: { workflowId?: string; batchId?: string },
 ): Promise<string[]> {
   const rows = await database.query<{ id: string }>(sql`
-    SELECT id::text AS id FROM ${sql.raw(schema)}.jobs
-    WHERE state = 'available'
-      AND ${scope.workflowId === undefined ? sql`true` : sql`workflow_id = ${scope.workflowId}::uuid`}
-      AND ${scope.batchId === undefined ? sql`true` : sql`batch_id = ${scope.batchId}::uuid`}
-    ORDER BY priority, scheduled_at, id`);
+    SELECT j.id::text AS id FROM ${sql.raw(schema)}.jobs j
+    WHERE j.state = 'available'
+      AND ${scope.workflowId === undefined ? sql`true` : sql`j.workflow_id = ${scope.workflowId}::uuid`}
+      AND ${scope.batchId === undefined ? sql`true` : sql`j.batch_id = ${scope.batchId}::uuid`}
+    ORDER BY j.priority, j.scheduled_at, j.id`);
   return rows.map((row) => row.id);
 }
 

@@ -168,7 +168,7 @@ export class Node {
   async start(): Promise<void> {
     this.unlisteners.push(
       await this.engine.listenInserts(
-        (queue) => this.producers.get(queue)?.wake(),
+        (queue) => this.producers.get(queue)?.announce(),
         // Inserts notified while the connection was down were missed: look for them now, and
         // for the queue changes and cancellations signalled meanwhile.
         () => {

@@ -30,7 +30,7 @@ export class Poller {
   private async poll(): Promise<void> {
     if (this.producers.size === 0) return;
     for (const queue of await this.engine.queuesWithAvailable([...this.producers.keys()])) {
-      this.producers.get(queue)?.wake();
+      this.producers.get(queue)?.announce();
     }
   }
 }

@@ -6,6 +6,7 @@ import type { RunnableWorker } from '../workers/worker-catalog.js';
 import type { Acker } from './acker.js';
 import { executeChunk } from './chunk-executor.js';
 import { ChunkGatherer } from './chunk-gatherer.js';
+import { ClaimFloor } from './claim-floor.js';
 import { late, valueWithin } from './deadline.js';
 import { type ExecutorDeps, executeJob, type RunningJob } from './executor.js';
 
@@ -64,6 +65,8 @@ export class Producer {
   private retryTimer: NodeJS.Timeout | undefined;
   /** The chunks of chunk workers' jobs being gathered: each takes one slot (see chunk-gatherer.ts). */
   private readonly chunks: ChunkGatherer;
+  /** Where the next plain claim starts (see claim-floor.ts). */
+  private readonly floor = new ClaimFloor();
 
   constructor(
     readonly queue: string,
@@ -144,6 +147,12 @@ export class Producer {
     this.wake();
   }
 
+  /** A NOTIFY or the node's poll says the queue has new jobs: they may be behind the claim floor. */
+  announce(): void {
+    this.floor.jobsAnnounced();
+    this.wake();
+  }
+
   /**
    * Asks for a fetch: from a NOTIFY, the poll timer, or a finished job. A second claim goes out
    * beside one in flight only once claims come back full: an idle queue costs one claim per wake.
@@ -207,9 +216,7 @@ export class Producer {
       }
       const flow = this.flow;
       const abandon = new AbortController();
-      const claiming = flow
-        ? this.claimLimited(demand, flow)
-        : this.deps.engine.claim(this.queue, demand, this.deps.node, abandon.signal);
+      const claiming = flow ? this.claimLimited(demand, flow) : this.claimPlain(demand, abandon.signal);
       // A claim the server sleeps on, or whose reply a half-open connection holds, would stop
       // the queue for good: past its deadline it is abandoned, and should it still commit, the
       // node never runs its jobs, which reconcileHoldings gives back.
@@ -239,6 +246,18 @@ export class Producer {
       !this.pausedLocally
     )
       this.wake();
+  }
+
+  /** A claim of a queue without cluster-wide limits, past the claim floor when it has one. */
+  private async claimPlain(demand: number, signal: AbortSignal): Promise<ClaimedJob[]> {
+    const startedAt = performance.now();
+    const from = this.floor.next(startedAt);
+    const { jobs, last } = await this.deps.engine.claimQueue(this.queue, demand, this.deps.node, {
+      signal,
+      after: from,
+    });
+    this.floor.claimed(from, jobs.length === demand, last, startedAt, performance.now() - startedAt);
+    return jobs;
   }
 
   /**

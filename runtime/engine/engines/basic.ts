@@ -2,7 +2,7 @@ import type { Database } from '../../database/database.js';
 import type { Executor } from '../../database/executor.js';
 import { type Ack, type AckDeadline, writeAcks } from '../ack.js';
 import { type ChunkGroup, claimChunkJobs } from '../chunk-claim.js';
-import { type ClaimedJob, claimJobs, claimJobsById } from '../claim.js';
+import { type ClaimedJob, claimJobs, claimJobsById, type QueueClaim } from '../claim.js';
 import { databaseTime } from '../clock.js';
 import {
   batchSummaries,
@@ -75,6 +75,7 @@ import {
   setPruneRule,
 } from '../prune-rules.js';
 import { type QueueGauge, queueGauges } from '../queue-gauges.js';
+import type { QueuePosition } from '../queue-position.js';
 import { type QueueChange, readQueueStates, type StoredQueueState, storeQueueState } from '../queues.js';
 import type { StoredJob, StoredRecorded } from '../records.js';
 import { rescueOrphans } from '../rescue.js';
@@ -127,8 +128,17 @@ export class BasicEngine implements Engine {
     return Promise.resolve(jobs);
   }
 
-  claim(queue: string, limit: number, node: string, signal?: AbortSignal): Promise<ClaimedJob[]> {
-    return claimJobs(this.context, queue, limit, node, signal);
+  async claim(queue: string, limit: number, node: string, signal?: AbortSignal): Promise<ClaimedJob[]> {
+    return (await claimJobs(this.context, queue, limit, node, { signal })).jobs;
+  }
+
+  claimQueue(
+    queue: string,
+    limit: number,
+    node: string,
+    options: { readonly signal?: AbortSignal; readonly after?: QueuePosition | undefined },
+  ): Promise<QueueClaim> {
+    return claimJobs(this.context, queue, limit, node, options);
   }
 
   claimLimited(

@@ -3,6 +3,7 @@ import type { Ack } from '../../../runtime/engine/ack.js';
 import type { ClaimedJob } from '../../../runtime/engine/claim.js';
 import type { InsertRow } from '../../../runtime/engine/insert-row.js';
 import type { MetricsRow } from '../../../runtime/engine/metrics-history.js';
+import type { QueuePosition } from '../../../runtime/engine/queue-position.js';
 import type { StoredArgs } from '../../../runtime/engine/records.js';
 import type { Signal } from '../../../runtime/engine/signals.js';
 import { waitFor } from '../../support/wait.js';
@@ -187,6 +188,38 @@ describe('every engine operation, on every driver', () => {
     expect(first!.conflict).toBe(false);
     expect(second).toMatchObject({ id: first!.id, conflict: true, state: 'available' });
     expect(second!.insertedAt.getTime()).toBe(first!.insertedAt.getTime());
+  });
+
+  operation('claim past a position, to the microsecond', async ({ engine, raw }) => {
+    // Ten jobs share one insert's due time, so the id orders them; the rest are due at odd
+    // microseconds and priorities. A chain of claims of one, each past the last, takes every job
+    // once, in the queue's order: the position rebuilds the stored due time exactly.
+    await engine.insert({ rows: Array.from({ length: 10 }, () => row()) });
+    await engine.insert({ rows: Array.from({ length: 30 }, (_, n) => row({ priority: n % 3 })) });
+    await raw(`UPDATE koban.jobs SET scheduled_at = scheduled_at - (id % 7) * interval '1 microsecond'
+      - (id % 5) * interval '1 second 333 milliseconds 1 microsecond' WHERE id % 4 <> 0 AND priority > 0`);
+    const order = await raw<{ id: string }>(
+      `SELECT j.id::text AS id FROM koban.jobs j ORDER BY j.priority, j.scheduled_at, j.id`,
+    );
+    const taken: string[] = [];
+    let after: QueuePosition | undefined;
+    for (;;) {
+      const { jobs, last } = await engine.claimQueue('conformance', 1, 'conformance-node', { after });
+      if (jobs.length === 0) break;
+      taken.push(...jobs.map((job) => job.id));
+      after = last;
+    }
+    expect(taken).toEqual(order.map((job) => job.id));
+    expect(after).toMatchObject({ id: order.at(-1)!.id });
+  });
+
+  operation('claim in run order across a digit boundary of the ids', async ({ engine, raw }) => {
+    await raw(`INSERT INTO koban.jobs (id, queue, worker, args, scheduled_at) VALUES
+      (10000000000, 'conformance', 'ConformanceWorker', '{}', '2000-01-01'),
+      (9999999999, 'conformance', 'ConformanceWorker', '{}', '2000-01-01')`);
+    const { jobs, last } = await engine.claimQueue('conformance', 2, 'conformance-node', {});
+    expect(jobs.map((job) => job.id)).toEqual(['9999999999', '10000000000']);
+    expect(last).toEqual({ priority: 0, dueUs: Date.UTC(2000, 0, 1) * 1000, id: '10000000000' });
   });
 
   operation('claim in run order and ack each outcome', async ({ engine }) => {

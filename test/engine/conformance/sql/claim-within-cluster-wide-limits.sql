@@ -54,7 +54,7 @@ WITH claimable AS MATERIALIZED (
       workflow_id AS "workflowId", workflow_step AS "workflowStep", batch_id AS "batchId",
       batch_callback AS "batchCallback", workflow_name AS "workflowName", batch_name AS "batchName",
       unique_states AS "uniqueStates"
-    FROM claimed ORDER BY priority, scheduled_at, id;
+    FROM claimed c ORDER BY c.priority, c.scheduled_at, c.id;
 
 WITH forgotten AS (
         DELETE FROM koban.flow_starts
@@ -114,7 +114,7 @@ WITH claimable AS MATERIALIZED (
       workflow_id AS "workflowId", workflow_step AS "workflowStep", batch_id AS "batchId",
       batch_callback AS "batchCallback", workflow_name AS "workflowName", batch_name AS "batchName",
       unique_states AS "uniqueStates"
-    FROM claimed ORDER BY priority, scheduled_at, id;
+    FROM claimed c ORDER BY c.priority, c.scheduled_at, c.id;
 
 SELECT EXISTS (SELECT 1 FROM koban.jobs WHERE state = 'available' AND queue = $1) AS held,
         (SELECT date_part('epoch', min(started_at) + $2 * interval '1 millisecond' - clock_timestamp()) * 1000
@@ -177,7 +177,7 @@ WITH claimable AS MATERIALIZED (
       workflow_id AS "workflowId", workflow_step AS "workflowStep", batch_id AS "batchId",
       batch_callback AS "batchCallback", workflow_name AS "workflowName", batch_name AS "batchName",
       unique_states AS "uniqueStates"
-    FROM claimed ORDER BY priority, scheduled_at, id;
+    FROM claimed c ORDER BY c.priority, c.scheduled_at, c.id;
 
 WITH forgotten AS (
         DELETE FROM koban.flow_starts
@@ -237,7 +237,7 @@ WITH claimable AS MATERIALIZED (
       workflow_id AS "workflowId", workflow_step AS "workflowStep", batch_id AS "batchId",
       batch_callback AS "batchCallback", workflow_name AS "workflowName", batch_name AS "batchName",
       unique_states AS "uniqueStates"
-    FROM claimed ORDER BY priority, scheduled_at, id;
+    FROM claimed c ORDER BY c.priority, c.scheduled_at, c.id;
 
 SELECT EXISTS (SELECT 1 FROM koban.jobs WHERE state = 'available' AND queue = $1) AS held,
         (SELECT date_part('epoch', min(started_at) + $2 * interval '1 millisecond' - clock_timestamp()) * 1000
@@ -315,7 +315,7 @@ WITH claimable AS MATERIALIZED (
       workflow_id AS "workflowId", workflow_step AS "workflowStep", batch_id AS "batchId",
       batch_callback AS "batchCallback", workflow_name AS "workflowName", batch_name AS "batchName",
       unique_states AS "uniqueStates"
-    FROM claimed ORDER BY priority, scheduled_at, id;
+    FROM claimed c ORDER BY c.priority, c.scheduled_at, c.id;
 
 SELECT EXISTS (SELECT 1 FROM koban.jobs WHERE state = 'available' AND queue = $1) AS held,
         NULL::float8 AS "retryInMs";

@@ -44,7 +44,7 @@ WITH claimable AS MATERIALIZED (
       workflow_id AS "workflowId", workflow_step AS "workflowStep", batch_id AS "batchId",
       batch_callback AS "batchCallback", workflow_name AS "workflowName", batch_name AS "batchName",
       unique_states AS "uniqueStates"
-    FROM claimed ORDER BY priority, scheduled_at, id;
+    FROM claimed c ORDER BY c.priority, c.scheduled_at, c.id;
 
 SELECT EXISTS (SELECT 1 FROM koban.jobs WHERE state = 'available' AND queue = $1) AS held,
         NULL::float8 AS "retryInMs";
@@ -91,7 +91,7 @@ WITH claimable AS MATERIALIZED (
       workflow_id AS "workflowId", workflow_step AS "workflowStep", batch_id AS "batchId",
       batch_callback AS "batchCallback", workflow_name AS "workflowName", batch_name AS "batchName",
       unique_states AS "uniqueStates"
-    FROM claimed ORDER BY priority, scheduled_at, id;
+    FROM claimed c ORDER BY c.priority, c.scheduled_at, c.id;
 
 SELECT EXISTS (SELECT 1 FROM koban.jobs WHERE state = 'available' AND queue = $1) AS held,
         NULL::float8 AS "retryInMs";
@@ -138,7 +138,7 @@ WITH claimable AS MATERIALIZED (
       workflow_id AS "workflowId", workflow_step AS "workflowStep", batch_id AS "batchId",
       batch_callback AS "batchCallback", workflow_name AS "workflowName", batch_name AS "batchName",
       unique_states AS "uniqueStates"
-    FROM claimed ORDER BY priority, scheduled_at, id;
+    FROM claimed c ORDER BY c.priority, c.scheduled_at, c.id;
 
 SELECT EXISTS (SELECT 1 FROM koban.jobs WHERE state = 'available' AND queue = $1) AS held,
         NULL::float8 AS "retryInMs";

@@ -29,7 +29,7 @@ WITH claimable AS MATERIALIZED (
       workflow_id AS "workflowId", workflow_step AS "workflowStep", batch_id AS "batchId",
       batch_callback AS "batchCallback", workflow_name AS "workflowName", batch_name AS "batchName",
       unique_states AS "uniqueStates"
-    FROM claimed ORDER BY priority, scheduled_at, id;
+    FROM claimed c ORDER BY c.priority, c.scheduled_at, c.id;
 
 WITH gone AS (DELETE FROM koban.jobs j WHERE id = ANY($1::text::bigint[]) AND attempt = $2 AND state = 'executing' RETURNING j.*) 
     INSERT INTO koban.job_history AS j (id, state, queue, worker, args, meta, tags, errors, attempt, max_attempts, priority, inserted_at, scheduled_at, attempted_at, completed_at, cancelled_at, discarded_at, attempted_by, unique_key, unique_states, recorded, workflow_id, workflow_step, deps_remaining, batch_id, batch_callback, progress, finished_at)

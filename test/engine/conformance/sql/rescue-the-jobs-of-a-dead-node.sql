@@ -29,7 +29,7 @@ WITH claimable AS MATERIALIZED (
       workflow_id AS "workflowId", workflow_step AS "workflowStep", batch_id AS "batchId",
       batch_callback AS "batchCallback", workflow_name AS "workflowName", batch_name AS "batchName",
       unique_states AS "uniqueStates"
-    FROM claimed ORDER BY priority, scheduled_at, id;
+    FROM claimed c ORDER BY c.priority, c.scheduled_at, c.id;
 
 SELECT set_config('statement_timeout', $1, true),
     set_config('idle_in_transaction_session_timeout', $2, true);

@@ -1,0 +1,28 @@
+WITH claimable AS MATERIALIZED (
+      SELECT id FROM koban.jobs j
+      WHERE state = 'available' AND queue = $1 AND (j.deadline_at IS NULL OR j.deadline_at > now())
+      ORDER BY priority, scheduled_at, id
+      LIMIT $2
+      FOR UPDATE SKIP LOCKED), claimed AS (
+      UPDATE koban.jobs j
+      SET state = 'executing', attempt = j.attempt + 1, attempted_at = now(),
+          attempted_by = array_append(j.attempted_by, $3::text)
+      WHERE j.id = ANY(ARRAY(SELECT id FROM claimable))
+      RETURNING j.id, j.queue, j.worker, j.args, CASE WHEN j.meta = '{}' THEN NULL ELSE j.meta END AS meta,
+        CASE WHEN cardinality(j.tags) = 0 THEN NULL ELSE to_json(j.tags) END AS tags,
+        CASE WHEN cardinality(j.errors) = 0 THEN NULL ELSE to_json(j.errors) END AS errors,
+        j.attempt, j.max_attempts, j.priority, j.inserted_at, j.scheduled_at, j.attempted_at,
+        CASE WHEN cardinality(j.attempted_by) = 1 THEN NULL ELSE to_json(j.attempted_by) END AS attempted_by, j.workflow_id, j.workflow_step, j.batch_id,
+        j.batch_callback, j.unique_states,
+        CASE WHEN j.workflow_id IS NULL THEN NULL
+          ELSE (SELECT w.name FROM koban.workflows w WHERE w.id = j.workflow_id) END AS workflow_name,
+        CASE WHEN j.batch_id IS NULL THEN NULL
+          ELSE (SELECT b.name FROM koban.batches b WHERE b.id = j.batch_id) END AS batch_name
+    )
+    SELECT id::text AS id, queue, worker, args, meta, tags, errors, attempt, max_attempts AS "maxAttempts",
+      priority, date_part('epoch', inserted_at) * 1000 AS "insertedAt", CASE WHEN scheduled_at = inserted_at THEN NULL ELSE date_part('epoch', scheduled_at) * 1000 END AS "scheduledAt",
+      date_part('epoch', attempted_at) * 1000 AS "attemptedAt", attempted_by AS "attemptedBy",
+      workflow_id AS "workflowId", workflow_step AS "workflowStep", batch_id AS "batchId",
+      batch_callback AS "batchCallback", workflow_name AS "workflowName", batch_name AS "batchName",
+      unique_states AS "uniqueStates"
+    FROM claimed c ORDER BY c.priority, c.scheduled_at, c.id;
