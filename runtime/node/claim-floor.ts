@@ -24,32 +24,28 @@ export class ClaimFloor {
     this.notified = true;
   }
 
-  /** Where the next claim starts: undefined for the head of the queue. */
-  next(now: number): QueuePosition | undefined {
-    if (this.position === undefined) return undefined;
-    const since = now - this.lastFullAt;
-    const spacing = 10 * this.lastFullMs;
-    if (since >= Math.max(fullClaimEveryMs, spacing)) return undefined;
-    if (this.notified && since >= spacing) return undefined;
-    return this.position;
+  /**
+   * Where a claim sent now starts: undefined for the head of the queue. A claim from the head
+   * counts from its start, so that the claims sent while it runs start past the floor.
+   */
+  start(now: number): QueuePosition | undefined {
+    if (this.position !== undefined) {
+      const since = now - this.lastFullAt;
+      const spacing = 10 * this.lastFullMs;
+      const due = since >= Math.max(fullClaimEveryMs, spacing) || (this.notified && since >= spacing);
+      if (!due) return this.position;
+    }
+    this.lastFullAt = now;
+    this.notified = false;
+    return undefined;
   }
 
   /**
    * What a claim that started at `from` (undefined: the head) took: `full` when it came back with
    * as many jobs as it asked for, `last` the position of its last job, `ms` how long it took.
    */
-  claimed(
-    from: QueuePosition | undefined,
-    full: boolean,
-    last: QueuePosition | undefined,
-    startedAt: number,
-    ms: number,
-  ): void {
-    if (from === undefined) {
-      this.lastFullAt = startedAt;
-      this.lastFullMs = ms;
-      this.notified = false;
-    }
+  claimed(from: QueuePosition | undefined, full: boolean, last: QueuePosition | undefined, ms: number): void {
+    if (from === undefined) this.lastFullMs = ms;
     if (!full || last === undefined) {
       // The queue past the floor ran dry: the next claim looks from the head.
       this.position = undefined;
@@ -58,6 +54,11 @@ export class ClaimFloor {
     // A claim from the head sets the floor even lower than it was: jobs were found behind it.
     if (from === undefined || this.position === undefined || comesAfter(last, this.position))
       this.position = last;
+  }
+
+  /** A claim that failed or was abandoned after `ms`: one from the head is spaced by that too. */
+  failed(from: QueuePosition | undefined, ms: number): void {
+    if (from === undefined) this.lastFullMs = Math.max(this.lastFullMs, ms);
   }
 }
 

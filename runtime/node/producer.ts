@@ -251,13 +251,18 @@ export class Producer {
   /** A claim of a queue without cluster-wide limits, past the claim floor when it has one. */
   private async claimPlain(demand: number, signal: AbortSignal): Promise<ClaimedJob[]> {
     const startedAt = performance.now();
-    const from = this.floor.next(startedAt);
-    const { jobs, last } = await this.deps.engine.claimQueue(this.queue, demand, this.deps.node, {
-      signal,
-      after: from,
-    });
-    this.floor.claimed(from, jobs.length === demand, last, startedAt, performance.now() - startedAt);
-    return jobs;
+    const from = this.floor.start(startedAt);
+    try {
+      const { jobs, last } = await this.deps.engine.claimQueue(this.queue, demand, this.deps.node, {
+        signal,
+        after: from,
+      });
+      this.floor.claimed(from, jobs.length === demand, last, performance.now() - startedAt);
+      return jobs;
+    } catch (error) {
+      this.floor.failed(from, performance.now() - startedAt);
+      throw error;
+    }
   }
 
   /**
