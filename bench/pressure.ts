@@ -18,6 +18,9 @@ const { values } = parseArgs({
     after: { type: 'string', default: '60' },
     overload: { type: 'string', default: '1.5' },
     concurrency: { type: 'string', default: '20' },
+    // A cluster-wide limit on the queue (flow control), as large as the concurrency: its claims
+    // count the queue's executing jobs.
+    global: { type: 'boolean', default: false },
     readers: { type: 'string', default: '4' },
   },
 });
@@ -49,7 +52,7 @@ const probe = postgres(url.toString(), { max: 2, onnotice: () => {} });
 
 const koban = await Koban.start({
   database: url.toString(),
-  queues: { pressure: concurrency },
+  queues: { pressure: values.global ? { limit: concurrency, global: { limit: concurrency } } : concurrency },
   poolSize: 10,
   logger: { info() {}, warn() {}, error: (...args) => console.error('[koban]', ...args) },
 });
