@@ -25,6 +25,12 @@ export interface QueueClaim {
   readonly last: QueuePosition | undefined;
 }
 
+/** `signal` cancels the claim in the server; `after` starts it past a position of the queue. */
+export interface QueueClaimOptions {
+  readonly signal?: AbortSignal | undefined;
+  readonly after?: QueuePosition | undefined;
+}
+
 /**
  * Claims up to `limit` available jobs of a queue for this node in one statement, past `after`
  * when given. The CTE fences the `FOR UPDATE SKIP LOCKED` subquery so the planner locks exactly
@@ -37,7 +43,7 @@ export async function claimJobs(
   queue: string,
   limit: number,
   node: string,
-  options: { readonly signal?: AbortSignal | undefined; readonly after?: QueuePosition | undefined } = {},
+  options: QueueClaimOptions = {},
 ): Promise<QueueClaim> {
   const past = options.after ? sql` AND ${pastPosition('j', options.after)}` : sql``;
   const rows = await claimRows(

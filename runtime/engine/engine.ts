@@ -1,7 +1,7 @@
 import type { Executor } from '../database/executor.js';
 import type { Ack, AckDeadline } from './ack.js';
 import type { ChunkGroup } from './chunk-claim.js';
-import type { ClaimedJob, QueueClaim } from './claim.js';
+import type { ClaimedJob, QueueClaim, QueueClaimOptions } from './claim.js';
 import type {
   StoredBatchSummary,
   StoredCluster,
@@ -23,7 +23,6 @@ import type { Beat, NodeReport } from './nodes.js';
 import type { AgingScope } from './priority-aging.js';
 import type { PruneMatch, StoredPruneRule } from './prune-rules.js';
 import type { QueueGauge } from './queue-gauges.js';
-import type { QueuePosition } from './queue-position.js';
 import type { QueueChange, StoredQueueState } from './queues.js';
 import type { StoredJob, StoredRecorded } from './records.js';
 import type { Signal } from './signals.js';
@@ -54,14 +53,9 @@ export interface Engine {
   /** `signal` aborts a claim its caller gave up on: the statement is cancelled in the server. */
   claim(queue: string, limit: number, node: string, signal?: AbortSignal): Promise<ClaimedJob[]>;
   /** A claim of a plain queue past `after` (see queue-position.ts), and where it ended. */
-  claimQueue(
-    queue: string,
-    limit: number,
-    node: string,
-    options: { readonly signal?: AbortSignal; readonly after?: QueuePosition | undefined },
-  ): Promise<QueueClaim>;
+  claimQueue(queue: string, limit: number, node: string, options: QueueClaimOptions): Promise<QueueClaim>;
   /**
-   * Claims from a queue with cluster-wide limits (flow-claim.ts); plain queues use `claim`.
+   * Claims from a queue with cluster-wide limits (flow-claim.ts); plain queues use `claimQueue`.
    * `deadlineMs`: the server ends the claim's transaction past it (statement and idle timeouts).
    * `finished`: jobs of this node whose attempt has ended but whose outcome is not written yet.
    */

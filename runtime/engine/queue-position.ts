@@ -31,7 +31,7 @@ export function comesAfter(a: QueuePosition, b: QueuePosition): boolean {
 
 /**
  * The claim's condition for rows past `position`, as a row comparison the fetch index serves as
- * a start key. The due time is rebuilt in integers, so it matches the stored one exactly.
+ * a start key. The due time is rebuilt from whole microseconds, so it matches the stored one exactly.
  */
 export function pastPosition(alias: string, position: QueuePosition): SQL {
   const a = sql.raw(alias);

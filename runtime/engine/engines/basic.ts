@@ -2,7 +2,13 @@ import type { Database } from '../../database/database.js';
 import type { Executor } from '../../database/executor.js';
 import { type Ack, type AckDeadline, writeAcks } from '../ack.js';
 import { type ChunkGroup, claimChunkJobs } from '../chunk-claim.js';
-import { type ClaimedJob, claimJobs, claimJobsById, type QueueClaim } from '../claim.js';
+import {
+  type ClaimedJob,
+  claimJobs,
+  claimJobsById,
+  type QueueClaim,
+  type QueueClaimOptions,
+} from '../claim.js';
 import { databaseTime } from '../clock.js';
 import {
   batchSummaries,
@@ -75,7 +81,6 @@ import {
   setPruneRule,
 } from '../prune-rules.js';
 import { type QueueGauge, queueGauges } from '../queue-gauges.js';
-import type { QueuePosition } from '../queue-position.js';
 import { type QueueChange, readQueueStates, type StoredQueueState, storeQueueState } from '../queues.js';
 import type { StoredJob, StoredRecorded } from '../records.js';
 import { rescueOrphans } from '../rescue.js';
@@ -132,12 +137,7 @@ export class BasicEngine implements Engine {
     return (await claimJobs(this.context, queue, limit, node, { signal })).jobs;
   }
 
-  claimQueue(
-    queue: string,
-    limit: number,
-    node: string,
-    options: { readonly signal?: AbortSignal; readonly after?: QueuePosition | undefined },
-  ): Promise<QueueClaim> {
+  claimQueue(queue: string, limit: number, node: string, options: QueueClaimOptions): Promise<QueueClaim> {
     return claimJobs(this.context, queue, limit, node, options);
   }
 
