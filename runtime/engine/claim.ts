@@ -46,7 +46,7 @@ export async function claimJobs(
   options: QueueClaimOptions = {},
 ): Promise<QueueClaim> {
   const past = options.after ? sql` AND ${pastPosition('j', options.after)}` : sql``;
-  const rows = await claimRows(
+  return claimInOrder(
     ctx,
     sql`
       SELECT id FROM ${sql.raw(ctx.schema)}.jobs j
@@ -58,6 +58,17 @@ export async function claimJobs(
     undefined,
     options.signal,
   );
+}
+
+/** Claims what `claimable` selects, as `claim` does, with the position of the last job taken. */
+export async function claimInOrder(
+  ctx: EngineContext,
+  claimable: SQL,
+  node: string,
+  tx?: Executor,
+  signal?: AbortSignal,
+): Promise<QueueClaim> {
+  const rows = await claimRows(ctx, claimable, node, tx, signal);
   const final = rows.at(-1);
   return {
     jobs: rows.map((row) => toClaimedJob(row, node)),

@@ -10,7 +10,7 @@ import type {
   StoredQueueCounts,
 } from './cluster-reads.js';
 import type { CronEntryChange, CronEntryRow, StoredCronEntry } from './cron-entries.js';
-import type { FlowLimits, LimitedClaim } from './flow.js';
+import type { FlowLimits, LimitedClaim, LimitedClaimOptions } from './flow.js';
 import type { StoredHealth } from './health.js';
 import type { Holdings } from './holdings.js';
 import type { InsertedJob, InsertPlan } from './insert.js';
@@ -58,14 +58,14 @@ export interface Engine {
    * Claims from a queue with cluster-wide limits (flow-claim.ts); plain queues use `claimQueue`.
    * `deadlineMs`: the server ends the claim's transaction past it (statement and idle timeouts).
    * `finished`: jobs of this node whose attempt has ended but whose outcome is not written yet.
+   * `after`: where to start, for a claim in the queue's order (`claimsInOrder`).
    */
   claimLimited(
     queue: string,
     limit: number,
     node: string,
     flow: FlowLimits,
-    deadlineMs?: number,
-    finished?: readonly string[],
+    options?: LimitedClaimOptions,
   ): Promise<LimitedClaim>;
   claimById(ids: readonly string[], node: string): Promise<ClaimedJob[]>;
   /** Claims available jobs of one chunk's group (chunk-claim.ts), to fill a chunk worker's chunk. */

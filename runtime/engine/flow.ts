@@ -1,4 +1,5 @@
 import type { ClaimedJob } from './claim.js';
+import type { QueuePosition } from './queue-position.js';
 
 /** What splits a queue's jobs into partitions: the worker, or the values of some args or meta keys. */
 export type PartitionBy =
@@ -51,9 +52,30 @@ export interface FlowLimits {
   readonly chains?: readonly WorkerChainLimit[] | undefined;
 }
 
+/** `finished`: the node's jobs whose attempts ended, their slots free; `after`: see `claimsInOrder`. */
+export interface LimitedClaimOptions {
+  /** The server ends the claim past it: a claim that hangs holding the queue's lock would stop the queue. */
+  readonly deadlineMs?: number | undefined;
+  readonly finished?: readonly string[] | undefined;
+  readonly after?: QueuePosition | undefined;
+}
+
+/**
+ * Whether a limited claim takes jobs in the queue's order and passes none over that a later claim
+ * could take: with a global limit, or a rate limit without keys, it cuts the queue from the front.
+ * Such a claim may start past the last job the one before took, as a plain claim does (see
+ * runtime/node/claim-floor.ts). Partitions and chains pass over the jobs of full partitions and
+ * of links that are not their chain's head, which must stay in reach of every claim.
+ */
+export function claimsInOrder(flow: FlowLimits): boolean {
+  return flow.partition === undefined && (flow.chains?.length ?? 0) === 0 && flow.rateLimit?.by === undefined;
+}
+
 /** What a limited claim returns: the jobs, and when to look again if limits held jobs back. */
 export interface LimitedClaim {
   readonly jobs: ClaimedJob[];
+  /** Where the last job taken was, for a claim that takes its jobs in the queue's order (`claimsInOrder`). */
+  readonly last?: QueuePosition | undefined;
   /** Available jobs were left because a cluster limit was reached (not for lack of local slots). */
   readonly held: boolean;
   /** Milliseconds until the rate window has room again, when the rate limit held jobs back. */

@@ -8,6 +8,9 @@ import { comesAfter, type QueuePosition } from '../engine/queue-position.js';
  * 21% of clean throughput with the horizon pinned for 60 s, 87% past the floor). So while
  * claims come back full, the next one starts past the last job taken.
  *
+ * Limited claims that take jobs in the queue's order (a global limit, say: see `claimsInOrder`)
+ * start past the floor too, while a limit holds jobs back.
+ *
  * A job can become available behind that floor (a rescue, a staged retry, an insert of higher
  * priority or of a transaction that started earlier), so a claim from the head still goes out:
  * after a NOTIFY of new jobs, and at least once a second, but never more often than ten times
@@ -41,16 +44,19 @@ export class ClaimFloor {
   }
 
   /**
-   * What a claim that started at `from` (undefined: the head) took: `full` when it came back with
-   * as many jobs as it asked for, `last` the position of its last job, `ms` how long it took.
+   * What a claim that started at `from` (undefined: the head) took: `more` when jobs are left past
+   * it (it came back with as many as it asked for, or a cluster-wide limit held the rest back),
+   * `last` the position of its last job (none if it took none), `ms` how long it took.
    */
-  claimed(from: QueuePosition | undefined, full: boolean, last: QueuePosition | undefined, ms: number): void {
+  claimed(from: QueuePosition | undefined, more: boolean, last: QueuePosition | undefined, ms: number): void {
     if (from === undefined) this.lastFullMs = ms;
-    if (!full || last === undefined) {
+    if (!more) {
       // The queue past the floor ran dry: the next claim looks from the head.
       this.position = undefined;
       return;
     }
+    // A limit with no free slot took nothing: the floor stays where it was.
+    if (last === undefined) return;
     // A claim from the head sets the floor even lower than it was: jobs were found behind it.
     if (from === undefined || this.position === undefined || comesAfter(last, this.position))
       this.position = last;

@@ -1,7 +1,7 @@
 import { KobanDatabaseError } from '../../sdk/errors.js';
 import type { ClaimedJob } from '../engine/claim.js';
 import type { Engine } from '../engine/engine.js';
-import { type FlowLimits, isLimited } from '../engine/flow.js';
+import { claimsInOrder, type FlowLimits, isLimited, type LimitedClaim } from '../engine/flow.js';
 import type { RunnableWorker } from '../workers/worker-catalog.js';
 import type { Acker } from './acker.js';
 import { executeChunk } from './chunk-executor.js';
@@ -65,7 +65,7 @@ export class Producer {
   private retryTimer: NodeJS.Timeout | undefined;
   /** The chunks of chunk workers' jobs being gathered: each takes one slot (see chunk-gatherer.ts). */
   private readonly chunks: ChunkGatherer;
-  /** Where the next plain claim starts (see claim-floor.ts). */
+  /** Where the next claim in the queue's order starts (see claim-floor.ts). */
   private readonly floor = new ClaimFloor();
 
   constructor(
@@ -271,14 +271,23 @@ export class Producer {
    * another node sends no NOTIFY), whichever comes first.
    */
   private async claimLimited(demand: number, flow: FlowLimits): Promise<ClaimedJob[]> {
-    const { jobs, held, retryInMs } = await this.deps.engine.claimLimited(
-      this.queue,
-      demand,
-      this.deps.node,
-      flow,
-      this.deps.claimTimeout,
-      [...this.finished],
-    );
+    const startedAt = performance.now();
+    const floored = claimsInOrder(flow);
+    const from = floored ? this.floor.start(startedAt) : undefined;
+    let claim: LimitedClaim;
+    try {
+      claim = await this.deps.engine.claimLimited(this.queue, demand, this.deps.node, flow, {
+        deadlineMs: this.deps.claimTimeout,
+        finished: [...this.finished],
+        after: from,
+      });
+    } catch (error) {
+      if (floored) this.floor.failed(from, performance.now() - startedAt);
+      throw error;
+    }
+    const { jobs, held, retryInMs, last } = claim;
+    if (floored)
+      this.floor.claimed(from, held || jobs.length === demand, last, performance.now() - startedAt);
     this.heldBack = held;
     if (held && this.retryTimer === undefined) {
       const delay = Math.min(this.deps.pollInterval, Math.max(5, retryInMs ?? heldRetryMs));

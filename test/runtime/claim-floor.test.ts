@@ -8,7 +8,8 @@ import { waitFor } from '../support/wait.js';
 // While claims come back full, a producer's next claim starts past the last job it took
 // (runtime/node/claim-floor.ts): with the xmin horizon pinned, claimed jobs' index entries stay,
 // and claims from the head would visit all of them. Jobs that become available behind the floor
-// are still claimed: at once after a NOTIFY, within a second without one.
+// are still claimed: at once after a NOTIFY, within a second without one. A queue with a
+// cluster-wide limit, whose claims cut the queue from the front, starts its claims past it too.
 
 const ran: string[] = [];
 
@@ -35,7 +36,12 @@ const fetchIndexReads = () =>
     return Number(row!.read);
   });
 
-describe('the claim floor', () => {
+const queues = {
+  plain: (limit: number) => ({ floored: limit }),
+  'cluster-wide limit': (limit: number) => ({ floored: { limit, global: { limit } } }),
+};
+
+describe.each(Object.entries(queues))('the claim floor of a queue with a %s', (_kind, queue) => {
   it('keeps the claims of a small limit off the entries of claimed jobs while the xmin horizon is pinned', async () => {
     const count = 2000;
     const setup = await startKoban({ database: url, queues: {} });
@@ -55,7 +61,7 @@ describe('the claim floor', () => {
       const before = await fetchIndexReads();
       // Claims of 5 (two in flight share the limit of 10): from the head, the k-th would read
       // the 5k entries before it, about count² / 10 = 400,000 in all.
-      const koban = await startKoban({ database: url, queues: { floored: 10 } });
+      const koban = await startKoban({ database: url, queues: queue(10) });
       await waitFor('every job to run', async () => ran.length === count, 60_000);
       await koban.stop();
       await waitFor('the claims to be counted', async () => (await fetchIndexReads()) - before >= count);
@@ -72,7 +78,7 @@ describe('the claim floor', () => {
   }, 90_000);
 
   it('claims a job that became available behind the floor, after its NOTIFY or within a second without one', async () => {
-    const koban = await startKoban({ database: url, queues: { floored: 2 } });
+    const koban = await startKoban({ database: url, queues: queue(2) });
     await koban.pauseQueue('floored');
     await koban.insertAll(
       Array.from({ length: 1000 }, (_, n) => newJob(Floored, { name: `low${n}` }, { priority: 5 })),

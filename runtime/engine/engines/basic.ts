@@ -40,7 +40,7 @@ import { cronPaused, pausedCronNames, setCronPaused } from '../cron-pauses.js';
 import { expireDeadlines } from '../deadlines.js';
 import type { Engine } from '../engine.js';
 import type { EngineExtension } from '../extension.js';
-import type { FlowLimits, LimitedClaim } from '../flow.js';
+import type { FlowLimits, LimitedClaim, LimitedClaimOptions } from '../flow.js';
 import { claimLimited } from '../flow-claim.js';
 import { listenWorks, readHealth, type StoredHealth } from '../health.js';
 import { maintainHistory } from '../history.js';
@@ -146,10 +146,9 @@ export class BasicEngine implements Engine {
     limit: number,
     node: string,
     flow: FlowLimits,
-    deadlineMs?: number,
-    finished: readonly string[] = [],
+    options?: LimitedClaimOptions,
   ): Promise<LimitedClaim> {
-    return claimLimited(this.context, queue, limit, node, flow, deadlineMs, finished);
+    return claimLimited(this.context, queue, limit, node, flow, options);
   }
 
   claimById(ids: readonly string[], node: string): Promise<ClaimedJob[]> {

@@ -514,9 +514,9 @@ describe('every engine operation, on every driver', () => {
     const [running] = (await engine.claimLimited('conformance', 5, 'conformance-node', flow)).jobs;
     expect((await engine.claimLimited('conformance', 5, 'conformance-node', flow)).jobs).toEqual([]);
     // The node says the attempt has ended: its row is still executing, its slot is free.
-    const next = await engine.claimLimited('conformance', 5, 'conformance-node', flow, undefined, [
-      running!.id,
-    ]);
+    const next = await engine.claimLimited('conformance', 5, 'conformance-node', flow, {
+      finished: [running!.id],
+    });
     expect(next.jobs).toHaveLength(1);
     expect(await engine.stillExecuting([running!.id, next.jobs[0]!.id])).toHaveLength(2);
   });

@@ -2,7 +2,7 @@ INSERT INTO koban.jobs AS j (state, worker, queue, args, meta, tags, max_attempt
     SELECT CASE WHEN t.scheduled_at::timestamptz > now() THEN 'scheduled' ELSE 'available' END, t.worker, t.queue, t.args::jsonb, t.meta::jsonb, t.tags::text[], t.max_attempts, t.priority, coalesce(t.scheduled_at::timestamptz, now()) FROM (SELECT $1::text AS worker, $2::text AS queue, $3::text AS tags, $4::int AS max_attempts, $5::smallint AS priority, NULL::text AS scheduled_at, u.* FROM unnest($6::text::text[], $7::text::text[]) AS u(args, meta)) t
     RETURNING j.id::text AS id, j.state, date_part('epoch', j.inserted_at) * 1000 AS "insertedAt", date_part('epoch', j.scheduled_at) * 1000 AS "scheduledAt";
 
-SELECT pg_advisory_xact_lock($1, hashtext($2));
+SELECT pg_advisory_xact_lock($1, hashtext($2)), set_config('enable_bitmapscan', 'off', true);
 
 WITH claimable AS MATERIALIZED (
       WITH running AS MATERIALIZED (
@@ -125,7 +125,7 @@ WITH gone AS (DELETE FROM koban.jobs j WHERE id = ANY($1::text::bigint[]) AND at
     INSERT INTO koban.job_history AS j (id, state, queue, worker, args, meta, tags, errors, attempt, max_attempts, priority, inserted_at, scheduled_at, attempted_at, completed_at, cancelled_at, discarded_at, attempted_by, unique_key, unique_states, recorded, workflow_id, workflow_step, deps_remaining, batch_id, batch_callback, progress, finished_at)
     SELECT d.id, 'completed', d.queue, d.worker, d.args, d.meta, d.tags, d.errors, d.attempt, d.max_attempts, d.priority, d.inserted_at, d.scheduled_at, d.attempted_at, now(), d.cancelled_at, d.discarded_at, d.attempted_by, d.unique_key, d.unique_states, d.recorded, d.workflow_id, d.workflow_step, d.deps_remaining, d.batch_id, d.batch_callback, d.progress, now() FROM gone d;
 
-SELECT pg_advisory_xact_lock($1, hashtext($2));
+SELECT pg_advisory_xact_lock($1, hashtext($2)), set_config('enable_bitmapscan', 'off', true);
 
 WITH claimable AS MATERIALIZED (
       WITH running AS MATERIALIZED (
