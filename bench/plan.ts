@@ -183,7 +183,10 @@ export function plan(config: Config, refLabel: string | undefined): Row[] {
         `process ${fmt(jobs)} jobs`,
         'features/telemetry',
         { scenario: 'process-plain', n: jobs },
-        [{ name: 'OpenTelemetry', scenario: 'process-traced', n: jobs }],
+        [
+          { name: 'OpenTelemetry', scenario: 'process-traced', n: jobs },
+          { name: 'its SDK calls alone', scenario: 'process-sdk-calls', n: jobs },
+        ],
       ),
       featureRow('fan-out', `fan-out 1 → ${fmt(width)} → 1`, flows, { scenario: 'plain', n: width + 2 }, [
         { name: 'workflow', scenario: 'fan-out', n: width },
