@@ -154,7 +154,6 @@ export async function executeJob(
   return attempt;
 }
 
-/** Adds the attempt to the node's metrics history, if it keeps one; returns the attempt. */
 /** The attempt of a job whose args cannot be opened: it never reaches `process`. */
 export function unopened(claimed: ClaimedJob, error: unknown, deps: ExecutorDeps): Attempt {
   // In a rolling key rotation, a node without the new key leaves the job to one that has it.
@@ -170,6 +169,7 @@ export function unopened(claimed: ClaimedJob, error: unknown, deps: ExecutorDeps
   return measured(claimed, cancelled, 0, deps);
 }
 
+/** Adds the attempt to the node's metrics history, if it keeps one; returns the attempt. */
 export function measured(claimed: ClaimedJob, attempt: Attempt, runMs: number, deps: ExecutorDeps): Attempt {
   const queueMs = (claimed.attemptedAt?.getTime() ?? Date.now()) - claimed.scheduledAt.getTime();
   deps.metrics?.record(claimed.queue, claimed.worker, attempt.ack.state, runMs, Math.max(queueMs, 0));
