@@ -1,8 +1,8 @@
-import postgres from 'postgres';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { defineWorker, type Job, newJob } from '../../index.js';
 import { freshDatabase, withSql } from '../support/databases.js';
 import { startKoban } from '../support/koban.js';
+import { pinHorizon } from '../support/pinned-horizon.js';
 import { waitFor } from '../support/wait.js';
 
 // What the claims of a queue with a cluster-wide limit read of the indexes (runtime/engine/flow-claim.ts),
@@ -70,22 +70,12 @@ describe('the claims of a queue with a cluster-wide limit', () => {
 
   it('count the executing jobs without re-reading, once a pinned horizon is released, the entries it kept', async () => {
     await analyzedEmpty();
-    const holder = postgres(url, { max: 1, onnotice: () => {} });
-    let release!: () => void;
-    const held = holder.begin('isolation level repeatable read', async (tx) => {
-      await tx`SELECT txid_current()`;
-      await new Promise<void>((resolve) => {
-        release = resolve;
-      });
-    });
+    const release = await pinHorizon(url);
     try {
-      await waitFor('the horizon to be pinned', async () => release !== undefined);
       // Each job run under the pin leaves an entry in jobs_executing_idx that nothing can remove.
       await runBacklog('jobs_executing_idx');
     } finally {
-      release();
-      await held;
-      await holder.end();
+      await release();
     }
     // A bitmap scan read all of them on every claim and never marked one dead: 898,868 entries in
     // one run. An index scan marks them as it passes, once.

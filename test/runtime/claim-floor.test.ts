@@ -1,8 +1,8 @@
-import postgres from 'postgres';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { defineWorker, type Job, newJob } from '../../index.js';
 import { freshDatabase, withSql } from '../support/databases.js';
 import { startKoban } from '../support/koban.js';
+import { pinHorizon } from '../support/pinned-horizon.js';
 import { waitFor } from '../support/wait.js';
 
 // While claims come back full, a producer's next claim starts past the last job it took
@@ -48,16 +48,8 @@ describe.each(Object.entries(queues))('the claim floor of a queue with a %s', (_
     await setup.insertAll(Array.from({ length: count }, (_, n) => newJob(Floored, { name: `j${n}` })));
     await setup.stop();
     // A transaction that holds its snapshot: no claimed job's index entry can be marked dead.
-    const holder = postgres(url, { max: 1, onnotice: () => {} });
-    let release!: () => void;
-    const held = holder.begin('isolation level repeatable read', async (tx) => {
-      await tx`SELECT txid_current()`;
-      await new Promise<void>((resolve) => {
-        release = resolve;
-      });
-    });
+    const release = await pinHorizon(url);
     try {
-      await waitFor('the horizon to be pinned', async () => release !== undefined);
       const before = await fetchIndexReads();
       // Claims of 5 (two in flight share the limit of 10): from the head, the k-th would read
       // the 5k entries before it, about count² / 10 = 400,000 in all.
@@ -71,9 +63,7 @@ describe.each(Object.entries(queues))('the claim floor of a queue with a %s', (_
       expect(read).toBeLessThan(count * 20);
       expect(new Set(ran).size).toBe(count);
     } finally {
-      release();
-      await held;
-      await holder.end();
+      await release();
     }
   }, 90_000);
 
