@@ -95,9 +95,12 @@ export async function claimLimited(
  * through `jobs_executing_idx`, where every job that ran leaves an entry until vacuum; a bitmap
  * scan reads each of them on every claim and never marks one dead, where an index scan marks
  * the entries of rows dead to every snapshot as it passes. After a long transaction held the
- * xmin horizon, that made limited claims slower after its end than during it (2026-12-06,
- * bench:pressure --global, 60 s pin: 103 jobs/s after it against 1,260 clean). Chain heads
- * read several states of a queue, which only a bitmap scan serves well, so they keep them.
+ * xmin horizon, bitmap scans re-read every job run during it on each claim until vacuum: 898,868
+ * entries for 2,000 jobs in test/flow/limited-claim-scans.test.ts, under 20,000 with index scans.
+ * The price: the index holds every queue's executing jobs, and an index scan fetches each row to
+ * see its queue, which costs more than a bitmap scan where other queues run many jobs (README,
+ * cluster-wide limits). Chain heads read several states of a queue, which only a bitmap scan
+ * serves well, so they keep them.
  */
 function killingScans(flow: FlowLimits): SQL {
   const chained = (flow.chains?.length ?? 0) > 0 || flow.partition?.ordered === true;
@@ -160,6 +163,8 @@ function limitedSelection(
   const cap = weightCap(flow);
   const fits = cap === undefined ? sql`` : sql`AND ${weight} <= ${cap}`;
   const past = after ? sql` AND ${pastPosition('j', after)}` : sql``;
+  // Without partitions the candidates are locked as they are read (see below).
+  const lockedAsRead = partition === undefined;
   const chains = flow.chains ?? [];
   let chained = sql``;
   if (chains.length > 0) {
@@ -195,9 +200,9 @@ function limitedSelection(
     // locks its jobs. Locking them afterwards through their ids let a planner with stale
     // statistics (a backlog grown since the last analyze) read the whole fetch index on every
     // claim instead of the primary key: 71,000 entries and 45 ms a claim (bench:pressure --global).
-    const [due, locked] = partition
-      ? [sql``, sql``]
-      : [sql` AND ${beforeDeadline('j')}`, sql` FOR UPDATE OF j SKIP LOCKED`];
+    const [due, locked] = lockedAsRead
+      ? [sql` AND ${beforeDeadline('j')}`, sql` FOR UPDATE OF j SKIP LOCKED`]
+      : [sql``, sql``];
     ctes.push(sql`candidates AS MATERIALIZED (
       SELECT j.id, j.priority, j.scheduled_at, ${pkey} AS pkey, ${rkey} AS rkey, ${weight} AS weight
       FROM ${s}.jobs j
@@ -239,7 +244,7 @@ function limitedSelection(
     );
   }
   // A cut is taken from the front: once a job does not fit, the ones after it do not either.
-  if (!partition)
+  if (lockedAsRead)
     return sql`
       WITH ${sql.join(ctes, sql`, `)}
       SELECT id FROM ${sql.raw(last)} ORDER BY ${order} LIMIT ${demand}`;
